@@ -1,0 +1,46 @@
+// memcached-style coarse time: whole seconds since the clock started
+// (memcached's current_time / rel_time_t), plus the wall-clock time of that
+// start so that absolute protocol exptimes can be converted.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <ctime>
+
+namespace unbuckle::store {
+
+using RelTime = uint32_t;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual RelTime now() const = 0;       // seconds since start, starts at 2 like memcached
+  virtual time_t processStarted() const = 0;  // unix time of RelTime 0
+};
+
+// Real clock: wall time sampled on every call (cheap with vDSO).
+class SystemClock final : public Clock {
+ public:
+  SystemClock();
+  RelTime now() const override;
+  time_t processStarted() const override { return started_; }
+
+ private:
+  time_t started_;
+};
+
+// Test clock, moved by hand.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(time_t started = 1700000000) : started_(started) {}
+  RelTime now() const override { return now_.load(std::memory_order_relaxed); }
+  time_t processStarted() const override { return started_; }
+  void advance(RelTime seconds) { now_.fetch_add(seconds, std::memory_order_relaxed); }
+  void set(RelTime t) { now_.store(t, std::memory_order_relaxed); }
+
+ private:
+  time_t started_;
+  std::atomic<RelTime> now_{2};
+};
+
+}  // namespace unbuckle::store

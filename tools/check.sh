@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the project needs (Debian 12, as root), builds the normal and
+# the sanitizer (ASan+UBSan) trees, and runs every test. The last lines are
+# ctest's summary of the full run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=$(nproc)
+
+bash tools/install-deps.sh
+
+echo "== sanitizer build (ASan+UBSan): unit tests"
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUNBUCKLE_SANITIZE=ON >/dev/null
+cmake --build build-sanitize -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-sanitize -L unit -j "$jobs" --output-on-failure
+
+echo "== release build: every test"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$jobs"
+ctest --test-dir build -j 1 --output-on-failure --timeout 600
+echo "check.sh: all tests passed (${root})"

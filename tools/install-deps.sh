@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the project builds, tests and benchmarks with.
+# Idempotent: apt runs only when something is missing.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config
+  clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
+  libgtest-dev libgmock-dev libspdlog-dev libfmt-dev libcli11-dev
+  iproute2 python3 memcached libmemcached-tools
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps.sh: missing packages (${missing[*]}); run as root or install them" >&2
+    exit 1
+  fi
+  echo "install-deps.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
