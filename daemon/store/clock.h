@@ -18,7 +18,8 @@ class Clock {
   virtual time_t processStarted() const = 0;  // unix time of RelTime 0
 };
 
-// Real clock: wall time sampled on every call (cheap with vDSO).
+// Real clock: sampled on every call (cheap with vDSO). It counts monotonic
+// seconds, so setting the wall clock neither stalls nor rewinds expiry.
 class SystemClock final : public Clock {
  public:
   SystemClock();
@@ -26,7 +27,8 @@ class SystemClock final : public Clock {
   time_t processStarted() const override { return started_; }
 
  private:
-  time_t started_;
+  time_t started_;            // wall time of RelTime 0
+  time_t monotonic_started_;  // CLOCK_MONOTONIC seconds at RelTime 0
 };
 
 // Test clock, moved by hand.

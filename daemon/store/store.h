@@ -21,6 +21,10 @@
 //  * Replacing an item: allocate() a fresh one, fill its value bytes, then
 //    link() it. link() gives it a new cas and replaces the old one (which is
 //    freed). allocate() never evicts the Access's current item.
+//  * Keys are at most kMaxKeyLength bytes (memcached's KEY_MAX_LENGTH); the
+//    engine refuses longer ones, allocate() answers kTooLarge for them.
+//
+// Layout, locking and the allocator are described at the top of store.cpp.
 #pragma once
 
 #include <cstddef>
@@ -34,6 +38,12 @@
 #include "store/clock.h"
 
 namespace unbuckle::store {
+
+inline constexpr size_t kMaxKeyLength = 250;
+
+class HashIndex;
+class SizeClass;
+class StoreCore;
 
 struct StoreConfig {
   size_t memory_limit = 64u << 20;   // item memory, memcached -m
@@ -54,7 +64,7 @@ class Item {
   std::string_view reply() const;    // "VALUE k f n\r\n<data>\r\nEND\r\n"
   std::string_view header() const;   // "VALUE k f n"
   RelTime lastAccess() const;
-  uint8_t slabClass() const;
+  uint8_t slabClass() const;         // 1-based, as memcached's slab class ids
 
   // Per-item bits the meta protocol needs; the store only keeps them.
   bool fetched() const;
@@ -63,12 +73,63 @@ class Item {
   void setStale(bool);
   bool winTokenSent() const;
   void setWinTokenSent(bool);
+  // The key came base64-encoded (meta `b` flag); `mg k` echoes it encoded.
+  bool keyBinary() const;
+  void setKeyBinary(bool);
+
+  // Bytes the item occupies in its chunk: this header plus reply().
+  size_t totalSize() const { return sizeof(Item) + replyLength(); }
 
  private:
   Item() = default;
   friend class Store;
   friend class Access;
+  friend class HashIndex;
+  friend class SizeClass;
+  friend class StoreCore;
+
+  enum Bit : uint8_t { kFetched = 1, kStale = 2, kWinTokenSent = 4, kKeyBinary = 8 };
+  static constexpr size_t kKeyOffset = 6;      // after "VALUE "
+  static constexpr size_t kReplyTrailer = 7;   // "\r\nEND\r\n"
+
+  const char* replyBytes() const { return reinterpret_cast<const char*>(this + 1); }
+  char* replyBytes() { return reinterpret_cast<char*>(this + 1); }
+  size_t replyLength() const { return size_t{value_offset_} + value_length_ + kReplyTrailer; }
+  void setBit(Bit bit, bool on) { bits_ = on ? (bits_ | bit) : (bits_ & ~bit); }
+
+  // The item header; reply() follows it in the same chunk. Links are arena
+  // references (see arena.h), not pointers, to keep the header at 40 bytes.
+  uint64_t cas_;
+  uint32_t hash_next_;      // next item in the hash bucket; free-list link while free
+  uint32_t lru_prev_;       // towards the LRU head (more recently used)
+  uint32_t lru_next_;       // towards the LRU tail
+  RelTime exptime_;
+  RelTime time_;            // last access (link, or a bump that relinked)
+  uint32_t value_length_;
+  uint16_t value_offset_;   // where <data> starts in reply()
+  uint8_t key_length_;
+  uint8_t class_id_;
+  uint8_t bits_;
 };
+
+inline std::string_view Item::key() const { return {replyBytes() + kKeyOffset, key_length_}; }
+inline RelTime Item::exptime() const { return exptime_; }
+inline uint64_t Item::cas() const { return cas_; }
+inline uint32_t Item::valueLength() const { return value_length_; }
+inline std::string_view Item::value() const { return {replyBytes() + value_offset_, value_length_}; }
+inline char* Item::mutableValue() { return replyBytes() + value_offset_; }
+inline std::string_view Item::reply() const { return {replyBytes(), replyLength()}; }
+inline std::string_view Item::header() const { return {replyBytes(), value_offset_ - 2u}; }
+inline RelTime Item::lastAccess() const { return time_; }
+inline uint8_t Item::slabClass() const { return class_id_; }
+inline bool Item::fetched() const { return bits_ & kFetched; }
+inline void Item::setFetched(bool on) { setBit(kFetched, on); }
+inline bool Item::stale() const { return bits_ & kStale; }
+inline void Item::setStale(bool on) { setBit(kStale, on); }
+inline bool Item::winTokenSent() const { return bits_ & kWinTokenSent; }
+inline void Item::setWinTokenSent(bool on) { setBit(kWinTokenSent, on); }
+inline bool Item::keyBinary() const { return bits_ & kKeyBinary; }
+inline void Item::setKeyBinary(bool on) { setBit(kKeyBinary, on); }
 
 enum class AllocError { kNone, kTooLarge, kOutOfMemory };
 
@@ -77,12 +138,19 @@ struct Allocation {
   AllocError error = AllocError::kNone;
 };
 
+// Why Access::item() found no live item (memcached's get_expired and
+// get_flushed count the last two).
+enum class Miss { kAbsent, kExpired, kFlushed };
+
 // Lock-holding view of one key, handed to the callback of Store::access().
 class Access {
  public:
   Item* item();                       // live item or nullptr
+  Miss miss() const;                  // after item() returned nullptr: why
   std::string_view key() const;
-  // LRU bump and last-access update (a `get` hit); `mg u` skips it.
+  // LRU bump and last-access update (a `get` hit); `mg u` skips it. Marks
+  // the item fetched; relinks it (and moves lastAccess) only when the last
+  // relink is more than 60 s old, as memcached's ITEM_UPDATE_INTERVAL.
   void bump();
   // Fresh item for this key. May evict other items (LRU tail of its size
   // class), never the current one. kTooLarge if the whole item exceeds
@@ -146,6 +214,12 @@ struct StoreStats {
 
 class Store {
  public:
+  // Largest memory_limit: items link by 32-bit references in 8-byte units.
+  static constexpr size_t kMaxMemoryLimit = size_t{UINT32_MAX} * 8;
+
+  // Throws std::invalid_argument for a config it cannot honour (memory_limit
+  // above kMaxMemoryLimit or below one page, max_item_size below 1 KiB,
+  // growth_factor <= 1) and std::system_error if the arena cannot be mapped.
   explicit Store(const StoreConfig& config, Clock& clock);
   ~Store();
   Store(const Store&) = delete;
@@ -156,18 +230,24 @@ class Store {
   auto access(std::string_view key, Fn&& fn);
 
   // memcached's flush_all: items last touched at or before `oldest_live`
-  // become invalid once now() >= oldest_live.
+  // become invalid once now() >= oldest_live. When oldest_live <= now()
+  // (an immediate flush) exactly the items linked before the call become
+  // invalid, so a set in the same second after the flush survives.
   void flushAll(RelTime oldest_live);
 
-  // One step of the background crawler: unlinks up to `budget` expired or
-  // flushed items from the LRU tails. Returns how many it reclaimed.
+  // One step of the background crawler: checks up to `budget` items, walking
+  // each class's LRU from the tail and resuming where the last call stopped,
+  // and unlinks the expired or flushed ones. Returns how many it reclaimed.
   size_t crawl(size_t budget);
 
   StoreStats stats() const;
   const StoreConfig& config() const;
+  // The clock the store was built with (the engine converts exptimes with it).
+  const Clock& clock() const;
 
-  // Largest value length that fits max_item_size for this key and flags
-  // (used for `stats settings` and for early refusal of huge sets).
+  // Whether an item with this key length, flags and value length stays
+  // within max_item_size (for early refusal of huge sets). Items whose key
+  // exceeds kMaxKeyLength never fit.
   bool fits(size_t key_length, uint32_t flags, size_t value_length) const;
 
  private:

@@ -1,0 +1,20 @@
+#include "store/mapped_region.h"
+
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace unbuckle::store {
+
+MappedRegion::MappedRegion(size_t bytes) : base_(nullptr), size_(bytes) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) {
+    throw std::system_error(errno, std::generic_category(), "mapping the item arena");
+  }
+  base_ = static_cast<std::byte*>(p);
+}
+
+MappedRegion::~MappedRegion() { munmap(base_, size_); }
+
+}  // namespace unbuckle::store

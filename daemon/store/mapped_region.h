@@ -1,0 +1,24 @@
+// An anonymous private mapping that backs the item arena when no umem is
+// given. Pages are reserved, not touched: memory is committed as items land.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+namespace unbuckle::store {
+
+class MappedRegion {
+ public:
+  explicit MappedRegion(size_t bytes);  // throws std::system_error
+  ~MappedRegion();
+  MappedRegion(const MappedRegion&) = delete;
+  MappedRegion& operator=(const MappedRegion&) = delete;
+
+  std::span<std::byte> bytes() const { return {base_, size_}; }
+
+ private:
+  std::byte* base_;
+  size_t size_;
+};
+
+}  // namespace unbuckle::store

@@ -1,0 +1,586 @@
+// The item store: how the pieces fit and who locks what.
+//
+// Memory
+//   One arena (arena.h) of memory_limit bytes is cut into pages of
+//   max(1 MiB, max_item_size) bytes. A page goes to a size class when that
+//   class has no free chunk left, and stays there. Chunk sizes start at
+//   header + min_chunk and grow by growth_factor (8-byte aligned); the last
+//   class is a whole page, so every allowed item fits one chunk.
+//
+//   page   |chunk|chunk|chunk| ... |chunk|slack|        all chunks of one class
+//
+//   chunk  |Item header, 40 B |VALUE <key> <flags> <bytes>\r\n|<data>|\r\nEND\r\n|unused|
+//          |cas, hash link,   |      ^ key at reply offset 6 ^ value_offset_
+//          |LRU links, times, |<----------------- reply(): a GET hit, sent as is -------->
+//          |lengths, class, bits
+//
+// Index
+//   kShards shards picked by the top bits of the key hash, each with its own
+//   mutex and HashIndex (hash_index.h), which grows by incremental rehash.
+//
+//   shards[h >> 56] -> buckets[h & mask] -> item -> item -> 0    (hash_next_)
+//
+// LRU
+//   One per size class (size_class.h): head is the most recent, eviction
+//   takes from the tail. A get relinks an item at most once per 60 s.
+//
+// Locking
+//   shard mutex  guards its index and these fields of its items: hash_next_,
+//                cas_, exptime_, bits_, time_ and the value bytes.
+//   class mutex  guards the class's pages, free list, counters, LRU links
+//                (lru_prev_, lru_next_) and crawler cursor.
+//   time_ is written with both held (or before the item enters the LRU), so
+//   either mutex is enough to read it.
+//
+//   Order: shard, then class. Whoever holds a class mutex and needs a shard
+//   (eviction, the crawler) uses try_lock and skips the item when that
+//   fails, so no thread ever waits for a shard while holding a class. An
+//   item in a class's LRU cannot be unlinked or freed without that class's
+//   mutex, so under it an LRU item's key is stable and can be hashed to find
+//   the item's shard. Items allocated but not yet linked are in no index and
+//   no LRU: only their Access can reach them and eviction cannot take them.
+//
+//   Expiry and flush are lazy: Access::item(), eviction and crawl() unlink
+//   dead items. The flush marks are atomics read without a lock.
+#include "store/store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <charconv>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <vector>
+
+#include "store/arena.h"
+#include "store/hash_index.h"
+#include "store/key_hash.h"
+#include "store/mapped_region.h"
+#include "store/size_class.h"
+
+namespace unbuckle::store {
+
+namespace {
+
+constexpr unsigned kShardBits = 8;
+constexpr size_t kShards = size_t{1} << kShardBits;
+// 2^8 buckets in each of 2^8 shards: memcached's default hashpower 16.
+constexpr unsigned kInitialBucketPower = 8;
+constexpr size_t kRehashBucketsPerAccess = 4;
+constexpr RelTime kUpdateInterval = 60;   // memcached's ITEM_UPDATE_INTERVAL
+constexpr int kTailSearch = 5;            // LRU tail items tried per allocation
+constexpr size_t kCrawlBatch = 64;        // items checked per class-lock hold
+constexpr size_t kMinPageSize = size_t{1} << 20;
+constexpr size_t kMinItemSizeLimit = 1024;
+constexpr size_t kMaxClasses = 63;        // ids 1..63, as memcached
+constexpr std::string_view kValuePrefix = "VALUE ";
+constexpr std::string_view kReplyEnd = "\r\nEND\r\n";
+
+size_t alignUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
+
+size_t decimalDigits(uint64_t v) {
+  size_t digits = 1;
+  while (v >= 10) {
+    v /= 10;
+    ++digits;
+  }
+  return digits;
+}
+
+// "VALUE <key> <flags> <bytes>\r\n<data>\r\nEND\r\n"
+size_t replyLength(size_t key_length, uint32_t flags, size_t value_length) {
+  return kValuePrefix.size() + key_length + 1 + decimalDigits(flags) + 1 + decimalDigits(value_length) + 2 +
+         value_length + kReplyEnd.size();
+}
+
+size_t pageSizeFor(const StoreConfig& config) {
+  return std::max(kMinPageSize, alignUp(config.max_item_size, Arena::kAlignment));
+}
+
+const StoreConfig& validated(const StoreConfig& config) {
+  if (config.growth_factor <= 1.0) throw std::invalid_argument("store: growth factor must be greater than 1");
+  if (config.max_item_size < kMinItemSizeLimit) throw std::invalid_argument("store: max item size below 1 KiB");
+  if (config.memory_limit > Store::kMaxMemoryLimit) throw std::invalid_argument("store: memory limit above 32 GiB");
+  if (config.memory_limit < pageSizeFor(config)) {
+    throw std::invalid_argument("store: memory limit smaller than one page (max(1 MiB, max item size))");
+  }
+  return config;
+}
+
+// Chunk sizes as memcached's slabs_init(): grow by the factor, 8-aligned,
+// until the next would pass page / factor; the last class is the page.
+std::vector<uint32_t> chunkSizes(const StoreConfig& config, size_t page_size) {
+  std::vector<uint32_t> sizes;
+  size_t size = alignUp(sizeof(Item) + config.min_chunk, Arena::kAlignment);
+  while (sizes.size() < kMaxClasses - 1 && size < page_size / config.growth_factor) {
+    sizes.push_back(static_cast<uint32_t>(size));
+    size_t next = alignUp(static_cast<size_t>(static_cast<double>(size) * config.growth_factor), Arena::kAlignment);
+    size = std::max(next, size + Arena::kAlignment);
+  }
+  sizes.push_back(static_cast<uint32_t>(page_size));
+  return sizes;
+}
+
+struct alignas(64) Shard {
+  explicit Shard(const Arena& arena) : index(arena, kInitialBucketPower) {}
+  std::mutex mutex;
+  HashIndex index;
+};
+
+}  // namespace
+
+// What an Access points at: the key, its locked shard and what it found.
+struct AccessState {
+  StoreCore& core;
+  Shard& shard;
+  std::string_view key;
+  uint64_t hash;
+  RelTime now;
+  bool looked_up = false;
+  Item* item = nullptr;
+  Miss miss = Miss::kAbsent;
+};
+
+class StoreCore {
+ public:
+  StoreCore(const StoreConfig& config, Clock& clock);
+
+  Shard& shardFor(uint64_t hash) { return *shards_[hash >> (64 - kShardBits)]; }
+  RelTime now() const { return clock_.now(); }
+  const Clock& clock() const { return clock_; }
+  const StoreConfig& config() const { return config_; }
+  bool fits(size_t key_length, uint32_t flags, size_t value_length) const;
+
+  Item* item(AccessState& st);
+  void bump(AccessState& st);
+  Allocation allocate(AccessState& st, uint32_t flags, RelTime exptime, uint32_t value_length);
+  void link(AccessState& st, Item* fresh, uint64_t cas);
+  void release(Item* fresh);
+  void unlink(AccessState& st);
+  Item* current(AccessState& st) { return st.shard.index.find(st.key, st.hash); }
+  uint64_t nextCas() { return last_cas_.fetch_add(1, std::memory_order_relaxed) + 1; }
+
+  void flushAll(RelTime oldest_live);
+  size_t crawl(size_t budget);
+  StoreStats stats() const;
+
+ private:
+  SizeClass& classOf(const Item* item) const { return *classes_[item->class_id_ - 1]; }
+  SizeClass& classFor(size_t item_size) const;
+  Miss deadReason(const Item* item, RelTime now) const;
+  Item* takeChunk(SizeClass& cls, size_t size, AccessState& st, const Item* protect);
+  bool freeFromTail(SizeClass& cls, AccessState& st, const Item* protect);
+  // Unlinks a linked item and frees its chunk; its shard and class are held.
+  static void drop(Shard& shard, SizeClass& cls, Item* item, uint64_t hash);
+
+  const StoreConfig config_;
+  Clock& clock_;
+  const size_t page_size_;
+  MappedRegion region_;
+  Arena arena_;
+  std::vector<std::unique_ptr<SizeClass>> classes_;   // classes_[i] has id i + 1
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::atomic<uint64_t> last_cas_{0};
+
+  // Flush marks (see deadReason): items last accessed at or before
+  // flushed_before_, or with a cas below flushed_cas_below_, are flushed;
+  // so are items last accessed at or before flush_pending_ once it is due.
+  std::mutex flush_mutex_;   // serialises flushAll()
+  std::atomic<RelTime> flushed_before_{0};
+  std::atomic<uint64_t> flushed_cas_below_{0};
+  std::atomic<RelTime> flush_pending_{0};
+
+  std::mutex crawl_mutex_;   // serialises crawl()
+  size_t crawl_class_ = 0;
+  std::atomic<uint64_t> crawler_items_checked_{0};
+};
+
+struct Store::Impl : StoreCore {
+  using StoreCore::StoreCore;
+};
+
+StoreCore::StoreCore(const StoreConfig& config, Clock& clock)
+    : config_(validated(config)),
+      clock_(clock),
+      page_size_(pageSizeFor(config)),
+      region_(config.memory_limit),
+      arena_(region_.bytes(), page_size_) {
+  std::vector<uint32_t> sizes = chunkSizes(config_, page_size_);
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    classes_.push_back(std::make_unique<SizeClass>(arena_, static_cast<uint8_t>(i + 1), sizes[i]));
+  }
+  for (size_t i = 0; i < kShards; ++i) shards_.push_back(std::make_unique<Shard>(arena_));
+}
+
+bool StoreCore::fits(size_t key_length, uint32_t flags, size_t value_length) const {
+  return key_length <= kMaxKeyLength && value_length <= config_.max_item_size &&
+         sizeof(Item) + replyLength(key_length, flags, value_length) <= config_.max_item_size;
+}
+
+SizeClass& StoreCore::classFor(size_t item_size) const {
+  // Few classes: a linear scan beats a binary search here.
+  for (const auto& cls : classes_) {
+    if (cls->chunkSize() >= item_size) return *cls;
+  }
+  return *classes_.back();   // unreachable: the last class is a page >= max_item_size
+}
+
+Miss StoreCore::deadReason(const Item* item, RelTime now) const {
+  // Pending first (acquire): flushAll() folds a due pending mark into
+  // flushed_before_ before it replaces the pending one.
+  RelTime pending = flush_pending_.load(std::memory_order_acquire);
+  RelTime before = flushed_before_.load(std::memory_order_relaxed);
+  if ((before != 0 && item->time_ <= before) || item->cas_ < flushed_cas_below_.load(std::memory_order_relaxed) ||
+      (pending != 0 && pending <= now && item->time_ <= pending)) {
+    return Miss::kFlushed;
+  }
+  if (item->exptime_ != 0 && item->exptime_ <= now) return Miss::kExpired;
+  return Miss::kAbsent;
+}
+
+Item* StoreCore::item(AccessState& st) {
+  if (st.looked_up) return st.item;
+  st.looked_up = true;
+  Item* found = current(st);
+  if (found != nullptr) {
+    Miss dead = deadReason(found, st.now);
+    if (dead != Miss::kAbsent) {
+      SizeClass& cls = classOf(found);
+      std::lock_guard lock(cls.mutex());
+      drop(st.shard, cls, found, st.hash);
+      st.miss = dead;
+      found = nullptr;
+    }
+  }
+  st.item = found;
+  return found;
+}
+
+void StoreCore::bump(AccessState& st) {
+  Item* it = item(st);
+  if (it == nullptr) return;
+  it->setFetched(true);
+  if (st.now > it->time_ && st.now - it->time_ > kUpdateInterval) {
+    SizeClass& cls = classOf(it);
+    std::lock_guard lock(cls.mutex());
+    it->time_ = st.now;
+    cls.lruBump(it);
+  }
+}
+
+Allocation StoreCore::allocate(AccessState& st, uint32_t flags, RelTime exptime, uint32_t value_length) {
+  if (!fits(st.key.size(), flags, value_length)) return {nullptr, AllocError::kTooLarge};
+  size_t size = sizeof(Item) + replyLength(st.key.size(), flags, value_length);
+  SizeClass& cls = classFor(size);
+  Item* it = takeChunk(cls, size, st, current(st));
+  if (it == nullptr) return {nullptr, AllocError::kOutOfMemory};
+
+  it->cas_ = 0;
+  it->hash_next_ = 0;
+  it->lru_prev_ = 0;
+  it->lru_next_ = 0;
+  it->exptime_ = exptime;
+  it->time_ = st.now;
+  it->value_length_ = value_length;
+  it->key_length_ = static_cast<uint8_t>(st.key.size());
+  it->class_id_ = cls.id();
+  it->bits_ = 0;
+
+  char* begin = it->replyBytes();
+  char* end = begin + (size - sizeof(Item));
+  char* p = std::copy(kValuePrefix.begin(), kValuePrefix.end(), begin);
+  p = std::copy(st.key.begin(), st.key.end(), p);
+  *p++ = ' ';
+  p = std::to_chars(p, end, flags).ptr;
+  *p++ = ' ';
+  p = std::to_chars(p, end, value_length).ptr;
+  *p++ = '\r';
+  *p++ = '\n';
+  it->value_offset_ = static_cast<uint16_t>(p - begin);
+  std::copy(kReplyEnd.begin(), kReplyEnd.end(), p + value_length);
+  return {it, AllocError::kNone};
+}
+
+Item* StoreCore::takeChunk(SizeClass& cls, size_t size, AccessState& st, const Item* protect) {
+  std::lock_guard lock(cls.mutex());
+  if (Item* chunk = cls.takeChunk(size)) return chunk;
+  if (std::byte* page = arena_.allocatePage()) {
+    cls.addPage(page);
+    return cls.takeChunk(size);
+  }
+  if (!freeFromTail(cls, st, protect)) {
+    ++cls.counters().outofmemory;
+    return nullptr;
+  }
+  return cls.takeChunk(size);
+}
+
+// Frees one chunk of `cls` (locked) from its LRU tail: the first expired or
+// flushed item among the first kTailSearch candidates (reclaimed), else the
+// oldest live one that could be locked (evicted). Skips `protect` and items
+// whose shard is busy. Holds at most one shard besides the caller's.
+bool StoreCore::freeFromTail(SizeClass& cls, AccessState& st, const Item* protect) {
+  SizeClassCounters& counters = cls.counters();
+  Item* victim = nullptr;
+  Shard* victim_shard = nullptr;
+  uint64_t victim_hash = 0;
+  auto releaseVictimShard = [&] {
+    if (victim_shard != nullptr && victim_shard != &st.shard) victim_shard->mutex.unlock();
+  };
+
+  Item* candidate = cls.lruTail();
+  for (int tried = 0; candidate != nullptr && tried < kTailSearch; ++tried) {
+    Item* next = cls.towardsHead(candidate);
+    if (candidate != protect) {
+      uint64_t hash = hashKey(candidate->key());
+      Shard& shard = shardFor(hash);
+      bool held = &shard == &st.shard || &shard == victim_shard;
+      if (held || shard.mutex.try_lock()) {
+        if (deadReason(candidate, st.now) != Miss::kAbsent) {
+          ++counters.reclaimed;
+          if (!candidate->fetched()) ++counters.expired_unfetched;
+          drop(shard, cls, candidate, hash);
+          if (!held) shard.mutex.unlock();
+          releaseVictimShard();
+          return true;
+        }
+        if (victim == nullptr) {
+          victim = candidate;
+          victim_shard = &shard;
+          victim_hash = hash;
+        } else if (!held) {
+          shard.mutex.unlock();
+        }
+      }
+    }
+    candidate = next;
+  }
+  if (victim == nullptr) return false;
+
+  ++counters.evicted;
+  if (victim->exptime_ != 0) ++counters.evicted_nonzero;
+  if (!victim->fetched()) ++counters.evicted_unfetched;
+  counters.evicted_time = st.now > victim->time_ ? st.now - victim->time_ : 0;
+  drop(*victim_shard, cls, victim, victim_hash);
+  releaseVictimShard();
+  return true;
+}
+
+void StoreCore::drop(Shard& shard, SizeClass& cls, Item* item, uint64_t hash) {
+  shard.index.remove(item, hash);
+  cls.lruDrop(item);
+  cls.returnChunk(item);
+}
+
+void StoreCore::link(AccessState& st, Item* fresh, uint64_t cas) {
+  if (Item* old = current(st)) {
+    SizeClass& cls = classOf(old);
+    std::lock_guard lock(cls.mutex());
+    drop(st.shard, cls, old, st.hash);
+  }
+  fresh->cas_ = cas != 0 ? cas : nextCas();
+  fresh->time_ = st.now;
+  st.shard.index.insert(fresh, st.hash);
+  SizeClass& cls = classOf(fresh);
+  {
+    std::lock_guard lock(cls.mutex());
+    cls.lruAdd(fresh);
+  }
+  st.looked_up = true;
+  st.item = fresh;
+}
+
+void StoreCore::release(Item* fresh) {
+  SizeClass& cls = classOf(fresh);
+  std::lock_guard lock(cls.mutex());
+  cls.returnChunk(fresh);
+}
+
+void StoreCore::unlink(AccessState& st) {
+  if (Item* it = current(st)) {
+    SizeClass& cls = classOf(it);
+    std::lock_guard lock(cls.mutex());
+    drop(st.shard, cls, it, st.hash);
+  }
+  st.looked_up = true;
+  st.item = nullptr;
+  st.miss = Miss::kAbsent;
+}
+
+void StoreCore::flushAll(RelTime oldest_live) {
+  std::lock_guard lock(flush_mutex_);
+  RelTime now = clock_.now();
+  auto raiseFlushedBefore = [&](RelTime t) {
+    if (t > flushed_before_.load(std::memory_order_relaxed)) flushed_before_.store(t, std::memory_order_relaxed);
+  };
+  RelTime pending = flush_pending_.load(std::memory_order_relaxed);
+  if (pending != 0 && pending <= now) raiseFlushedBefore(pending);
+  if (oldest_live <= now) {
+    // Everything linked so far has a cas at or below last_cas_; the time
+    // mark stops a second short so that later sets in this second survive.
+    flushed_cas_below_.store(last_cas_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    raiseFlushedBefore(std::min(oldest_live, now - 1));
+    flush_pending_.store(0, std::memory_order_release);
+  } else {
+    flush_pending_.store(oldest_live, std::memory_order_release);
+  }
+}
+
+size_t StoreCore::crawl(size_t budget) {
+  std::lock_guard crawl_lock(crawl_mutex_);
+  RelTime now = clock_.now();
+  size_t checked = 0;
+  size_t reclaimed = 0;
+  size_t classes_done = 0;
+  while (checked < budget && classes_done < classes_.size()) {
+    SizeClass& cls = *classes_[crawl_class_];
+    bool pass_done;
+    {
+      std::lock_guard lock(cls.mutex());
+      size_t batch_end = std::min(budget, checked + kCrawlBatch);
+      Item* it = cls.crawlCursor();
+      if (it == nullptr) it = cls.lruTail();
+      while (it != nullptr && checked < batch_end) {
+        Item* next = cls.towardsHead(it);
+        ++checked;
+        uint64_t hash = hashKey(it->key());
+        Shard& shard = shardFor(hash);
+        if (shard.mutex.try_lock()) {
+          if (deadReason(it, now) != Miss::kAbsent) {
+            ++cls.counters().crawler_reclaimed;
+            if (!it->fetched()) ++cls.counters().expired_unfetched;
+            drop(shard, cls, it, hash);
+            ++reclaimed;
+          }
+          shard.mutex.unlock();
+        }
+        it = next;
+      }
+      cls.setCrawlCursor(it);
+      pass_done = it == nullptr;
+    }
+    if (pass_done) {
+      crawl_class_ = (crawl_class_ + 1) % classes_.size();
+      ++classes_done;
+    }
+  }
+  crawler_items_checked_.fetch_add(checked, std::memory_order_relaxed);
+  return reclaimed;
+}
+
+StoreStats StoreCore::stats() const {
+  StoreStats s;
+  RelTime now = clock_.now();
+  for (const auto& cls : classes_) {
+    std::lock_guard lock(cls->mutex());
+    const SizeClassCounters& c = cls->counters();
+    s.curr_items += c.items;
+    s.total_items += c.total_items;
+    s.bytes += c.bytes;
+    s.evictions += c.evicted;
+    s.reclaimed += c.reclaimed;
+    s.expired_unfetched += c.expired_unfetched;
+    s.evicted_unfetched += c.evicted_unfetched;
+    s.crawler_reclaimed += c.crawler_reclaimed;
+    if (c.pages == 0) continue;
+    SlabClassStats& out = s.classes.emplace_back();
+    out.id = cls->id();
+    out.chunk_size = cls->chunkSize();
+    out.chunks_per_page = cls->chunksPerPage();
+    out.total_pages = c.pages;
+    out.total_chunks = c.pages * cls->chunksPerPage();
+    out.used_chunks = c.used_chunks;
+    out.free_chunks = cls->freeChunks();
+    out.mem_requested = c.mem_requested;
+    out.items = c.items;
+    const Item* tail = cls->lruTail();
+    out.oldest_age = tail != nullptr && now > tail->time_ ? now - tail->time_ : 0;
+    out.evicted = c.evicted;
+    out.evicted_nonzero = c.evicted_nonzero;
+    out.evicted_time = c.evicted_time;
+    out.evicted_unfetched = c.evicted_unfetched;
+    out.expired_unfetched = c.expired_unfetched;
+    out.outofmemory = c.outofmemory;
+    out.reclaimed = c.reclaimed;
+    out.crawler_reclaimed = c.crawler_reclaimed;
+  }
+  s.crawler_items_checked = crawler_items_checked_.load(std::memory_order_relaxed);
+  s.total_malloced = arena_.pagesAllocated() * page_size_;
+  s.limit_maxbytes = config_.memory_limit;
+  size_t buckets = 0;
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard->mutex);
+    buckets += shard->index.bucketCount();
+    s.hash_bytes += shard->index.bytes();
+    s.hash_is_expanding = s.hash_is_expanding || shard->index.expanding();
+  }
+  s.hash_power_level = static_cast<uint32_t>(std::bit_width(buckets) - 1);
+  return s;
+}
+
+// ---- Item ------------------------------------------------------------------
+
+uint32_t Item::flags() const {
+  const char* p = replyBytes() + kKeyOffset + key_length_ + 1;
+  uint32_t flags = 0;
+  std::from_chars(p, replyBytes() + value_offset_, flags);
+  return flags;
+}
+
+// ---- Access ----------------------------------------------------------------
+
+namespace {
+AccessState& stateOf(void* impl) { return *static_cast<AccessState*>(impl); }
+}  // namespace
+
+Item* Access::item() { return stateOf(impl_).core.item(stateOf(impl_)); }
+Miss Access::miss() const { return stateOf(impl_).miss; }
+std::string_view Access::key() const { return stateOf(impl_).key; }
+void Access::bump() { stateOf(impl_).core.bump(stateOf(impl_)); }
+RelTime Access::now() const { return stateOf(impl_).now; }
+
+Allocation Access::allocate(uint32_t flags, RelTime exptime, uint32_t value_length) {
+  return stateOf(impl_).core.allocate(stateOf(impl_), flags, exptime, value_length);
+}
+
+void Access::link(Item* fresh, uint64_t cas) { stateOf(impl_).core.link(stateOf(impl_), fresh, cas); }
+void Access::release(Item* fresh) { stateOf(impl_).core.release(fresh); }
+void Access::unlink() { stateOf(impl_).core.unlink(stateOf(impl_)); }
+
+void Access::setExptime(RelTime exptime) {
+  if (Item* it = stateOf(impl_).core.current(stateOf(impl_))) it->exptime_ = exptime;
+}
+
+void Access::setCas(uint64_t cas) {
+  AccessState& st = stateOf(impl_);
+  if (Item* it = st.core.current(st)) it->cas_ = cas != 0 ? cas : st.core.nextCas();
+}
+
+// ---- Store -----------------------------------------------------------------
+
+Store::Store(const StoreConfig& config, Clock& clock) : impl_(std::make_unique<Impl>(config, clock)) {}
+Store::~Store() = default;
+
+void Store::lockedAccess(std::string_view key, void (*thunk)(void*, Access&), void* ctx) {
+  uint64_t hash = hashKey(key);
+  Shard& shard = impl_->shardFor(hash);
+  std::lock_guard lock(shard.mutex);
+  shard.index.migrate(kRehashBucketsPerAccess);
+  AccessState state{*impl_, shard, key, hash, impl_->now()};
+  Access access;
+  access.impl_ = &state;
+  thunk(ctx, access);
+}
+
+void Store::flushAll(RelTime oldest_live) { impl_->flushAll(oldest_live); }
+size_t Store::crawl(size_t budget) { return impl_->crawl(budget); }
+StoreStats Store::stats() const { return impl_->stats(); }
+const StoreConfig& Store::config() const { return impl_->config(); }
+const Clock& Store::clock() const { return impl_->clock(); }
+
+bool Store::fits(size_t key_length, uint32_t flags, size_t value_length) const {
+  return impl_->fits(key_length, flags, value_length);
+}
+
+}  // namespace unbuckle::store
