@@ -1,0 +1,123 @@
+#include "mcbench/udp_reassembly.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "mcbench/reply_check.h"
+#include "mcbench/workload.h"
+#include "unbuckle/mc_udp.h"
+
+namespace unbuckle::mcbench {
+namespace {
+
+using Status = UdpReassembly::Status;
+
+FrameHeader header(uint16_t sequence, uint16_t total, uint16_t reserved = 0) {
+  return FrameHeader{0x1234, sequence, total, reserved};
+}
+
+TEST(FrameHeader, BigEndianOnTheWire) {
+  char bytes[8];
+  writeFrameHeader(bytes, FrameHeader{0x0102, 0x0304, 0x0506, 0x0708});
+  EXPECT_EQ(std::string(bytes, 8), std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8));
+  const auto parsed = parseFrameHeader(std::string_view(bytes, 8));
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->request_id, 0x0102);
+  EXPECT_EQ(parsed->sequence, 0x0304);
+  EXPECT_EQ(parsed->total, 0x0506);
+  EXPECT_EQ(parsed->reserved, 0x0708);
+  EXPECT_FALSE(parseFrameHeader(std::string_view(bytes, 7)));
+}
+
+TEST(FrameHeader, WholeMessage) {
+  EXPECT_TRUE(isWholeMessage(header(0, 1)));
+  EXPECT_FALSE(isWholeMessage(header(0, 2)));
+  EXPECT_FALSE(isWholeMessage(header(1, 1)));
+  EXPECT_FALSE(isWholeMessage(header(0, 1, 5)));
+}
+
+TEST(UdpReassembly, InOrder) {
+  UdpReassembly message;
+  EXPECT_FALSE(message.started());
+  EXPECT_EQ(message.add(header(0, 3), "ab"), Status::kIncomplete);
+  EXPECT_TRUE(message.started());
+  EXPECT_EQ(message.add(header(1, 3), "cd"), Status::kIncomplete);
+  EXPECT_EQ(message.add(header(2, 3), "e"), Status::kComplete);
+  EXPECT_EQ(message.message(), "abcde");
+}
+
+TEST(UdpReassembly, OutOfOrder) {
+  UdpReassembly message;
+  EXPECT_EQ(message.add(header(2, 3), "e"), Status::kIncomplete);
+  EXPECT_EQ(message.add(header(0, 3), "ab"), Status::kIncomplete);
+  EXPECT_EQ(message.add(header(1, 3), "cd"), Status::kComplete);
+  EXPECT_EQ(message.message(), "abcde");
+}
+
+TEST(UdpReassembly, InconsistentFramesSpoilTheMessage) {
+  {
+    UdpReassembly message;
+    EXPECT_EQ(message.add(header(0, 2), "a"), Status::kIncomplete);
+    EXPECT_EQ(message.add(header(0, 2), "a"), Status::kBadFrame);  // duplicate
+    EXPECT_EQ(message.add(header(1, 2), "b"), Status::kBadFrame);  // stays bad
+  }
+  {
+    UdpReassembly message;
+    EXPECT_EQ(message.add(header(0, 2), "a"), Status::kIncomplete);
+    EXPECT_EQ(message.add(header(1, 3), "b"), Status::kBadFrame);  // total changed midstream
+  }
+  EXPECT_EQ(UdpReassembly().add(header(2, 2), "a"), Status::kBadFrame);     // sequence beyond total
+  EXPECT_EQ(UdpReassembly().add(header(0, 0), "a"), Status::kBadFrame);     // no total
+  EXPECT_EQ(UdpReassembly().add(header(0, 1, 1), "a"), Status::kBadFrame);  // reserved set
+}
+
+TEST(UdpReassembly, ResetMakesItReusable) {
+  UdpReassembly message;
+  EXPECT_EQ(message.add(header(0, 0), "a"), Status::kBadFrame);
+  message.reset();
+  EXPECT_FALSE(message.started());
+  EXPECT_EQ(message.add(header(0, 1), "END\r\n"), Status::kComplete);
+  EXPECT_EQ(message.message(), "END\r\n");
+}
+
+// A 3000-byte hit cut the way memcached 1.6 cuts it (1392 payload bytes per
+// datagram), delivered in a shuffled order, validates as a hit.
+TEST(UdpReassembly, MemcachedStyleBigReplyValidates) {
+  const Workload workload({100, 20, 3000, "mcb"});
+  const uint64_t key = 42;
+  const std::string reply = "VALUE " + workload.key(key) + " " + std::to_string(Workload::flags(key)) + " 3000\r\n" +
+                            std::string(workload.value(key)) + "\r\nEND\r\n";
+  std::vector<std::string> datagrams;
+  const auto total = static_cast<uint16_t>((reply.size() + MC_UDP_DATA_SIZE - 1) / MC_UDP_DATA_SIZE);
+  ASSERT_EQ(total, 3);
+  for (uint16_t seq = 0; seq < total; ++seq) {
+    std::string datagram(MC_UDP_HEADER_SIZE, '\0');
+    writeFrameHeader(datagram.data(), FrameHeader{77, seq, total, 0});
+    datagram += reply.substr(seq * MC_UDP_DATA_SIZE, MC_UDP_DATA_SIZE);
+    datagrams.push_back(datagram);
+  }
+  std::swap(datagrams[0], datagrams[2]);
+
+  UdpReassembly message;
+  Status status = Status::kIncomplete;
+  for (const std::string& datagram : datagrams) {
+    const auto parsed = parseFrameHeader(datagram);
+    ASSERT_TRUE(parsed);
+    status = message.add(*parsed, std::string_view(datagram).substr(MC_UDP_HEADER_SIZE));
+  }
+  ASSERT_EQ(status, Status::kComplete);
+  const std::string expected_key = workload.key(key);
+  const ExpectedItem expected{expected_key, workload.value(key), Workload::flags(key)};
+  EXPECT_EQ(checkGetReply(message.message(), expected, true).outcome, Outcome::kHit);
+
+  // One flipped byte in the middle datagram is a wrong value.
+  std::string corrupted(message.message());
+  corrupted[2000] ^= 1;
+  EXPECT_EQ(checkGetReply(corrupted, expected, true).error, ErrorKind::kWrongValue);
+}
+
+}  // namespace
+}  // namespace unbuckle::mcbench
