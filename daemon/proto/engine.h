@@ -18,6 +18,8 @@ struct EngineConfig {
   uint16_t udp_port = 11211;
   uint32_t max_connections = 1024;
   uint32_t threads = 1;
+  // Initial `verbosity` (a runtime setting kept in the StatsRegistry; it is
+  // only shown, nothing is logged per command).
   uint32_t verbosity = 0;
 };
 
@@ -27,11 +29,22 @@ enum class Transport { kStream, kDatagram };
 // worker for UDP, reset for every datagram).
 struct Session {
   Transport transport = Transport::kStream;
-  bool close = false;          // `quit` seen or a fatal protocol error: close after flushing
+  // Close after flushing: `quit`, a request line ending in "HTTP/...", or an
+  // unterminated line over 2048 bytes that is not a get (memcached closes
+  // those). Nothing after that point is processed. For datagrams it only
+  // means "stop": the UDP datapath ignores it.
+  bool close = false;
   size_t swallow = 0;          // bytes of a refused data block still to discard (stream only)
-  size_t need = 0;             // hint: bytes the incomplete tail needs before it can be parsed
+  // After process(): at least how many more bytes the unconsumed tail needs
+  // (set while a data block is incomplete); 0 when unknown, e.g. while a
+  // command line has no newline yet. A multi-key get line may grow without
+  // bound before its newline (memcached allows it); the datapath caps it.
+  size_t need = 0;
 };
 
+// An engine keeps no per-call state, so one engine may serve every worker
+// at once. Build it at start-up: the constructor publishes config.verbosity
+// as the runtime verbosity in the registry.
 class Engine {
  public:
   Engine(store::Store& store, const EngineConfig& config, StatsRegistry& stats);
@@ -43,6 +56,9 @@ class Engine {
   // Datagram: `input` is one whole UDP payload (frame header removed); an
   // incomplete trailing command or data block is dropped and counted, so the
   // return value is always input.size().
+  // Response objects end where memcached 1.6.18's mc_resp objects end, and
+  // an empty one is only ended when memcached would send it as a
+  // header-only datagram (see ResponseStream in command_context.h).
   size_t process(std::string_view input, ReplySink& out, Session& session, WorkerStats& worker);
 
  private:

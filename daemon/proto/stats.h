@@ -3,7 +3,9 @@
 // them from another thread); StatsRegistry folds them together.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <ctime>
 #include <memory>
@@ -18,40 +20,70 @@ inline void bump(Counter& c, uint64_t n = 1) {
   c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
 
+// Every counter of WorkerStats, once: X(name). `stats reset` and the sums in
+// StatsRegistry walk this list, so a counter added here is covered by both.
+#define UNBUCKLE_WORKER_COUNTERS(X)                                           \
+  /* Written by the datapaths. */                                             \
+  X(bytes_read)                                                               \
+  X(bytes_written)                                                            \
+  X(udp_datagrams_in)                                                         \
+  X(udp_datagrams_out)                                                        \
+  X(udp_dropped_short)        /* <= 8 bytes */                                \
+  X(udp_dropped_multipacket)  /* total != 1 */                                \
+  X(udp_dropped_incomplete)   /* command or data block cut off by the datagram end */ \
+  X(udp_reply_truncated)      /* replies to one request over its byte budget */ \
+  X(udp_dropped_denied)       /* source not in --allow */                     \
+  /* Written by the engine, named as memcached's `stats` fields. */           \
+  X(cmd_get)                                                                  \
+  X(cmd_set)                                                                  \
+  X(cmd_flush)                                                                \
+  X(cmd_touch)                                                                \
+  X(cmd_meta)                                                                 \
+  X(get_hits)                                                                 \
+  X(get_misses)                                                               \
+  X(get_expired)                                                              \
+  X(get_flushed)                                                              \
+  X(delete_hits)                                                              \
+  X(delete_misses)                                                            \
+  X(incr_hits)                                                                \
+  X(incr_misses)                                                              \
+  X(decr_hits)                                                                \
+  X(decr_misses)                                                              \
+  X(cas_hits)                                                                 \
+  X(cas_misses)                                                               \
+  X(cas_badval)                                                               \
+  X(touch_hits)                                                               \
+  X(touch_misses)                                                             \
+  X(store_too_large)                                                          \
+  X(store_no_memory)
+
+// Per slab class counters that `stats slabs` shows (memcached's slab_stats).
+#define UNBUCKLE_SLAB_CLASS_COUNTERS(X) \
+  X(get_hits)                           \
+  X(cmd_set)                            \
+  X(delete_hits)                        \
+  X(incr_hits)                          \
+  X(decr_hits)                          \
+  X(cas_hits)                           \
+  X(cas_badval)                         \
+  X(touch_hits)
+
+// memcached's MAX_NUMBER_OF_SLAB_CLASSES: class ids are 1..63.
+inline constexpr size_t kMaxSlabClasses = 64;
+
+struct SlabClassCounters {
+#define UNBUCKLE_DECLARE_COUNTER(name) Counter name{0};
+  UNBUCKLE_SLAB_CLASS_COUNTERS(UNBUCKLE_DECLARE_COUNTER)
+};
+
 struct WorkerStats {
-  // Written by the datapaths.
-  Counter bytes_read{0};
-  Counter bytes_written{0};
-  Counter udp_datagrams_in{0};
-  Counter udp_datagrams_out{0};
-  Counter udp_dropped_short{0};        // <= 8 bytes
-  Counter udp_dropped_multipacket{0};  // total != 1
-  Counter udp_dropped_incomplete{0};   // command or data block cut off by the datagram end
-  Counter udp_reply_truncated{0};      // reply larger than 65535 datagrams
-  // Command counters (written by the engine) follow; see stats.cpp for the
-  // mapping onto memcached's field names.
-  Counter cmd_get{0};
-  Counter cmd_set{0};
-  Counter cmd_flush{0};
-  Counter cmd_touch{0};
-  Counter cmd_meta{0};
-  Counter get_hits{0};
-  Counter get_misses{0};
-  Counter get_expired{0};
-  Counter get_flushed{0};
-  Counter delete_hits{0};
-  Counter delete_misses{0};
-  Counter incr_hits{0};
-  Counter incr_misses{0};
-  Counter decr_hits{0};
-  Counter decr_misses{0};
-  Counter cas_hits{0};
-  Counter cas_misses{0};
-  Counter cas_badval{0};
-  Counter touch_hits{0};
-  Counter touch_misses{0};
-  Counter store_too_large{0};
-  Counter store_no_memory{0};
+  UNBUCKLE_WORKER_COUNTERS(UNBUCKLE_DECLARE_COUNTER)
+#undef UNBUCKLE_DECLARE_COUNTER
+  // Indexed by Item::slabClass(); the engine bumps these next to the totals.
+  std::array<SlabClassCounters, kMaxSlabClasses> slab_classes;
+
+  SlabClassCounters& slabClass(uint8_t id) { return slab_classes[id % kMaxSlabClasses]; }
+  const SlabClassCounters& slabClass(uint8_t id) const { return slab_classes[id % kMaxSlabClasses]; }
 };
 
 // Process-wide connection counters, written by the TCP datapath.
@@ -61,6 +93,13 @@ struct ConnectionStats {
   std::atomic<uint64_t> rejected_connections{0};
   std::atomic<uint64_t> conn_yields{0};
   std::atomic<uint64_t> listen_disabled_num{0};
+  std::atomic<bool> accepting_conns{true};   // false while accept is paused at the limit
+};
+
+// Settings that commands change at run time; `stats settings` shows them.
+struct RuntimeSettings {
+  std::atomic<uint32_t> verbosity{0};     // `verbosity`
+  std::atomic<uint32_t> oldest_live{0};   // last `flush_all` (memcached's settings.oldest_live)
 };
 
 class StatsRegistry {
@@ -69,14 +108,25 @@ class StatsRegistry {
   // One block per worker; stable address for the registry's lifetime.
   WorkerStats& addWorker();
   ConnectionStats& connections() { return connections_; }
+  RuntimeSettings& settings() { return settings_; }
   time_t started() const { return started_; }
-  // Sum of every worker's counter `field`.
+  // Sum of every worker's counter `field` since the last reset().
   uint64_t sum(Counter WorkerStats::*field) const;
+  // The same for one slab class's counter.
+  uint64_t sumSlabClass(uint8_t id, Counter SlabClassCounters::*field) const;
+  // A ConnectionStats counter since the last reset().
+  uint64_t connectionCount(std::atomic<uint64_t> ConnectionStats::*field) const;
+  // `stats reset`: later sums count from now. Workers keep writing their own
+  // blocks; the registry subtracts what they held at the reset.
+  void reset();
 
  private:
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<WorkerStats>> workers_;
+  std::unique_ptr<WorkerStats> baseline_;   // sums at the last reset()
   ConnectionStats connections_;
+  ConnectionStats connection_baseline_;
+  RuntimeSettings settings_;
   time_t started_;
 };
 

@@ -1,11 +1,17 @@
 // The item store: how the pieces fit and who locks what.
 //
 // Memory
-//   One arena (arena.h) of memory_limit bytes is cut into pages of
-//   max(1 MiB, max_item_size) bytes. A page goes to a size class when that
-//   class has no free chunk left, and stays there. Chunk sizes start at
-//   header + min_chunk and grow by growth_factor (8-byte aligned); the last
-//   class is a whole page, so every allowed item fits one chunk.
+//   One arena (arena.h) is cut into memory_limit / max(1 MiB, max_item_size)
+//   pages of that size plus kPageSlack bytes. A page goes to a size class
+//   when that class has no free chunk left, and stays there. Chunk sizes
+//   start at header + min_chunk and grow by growth_factor (8-byte aligned);
+//   the last class is a whole page, so every allowed item fits one chunk.
+//
+//   Whether an item is allowed is memcached's rule (its 56-byte header and
+//   cas, key + 1, value + 2 <= -I), so the largest value is exactly
+//   memcached's. Our layout of such an item is up to 18 bytes longer (the
+//   flags and length digits), which is what kPageSlack pays for: 64 MB still
+//   holds 64 pages, as in memcached.
 //
 //   page   |chunk|chunk|chunk| ... |chunk|slack|        all chunks of one class
 //
@@ -94,15 +100,25 @@ size_t replyLength(size_t key_length, uint32_t flags, size_t value_length) {
          value_length + kReplyEnd.size();
 }
 
-size_t pageSizeFor(const StoreConfig& config) {
+// memcached's item_size_ok(): sizeof(item) + cas + key + 1 + value + 2.
+constexpr size_t kMemcachedItemOverhead = 48 + 8;
+constexpr size_t kPageSlack = 24;
+
+size_t basePageSize(const StoreConfig& config) {
   return std::max(kMinPageSize, alignUp(config.max_item_size, Arena::kAlignment));
+}
+
+size_t pageSizeFor(const StoreConfig& config) { return basePageSize(config) + kPageSlack; }
+
+size_t regionSizeFor(const StoreConfig& config) {
+  return config.memory_limit / basePageSize(config) * pageSizeFor(config);
 }
 
 const StoreConfig& validated(const StoreConfig& config) {
   if (config.growth_factor <= 1.0) throw std::invalid_argument("store: growth factor must be greater than 1");
   if (config.max_item_size < kMinItemSizeLimit) throw std::invalid_argument("store: max item size below 1 KiB");
   if (config.memory_limit > Store::kMaxMemoryLimit) throw std::invalid_argument("store: memory limit above 32 GiB");
-  if (config.memory_limit < pageSizeFor(config)) {
+  if (config.memory_limit < basePageSize(config)) {
     throw std::invalid_argument("store: memory limit smaller than one page (max(1 MiB, max item size))");
   }
   return config;
@@ -150,7 +166,7 @@ class StoreCore {
   RelTime now() const { return clock_.now(); }
   const Clock& clock() const { return clock_; }
   const StoreConfig& config() const { return config_; }
-  bool fits(size_t key_length, uint32_t flags, size_t value_length) const;
+  bool fits(size_t key_length, size_t value_length) const;
 
   Item* item(AccessState& st);
   void bump(AccessState& st);
@@ -204,7 +220,7 @@ StoreCore::StoreCore(const StoreConfig& config, Clock& clock)
     : config_(validated(config)),
       clock_(clock),
       page_size_(pageSizeFor(config)),
-      region_(config.memory_limit),
+      region_(regionSizeFor(config)),
       arena_(region_.bytes(), page_size_) {
   std::vector<uint32_t> sizes = chunkSizes(config_, page_size_);
   for (size_t i = 0; i < sizes.size(); ++i) {
@@ -213,9 +229,9 @@ StoreCore::StoreCore(const StoreConfig& config, Clock& clock)
   for (size_t i = 0; i < kShards; ++i) shards_.push_back(std::make_unique<Shard>(arena_));
 }
 
-bool StoreCore::fits(size_t key_length, uint32_t flags, size_t value_length) const {
-  return key_length <= kMaxKeyLength && value_length <= config_.max_item_size &&
-         sizeof(Item) + replyLength(key_length, flags, value_length) <= config_.max_item_size;
+bool StoreCore::fits(size_t key_length, size_t value_length) const {
+  return key_length <= kMaxKeyLength &&
+         kMemcachedItemOverhead + key_length + 1 + value_length + 2 <= config_.max_item_size;
 }
 
 SizeClass& StoreCore::classFor(size_t item_size) const {
@@ -270,7 +286,7 @@ void StoreCore::bump(AccessState& st) {
 }
 
 Allocation StoreCore::allocate(AccessState& st, uint32_t flags, RelTime exptime, uint32_t value_length) {
-  if (!fits(st.key.size(), flags, value_length)) return {nullptr, AllocError::kTooLarge};
+  if (!fits(st.key.size(), value_length)) return {nullptr, AllocError::kTooLarge};
   size_t size = sizeof(Item) + replyLength(st.key.size(), flags, value_length);
   SizeClass& cls = classFor(size);
   Item* it = takeChunk(cls, size, st, current(st));
@@ -506,7 +522,7 @@ StoreStats StoreCore::stats() const {
     out.crawler_reclaimed = c.crawler_reclaimed;
   }
   s.crawler_items_checked = crawler_items_checked_.load(std::memory_order_relaxed);
-  s.total_malloced = arena_.pagesAllocated() * page_size_;
+  s.total_malloced = arena_.pagesAllocated() * basePageSize(config_);   // the slack is ours, not -m's
   s.limit_maxbytes = config_.memory_limit;
   size_t buckets = 0;
   for (const auto& shard : shards_) {
@@ -579,8 +595,8 @@ StoreStats Store::stats() const { return impl_->stats(); }
 const StoreConfig& Store::config() const { return impl_->config(); }
 const Clock& Store::clock() const { return impl_->clock(); }
 
-bool Store::fits(size_t key_length, uint32_t flags, size_t value_length) const {
-  return impl_->fits(key_length, flags, value_length);
+bool Store::fits(size_t key_length, size_t value_length) const {
+  return impl_->fits(key_length, value_length);
 }
 
 }  // namespace unbuckle::store

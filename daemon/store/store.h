@@ -248,7 +248,7 @@ class Store {
   // Whether an item with this key length, flags and value length stays
   // within max_item_size (for early refusal of huge sets). Items whose key
   // exceeds kMaxKeyLength never fit.
-  bool fits(size_t key_length, uint32_t flags, size_t value_length) const;
+  bool fits(size_t key_length, size_t value_length) const;
 
  private:
   struct Impl;

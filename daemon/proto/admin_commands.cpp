@@ -1,0 +1,147 @@
+// flush_all, version, verbosity, quit and memcached's administrative
+// commands. Features this server does not have answer as memcached does
+// when they are disabled (shutdown, slab reassignment, watch), and runtime
+// memory-limit changes are refused with memcached's failure line.
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+
+#include "proto/commands.h"
+#include "proto/exptime.h"
+#include "proto/number_parse.h"
+#include "proto/reply_text.h"
+
+#ifndef UNBUCKLE_VERSION
+#error "UNBUCKLE_VERSION must be defined by the build"
+#endif
+
+namespace unbuckle::proto {
+
+namespace {
+
+// memcached's MAX_VERBOSITY_LEVEL.
+constexpr uint32_t kMaxVerbosity = 2;
+
+bool isNoreply(const Tokens& tokens) { return tokens.back() == "noreply"; }
+
+// A decimal accepted by strtod whole, as memcached's safe_strtod.
+bool parseDouble(std::string_view text, double& out) {
+  std::string copy(text);
+  char* end = nullptr;
+  errno = 0;
+  out = std::strtod(copy.c_str(), &end);
+  if (errno == ERANGE || end == copy.c_str()) return false;
+  return *end == '\0' || std::isspace(static_cast<unsigned char>(*end));
+}
+
+}  // namespace
+
+void processFlushAll(CommandContext& ctx, const Tokens& tokens) {
+  ctx.noreply = isNoreply(tokens);
+  bump(ctx.stats.cmd_flush);
+  int32_t delay = 0;
+  if (tokens.count() != (ctx.noreply ? 2u : 1u) && !parseI32(tokens[1], delay)) {
+    ctx.reply(kInvalidExptime);
+    return;
+  }
+  const store::RelTime when = delay > 0 ? realtime(delay, ctx.clock()) : ctx.clock().now();
+  // memcached keeps `when - 1`; a delay that converts to 0 ("already past
+  // before we started") flushes nothing.
+  const store::RelTime oldest_live = when - 1;
+  ctx.registry.settings().oldest_live.store(oldest_live, std::memory_order_relaxed);
+  if (oldest_live != 0) ctx.store.flushAll(oldest_live);
+  ctx.reply(kOk);
+}
+
+void processVersion(CommandContext& ctx) { ctx.reply("VERSION " UNBUCKLE_VERSION "\r\n"); }
+
+void processVerbosity(CommandContext& ctx, const Tokens& tokens) {
+  ctx.noreply = isNoreply(tokens);
+  uint32_t level = 0;
+  if (!parseU32(tokens[1], level)) {
+    ctx.reply(kBadFormat);
+    return;
+  }
+  ctx.registry.settings().verbosity.store(level > kMaxVerbosity ? kMaxVerbosity : level,
+                                          std::memory_order_relaxed);
+  ctx.reply(kOk);
+}
+
+void processQuit(CommandContext& ctx) {
+  // An empty response: over UDP a header-only datagram (see ResponseStream).
+  ctx.out.endResponse();
+  ctx.session.close = true;
+}
+
+void processShutdown(CommandContext& ctx) { ctx.reply("ERROR: shutdown not enabled\r\n"); }
+
+void processCacheMemlimit(CommandContext& ctx, const Tokens& tokens) {
+  ctx.noreply = isNoreply(tokens);
+  uint32_t megabytes = 0;
+  if (!parseU32(tokens[1], megabytes)) {
+    ctx.reply(kError);
+  } else if (megabytes < 8) {
+    ctx.reply("MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m\r\n");
+  } else if (megabytes > 1000000000) {
+    ctx.reply("MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\n");
+  } else {
+    ctx.reply("MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust\r\n");
+  }
+}
+
+void processSlabs(CommandContext& ctx, const Tokens& tokens) {
+  if (tokens.count() == 4 && tokens[1] == "reassign") {
+    ctx.reply("CLIENT_ERROR slab reassignment disabled\r\n");
+    return;
+  }
+  if (tokens.count() < 3 || tokens[1] != "automove") {
+    ctx.reply(kError);
+    return;
+  }
+  // Accepted and validated as memcached does; without slab reassignment the
+  // setting has no effect (as in memcached -o no_slab_reassign).
+  ctx.noreply = isNoreply(tokens);
+  if (tokens[2] == "ratio") {
+    double ratio = 0;
+    ctx.reply(tokens.count() >= 4 && parseDouble(tokens[3], ratio) ? kOk : kError);
+    return;
+  }
+  uint32_t level = 0;
+  if (!parseU32(tokens[2], level)) {
+    ctx.reply(kBadFormat);
+    return;
+  }
+  ctx.reply(level <= 2 ? kOk : kError);
+}
+
+void processLru(CommandContext& ctx, const Tokens& tokens) {
+  ctx.noreply = isNoreply(tokens);
+  // Only `lru tune` exists without memcached's LRU maintainer thread; it is
+  // validated as memcached does and has no effect on this store's LRU.
+  if (tokens[1] != "tune" || tokens.count() < 6) {
+    ctx.reply(kError);
+    return;
+  }
+  uint32_t pct_hot = 0;
+  uint32_t pct_warm = 0;
+  double hot_factor = 0;
+  double warm_factor = 0;
+  if (!parseU32(tokens[2], pct_hot) || !parseU32(tokens[3], pct_warm) ||
+      !parseDouble(tokens[4], hot_factor) || !parseDouble(tokens[5], warm_factor)) {
+    ctx.reply(kError);
+  } else if (pct_hot + pct_warm > 80) {
+    ctx.reply("ERROR hot and warm pcts must not exceed 80\r\n");
+  } else if (warm_factor <= 0 || hot_factor <= 0) {
+    ctx.reply("ERROR hot/warm age factors must be greater than 0\r\n");
+  } else {
+    ctx.reply(kOk);
+  }
+}
+
+void processWatch(CommandContext& ctx, const Tokens& tokens) {
+  ctx.noreply = isNoreply(tokens);
+  ctx.reply("CLIENT_ERROR watch commands not allowed\r\n");
+}
+
+}  // namespace unbuckle::proto

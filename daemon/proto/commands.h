@@ -1,0 +1,44 @@
+// One handler per command family. The engine has already checked the token
+// count each command needs (memcached's WANT_TOKENS); handlers do the rest,
+// in memcached's order of checks, and end their responses themselves.
+#pragma once
+
+#include "proto/command_context.h"
+#include "proto/item_storage.h"
+#include "proto/text_tokenizer.h"
+
+namespace unbuckle::proto {
+
+// get, gets, gat, gats (retrieval.cpp)
+void processGet(CommandContext& ctx, const Tokens& tokens, bool return_cas, bool touch);
+// set, add, replace, append, prepend, cas (storage_commands.cpp)
+void processUpdate(CommandContext& ctx, const Tokens& tokens, StoreMode mode);
+// incr, decr (arithmetic.cpp)
+void processArithmetic(CommandContext& ctx, const Tokens& tokens, bool incr);
+// delete (delete_command.cpp), touch (touch_command.cpp)
+void processDelete(CommandContext& ctx, const Tokens& tokens);
+void processTouch(CommandContext& ctx, const Tokens& tokens);
+
+// flush_all, version, verbosity, quit and the administrative commands
+// (admin_commands.cpp)
+void processFlushAll(CommandContext& ctx, const Tokens& tokens);
+void processVersion(CommandContext& ctx);
+void processVerbosity(CommandContext& ctx, const Tokens& tokens);
+void processQuit(CommandContext& ctx);
+void processShutdown(CommandContext& ctx);
+void processCacheMemlimit(CommandContext& ctx, const Tokens& tokens);
+void processSlabs(CommandContext& ctx, const Tokens& tokens);
+void processLru(CommandContext& ctx, const Tokens& tokens);
+void processWatch(CommandContext& ctx, const Tokens& tokens);
+
+// stats and its subcommands (stats_commands.cpp)
+void processStats(CommandContext& ctx, const Tokens& tokens);
+
+// Meta commands (meta_*.cpp)
+void processMetaGet(CommandContext& ctx, const Tokens& tokens);
+void processMetaSet(CommandContext& ctx, const Tokens& tokens);
+void processMetaDelete(CommandContext& ctx, const Tokens& tokens);
+void processMetaArithmetic(CommandContext& ctx, const Tokens& tokens);
+void processMetaDebug(CommandContext& ctx, const Tokens& tokens);
+
+}  // namespace unbuckle::proto

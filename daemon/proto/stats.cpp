@@ -1,0 +1,64 @@
+#include "proto/stats.h"
+
+namespace unbuckle::proto {
+
+namespace {
+
+uint64_t load(const Counter& c) { return c.load(std::memory_order_relaxed); }
+
+}  // namespace
+
+StatsRegistry::StatsRegistry()
+    : baseline_(std::make_unique<WorkerStats>()), started_(time(nullptr)) {}
+
+WorkerStats& StatsRegistry::addWorker() {
+  std::lock_guard lock(mutex_);
+  workers_.push_back(std::make_unique<WorkerStats>());
+  return *workers_.back();
+}
+
+uint64_t StatsRegistry::sum(Counter WorkerStats::*field) const {
+  std::lock_guard lock(mutex_);
+  uint64_t total = 0;
+  for (const auto& w : workers_) total += load((*w).*field);
+  return total - load((*baseline_).*field);
+}
+
+uint64_t StatsRegistry::sumSlabClass(uint8_t id, Counter SlabClassCounters::*field) const {
+  std::lock_guard lock(mutex_);
+  uint64_t total = 0;
+  for (const auto& w : workers_) total += load(w->slabClass(id).*field);
+  return total - load(baseline_->slabClass(id).*field);
+}
+
+uint64_t StatsRegistry::connectionCount(std::atomic<uint64_t> ConnectionStats::*field) const {
+  std::lock_guard lock(mutex_);
+  return (connections_.*field).load(std::memory_order_relaxed) -
+         (connection_baseline_.*field).load(std::memory_order_relaxed);
+}
+
+void StatsRegistry::reset() {
+  std::lock_guard lock(mutex_);
+  // The baseline takes each counter's current sum over all workers.
+  auto rebase = [&](auto counter_of) {
+    uint64_t total = 0;
+    for (const auto& w : workers_) total += load(counter_of(*w));
+    counter_of(*baseline_).store(total, std::memory_order_relaxed);
+  };
+#define UNBUCKLE_REBASE(name) rebase([](WorkerStats& w) -> Counter& { return w.name; });
+  UNBUCKLE_WORKER_COUNTERS(UNBUCKLE_REBASE)
+#undef UNBUCKLE_REBASE
+  for (size_t id = 0; id < kMaxSlabClasses; ++id) {
+    const auto cls = static_cast<uint8_t>(id);
+#define UNBUCKLE_REBASE(name) \
+  rebase([cls](WorkerStats& w) -> Counter& { return w.slabClass(cls).name; });
+    UNBUCKLE_SLAB_CLASS_COUNTERS(UNBUCKLE_REBASE)
+#undef UNBUCKLE_REBASE
+  }
+  for (auto field : {&ConnectionStats::total_connections, &ConnectionStats::rejected_connections,
+                     &ConnectionStats::conn_yields, &ConnectionStats::listen_disabled_num}) {
+    (connection_baseline_.*field).store((connections_.*field).load());
+  }
+}
+
+}  // namespace unbuckle::proto
