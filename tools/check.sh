@@ -8,6 +8,9 @@ root=$(pwd)
 jobs=$(nproc)
 
 bash tools/install-deps.sh
+# BPF and namespace tests pin maps; ip netns exec remounts /sys, so they
+# mount their own bpffs inside, but the host one must exist too.
+if [ "$(id -u)" -eq 0 ] && ! mountpoint -q /sys/fs/bpf; then mount -t bpf bpf /sys/fs/bpf; fi
 
 echo "== sanitizer build (ASan+UBSan): unit tests"
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUNBUCKLE_SANITIZE=ON >/dev/null

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Header parsing with a bounds-checked cursor. Each parser checks the bytes
+ * it reads against the frame end before touching them and advances the
+ * cursor past its header. */
+#ifndef UNBUCKLE_BPF_PARSE_H
+#define UNBUCKLE_BPF_PARSE_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/in6.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+
+struct cursor {
+	void *pos;
+	void *end;
+};
+
+struct vlan_hdr {
+	__be16 tci;
+	__be16 encapsulated_proto;
+};
+
+/* Returns the EtherType after at most one 802.1Q/802.1ad tag, or -1 when the
+ * frame is too short. */
+static __always_inline int parse_ethernet(struct cursor *c, struct ethhdr **eth)
+{
+	struct ethhdr *e = c->pos;
+	__u16 proto;
+
+	if ((void *)(e + 1) > c->end)
+		return -1;
+	c->pos = e + 1;
+	*eth = e;
+	proto = bpf_ntohs(e->h_proto);
+	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
+		struct vlan_hdr *v = c->pos;
+
+		if ((void *)(v + 1) > c->end)
+			return -1;
+		c->pos = v + 1;
+		proto = bpf_ntohs(v->encapsulated_proto);
+	}
+	return proto;
+}
+
+#define PARSE_BAD_LENGTH -1
+#define PARSE_FRAGMENT -2
+#define PARSE_EXTENSION -3
+
+/* Returns the IP protocol, or one of the PARSE_* codes. IPv4 options are
+ * skipped; the total length must fit the frame (padding after it is fine). */
+static __always_inline int parse_ipv4(struct cursor *c, struct iphdr **ip)
+{
+	struct iphdr *h = c->pos;
+	__u32 hlen;
+
+	if ((void *)(h + 1) > c->end)
+		return PARSE_BAD_LENGTH;
+	hlen = h->ihl * 4;
+	if (hlen < sizeof(*h) || c->pos + hlen > c->end)
+		return PARSE_BAD_LENGTH;
+	if (bpf_ntohs(h->tot_len) < hlen || c->pos + bpf_ntohs(h->tot_len) > c->end)
+		return PARSE_BAD_LENGTH;
+	if (h->frag_off & bpf_htons(0x3fff)) /* MF set or offset non-zero */
+		return PARSE_FRAGMENT;
+	c->pos += hlen;
+	*ip = h;
+	return h->protocol;
+}
+
+static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **ip6)
+{
+	struct ipv6hdr *h = c->pos;
+
+	if ((void *)(h + 1) > c->end)
+		return PARSE_BAD_LENGTH;
+	if ((void *)(h + 1) + bpf_ntohs(h->payload_len) > c->end)
+		return PARSE_BAD_LENGTH;
+	switch (h->nexthdr) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_FRAGMENT:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_AH:
+	case IPPROTO_MH:
+		return PARSE_EXTENSION;
+	}
+	c->pos = h + 1;
+	*ip6 = h;
+	return h->nexthdr;
+}
+
+static __always_inline struct udphdr *parse_udp(struct cursor *c)
+{
+	struct udphdr *u = c->pos;
+
+	if ((void *)(u + 1) > c->end)
+		return 0;
+	c->pos = u + 1;
+	return u;
+}
+
+#endif

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/* XDP steering: memcached UDP to our port goes to the AF_XDP socket of the
+ * packet's RX queue; everything else goes on to the kernel untouched. */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "parse.h"
+#include "unbuckle/bpf_abi.h"
+#include "unbuckle/mc_udp.h"
+
+/* Set by the loader before load, so the verifier sees constants. */
+const volatile __u16 cfg_port = MC_DEFAULT_PORT;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, UNBUCKLE_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+} unbuckle_xsks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, UNBUCKLE_XDP_COUNTER_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} unbuckle_counters SEC(".maps");
+
+static __always_inline int count(enum unbuckle_xdp_counter counter, int verdict)
+{
+	__u32 key = counter;
+	__u64 *value = bpf_map_lookup_elem(&unbuckle_counters, &key);
+
+	if (value)
+		*value += 1;
+	return verdict;
+}
+
+/* The memcached frame: more than 8 bytes, a single-datagram request. */
+static __always_inline int check_mc_frame(struct cursor *c, __u32 payload_len)
+{
+	struct mc_udp_header *mc = c->pos;
+
+	if (payload_len <= MC_UDP_HEADER_SIZE || (void *)(mc + 1) > c->end)
+		return count(UNBUCKLE_XDP_drop_short_frame, XDP_DROP);
+	if (mc->total != bpf_htons(1))
+		return count(UNBUCKLE_XDP_drop_multi_datagram, XDP_DROP);
+	return -1;
+}
+
+static __always_inline int steer(struct xdp_md *ctx)
+{
+	int ret = bpf_redirect_map(&unbuckle_xsks, ctx->rx_queue_index, XDP_PASS);
+
+	if (ret == XDP_REDIRECT)
+		return count(UNBUCKLE_XDP_redirect, ret);
+	return count(UNBUCKLE_XDP_redirect_no_socket, ret);
+}
+
+/* Checks UDP to our port; returns an XDP verdict. `ip_payload_len` is what
+ * the IP header says follows it. */
+static __always_inline int handle_udp(struct xdp_md *ctx, struct cursor *c, __u32 ip_payload_len)
+{
+	struct udphdr *udp = parse_udp(c);
+	__u32 udp_len;
+	int verdict;
+
+	if (!udp)
+		return count(UNBUCKLE_XDP_drop_bad_udp_length, XDP_DROP);
+	if (udp->dest != bpf_htons(cfg_port))
+		return count(UNBUCKLE_XDP_pass_other_port, XDP_PASS);
+	udp_len = bpf_ntohs(udp->len);
+	if (udp_len < sizeof(*udp) || udp_len > ip_payload_len)
+		return count(UNBUCKLE_XDP_drop_bad_udp_length, XDP_DROP);
+	verdict = check_mc_frame(c, udp_len - sizeof(*udp));
+	if (verdict >= 0)
+		return verdict;
+	return steer(ctx);
+}
+
+SEC("xdp")
+int unbuckle_xdp(struct xdp_md *ctx)
+{
+	struct cursor c = { (void *)(long)ctx->data, (void *)(long)ctx->data_end };
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	struct ipv6hdr *ip6;
+	int proto = parse_ethernet(&c, &eth);
+
+	if (proto < 0)
+		return count(UNBUCKLE_XDP_pass_truncated_l2, XDP_PASS);
+	if (proto == ETH_P_IP) {
+		int l4 = parse_ipv4(&c, &ip);
+
+		if (l4 == PARSE_BAD_LENGTH)
+			return count(UNBUCKLE_XDP_drop_bad_ip_length, XDP_DROP);
+		if (l4 == PARSE_FRAGMENT)
+			return count(UNBUCKLE_XDP_pass_ip_fragment, XDP_PASS);
+		if (l4 != IPPROTO_UDP)
+			return count(UNBUCKLE_XDP_pass_not_udp, XDP_PASS);
+		return handle_udp(ctx, &c, bpf_ntohs(ip->tot_len) - ip->ihl * 4);
+	}
+	if (proto == ETH_P_IPV6) {
+		int l4 = parse_ipv6(&c, &ip6);
+
+		if (l4 == PARSE_BAD_LENGTH)
+			return count(UNBUCKLE_XDP_drop_bad_ip_length, XDP_DROP);
+		if (l4 == PARSE_EXTENSION)
+			return count(UNBUCKLE_XDP_pass_ipv6_ext, XDP_PASS);
+		if (l4 != IPPROTO_UDP)
+			return count(UNBUCKLE_XDP_pass_not_udp, XDP_PASS);
+		return handle_udp(ctx, &c, bpf_ntohs(ip6->payload_len));
+	}
+	return count(UNBUCKLE_XDP_pass_not_ip, XDP_PASS);
+}
+
+char LICENSE[] SEC("license") = "GPL";

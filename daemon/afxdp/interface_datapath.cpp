@@ -1,0 +1,211 @@
+#include "afxdp/interface_datapath.h"
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "afxdp/frame_pool.h"
+#include "afxdp/interface_info.h"
+#include "udp/datagram_reply_sink.h"
+#include "unbuckle/bpf_abi.h"
+
+namespace unbuckle::afxdp {
+namespace {
+
+// A queue whose previous socket is still being released (its owner just
+// exited) refuses bind() with EBUSY for a moment: retry for two seconds.
+constexpr auto kBindRetryTime = std::chrono::seconds(2);
+constexpr auto kBindRetryDelay = std::chrono::milliseconds(20);
+
+}  // namespace
+
+DatapathOptions datapathOptions(const config::DaemonConfig& config, const std::string& interface) {
+  DatapathOptions options;
+  options.interface = interface;
+  options.port = config.port;
+  options.xdp_mode = config.xdp_mode;
+  options.zero_copy = config.zerocopy;
+  options.busy_poll = config.busy_poll;
+  options.pin_root = config.pin_path;
+  options.allow = config.allow;
+  options.max_item_size = config.max_item_size;
+  return options;
+}
+
+Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
+    const DatapathOptions& options, proto::Engine& engine, proto::StatsRegistry& stats) {
+  std::unique_ptr<InterfaceDatapath> self(new InterfaceDatapath);
+  self->options_ = options;
+  const std::string& interface = options.interface;
+
+  if (interface == "lo") {
+    auto routing = LoopbackRouting::enable();
+    if (!routing.ok()) {
+      return Error{routing.error()};
+    }
+    self->loopback_ = std::move(routing.value());
+  }
+
+  auto attached = xdp::XdpAttachment::attach(
+      xdp::AttachOptions{interface, options.xdp_mode, options.port, options.pin_root});
+  if (!attached.ok()) {
+    return Error{attached.error()};
+  }
+  self->attachment_ = std::move(attached.value());
+
+  const uint32_t available = rxQueueCount(interface);
+  const uint32_t queues = options.queues == 0 ? available : options.queues;
+  if (queues > available) {
+    return Error{interface + " has " + std::to_string(available) + " RX queues, not " +
+                 std::to_string(queues)};
+  }
+  if (queues > UNBUCKLE_MAX_QUEUES) {
+    return Error{interface + " has " + std::to_string(queues) + " RX queues; at most " +
+                 std::to_string(UNBUCKLE_MAX_QUEUES) + " can be served"};
+  }
+
+  std::string zero_copy_note;
+  auto bound = self->bindQueues(queues, zero_copy_note);
+  if (!bound.ok()) {
+    return Error{bound.error()};
+  }
+  for (const auto& socket : self->sockets_) {
+    if (int err = socket->insertInto(self->attachment_->xsksMapFd())) {
+      return Error{"cannot put the AF_XDP socket of " + interface + " queue " +
+                   std::to_string(socket->queue()) + " in the XSKMAP: " + std::strerror(-err)};
+    }
+  }
+
+  self->stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (self->stop_fd_ < 0) {
+    return Error{std::string("eventfd: ") + std::strerror(errno)};
+  }
+  WorkerSettings settings;
+  settings.allow = &self->options_.allow;
+  settings.max_reply_bytes = udp::DatagramReplySink::replyBudget(options.max_item_size);
+  settings.busy_poll = options.busy_poll;
+  for (const auto& socket : self->sockets_) {
+    FramePool pool(uint64_t{socket->queue()} * kFramesPerQueue * Umem::kFrameSize,
+                   kFramesPerQueue, Umem::kFrameSize);
+    self->workers_.push_back(std::make_unique<QueueWorker>(*socket, *self->umem_, std::move(pool),
+                                                           engine, stats.addWorker(), settings));
+  }
+
+  const bool zero_copy = self->sockets_.front()->zeroCopy();
+  self->summary_ = interface + " (" + driverName(interface) + "): XDP " +
+                   std::string(self->attachment_->modeName()) + ", AF_XDP " +
+                   (zero_copy ? "zero-copy" : "copy") + zero_copy_note + ", " +
+                   std::to_string(queues) + " of " + std::to_string(available) +
+                   " RX queues, one worker each, UDP port " + std::to_string(options.port) +
+                   ", busy-poll " + (options.busy_poll ? "on" : "off") + ", pins " +
+                   self->attachment_->pinDir();
+  return self;
+}
+
+Result<bool> InterfaceDatapath::bindQueues(uint32_t queues, std::string& zero_copy_note) {
+  const std::string& interface = options_.interface;
+  const bool native = attachment_->modeName() == "native";
+  if (options_.zero_copy == config::ZeroCopy::kOn && !native) {
+    return Error{"--zerocopy on needs native XDP, and " + interface + " is attached in skb mode"};
+  }
+  if (options_.zero_copy == config::ZeroCopy::kAuto && !native) {
+    zero_copy_note = " (zero-copy needs native XDP)";
+  }
+  SocketOptions socket_options;
+  socket_options.rx_size = kRingSize;
+  socket_options.tx_size = kRingSize;
+  socket_options.zero_copy = native && options_.zero_copy != config::ZeroCopy::kOff;
+  socket_options.busy_poll = options_.busy_poll;
+  const Umem::Layout layout{queues * kFramesPerQueue, kFillRingSize, kRingSize};
+
+  const auto deadline = std::chrono::steady_clock::now() + kBindRetryTime;
+  for (int attempt = 1;; ++attempt) {
+    auto umem = Umem::create(layout);
+    if (!umem.ok()) {
+      return Error{umem.error()};
+    }
+    umem_ = std::move(umem.value());
+    XskSocket::Created created;
+    for (uint32_t queue = 0; queue < queues; ++queue) {
+      created = XskSocket::create(*umem_, interface, queue, socket_options);
+      if (!created.socket) {
+        break;
+      }
+      sockets_.push_back(std::move(created.socket));
+    }
+    if (created.error == 0) {
+      return true;
+    }
+    // Start again from a fresh umem: sockets first, then the umem.
+    sockets_.clear();
+    umem_.reset();
+    if (created.error == -EBUSY && std::chrono::steady_clock::now() < deadline) {
+      spdlog::debug("{} (attempt {}), retrying", created.message, attempt);
+      std::this_thread::sleep_for(kBindRetryDelay);
+      continue;
+    }
+    if (created.error != -EBUSY && socket_options.zero_copy &&
+        options_.zero_copy == config::ZeroCopy::kAuto) {
+      zero_copy_note = std::string(" (zero-copy refused: ") + std::strerror(-created.error) +
+                       "; --zerocopy auto fell back to copy)";
+      socket_options.zero_copy = false;
+      continue;
+    }
+    if (created.error == -EBUSY) {
+      created.message += " (another AF_XDP socket holds the queue)";
+    } else if (socket_options.zero_copy) {
+      created.message += " (--zerocopy auto falls back to copy mode)";
+    }
+    return Error{created.message};
+  }
+}
+
+void InterfaceDatapath::start() {
+  for (const auto& worker : workers_) {
+    QueueWorker* w = worker.get();
+    const int stop_fd = stop_fd_;
+    threads_.emplace_back([w, stop_fd](std::stop_token stop) { w->run(stop, stop_fd); });
+    // "xsk:IFACE/Q" for top and perf, cut to the 15 characters Linux keeps.
+    const std::string name =
+        ("xsk:" + options_.interface + "/" + std::to_string(w->queue())).substr(0, 15);
+    pthread_setname_np(threads_.back().native_handle(), name.c_str());
+  }
+}
+
+void InterfaceDatapath::stop() {
+  if (threads_.empty()) {
+    return;
+  }
+  for (auto& thread : threads_) {
+    thread.request_stop();
+  }
+  const uint64_t one = 1;
+  if (write(stop_fd_, &one, sizeof one) < 0) {
+    spdlog::warn("{}: cannot wake the AF_XDP workers: {}", options_.interface, std::strerror(errno));
+  }
+  threads_.clear();   // joins
+  for (const auto& worker : workers_) {
+    const QueueCounters& c = worker->counters();
+    spdlog::info(
+        "{} queue {}: {} frames in, {} out, {} malformed, {} replies dropped (no frame {}, TX ring "
+        "full {}); frames {} free + {} fill + {} TX of {}",
+        options_.interface, worker->queue(), c.rx_frames.load(), c.tx_frames.load(),
+        c.rx_malformed.load(), c.tx_dropped_no_frame.load() + c.tx_dropped_ring_full.load(),
+        c.tx_dropped_no_frame.load(), c.tx_dropped_ring_full.load(), c.frames_free.load(),
+        c.frames_in_fill.load(), c.frames_in_tx.load(), worker->frames());
+  }
+}
+
+InterfaceDatapath::~InterfaceDatapath() {
+  stop();
+  if (stop_fd_ >= 0) {
+    close(stop_fd_);
+  }
+}
+
+}  // namespace unbuckle::afxdp

@@ -1,0 +1,90 @@
+// The AF_XDP datapath of one interface: the steering program attached
+// (xdp/xdp_attachment.h), one umem, one AF_XDP socket per served RX queue in
+// its queue's XSKMAP slot, one QueueWorker thread per socket. Everything is
+// set up by create() and torn down in reverse order by the destructor, so a
+// clean stop leaves no program, no pins and (on lo) the sysctls as found.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "afxdp/loopback_routing.h"
+#include "afxdp/queue_worker.h"
+#include "afxdp/umem.h"
+#include "afxdp/xsk_socket.h"
+#include "config/cidr.h"
+#include "config/daemon_config.h"
+#include "proto/engine.h"
+#include "proto/stats.h"
+#include "result.h"
+#include "xdp/xdp_attachment.h"
+
+namespace unbuckle::afxdp {
+
+struct DatapathOptions {
+  std::string interface;
+  uint16_t port = 11211;
+  config::XdpMode xdp_mode = config::XdpMode::kAuto;
+  config::ZeroCopy zero_copy = config::ZeroCopy::kAuto;
+  bool busy_poll = false;
+  uint32_t queues = 0;   // serve RX queues 0..queues-1; 0: every RX queue
+  std::string pin_root = "/sys/fs/bpf/unbuckle-xdp";
+  std::vector<config::Cidr> allow = config::defaultAllow();
+  size_t max_item_size = size_t{1} << 20;
+};
+
+// The options for `interface` from the daemon's settings (the flags of the
+// same names).
+DatapathOptions datapathOptions(const config::DaemonConfig& config, const std::string& interface);
+
+class InterfaceDatapath {
+ public:
+  // Per queue: 16 MiB of frames; RX, TX and completion rings of 2048; the
+  // fill ring twice the RX ring.
+  static constexpr uint32_t kFramesPerQueue = 4096;
+  static constexpr uint32_t kRingSize = 2048;
+  static constexpr uint32_t kFillRingSize = 2 * kRingSize;
+
+  // Attaches and binds; the workers start with start().
+  static Result<std::unique_ptr<InterfaceDatapath>> create(const DatapathOptions& options,
+                                                           proto::Engine& engine,
+                                                           proto::StatsRegistry& stats);
+  ~InterfaceDatapath();
+  InterfaceDatapath(const InterfaceDatapath&) = delete;
+  InterfaceDatapath& operator=(const InterfaceDatapath&) = delete;
+
+  void start();
+  // Stops and joins the workers, then logs each queue's counters. Idempotent.
+  void stop();
+
+  // The start-up line: interface, driver, XDP mode, copy or zero-copy (and
+  // why), queues, port, busy polling.
+  const std::string& summary() const { return summary_; }
+  const std::string& interface() const { return options_.interface; }
+  size_t queues() const { return workers_.size(); }
+  const QueueWorker& worker(size_t index) const { return *workers_[index]; }
+
+ private:
+  InterfaceDatapath() = default;
+  // Creates the umem and binds one socket per queue, retrying while a queue
+  // is still held by a socket being released; `zero_copy_note` says why
+  // zero-copy was not used.
+  Result<bool> bindQueues(uint32_t queues, std::string& zero_copy_note);
+
+  DatapathOptions options_;
+  std::string summary_;
+  int stop_fd_ = -1;
+  // Declared in set-up order: destroyed in reverse.
+  std::unique_ptr<LoopbackRouting> loopback_;
+  std::unique_ptr<xdp::XdpAttachment> attachment_;
+  std::unique_ptr<Umem> umem_;
+  std::vector<std::unique_ptr<XskSocket>> sockets_;
+  std::vector<std::unique_ptr<QueueWorker>> workers_;
+  std::vector<std::jthread> threads_;
+};
+
+}  // namespace unbuckle::afxdp

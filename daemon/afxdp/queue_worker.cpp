@@ -1,0 +1,162 @@
+#include "afxdp/queue_worker.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "udp/frame_header.h"
+
+namespace unbuckle::afxdp {
+namespace {
+
+// poll() timeouts: idle, and while sent frames await completion or a kick
+// met a soft error (then the worker comes back soon to finish the job).
+constexpr int kIdleWaitMs = 1000;
+constexpr int kBusyWaitMs = 1;
+
+std::string addressText(const RequestHeaders& headers) {
+  char text[INET6_ADDRSTRLEN] = "";
+  inet_ntop(headers.ipv6 ? AF_INET6 : AF_INET, headers.source_address.data(), text, sizeof text);
+  return text;
+}
+
+}  // namespace
+
+QueueWorker::QueueWorker(XskSocket& socket, Umem& umem, FramePool pool, proto::Engine& engine,
+                         proto::WorkerStats& stats, const WorkerSettings& settings)
+    : socket_(socket),
+      umem_(umem),
+      pool_(std::move(pool)),
+      engine_(engine),
+      stats_(stats),
+      settings_(settings),
+      transmitter_(umem, socket, pool_, counters_, stats, settings.busy_poll),
+      sink_(transmitter_, stats, settings.max_reply_bytes),
+      // Half the frames wait on the fill ring for requests, the other half
+      // carry replies.
+      fill_target_(std::min(umem.layout().fill_size, pool_.total() / 2)) {
+  session_.transport = proto::Transport::kDatagram;
+}
+
+void QueueWorker::run(std::stop_token stop, int stop_fd) {
+  refill();
+  publishFrameCounts();
+  while (!stop.stop_requested()) {
+    const uint32_t received = receive();
+    transmitter_.flush();
+    transmitter_.reclaim();
+    refill();
+    publishFrameCounts();
+    if (received > 0) {
+      if (socket_.fill().needsWakeup()) {
+        socket_.wakeRx();
+      }
+    } else if (settings_.busy_poll) {
+      socket_.wakeRx();   // recvfrom() polls the queue's NAPI for a while
+    } else {
+      idle(stop_fd);
+    }
+  }
+}
+
+uint32_t QueueWorker::receive() {
+  RxRing& rx = socket_.rx();
+  uint32_t index = 0;
+  const uint32_t n = rx.peek(ReplyTransmitter::kBatch, index);
+  for (uint32_t i = 0; i < n; ++i) {
+    const xdp_desc& desc = rx.descriptor(index + i);
+    serve(desc.addr, desc.len);
+    pool_.give(desc.addr);
+  }
+  if (n > 0) {
+    rx.release(n);
+    in_fill_ -= n;
+    proto::bump(counters_.rx_frames, n);
+  }
+  return n;
+}
+
+void QueueWorker::serve(uint64_t address, uint32_t length) {
+  const uint8_t* frame = umem_.frame(address);
+  const std::optional<RequestHeaders> headers = parseRequestHeaders({frame, length});
+  if (!headers) {
+    proto::bump(counters_.rx_malformed);
+    return;
+  }
+  if (!allowed(*headers)) {
+    return;
+  }
+  const std::string_view datagram(reinterpret_cast<const char*>(frame + headers->payload_offset),
+                                  headers->payload_length);
+  const std::optional<udp::Request> request = udp::parseRequest(datagram, stats_);
+  if (!request) {
+    return;
+  }
+  const ReplyHeaders reply(*headers);
+  transmitter_.startReply(reply);
+  sink_.startRequest(request->request_id);
+  session_ = proto::Session{};
+  session_.transport = proto::Transport::kDatagram;
+  engine_.process(request->payload, sink_, session_, stats_);
+}
+
+bool QueueWorker::allowed(const RequestHeaders& headers) {
+  sockaddr_storage source{};
+  if (headers.ipv6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&source);
+    in6->sin6_family = AF_INET6;
+    std::memcpy(&in6->sin6_addr, headers.source_address.data(), 16);
+  } else {
+    auto* in = reinterpret_cast<sockaddr_in*>(&source);
+    in->sin_family = AF_INET;
+    std::memcpy(&in->sin_addr, headers.source_address.data(), 4);
+  }
+  for (const config::Cidr& cidr : *settings_.allow) {
+    if (cidr.contains(reinterpret_cast<const sockaddr*>(&source))) {
+      return true;
+    }
+  }
+  proto::bump(stats_.udp_dropped_denied);
+  if (!denied_logged_) {
+    denied_logged_ = true;
+    spdlog::warn("UDP request from {} dropped: not in --allow (reported once per worker)",
+                 addressText(headers));
+  }
+  return false;
+}
+
+void QueueWorker::refill() {
+  const uint32_t wanted = std::min(fill_target_ - in_fill_, pool_.available());
+  if (wanted == 0) {
+    return;
+  }
+  FillRing& fill = socket_.fill();
+  uint32_t index = 0;
+  if (fill.reserve(wanted, index) != wanted) {
+    return;
+  }
+  for (uint32_t i = 0; i < wanted; ++i) {
+    fill.set(index + i, *pool_.take());
+  }
+  fill.submit(wanted);
+  in_fill_ += wanted;
+}
+
+void QueueWorker::idle(int stop_fd) {
+  pollfd fds[2] = {{socket_.fd(), POLLIN, 0}, {stop_fd, POLLIN, 0}};
+  const bool unfinished = transmitter_.inFlight() > 0 || transmitter_.kickPending();
+  poll(fds, 2, unfinished ? kBusyWaitMs : kIdleWaitMs);
+}
+
+void QueueWorker::publishFrameCounts() {
+  counters_.frames_free.store(pool_.available(), std::memory_order_relaxed);
+  counters_.frames_in_fill.store(in_fill_, std::memory_order_relaxed);
+  counters_.frames_in_tx.store(transmitter_.inFlight(), std::memory_order_relaxed);
+}
+
+}  // namespace unbuckle::afxdp

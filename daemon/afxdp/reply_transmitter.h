@@ -1,0 +1,75 @@
+// The TX side of one worker, as the udp::DatagramWriter that the memcached
+// UDP framing (udp/datagram_reply_sink.h) writes reply datagrams to.
+// write() takes a free frame, writes Ethernet/IP/UDP headers, the 8-byte
+// memcached frame header and the data into it, and queues it on the TX
+// ring; a full batch is published at once, the rest by flush().
+//
+// Back-pressure: when no frame is free or the TX ring is full (a long
+// multi-datagram reply), write() publishes, kicks the kernel and reclaims
+// completions in a bounded wait rather than drop a reply's middle datagram.
+// Only if that wait runs out is the datagram dropped and counted, and the
+// rest of that request's replies then do not wait again.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "afxdp/frame_pool.h"
+#include "afxdp/packet_headers.h"
+#include "afxdp/queue_counters.h"
+#include "afxdp/umem.h"
+#include "afxdp/xsk_socket.h"
+#include "proto/stats.h"
+#include "udp/datagram_writer.h"
+
+namespace unbuckle::afxdp {
+
+class ReplyTransmitter final : public udp::DatagramWriter {
+ public:
+  static constexpr uint32_t kBatch = 64;
+
+  ReplyTransmitter(Umem& umem, XskSocket& socket, FramePool& pool, QueueCounters& counters,
+                   proto::WorkerStats& stats, bool busy_poll);
+
+  // The headers of the datagrams answering the request being served; they
+  // must stay valid until the next startReply().
+  void startReply(const ReplyHeaders& headers);
+
+  void write(const udp::FrameHeader& header, std::string_view data) override;
+
+  // Publishes the queued frames and lets the kernel send them.
+  void flush();
+
+  // Gives the frames the kernel has sent back to the pool.
+  void reclaim();
+
+  // Frames on the TX ring (queued or published) not yet completed.
+  uint32_t inFlight() const { return queued_ + published_; }
+
+  // Whether frames were published that the kernel has not been told about
+  // (a kick that met a soft error): the worker should come back soon.
+  bool kickPending() const { return kick_pending_; }
+
+ private:
+  std::optional<uint64_t> takeFrame();
+  bool reserveSlot(uint32_t& index);
+  // One round of waiting for the kernel: publish, kick, reclaim. False once
+  // this reply's wait has run out.
+  bool waitRound(uint32_t round);
+
+  Umem& umem_;
+  XskSocket& socket_;
+  FramePool& pool_;
+  QueueCounters& counters_;
+  proto::WorkerStats& stats_;
+  bool busy_poll_;
+  const ReplyHeaders* headers_ = nullptr;
+  uint32_t queued_ = 0;      // written to reserved TX slots, not yet published
+  uint32_t published_ = 0;   // published, not yet completed
+  bool kick_pending_ = false;
+  bool stalled_ = false;     // this reply's bounded wait already ran out
+  uint16_t ip_id_ = 0;
+};
+
+}  // namespace unbuckle::afxdp

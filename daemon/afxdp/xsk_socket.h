@@ -1,0 +1,71 @@
+// One AF_XDP socket, bound to one RX queue of an interface, on a shared
+// umem, with its own four rings. The XDP program finds it through the
+// XSKMAP slot of its queue.
+#pragma once
+
+#include <xdp/xsk.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "afxdp/rings.h"
+#include "afxdp/umem.h"
+
+namespace unbuckle::afxdp {
+
+struct SocketOptions {
+  uint32_t rx_size = 2048;
+  uint32_t tx_size = 2048;
+  bool zero_copy = false;   // bind flag of the umem's first socket; the others share its mode
+  bool busy_poll = false;
+};
+
+class XskSocket {
+ public:
+  // The socket, or the negative errno that refused it (-EBUSY: the queue is
+  // still held by a socket being released; -EOPNOTSUPP and friends:
+  // zero-copy refused) with a message.
+  struct Created {
+    std::unique_ptr<XskSocket> socket;
+    int error = 0;
+    std::string message;
+  };
+
+  static Created create(Umem& umem, const std::string& interface, uint32_t queue,
+                        const SocketOptions& options);
+  ~XskSocket();
+  XskSocket(const XskSocket&) = delete;
+  XskSocket& operator=(const XskSocket&) = delete;
+
+  int fd() const { return xsk_socket__fd(xsk_); }
+  uint32_t queue() const { return queue_; }
+  bool zeroCopy() const { return zero_copy_; }
+
+  // Puts the socket in the XSKMAP slot of its queue; 0 or a negative errno.
+  int insertInto(int xsks_map_fd) { return xsk_socket__update_xskmap(xsk_, xsks_map_fd); }
+
+  // Lets the kernel transmit what is on the TX ring (copy mode sends at
+  // most a small batch per call: -EAGAIN means call again). 0 or -errno.
+  int kickTx();
+  // Lets the kernel (busy-poll, or a driver that asked) refill RX.
+  void wakeRx();
+
+  RxRing& rx() { return rx_; }
+  TxRing& tx() { return tx_; }
+  FillRing& fill() { return fill_; }
+  CompletionRing& completion() { return completion_; }
+
+ private:
+  XskSocket() = default;
+
+  xsk_socket* xsk_ = nullptr;
+  uint32_t queue_ = 0;
+  bool zero_copy_ = false;
+  RxRing rx_;
+  TxRing tx_;
+  FillRing fill_;
+  CompletionRing completion_;
+};
+
+}  // namespace unbuckle::afxdp

@@ -1,0 +1,288 @@
+#include "config/command_line.h"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <map>
+#include <thread>
+
+namespace unbuckle::config {
+namespace {
+
+const std::map<std::string, Backend> kBackends{{"xdp", Backend::kXdp},
+                                               {"socket", Backend::kSocket}};
+const std::map<std::string, XdpMode> kXdpModes{
+    {"auto", XdpMode::kAuto}, {"native", XdpMode::kNative}, {"skb", XdpMode::kSkb}};
+const std::map<std::string, ZeroCopy> kZeroCopyModes{
+    {"auto", ZeroCopy::kAuto}, {"on", ZeroCopy::kOn}, {"off", ZeroCopy::kOff}};
+const std::map<std::string, bool> kOnOff{{"on", true}, {"off", false}};
+const std::vector<std::string> kLogLevels{"trace", "debug", "info",    "warn",
+                                          "error", "critical", "off"};
+
+// memcached -I limits (ITEM_SIZE_MAX_LOWER_LIMIT, ITEM_SIZE_MAX_UPPER_LIMIT).
+constexpr size_t kMinItemSize = 1024;
+constexpr size_t kMaxItemSize = size_t{1} << 30;
+
+// A validator from CLI11's library whose description stays out of --help.
+template <typename V>
+CLI::Validator quiet(V validator) {
+  return validator.description("");
+}
+
+template <typename Value>
+std::string nameOf(const std::map<std::string, Value>& names, Value value) {
+  for (const auto& [name, v] : names) {
+    if (v == value) {
+      return name;
+    }
+  }
+  return {};
+}
+
+std::string formatByteSize(size_t bytes) {
+  if (bytes % (size_t{1} << 20) == 0) {
+    return std::to_string(bytes >> 20) + "m";
+  }
+  if (bytes % 1024 == 0) {
+    return std::to_string(bytes >> 10) + "k";
+  }
+  return std::to_string(bytes);
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string joined;
+  for (const std::string& item : items) {
+    joined += (joined.empty() ? "" : ",") + item;
+  }
+  return joined;
+}
+
+const CLI::Validator kAddress(
+    [](std::string& text) -> std::string {
+      unsigned char buffer[sizeof(in6_addr)];
+      if (inet_pton(AF_INET, text.c_str(), buffer) == 1 ||
+          inet_pton(AF_INET6, text.c_str(), buffer) == 1) {
+        return {};
+      }
+      return "'" + text + "' is not a numeric IPv4 or IPv6 address";
+    },
+    "");
+
+const CLI::Validator kCidr(
+    [](std::string& text) -> std::string {
+      return Cidr::parse(text) ? std::string()
+                               : "'" + text + "' is not an address prefix such as 10.0.0.0/8";
+    },
+    "");
+
+const CLI::Validator kByteSize(
+    [](std::string& text) -> std::string {
+      const auto bytes = parseByteSize(text);
+      if (!bytes) {
+        return "'" + text + "' is not a size such as 1m, 512k or 2048";
+      }
+      if (*bytes < kMinItemSize || *bytes > kMaxItemSize) {
+        return "'" + text + "' is outside 1k..1024m";
+      }
+      return {};
+    },
+    "");
+
+const CLI::Validator kInterfaceName(
+    [](std::string& text) -> std::string {
+      if (text.empty() || text.size() >= IFNAMSIZ ||
+          text.find_first_of("/ \t") != std::string::npos) {
+        return "'" + text + "' is not an interface name";
+      }
+      return {};
+    },
+    "");
+
+const CLI::Validator kAbsolutePath(
+    [](std::string& text) -> std::string {
+      return !text.empty() && text[0] == '/' ? std::string() : "'" + text + "' is not an absolute path";
+    },
+    "");
+
+}  // namespace
+
+std::optional<size_t> parseByteSize(const std::string& text) {
+  size_t value = 0;
+  const char* end = text.data() + text.size();
+  const auto [rest, error] = std::from_chars(text.data(), end, value);
+  if (rest == text.data() || error != std::errc() || end - rest > 1) {
+    return std::nullopt;
+  }
+  unsigned shift = 0;
+  if (rest != end) {
+    switch (*rest) {
+      case 'k': case 'K': shift = 10; break;
+      case 'm': case 'M': shift = 20; break;
+      case 'g': case 'G': shift = 30; break;
+      default: return std::nullopt;
+    }
+  }
+  if (value > (SIZE_MAX >> shift)) {
+    return std::nullopt;
+  }
+  return value << shift;
+}
+
+ParseOutcome parseCommandLine(int argc, const char* const* argv,
+                              const std::string& default_config_path) {
+  DaemonConfig config;
+  // Flags whose text is converted after parsing start from the defaults in config.
+  int port = config.port;
+  int tcp_port = config.tcp_port;
+  std::string backend;
+  std::string max_item_size = formatByteSize(config.max_item_size);
+  std::string xdp_mode = nameOf(kXdpModes, config.xdp_mode);
+  std::string zerocopy = nameOf(kZeroCopyModes, config.zerocopy);
+  std::string kernel_cache = nameOf(kOnOff, config.kernel_cache);
+  std::vector<std::string> allow = kDefaultAllow;
+
+  CLI::App app(
+      "unbuckle-xdp: a memcached-compatible key-value server. UDP is served by XDP/AF_XDP or\n"
+      "by kernel sockets (--backend socket), TCP by kernel sockets. Every flag is also a key of\n"
+      "the config file: `key = value`, one per line, the flag name without its dashes.",
+      "unbuckle-xdp");
+  app.allow_config_extras(CLI::config_extras_mode::error);
+  app.get_formatter()->column_width(36);
+  app.set_config("--config", default_config_path,
+                 "Read settings from FILE (the default is read when present); flags override it")
+      ->type_name("FILE");
+  app.set_version_flag("--version", "unbuckle-xdp " UNBUCKLE_VERSION);
+
+  app.add_option("--interface", config.interfaces,
+                 "Attach XDP to IFACE at start-up (repeatable; needs --backend xdp)")
+      ->check(kInterfaceName)
+      ->type_name("IFACE");
+  app.add_option("--port", port,
+                 "memcached UDP port (steered by XDP, or served by the socket backend); "
+                 "0 disables UDP")
+      ->check(quiet(CLI::Range(0, 65535)))
+      ->capture_default_str()
+      ->type_name("N");
+  app.add_option("--tcp-port", tcp_port,
+                 "memcached TCP port (kernel sockets); 0 disables TCP [default: --port]")
+      ->check(quiet(CLI::Range(0, 65535)))
+      ->type_name("N");
+  app.add_option("--listen", config.listen, "Address for TCP and for the socket backend")
+      ->check(kAddress)
+      ->capture_default_str()
+      ->type_name("ADDR");
+  app.add_option("--backend", backend,
+                 "Datapath for UDP [default: xdp if an interface is given, else socket]")
+      ->check(quiet(CLI::IsMember(kBackends)))
+      ->type_name("xdp|socket");
+  app.add_option("--threads", config.threads,
+                 "Worker threads, 1..1024 [default: one per attached RX queue; socket "
+                 "backend: nproc]")
+      ->check(quiet(CLI::Range(1, 1024)))
+      ->type_name("N");
+  app.add_option("--memory-limit", config.memory_limit_mb,
+                 "Item memory in megabytes, LRU eviction beyond it (memcached -m)")
+      ->check(quiet(CLI::Range(1, 1 << 20)))
+      ->capture_default_str()
+      ->type_name("MB");
+  app.add_option("--max-item-size", max_item_size,
+                 "Largest item, key and value included (memcached -I): 1k..1024m, "
+                 "at most half of --memory-limit")
+      ->check(kByteSize)
+      ->capture_default_str()
+      ->type_name("BYTES");
+  app.add_option("--max-connections", config.max_connections,
+                 "Concurrent TCP connections; beyond it a client gets \"ERROR Too many open "
+                 "connections\" (memcached -c)")
+      ->check(quiet(CLI::Range(1, 1 << 20)))
+      ->capture_default_str()
+      ->type_name("N");
+  app.add_option("--xdp-mode", xdp_mode, "XDP attach mode")
+      ->check(quiet(CLI::IsMember(kXdpModes)))
+      ->capture_default_str()
+      ->type_name("auto|native|skb");
+  app.add_option("--zerocopy", zerocopy, "AF_XDP bind mode")
+      ->check(quiet(CLI::IsMember(kZeroCopyModes)))
+      ->capture_default_str()
+      ->type_name("auto|on|off");
+  app.add_flag("--busy-poll", config.busy_poll,
+               "AF_XDP workers spin instead of sleeping in poll() (lower latency, one core each)");
+  app.add_option("--kernel-cache", kernel_cache,
+                 "Serve single-key GET hits from the BPF map in XDP")
+      ->check(quiet(CLI::IsMember(kOnOff)))
+      ->capture_default_str()
+      ->type_name("on|off");
+  app.add_option("--kernel-cache-entries", config.kernel_cache_entries, "BPF cache capacity")
+      ->check(quiet(CLI::Range(1, 1 << 24)))
+      ->capture_default_str()
+      ->type_name("N");
+  app.add_option("--allow", allow,
+                 "Source addresses that may use UDP (repeatable; replaces the default list)")
+      ->check(kCidr)
+      ->default_str(join(kDefaultAllow))
+      ->type_name("CIDR");
+  app.add_option("--control-socket", config.control_socket, "unbucklectl endpoint")
+      ->check(kAbsolutePath)
+      ->capture_default_str()
+      ->type_name("PATH");
+  app.add_option("--pin-path", config.pin_path, "Directory of pinned BPF maps")
+      ->check(kAbsolutePath)
+      ->capture_default_str()
+      ->type_name("DIR");
+  app.add_option("--log-level", config.log_level, "Log level: " + join(kLogLevels))
+      ->check(quiet(CLI::IsMember(kLogLevels)))
+      ->capture_default_str()
+      ->type_name("LEVEL");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    return {std::nullopt, 0, app.help()};
+  } catch (const CLI::CallForVersion& e) {
+    return {std::nullopt, 0, e.what()};
+  } catch (const CLI::ConfigError& e) {
+    return {std::nullopt, 1,
+            "config file " + app.get_config_ptr()->as<std::string>() + ": " + e.what()};
+  } catch (const CLI::ParseError& e) {
+    return {std::nullopt, 1, e.what()};
+  }
+
+  if (app.get_config_ptr()->count() > 0) {
+    config.config_file = app.get_config_ptr()->as<std::string>();
+  }
+  config.port = static_cast<uint16_t>(port);
+  config.tcp_port = static_cast<uint16_t>(app.count("--tcp-port") > 0 ? tcp_port : port);
+  if (backend.empty()) {
+    config.backend = config.interfaces.empty() ? Backend::kSocket : Backend::kXdp;
+  } else {
+    config.backend = kBackends.at(backend);
+  }
+  config.max_item_size = *parseByteSize(max_item_size);
+  config.xdp_mode = kXdpModes.at(xdp_mode);
+  config.zerocopy = kZeroCopyModes.at(zerocopy);
+  config.kernel_cache = kOnOff.at(kernel_cache);
+  config.allow.clear();
+  for (const std::string& text : allow) {
+    config.allow.push_back(*Cidr::parse(text));
+  }
+
+  if (config.backend == Backend::kSocket && !config.interfaces.empty()) {
+    return {std::nullopt, 1, "--interface needs --backend xdp"};
+  }
+  if (config.port == 0 && config.tcp_port == 0) {
+    return {std::nullopt, 1, "--port and --tcp-port are both 0: nothing to serve"};
+  }
+  if (config.max_item_size > (config.memory_limit_mb << 20) / 2) {
+    return {std::nullopt, 1,
+            "--max-item-size " + max_item_size + " is more than half of --memory-limit " +
+                std::to_string(config.memory_limit_mb) + " (MB)"};
+  }
+  if (config.threads == 0 && config.backend == Backend::kSocket) {
+    config.threads = std::max(1u, std::thread::hardware_concurrency());
+  }
+  return {std::move(config), 0, {}};
+}
+
+}  // namespace unbuckle::config

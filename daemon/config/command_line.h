@@ -1,0 +1,25 @@
+// Parses the daemon's flags and its config file (every flag is also a key)
+// into a validated DaemonConfig.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "config/daemon_config.h"
+
+namespace unbuckle::config {
+
+struct ParseOutcome {
+  std::optional<DaemonConfig> config;  // set when the daemon should run
+  int exit_code = 0;                   // otherwise: 0 after --help/--version, 1 for a bad flag
+  std::string message;                 // help or version text, or a one-line reason
+};
+
+// `default_config_path` is read when it exists and --config is not given.
+ParseOutcome parseCommandLine(int argc, const char* const* argv,
+                              const std::string& default_config_path = kDefaultConfigPath);
+
+// "1m" -> 1048576, "512k", "2048": memcached -I's units (k, m; also g).
+std::optional<size_t> parseByteSize(const std::string& text);
+
+}  // namespace unbuckle::config

@@ -1,0 +1,52 @@
+// The daemon's settings: one field per flag of the ARCHITECTURE.md table
+// (plus --max-connections), each default written here and nowhere else.
+// The same names are the keys of the config file.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/cidr.h"
+
+namespace unbuckle::config {
+
+enum class Backend { kXdp, kSocket };
+enum class XdpMode { kAuto, kNative, kSkb };
+enum class ZeroCopy { kAuto, kOn, kOff };
+
+inline constexpr const char* kDefaultConfigPath = "/etc/unbuckle-xdp/unbuckle-xdp.conf";
+
+// --allow default: loopback and the private ranges.
+inline const std::vector<std::string> kDefaultAllow = {
+    "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7"};
+
+// kDefaultAllow, parsed.
+std::vector<Cidr> defaultAllow();
+
+struct DaemonConfig {
+  std::vector<std::string> interfaces;
+  uint16_t port = 11211;                 // UDP; 0 disables UDP
+  uint16_t tcp_port = 11211;             // default: --port; 0 disables TCP
+  std::string listen = "0.0.0.0";        // numeric IPv4 or IPv6 address
+  Backend backend = Backend::kSocket;    // default: kXdp when an interface is given
+  uint32_t threads = 0;                  // default: nproc (socket), one per RX queue (xdp: 0 here)
+  uint64_t memory_limit_mb = 64;
+  size_t max_item_size = size_t{1} << 20;
+  uint32_t max_connections = 1024;       // memcached -c
+  XdpMode xdp_mode = XdpMode::kAuto;
+  ZeroCopy zerocopy = ZeroCopy::kAuto;
+  bool busy_poll = false;
+  bool kernel_cache = true;
+  uint32_t kernel_cache_entries = 65536;
+  std::vector<Cidr> allow = defaultAllow();
+  std::string control_socket = "/run/unbuckle-xdp/control.sock";
+  std::string pin_path = "/sys/fs/bpf/unbuckle-xdp";
+  std::string log_level = "info";        // trace debug info warn error critical off
+  std::string config_file;               // the config file that was read; empty if none
+
+  bool operator==(const DaemonConfig&) const = default;
+};
+
+}  // namespace unbuckle::config

@@ -1,0 +1,167 @@
+// unbuckle-xdp: reads flags and config file, builds store, engine and the
+// datapaths (UDP through AF_XDP or kernel sockets, TCP through kernel
+// sockets), serves until SIGTERM or SIGINT, then stops cleanly.
+// Exit codes: 0 clean stop, 1 bad flag or config, 2 environment refused.
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <string.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <stop_token>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "afxdp/interface_datapath.h"
+#include "afxdp/interface_info.h"
+#include "config/command_line.h"
+#include "proto/engine.h"
+#include "proto/stats.h"
+#include "socket/socket_server.h"
+#include "store/clock.h"
+#include "store/store.h"
+
+namespace {
+
+using namespace unbuckle;
+
+constexpr int kExitBadConfig = 1;
+constexpr int kExitRefused = 2;
+
+// The background crawler (memcached's LRU crawler): reclaims expired and
+// flushed items so their memory returns before the LRU reaches them.
+constexpr auto kCrawlInterval = std::chrono::seconds(1);
+constexpr size_t kCrawlBudget = 20000;   // items checked per interval
+
+void crawl(std::stop_token stop, store::Store& store) {
+  std::mutex mutex;
+  std::condition_variable_any wake;
+  std::unique_lock lock(mutex);
+  while (!stop.stop_requested()) {
+    wake.wait_for(lock, stop, kCrawlInterval, [] { return false; });
+    if (!stop.stop_requested()) {
+      store.crawl(kCrawlBudget);
+    }
+  }
+}
+
+std::string portText(uint16_t port) { return port == 0 ? "off" : std::to_string(port); }
+
+int serve(const config::DaemonConfig& config) {
+  const bool xdp = config.backend == config::Backend::kXdp;
+  // The XDP backend's default: one thread per RX queue (AF_XDP workers, and
+  // as many TCP workers).
+  uint32_t threads = config.threads;
+  if (xdp && threads == 0) {
+    for (const std::string& interface : config.interfaces) {
+      threads += afxdp::rxQueueCount(interface);
+    }
+    threads = std::max(threads, 1u);
+  }
+  // Blocked before any thread starts, so only sigwait() below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  store::SystemClock clock;
+  store::StoreConfig store_config;
+  store_config.memory_limit = size_t{config.memory_limit_mb} << 20;
+  store_config.max_item_size = config.max_item_size;
+  std::unique_ptr<store::Store> store;
+  try {
+    store = std::make_unique<store::Store>(store_config, clock);
+  } catch (const std::invalid_argument& e) {
+    spdlog::error("--memory-limit {} / --max-item-size {}: {}", config.memory_limit_mb,
+                  config.max_item_size, e.what());
+    return kExitBadConfig;
+  } catch (const std::system_error& e) {
+    spdlog::error("cannot allocate {} MB of item memory: {}", config.memory_limit_mb, e.what());
+    return kExitRefused;
+  }
+
+  proto::StatsRegistry stats;
+  proto::EngineConfig engine_config;
+  engine_config.udp_port = config.port;
+  engine_config.tcp_port = config.tcp_port;
+  engine_config.max_connections = config.max_connections;
+  engine_config.threads = threads;
+  proto::Engine engine(*store, engine_config, stats);
+
+  net::SocketServerConfig server_config;
+  server_config.listen = config.listen;
+  server_config.udp_port = xdp ? 0 : config.port;
+  server_config.tcp_port = config.tcp_port;
+  server_config.threads = threads;
+  server_config.max_connections = config.max_connections;
+  server_config.max_item_size = config.max_item_size;
+  server_config.allow = config.allow;
+  auto server = net::SocketServer::create(server_config, engine, stats);
+  if (!server.ok()) {
+    spdlog::error(server.error());
+    return kExitRefused;
+  }
+  std::vector<std::unique_ptr<afxdp::InterfaceDatapath>> datapaths;
+  for (const std::string& interface : config.interfaces) {
+    if (!xdp || config.port == 0) {
+      break;
+    }
+    auto datapath =
+        afxdp::InterfaceDatapath::create(afxdp::datapathOptions(config, interface), engine, stats);
+    if (!datapath.ok()) {
+      spdlog::error(datapath.error());
+      return kExitRefused;
+    }
+    spdlog::info(datapath.value()->summary());
+    datapaths.push_back(std::move(datapath.value()));
+  }
+  server.value()->start();
+  for (const auto& datapath : datapaths) {
+    datapath->start();
+  }
+  std::jthread crawler(crawl, std::ref(*store));
+
+  spdlog::info(
+      "unbuckle-xdp " UNBUCKLE_VERSION " serving: backend {}, listen {}, UDP port {}, "
+      "TCP port {}, {} threads, memory {} MB, max item {} bytes, max connections {}{}",
+      xdp ? "xdp" : "socket", config.listen, portText(config.port), portText(config.tcp_port),
+      threads, config.memory_limit_mb, config.max_item_size, config.max_connections,
+      config.config_file.empty() ? std::string() : ", config " + config.config_file);
+
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  spdlog::info("{}: stopping", strsignal(received));
+  crawler.request_stop();
+  crawler.join();
+  server.value()->stop();
+  datapaths.clear();   // detaches XDP and removes the pins
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const config::ParseOutcome parsed = config::parseCommandLine(argc, argv);
+  if (!parsed.config) {
+    if (parsed.exit_code == 0) {
+      std::printf("%s\n", parsed.message.c_str());
+    } else {
+      std::fprintf(stderr, "unbuckle-xdp: %s\n", parsed.message.c_str());
+    }
+    return parsed.exit_code;
+  }
+  auto logger = spdlog::stderr_color_mt("unbuckle-xdp");
+  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$: %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(parsed.config->log_level));
+  return serve(*parsed.config);
+}

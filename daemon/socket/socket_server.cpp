@@ -1,0 +1,111 @@
+#include "socket/socket_server.h"
+
+#include <errno.h>
+#include <spdlog/spdlog.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+
+#include <system_error>
+
+#include "socket/reuseport_group.h"
+#include "udp/datagram_reply_sink.h"
+
+namespace unbuckle::net {
+namespace {
+
+// Every TCP client needs a descriptor; raise the soft limit towards what
+// max_connections implies (memcached does the same for -c).
+void raiseFileLimit(const SocketServerConfig& config) {
+  const rlim_t wanted = rlim_t{config.max_connections} + 4 * config.threads + 64;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= wanted) {
+    return;
+  }
+  limit.rlim_cur = std::min(wanted, limit.rlim_max);
+  setrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur < wanted) {
+    spdlog::warn("open-file limit {} is too low for --max-connections {}: connections beyond it "
+                 "wait until others close",
+                 limit.rlim_cur, config.max_connections);
+  }
+}
+
+}  // namespace
+
+SocketServer::SocketServer(const SocketServerConfig& config, FileDescriptor stop)
+    : config_(config), stop_(std::move(stop)) {}
+
+Result<std::unique_ptr<SocketServer>> SocketServer::create(const SocketServerConfig& config,
+                                                           proto::Engine& engine,
+                                                           proto::StatsRegistry& stats) {
+  std::vector<FileDescriptor> udp_sockets;
+  std::vector<FileDescriptor> tcp_sockets;
+  for (const auto& [port, protocol, sockets] :
+       {std::tuple{config.udp_port, Protocol::kUdp, &udp_sockets},
+        std::tuple{config.tcp_port, Protocol::kTcp, &tcp_sockets}}) {
+    if (port == 0) {
+      continue;
+    }
+    const auto endpoint = Endpoint::parse(config.listen, port);
+    if (!endpoint) {
+      return Error{"cannot listen on " + config.listen + ": not a numeric IP address"};
+    }
+    auto group = openReusePortGroup(*endpoint, protocol, config.threads);
+    if (!group.ok()) {
+      return Error{group.error()};
+    }
+    *sockets = std::move(group.value());
+  }
+  FileDescriptor stop(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!stop) {
+    return Error{std::string("cannot create an eventfd: ") + strerror(errno)};
+  }
+  raiseFileLimit(config);
+
+  std::unique_ptr<SocketServer> server(new SocketServer(config, std::move(stop)));
+  const ConnectionLimits limits = ConnectionLimits::forItemSize(config.max_item_size);
+  const size_t reply_budget = udp::DatagramReplySink::replyBudget(config.max_item_size);
+  try {
+    for (size_t i = 0; i < config.threads; ++i) {
+      proto::WorkerStats& worker_stats = stats.addWorker();
+      std::unique_ptr<UdpEndpoint> udp;
+      if (!udp_sockets.empty()) {
+        udp = std::make_unique<UdpEndpoint>(std::move(udp_sockets[i]), engine, worker_stats,
+                                            server->config_.allow, reply_budget);
+      }
+      FileDescriptor listener = tcp_sockets.empty() ? FileDescriptor() : std::move(tcp_sockets[i]);
+      server->workers_.push_back(std::make_unique<Worker>(
+          engine, worker_stats, stats.connections(), server->stop_.get(), std::move(udp),
+          std::move(listener), limits, config.max_connections));
+    }
+  } catch (const std::system_error& e) {
+    return Error{std::string("cannot start the socket workers: ") + e.what()};
+  }
+  return server;
+}
+
+SocketServer::~SocketServer() { stop(); }
+
+void SocketServer::start() {
+  for (auto& worker : workers_) {
+    threads_.emplace_back([w = worker.get()] { w->run(); });
+  }
+}
+
+void SocketServer::stop() {
+  if (threads_.empty()) {
+    return;
+  }
+  const uint64_t one = 1;
+  if (write(stop_.get(), &one, sizeof one) != sizeof one) {
+    spdlog::error("cannot signal the socket workers to stop: {}", strerror(errno));
+  }
+  for (std::thread& thread : threads_) {
+    thread.join();
+  }
+  threads_.clear();
+  workers_.clear();   // closes the listening sockets
+}
+
+}  // namespace unbuckle::net

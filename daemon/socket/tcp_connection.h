@@ -1,0 +1,64 @@
+// One memcached TCP connection: non-blocking reads into an InputBuffer,
+// pipelined requests run through the engine one command at a time, replies
+// written from an OutputBuffer. It never blocks and bounds its memory:
+//  - input grows to what the incomplete command needs, up to max_input
+//    (a larger unfinished command closes the connection);
+//  - above output_high_water it stops reading and running commands until the
+//    client has taken the backlog (EPOLLOUT);
+//  - after commands_per_event it yields to other connections (memcached -R).
+// `quit` or a fatal protocol error closes it once its replies are written;
+// so does the peer's shutdown of its sending side.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "proto/engine.h"
+#include "proto/stats.h"
+#include "socket/file_descriptor.h"
+#include "socket/input_buffer.h"
+#include "socket/output_buffer.h"
+
+namespace unbuckle::net {
+
+struct ConnectionLimits {
+  size_t max_input = (1u << 20) + 64 * 1024;
+  size_t output_high_water = 1u << 20;
+  size_t max_output = 64u << 20;
+  size_t commands_per_event = 20;
+
+  // Limits for a server whose largest item is `max_item_size`: a whole item
+  // plus a long command line in, a few items of backlog out.
+  static ConnectionLimits forItemSize(size_t max_item_size);
+};
+
+class TcpConnection {
+ public:
+  TcpConnection(FileDescriptor socket, const ConnectionLimits& limits);
+
+  int fd() const { return socket_.get(); }
+
+  // Handles the epoll `events` and returns the events to wait for next;
+  // 0 means the connection is finished and should be closed.
+  uint32_t onEvents(uint32_t events, proto::Engine& engine, proto::WorkerStats& stats,
+                    proto::ConnectionStats& connections);
+
+ private:
+  void receive(proto::WorkerStats& stats);
+  // Runs buffered commands; true if it stopped with commands possibly left.
+  bool runCommands(proto::Engine& engine, proto::WorkerStats& stats,
+                   proto::ConnectionStats& connections);
+  size_t runOneCommand(proto::Engine& engine, proto::WorkerStats& stats);
+  void transmit(proto::WorkerStats& stats);
+  bool closing() const;
+
+  FileDescriptor socket_;
+  ConnectionLimits limits_;
+  InputBuffer input_;
+  OutputBuffer output_;
+  proto::Session session_;
+  bool peer_closed_ = false;   // read() returned 0
+  bool failed_ = false;        // socket error or an unfinishable command
+};
+
+}  // namespace unbuckle::net

@@ -1,0 +1,64 @@
+// One worker thread of the socket datapaths: an epoll loop over its own
+// UDP socket, its own TCP listener (both SO_REUSEPORT members of a group,
+// see reuseport_group.h) and the connections it accepted. A connection
+// stays on the worker that accepted it. The loop ends when the shared stop
+// eventfd becomes readable.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "proto/engine.h"
+#include "proto/stats.h"
+#include "socket/file_descriptor.h"
+#include "socket/tcp_connection.h"
+#include "socket/udp_endpoint.h"
+
+namespace unbuckle::net {
+
+class Worker {
+ public:
+  // `udp` may be null (UDP disabled) and `listener` empty (TCP disabled).
+  Worker(proto::Engine& engine, proto::WorkerStats& stats, proto::ConnectionStats& connections,
+         int stop_fd, std::unique_ptr<UdpEndpoint> udp, FileDescriptor listener,
+         const ConnectionLimits& limits, uint32_t max_connections);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Serves until the stop eventfd is readable, then closes its connections.
+  // Runs once.
+  void run();
+
+ private:
+  struct Connection {
+    std::unique_ptr<TcpConnection> tcp;
+    uint32_t interest = 0;
+  };
+
+  bool watch(int fd, uint32_t events, int op);
+  void acceptConnections();
+  void pauseListener();
+  // Re-enables a paused listener when its pause is over; returns the
+  // epoll_wait timeout until then (-1: not paused).
+  int resumeListener();
+  void onConnection(int fd, uint32_t events);
+  void close(int fd);
+
+  proto::Engine& engine_;
+  proto::WorkerStats& stats_;
+  proto::ConnectionStats& connections_;
+  int stop_fd_;
+  std::unique_ptr<UdpEndpoint> udp_;
+  FileDescriptor listener_;
+  ConnectionLimits limits_;
+  uint32_t max_connections_;
+  FileDescriptor epoll_;
+  std::optional<std::chrono::steady_clock::time_point> listener_resume_;
+  bool listener_paused_before_ = false;
+  std::unordered_map<int, Connection> open_;
+};
+
+}  // namespace unbuckle::net

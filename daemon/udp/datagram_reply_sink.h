@@ -1,0 +1,51 @@
+// Turns the engine's replies into memcached UDP messages: every response
+// object (ended by endResponse()) becomes datagrams of at most 1400 bytes,
+// each an 8-byte header (request id, seq 0..n-1, total n, reserved 0) plus
+// at most 1392 bytes of the response, as memcached 1.6 does. An empty
+// response is one header-only datagram with total 0 (memcached's `quit`).
+//
+// The replies to one request are bounded by a byte budget: once they exceed
+// it, the response being built and everything after it for that request is
+// dropped (counted once in udp_reply_truncated). A response is thus sent
+// whole or not at all, and no message needs more than 65535 datagrams.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "proto/reply_sink.h"
+#include "proto/stats.h"
+#include "udp/datagram_writer.h"
+
+namespace unbuckle::udp {
+
+class DatagramReplySink final : public proto::ReplySink {
+ public:
+  // Largest message memcached can number: 65535 datagrams of 1392 bytes.
+  static constexpr size_t kMaxMessageBytes = size_t{65535} * 1392;
+
+  // A per-request budget that lets a multi-get return a few items of the
+  // largest size: 4 x max_item_size, at least 1 MiB, at most kMaxMessageBytes.
+  static size_t replyBudget(size_t max_item_size);
+
+  DatagramReplySink(DatagramWriter& out, proto::WorkerStats& stats, size_t max_reply_bytes);
+
+  // Starts the replies to a new request; drops anything left unended.
+  void startRequest(uint16_t request_id);
+
+  void append(std::string_view bytes) override;
+  void endResponse() override;
+
+ private:
+  DatagramWriter& out_;
+  proto::WorkerStats& stats_;
+  size_t max_reply_bytes_;
+  uint16_t request_id_ = 0;
+  size_t request_bytes_ = 0;   // bytes of this request's replies so far
+  bool truncated_ = false;
+  std::string response_;       // the response object under construction
+};
+
+}  // namespace unbuckle::udp

@@ -1,0 +1,70 @@
+#include "xdp/bpf_log.h"
+
+#include <bpf/libbpf.h>
+#include <spdlog/spdlog.h>
+#include <xdp/libxdp.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+
+namespace unbuckle::xdp {
+
+namespace {
+
+constexpr size_t kKeptLines = 64;
+
+std::mutex tail_mutex;
+std::deque<std::string> tail;
+
+void keep(spdlog::level::level_enum level, const char* format, va_list args) {
+  char buffer[1024];
+  vsnprintf(buffer, sizeof(buffer), format, args);
+  std::string text(buffer);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  spdlog::log(level, "{}", text);
+  std::lock_guard lock(tail_mutex);
+  for (size_t start = 0; start <= text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) tail.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  while (tail.size() > kKeptLines) tail.pop_front();
+}
+
+int libbpfPrint(libbpf_print_level level, const char* format, va_list args) {
+  keep(level == LIBBPF_WARN ? spdlog::level::info : spdlog::level::debug, format, args);
+  return 0;
+}
+
+int libxdpPrint(libxdp_print_level level, const char* format, va_list args) {
+  keep(level == LIBXDP_WARN ? spdlog::level::info : spdlog::level::debug, format, args);
+  return 0;
+}
+
+}  // namespace
+
+void routeBpfLogsToSpdlog() {
+  libbpf_set_print(libbpfPrint);
+  libxdp_set_print(libxdpPrint);
+}
+
+void clearBpfLogTail() {
+  std::lock_guard lock(tail_mutex);
+  tail.clear();
+}
+
+std::string lastBpfLogLines(int lines) {
+  std::lock_guard lock(tail_mutex);
+  std::string joined;
+  size_t first = tail.size() > static_cast<size_t>(lines) ? tail.size() - lines : 0;
+  for (size_t i = first; i < tail.size(); ++i) {
+    if (!joined.empty()) joined += " | ";
+    joined += tail[i];
+  }
+  return joined;
+}
+
+}  // namespace unbuckle::xdp

@@ -1,0 +1,20 @@
+// Routes libbpf's and libxdp's messages into spdlog, one level lower than
+// they rate themselves (their warnings are mostly probes that fall back), and
+// keeps the last lines so a failed load can quote the verifier.
+#pragma once
+
+#include <string>
+
+namespace unbuckle::xdp {
+
+// Installs the print callbacks; safe to call more than once.
+void routeBpfLogsToSpdlog();
+
+// Forgets the kept lines; call before an operation whose failure you will
+// report with lastBpfLogLines().
+void clearBpfLogTail();
+
+// Up to `lines` last lines libbpf/libxdp printed, joined with " | ".
+std::string lastBpfLogLines(int lines = 8);
+
+}  // namespace unbuckle::xdp

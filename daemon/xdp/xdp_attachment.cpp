@@ -1,0 +1,131 @@
+#include "xdp/xdp_attachment.h"
+
+#include <net/if.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xdp/libxdp.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "unbuckle_bpf.skel.h"
+#include "xdp/bpf_log.h"
+
+namespace unbuckle::xdp {
+
+namespace {
+
+constexpr const char* kProgramName = "unbuckle_xdp";
+
+std::string errorText(int err) { return std::strerror(err < 0 ? -err : err); }
+
+// A program we left behind (crash, kill -9) is detached; anyone else's is
+// the operator's to remove.
+Result<bool> clearStaleProgram(const std::string& interface, int ifindex) {
+  xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex);
+  if (!mp || libxdp_get_error(mp)) return true;
+  std::string foreign;
+  if (xdp_multiprog__is_legacy(mp)) {
+    xdp_program* main = xdp_multiprog__main_prog(mp);
+    if (main && xdp_program__name(main) != std::string_view(kProgramName)) foreign = xdp_program__name(main);
+  } else {
+    for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
+      if (xdp_program__name(p) != std::string_view(kProgramName)) foreign = xdp_program__name(p);
+    }
+  }
+  if (!foreign.empty()) {
+    xdp_multiprog__close(mp);
+    return Error{"cannot attach XDP to " + interface + ": program '" + foreign +
+                 "' is already attached; remove it first (xdp-loader unload " + interface + " --all)"};
+  }
+  int err = xdp_multiprog__detach(mp);
+  xdp_multiprog__close(mp);
+  if (err) return Error{"cannot replace the stale unbuckle_xdp on " + interface + ": " + errorText(err)};
+  spdlog::warn("{}: replaced a stale unbuckle_xdp left by an earlier run", interface);
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<XdpAttachment>> XdpAttachment::attach(const AttachOptions& options) {
+  routeBpfLogsToSpdlog();
+  std::unique_ptr<XdpAttachment> self(new XdpAttachment);
+  self->interface_ = options.interface;
+  self->ifindex_ = static_cast<int>(if_nametoindex(options.interface.c_str()));
+  if (self->ifindex_ == 0) return Error{"cannot attach XDP to " + options.interface + ": no such interface"};
+
+  auto cleared = clearStaleProgram(options.interface, self->ifindex_);
+  if (!cleared.ok()) return Error{cleared.error()};
+
+  self->skeleton_ = unbuckle_bpf::open();
+  if (!self->skeleton_) return Error{"cannot open the embedded unbuckle.bpf.o: " + errorText(errno)};
+  self->skeleton_->rodata->cfg_port = options.port;
+  self->program_ = xdp_program__from_bpf_obj(self->skeleton_->obj, "xdp");
+  if (long err = libxdp_get_error(self->program_)) {
+    self->program_ = nullptr;
+    return Error{"cannot use the embedded unbuckle.bpf.o with libxdp: " + errorText(static_cast<int>(err))};
+  }
+
+  xdp_attach_mode modes[2] = {XDP_MODE_NATIVE, XDP_MODE_SKB};
+  int first = options.mode == config::XdpMode::kSkb ? 1 : 0;
+  int last = options.mode == config::XdpMode::kNative ? 0 : 1;
+  int err = -EINVAL;
+  for (int i = first; i <= last; ++i) {
+    clearBpfLogTail();
+    err = xdp_program__attach(self->program_, self->ifindex_, modes[i], 0);
+    if (err == 0) {
+      self->attach_mode_ = modes[i];
+      break;
+    }
+    if (xdp_program__fd(self->program_) < 0) {  // it never loaded
+      if (err == -EPERM) return Error{"cannot load unbuckle.bpf.o: permission denied (needs CAP_BPF and CAP_NET_ADMIN)"};
+      return Error{"verifier rejected unbuckle.bpf.o: " + lastBpfLogLines()};
+    }
+  }
+  if (err) {
+    return Error{"cannot attach XDP to " + options.interface + " in " +
+                 (last == 0 ? "native" : first == 1 ? "skb" : "native or skb") + " mode: " + errorText(err)};
+  }
+
+  self->pin_dir_ = options.pin_root + "/" + options.interface;
+  std::error_code ec;
+  std::filesystem::remove_all(self->pin_dir_, ec);
+  std::filesystem::create_directories(self->pin_dir_, ec);
+  if (ec) return Error{"cannot create " + self->pin_dir_ + ": " + ec.message() + " (is bpffs mounted at /sys/fs/bpf?)"};
+  for (bpf_map* map : {self->skeleton_->maps.unbuckle_xsks, self->skeleton_->maps.unbuckle_counters}) {
+    std::string path = self->pin_dir_ + "/" + bpf_map__name(map);
+    if (int pin_err = bpf_map__pin(map, path.c_str())) {
+      return Error{"cannot pin " + path + ": " + errorText(pin_err)};
+    }
+  }
+  return self;
+}
+
+XdpAttachment::~XdpAttachment() {
+  if (program_ && attach_mode_) {
+    if (int err = xdp_program__detach(program_, ifindex_, static_cast<xdp_attach_mode>(attach_mode_), 0)) {
+      spdlog::error("cannot detach XDP from {}: {}", interface_, errorText(err));
+    }
+  }
+  if (skeleton_ && !pin_dir_.empty()) {
+    bpf_map__unpin(skeleton_->maps.unbuckle_xsks, nullptr);
+    bpf_map__unpin(skeleton_->maps.unbuckle_counters, nullptr);
+    std::error_code ec;
+    std::filesystem::remove(pin_dir_, ec);
+  }
+  if (program_) xdp_program__close(program_);
+  if (skeleton_) unbuckle_bpf::destroy(skeleton_);
+}
+
+std::string_view XdpAttachment::modeName() const {
+  return attach_mode_ == XDP_MODE_NATIVE ? "native" : "skb";
+}
+
+int XdpAttachment::xsksMapFd() const { return bpf_map__fd(skeleton_->maps.unbuckle_xsks); }
+
+int XdpAttachment::countersMapFd() const { return bpf_map__fd(skeleton_->maps.unbuckle_counters); }
+
+}  // namespace unbuckle::xdp

@@ -1,0 +1,51 @@
+// The steering program (bpf/unbuckle.bpf.c) on one interface. Attaching
+// loads the embedded object, replaces a stale copy left by a crashed run,
+// and pins the maps under <pin root>/<interface>/ for bpftool; destruction
+// detaches and unpins, so a clean stop leaves nothing behind.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "config/daemon_config.h"
+#include "result.h"
+
+struct unbuckle_bpf;
+struct xdp_program;
+
+namespace unbuckle::xdp {
+
+struct AttachOptions {
+  std::string interface;
+  config::XdpMode mode = config::XdpMode::kAuto;
+  uint16_t port = 11211;
+  std::string pin_root = "/sys/fs/bpf/unbuckle-xdp";
+};
+
+class XdpAttachment {
+ public:
+  static Result<std::unique_ptr<XdpAttachment>> attach(const AttachOptions& options);
+  ~XdpAttachment();
+  XdpAttachment(const XdpAttachment&) = delete;
+  XdpAttachment& operator=(const XdpAttachment&) = delete;
+
+  const std::string& interface() const { return interface_; }
+  int ifindex() const { return ifindex_; }
+  std::string_view modeName() const;   // "native" or "skb"
+  const std::string& pinDir() const { return pin_dir_; }
+  int xsksMapFd() const;
+  int countersMapFd() const;
+
+ private:
+  XdpAttachment() = default;
+
+  std::string interface_;
+  int ifindex_ = 0;
+  int attach_mode_ = 0;   // enum xdp_attach_mode
+  std::string pin_dir_;
+  unbuckle_bpf* skeleton_ = nullptr;
+  xdp_program* program_ = nullptr;
+};
+
+}  // namespace unbuckle::xdp

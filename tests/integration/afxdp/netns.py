@@ -1,0 +1,135 @@
+"""Network namespaces for the AF_XDP tests: a server and a client namespace
+joined by a veth pair (both ends inside them), static neighbours, an XDP pass
+program on the client end, a private bpffs for the daemon's pins, all made by
+the test and removed by close() even when the test fails.
+
+The client side runs in this process: enter_client() moves the calling
+thread into the client namespace (setns) and checks that it really is there
+and that its route to the server goes over the veth, so a harness bug can
+never send test traffic out of the host's own interfaces.
+"""
+
+import ctypes
+import os
+import subprocess
+import tempfile
+
+CLONE_NEWNET = 0x40000000
+SERVER_IF = "ubx0"
+CLIENT_IF = "ubx1"
+SERVER_MAC = "02:00:00:c9:01:01"
+CLIENT_MAC = "02:00:00:c9:01:02"
+SERVER_IP = "10.202.0.1"
+CLIENT_IP = "10.202.0.2"
+SERVER_IP6 = "fd20:202::1"
+CLIENT_IP6 = "fd20:202::2"
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def run(*argv, check=True):
+    """Runs a command; returns its stdout. Raises with its stderr on failure."""
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)}: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def _setns(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if _libc.setns(fd, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), f"setns {path}")
+    finally:
+        os.close(fd)
+
+
+class VethNamespaces:
+    def __init__(self, queues=1, xdp_pass_object=None):
+        tag = f"{os.getpid()}"
+        self.server = f"ubxs{tag}"
+        self.client = f"ubxc{tag}"
+        self.bpffs = tempfile.mkdtemp(prefix="ubx-bpffs-")
+        self.pin_path = os.path.join(self.bpffs, "unbuckle-xdp")
+        self._original = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        self._mounted = False
+        try:
+            self._create(queues, xdp_pass_object)
+        except BaseException:
+            self.close()
+            raise
+
+    def _create(self, queues, xdp_pass_object):
+        s, c, q = self.server, self.client, str(queues)
+        run("ip", "netns", "add", s)
+        run("ip", "netns", "add", c)
+        run("ip", "link", "add", SERVER_IF, "numrxqueues", q, "numtxqueues", q, "netns", s,
+            "type", "veth", "peer", "name", CLIENT_IF, "numrxqueues", q, "numtxqueues", q,
+            "netns", c)
+        for ns, ifname, mac, ip, ip6, peer_ip, peer_ip6, peer_mac in (
+                (s, SERVER_IF, SERVER_MAC, SERVER_IP, SERVER_IP6, CLIENT_IP, CLIENT_IP6, CLIENT_MAC),
+                (c, CLIENT_IF, CLIENT_MAC, CLIENT_IP, CLIENT_IP6, SERVER_IP, SERVER_IP6, SERVER_MAC)):
+            run("ip", "-n", ns, "link", "set", ifname, "address", mac)
+            run("ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", ifname)
+            run("ip", "-n", ns, "addr", "add", f"{ip6}/64", "dev", ifname, "nodad")
+            run("ip", "-n", ns, "link", "set", "lo", "up")
+            run("ip", "-n", ns, "link", "set", ifname, "up")
+            for addr in (peer_ip, peer_ip6):
+                run("ip", "-n", ns, "neigh", "add", addr, "lladdr", peer_mac, "dev", ifname,
+                    "nud", "permanent")
+        if xdp_pass_object:
+            run("ip", "-n", c, "link", "set", "dev", CLIENT_IF, "xdpdrv", "obj", xdp_pass_object,
+                "sec", "xdp")
+        # `ip netns exec` remounts /sys, so the daemon pins into a bpffs of
+        # our own under /tmp, which stays visible to it and to us.
+        run("mount", "-t", "bpf", "bpf", self.bpffs)
+        self._mounted = True
+
+    def enter_client(self):
+        self._enter(self.client, SERVER_IP, CLIENT_IF)
+
+    def enter_server(self):
+        """For clients of the server's own lo."""
+        self._enter(self.server, "127.0.0.1", "lo")
+
+    def _enter(self, name, destination, interface):
+        path = f"/run/netns/{name}"
+        _setns(path)
+        if os.stat(path).st_ino != os.stat("/proc/thread-self/ns/net").st_ino:
+            raise RuntimeError(f"this thread is not in {name} after setns")
+        # The route lookup runs in this thread's namespace, as the sockets will.
+        route = run("ip", "route", "get", destination)
+        if f"dev {interface}" not in route:
+            raise RuntimeError(f"route to {destination} from {name} is not over {interface}: {route}")
+
+    def leave(self):
+        if _libc.setns(self._original, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns back to the original namespace")
+
+    def server_exec(self, *argv):
+        """argv to run a command inside the server namespace."""
+        return ["ip", "netns", "exec", self.server, *argv]
+
+    def xdp_attached(self):
+        return " xdp" in run("ip", "-n", self.server, "-d", "link", "show", "dev", SERVER_IF)
+
+    def close(self):
+        try:
+            self.leave()
+        except OSError:
+            pass
+        if self._mounted:
+            run("umount", self.bpffs, check=False)
+        try:
+            os.rmdir(self.bpffs)
+        except OSError:
+            pass
+        run("ip", "netns", "del", self.server, check=False)
+        run("ip", "netns", "del", self.client, check=False)
+        os.close(self._original)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,299 @@
+#include "config/command_line.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+namespace unbuckle::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kShippedConfig = UNBUCKLE_SOURCE_DIR "/systemd/unbuckle-xdp.conf";
+
+class CommandLineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/unbuckle-config-test.XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Parses `args` as flags; the default config file is one that does not exist
+  // unless a test writes it.
+  ParseOutcome parse(std::vector<std::string> args) {
+    args.insert(args.begin(), "unbuckle-xdp");
+    std::vector<const char*> argv;
+    for (const std::string& a : args) {
+      argv.push_back(a.c_str());
+    }
+    return parseCommandLine(static_cast<int>(argv.size()), argv.data(), defaultPath());
+  }
+
+  DaemonConfig run(std::vector<std::string> args) {
+    ParseOutcome outcome = parse(std::move(args));
+    EXPECT_TRUE(outcome.config) << outcome.message;
+    return outcome.config.value_or(DaemonConfig{});
+  }
+
+  // Asserts a refusal with exit code 1 and a one-line reason containing `text`.
+  void expectRefused(std::vector<std::string> args, const std::string& text) {
+    const ParseOutcome outcome = parse(args);
+    EXPECT_FALSE(outcome.config);
+    EXPECT_EQ(outcome.exit_code, 1);
+    EXPECT_NE(outcome.message.find(text), std::string::npos) << outcome.message;
+    EXPECT_EQ(outcome.message.find('\n'), std::string::npos) << outcome.message;
+  }
+
+  std::string write(const std::string& name, const std::string& text) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  std::string defaultPath() const { return dir_ + "/default.conf"; }
+
+  // Built-in defaults as the daemon resolves them for the socket backend.
+  static DaemonConfig resolvedDefaults() {
+    DaemonConfig expected;
+    expected.threads = std::max(1u, std::thread::hardware_concurrency());
+    return expected;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(CommandLineTest, DefaultsMatchTheArchitectureTable) {
+  const DaemonConfig c = run({});
+  EXPECT_EQ(c, resolvedDefaults());
+  EXPECT_TRUE(c.interfaces.empty());
+  EXPECT_EQ(c.port, 11211);
+  EXPECT_EQ(c.tcp_port, 11211);
+  EXPECT_EQ(c.listen, "0.0.0.0");
+  EXPECT_EQ(c.backend, Backend::kSocket);
+  EXPECT_EQ(c.threads, std::max(1u, std::thread::hardware_concurrency()));
+  EXPECT_EQ(c.memory_limit_mb, 64u);
+  EXPECT_EQ(c.max_item_size, 1u << 20);
+  EXPECT_EQ(c.max_connections, 1024u);
+  EXPECT_EQ(c.xdp_mode, XdpMode::kAuto);
+  EXPECT_EQ(c.zerocopy, ZeroCopy::kAuto);
+  EXPECT_FALSE(c.busy_poll);
+  EXPECT_TRUE(c.kernel_cache);
+  EXPECT_EQ(c.kernel_cache_entries, 65536u);
+  ASSERT_EQ(c.allow.size(), kDefaultAllow.size());
+  for (size_t i = 0; i < c.allow.size(); ++i) {
+    EXPECT_EQ(c.allow[i].toString(), kDefaultAllow[i]);
+  }
+  EXPECT_EQ(c.control_socket, "/run/unbuckle-xdp/control.sock");
+  EXPECT_EQ(c.pin_path, "/sys/fs/bpf/unbuckle-xdp");
+  EXPECT_EQ(c.log_level, "info");
+  EXPECT_EQ(c.config_file, "");
+}
+
+TEST_F(CommandLineTest, TcpPortFollowsPortUnlessGiven) {
+  EXPECT_EQ(run({"--port", "12345"}).tcp_port, 12345);
+  const DaemonConfig c = run({"--port", "12345", "--tcp-port", "0"});
+  EXPECT_EQ(c.port, 12345);
+  EXPECT_EQ(c.tcp_port, 0);
+  EXPECT_EQ(run({"--port", "0", "--tcp-port", "7"}).port, 0);
+}
+
+TEST_F(CommandLineTest, RefusesBadPorts) {
+  expectRefused({"--port", "70000"}, "--port");
+  expectRefused({"--port", "eleven"}, "--port");
+  expectRefused({"--tcp-port", "-1"}, "--tcp-port");
+  expectRefused({"--port", "0"}, "nothing to serve");
+}
+
+TEST_F(CommandLineTest, BackendFollowsInterfaceUnlessGiven) {
+  EXPECT_EQ(run({"--backend", "xdp"}).backend, Backend::kXdp);
+  const DaemonConfig c = run({"--interface", "eth0", "--interface", "veth1"});
+  EXPECT_EQ(c.backend, Backend::kXdp);
+  EXPECT_EQ(c.interfaces, (std::vector<std::string>{"eth0", "veth1"}));
+  EXPECT_EQ(c.threads, 0u);   // one per RX queue, decided when attaching
+  expectRefused({"--interface", "eth0", "--backend", "socket"}, "--interface needs --backend xdp");
+  expectRefused({"--backend", "dpdk"}, "--backend");
+  expectRefused({"--interface", "much-too-long-name0"}, "--interface");
+}
+
+TEST_F(CommandLineTest, MaxItemSizeTakesMemcachedUnits) {
+  EXPECT_EQ(run({"--max-item-size", "512k"}).max_item_size, 512u << 10);
+  EXPECT_EQ(run({"--max-item-size", "2M"}).max_item_size, 2u << 20);
+  EXPECT_EQ(run({"--max-item-size", "1024"}).max_item_size, 1024u);
+  EXPECT_EQ(run({"--max-item-size", "1024m", "--memory-limit", "2048"}).max_item_size,
+            size_t{1} << 30);
+  expectRefused({"--max-item-size", "1023"}, "--max-item-size");
+  expectRefused({"--max-item-size", "1025m", "--memory-limit", "4096"}, "--max-item-size");
+  expectRefused({"--max-item-size", "1x"}, "--max-item-size");
+  expectRefused({"--max-item-size", "k"}, "--max-item-size");
+  expectRefused({"--max-item-size", "33m"}, "more than half of --memory-limit 64");
+  EXPECT_EQ(run({"--max-item-size", "32m"}).max_item_size, 32u << 20);
+}
+
+TEST_F(CommandLineTest, ParseByteSize) {
+  EXPECT_EQ(parseByteSize("1m"), size_t{1} << 20);
+  EXPECT_EQ(parseByteSize("512k"), size_t{512} << 10);
+  EXPECT_EQ(parseByteSize("1G"), size_t{1} << 30);
+  EXPECT_EQ(parseByteSize("77"), 77u);
+  EXPECT_EQ(parseByteSize(""), std::nullopt);
+  EXPECT_EQ(parseByteSize("m"), std::nullopt);
+  EXPECT_EQ(parseByteSize("1mb"), std::nullopt);
+  EXPECT_EQ(parseByteSize("-1"), std::nullopt);
+  EXPECT_EQ(parseByteSize("99999999999999999999"), std::nullopt);
+}
+
+TEST_F(CommandLineTest, ValidatesEveryOtherFlag) {
+  EXPECT_EQ(run({"--listen", "::1"}).listen, "::1");
+  expectRefused({"--listen", "localhost"}, "--listen");
+  expectRefused({"--threads", "0"}, "--threads");
+  EXPECT_EQ(run({"--threads", "3"}).threads, 3u);
+  expectRefused({"--memory-limit", "0"}, "--memory-limit");
+  EXPECT_EQ(run({"--max-connections", "10"}).max_connections, 10u);
+  expectRefused({"--max-connections", "0"}, "--max-connections");
+  EXPECT_EQ(run({"--xdp-mode", "native"}).xdp_mode, XdpMode::kNative);
+  EXPECT_EQ(run({"--xdp-mode", "skb"}).xdp_mode, XdpMode::kSkb);
+  expectRefused({"--xdp-mode", "generic"}, "--xdp-mode");
+  EXPECT_EQ(run({"--zerocopy", "off"}).zerocopy, ZeroCopy::kOff);
+  expectRefused({"--zerocopy", "yes"}, "--zerocopy");
+  EXPECT_TRUE(run({"--busy-poll"}).busy_poll);
+  EXPECT_FALSE(run({"--kernel-cache", "off"}).kernel_cache);
+  expectRefused({"--kernel-cache", "1"}, "--kernel-cache");
+  EXPECT_EQ(run({"--kernel-cache-entries", "1024"}).kernel_cache_entries, 1024u);
+  expectRefused({"--kernel-cache-entries", "0"}, "--kernel-cache-entries");
+  EXPECT_EQ(run({"--control-socket", "/tmp/c.sock"}).control_socket, "/tmp/c.sock");
+  expectRefused({"--control-socket", "c.sock"}, "--control-socket");
+  expectRefused({"--pin-path", "bpf"}, "--pin-path");
+  EXPECT_EQ(run({"--log-level", "debug"}).log_level, "debug");
+  expectRefused({"--log-level", "loud"}, "--log-level");
+  expectRefused({"--no-such-flag"}, "--no-such-flag");
+  expectRefused({"stray"}, "stray");
+}
+
+TEST_F(CommandLineTest, AllowReplacesTheDefaultList) {
+  const DaemonConfig c = run({"--allow", "10.1.0.0/16", "--allow", "::1"});
+  ASSERT_EQ(c.allow.size(), 2u);
+  EXPECT_EQ(c.allow[0].toString(), "10.1.0.0/16");
+  EXPECT_EQ(c.allow[1].toString(), "::1/128");
+  expectRefused({"--allow", "10.1.0.1/16"}, "--allow");
+  expectRefused({"--allow", "10.0.0.0/33"}, "--allow");
+}
+
+TEST_F(CommandLineTest, HelpExplainsEveryFlag) {
+  const ParseOutcome outcome = parse({"--help"});
+  EXPECT_FALSE(outcome.config);
+  EXPECT_EQ(outcome.exit_code, 0);
+  for (const char* flag :
+       {"--interface", "--port", "--tcp-port", "--listen", "--backend", "--threads",
+        "--memory-limit", "--max-item-size", "--max-connections", "--xdp-mode", "--zerocopy",
+        "--busy-poll", "--kernel-cache", "--kernel-cache-entries", "--allow",
+        "--control-socket", "--pin-path", "--log-level", "--config"}) {
+    EXPECT_NE(outcome.message.find(flag), std::string::npos) << flag;
+  }
+  const ParseOutcome version = parse({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.message.rfind("unbuckle-xdp ", 0), 0u) << version.message;
+}
+
+TEST_F(CommandLineTest, ConfigFileSetsKeysAndFlagsWin) {
+  const std::string path = write("a.conf",
+                                 "# comment\n"
+                                 "port = 12345\n"
+                                 "listen = \"127.0.0.1\"\n"
+                                 "threads = 3\n"
+                                 "busy-poll = true\n"
+                                 "max-item-size = 512k\n"
+                                 "allow = [\"10.0.0.0/8\", \"::1\"]\n"
+                                 "backend = socket\n");
+  DaemonConfig c = run({"--config", path});
+  EXPECT_EQ(c.port, 12345);
+  EXPECT_EQ(c.tcp_port, 12345);
+  EXPECT_EQ(c.listen, "127.0.0.1");
+  EXPECT_EQ(c.threads, 3u);
+  EXPECT_TRUE(c.busy_poll);
+  EXPECT_EQ(c.max_item_size, 512u << 10);
+  EXPECT_EQ(c.allow.size(), 2u);
+  EXPECT_EQ(c.config_file, path);
+
+  c = run({"--config", path, "--port", "5", "--threads", "1"});
+  EXPECT_EQ(c.port, 5);
+  EXPECT_EQ(c.threads, 1u);
+  EXPECT_EQ(c.listen, "127.0.0.1");
+}
+
+TEST_F(CommandLineTest, TcpPortFromConfigFileIsHonoured) {
+  const DaemonConfig c = run({"--config", write("t.conf", "tcp-port = 0\n"), "--port", "5"});
+  EXPECT_EQ(c.port, 5);
+  EXPECT_EQ(c.tcp_port, 0);
+}
+
+TEST_F(CommandLineTest, RepeatedKeysInConfigFile) {
+  const std::string path =
+      write("i.conf", "interface = eth0\ninterface = eth1\n");
+  EXPECT_EQ(run({"--config", path}).interfaces, (std::vector<std::string>{"eth0", "eth1"}));
+  const std::string list = write("l.conf", "interface = [\"eth2\", \"eth3\"]\n");
+  EXPECT_EQ(run({"--config", list}).interfaces, (std::vector<std::string>{"eth2", "eth3"}));
+}
+
+TEST_F(CommandLineTest, DefaultConfigFileIsReadWhenPresent) {
+  EXPECT_EQ(run({}).config_file, "");
+  write("default.conf", "memory-limit = 128\n");
+  const DaemonConfig c = run({});
+  EXPECT_EQ(c.memory_limit_mb, 128u);
+  EXPECT_EQ(c.config_file, defaultPath());
+}
+
+TEST_F(CommandLineTest, RefusesBadConfigFiles) {
+  expectRefused({"--config", dir_ + "/missing.conf"}, "missing.conf");
+  expectRefused({"--config", write("k.conf", "prot = 1\n")}, "prot");
+  expectRefused({"--config", write("v.conf", "port = 99999\n")}, "--port");
+  expectRefused({"--config", write("h.conf", "help = true\n")}, "help");
+  write("default.conf", "zerocopy = maybe\n");
+  expectRefused({}, "--zerocopy");
+}
+
+TEST_F(CommandLineTest, ShippedConfigFileParsesToTheDefaults) {
+  DaemonConfig expected = resolvedDefaults();
+  expected.config_file = kShippedConfig;
+  EXPECT_EQ(run({"--config", kShippedConfig}), expected);
+}
+
+// Every "#key = value" line of the shipped file, uncommented, must be a valid
+// key whose value is the built-in default; every flag must be mentioned.
+TEST_F(CommandLineTest, ShippedConfigFileDocumentsTheTrueDefaults) {
+  std::ifstream in(kShippedConfig);
+  ASSERT_TRUE(in) << kShippedConfig;
+  std::string shipped;
+  std::string uncommented;
+  for (std::string line; std::getline(in, line);) {
+    shipped += line + "\n";
+    const bool default_line = line.size() > 1 && line[0] == '#' && std::islower(line[1]);
+    uncommented += (default_line ? line.substr(1) : line) + "\n";
+  }
+  const std::string path = write("uncommented.conf", uncommented);
+  DaemonConfig expected = resolvedDefaults();
+  expected.config_file = path;
+  EXPECT_EQ(run({"--config", path}), expected);
+
+  // Flag names as --help lists them.
+  const std::string help = parse({"--help"}).message;
+  size_t keys = 0;
+  for (size_t at = help.find("\n  --"); at != std::string::npos; at = help.find("\n  --", at + 1)) {
+    const size_t begin = at + 5;
+    const std::string key = help.substr(begin, help.find_first_of(" =\n", begin) - begin);
+    if (key == "help" || key == "version" || key == "config") {
+      continue;
+    }
+    EXPECT_NE(shipped.find(key + " = "), std::string::npos) << "key missing from the file: " << key;
+    ++keys;
+  }
+  EXPECT_EQ(keys, 18u);   // the 17 flags of ARCHITECTURE.md and --max-connections
+}
+
+}  // namespace
+}  // namespace unbuckle::config

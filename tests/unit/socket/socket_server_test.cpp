@@ -1,0 +1,383 @@
+// The socket datapaths end to end on loopback, with the real engine and
+// store: TCP framing (pipelining, partial reads and writes, large values,
+// quit, the connection limit), UDP framing and source filtering, and stop.
+#include "socket/socket_server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "proto/engine.h"
+#include "proto/stats.h"
+#include "store/clock.h"
+#include "store/store.h"
+#include "udp/frame_header.h"
+
+namespace unbuckle::net {
+namespace {
+
+using namespace std::string_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kTimeout = std::chrono::seconds(5);
+
+sockaddr_in loopback(uint16_t port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return address;
+}
+
+// Counters are bumped after the reply is sent: give the worker a moment.
+template <typename Predicate>
+bool eventually(Predicate predicate) {
+  const auto deadline = Clock::now() + kTimeout;
+  while (!predicate() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return predicate();
+}
+
+bool waitFor(int fd, short events, Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  pollfd p{fd, events, 0};
+  return left.count() > 0 && poll(&p, 1, static_cast<int>(left.count())) == 1;
+}
+
+class TcpClient {
+ public:
+  explicit TcpClient(uint16_t port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    const sockaddr_in address = loopback(port);
+    connected_ = connect(fd_.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  }
+  bool connected() const { return connected_; }
+
+  void send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      ASSERT_GT(n, 0);
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+
+  // Reads until `n` bytes arrived, the peer closed, or the timeout.
+  std::string read(size_t n) {
+    std::string bytes;
+    const auto deadline = Clock::now() + kTimeout;
+    char buffer[65536];
+    while (bytes.size() < n && waitFor(fd_.get(), POLLIN, deadline)) {
+      const ssize_t got = recv(fd_.get(), buffer, std::min(sizeof buffer, n - bytes.size()), 0);
+      if (got <= 0) {
+        closed_ = true;
+        break;
+      }
+      bytes.append(buffer, static_cast<size_t>(got));
+    }
+    return bytes;
+  }
+
+  // True once the server closed the connection (EOF within the timeout).
+  bool closedByServer() {
+    if (closed_) {
+      return true;
+    }
+    char byte;
+    return waitFor(fd_.get(), POLLIN, Clock::now() + kTimeout) && recv(fd_.get(), &byte, 1, 0) == 0;
+  }
+
+  void shutdownWrite() { shutdown(fd_.get(), SHUT_WR); }
+
+ private:
+  FileDescriptor fd_;
+  bool connected_ = false;
+  bool closed_ = false;
+};
+
+class UdpClient {
+ public:
+  explicit UdpClient(uint16_t port) : fd_(socket(AF_INET, SOCK_DGRAM, 0)), port_(port) {}
+
+  void send(std::string_view datagram) {
+    const sockaddr_in address = loopback(port_);
+    ASSERT_EQ(sendto(fd_.get(), datagram.data(), datagram.size(), 0,
+                     reinterpret_cast<const sockaddr*>(&address), sizeof address),
+              static_cast<ssize_t>(datagram.size()));
+  }
+
+  void request(uint16_t id, std::string_view payload) {
+    std::string datagram(8, '\0');
+    udp::writeFrameHeader(udp::FrameHeader{id, 0, 1, 0}, datagram.data());
+    send(datagram.append(payload));
+  }
+
+  // The next datagram, or nullopt after `wait`.
+  std::optional<std::string> receive(std::chrono::milliseconds wait = kTimeout) {
+    if (!waitFor(fd_.get(), POLLIN, Clock::now() + wait)) {
+      return std::nullopt;
+    }
+    char buffer[65536];
+    const ssize_t n = recv(fd_.get(), buffer, sizeof buffer, 0);
+    return n < 0 ? std::nullopt : std::optional<std::string>(std::string(buffer, n));
+  }
+
+ private:
+  FileDescriptor fd_;
+  uint16_t port_;
+};
+
+class SocketServerTest : public ::testing::Test {
+ protected:
+  void start(SocketServerConfig config = {}) {
+    store_ = std::make_unique<store::Store>(store::StoreConfig{}, clock_);
+    engine_ = std::make_unique<proto::Engine>(*store_, proto::EngineConfig{}, stats_);
+    config.listen = "127.0.0.1";
+    config.threads = 2;
+    if (config.allow.empty()) {
+      config.allow = {*config::Cidr::parse("127.0.0.0/8")};
+    }
+    std::mt19937 random(std::random_device{}());
+    for (int attempt = 0; attempt < 50 && !server_; ++attempt) {
+      port_ = static_cast<uint16_t>(20000 + random() % 30000);
+      config.udp_port = config.udp_port == 0 ? 0 : port_;
+      config.tcp_port = config.tcp_port == 0 ? 0 : port_;
+      auto created = SocketServer::create(config, *engine_, stats_);
+      if (created.ok()) {
+        server_ = std::move(created.value());
+      }
+    }
+    ASSERT_TRUE(server_);
+    server_->start();
+  }
+
+  void TearDown() override {
+    if (server_) {
+      server_->stop();
+    }
+  }
+
+  uint64_t sum(proto::Counter proto::WorkerStats::*field) const { return stats_.sum(field); }
+
+  std::string header(uint16_t id, uint16_t seq, uint16_t total) {
+    std::string h(8, '\0');
+    udp::writeFrameHeader(udp::FrameHeader{id, seq, total, 0}, h.data());
+    return h;
+  }
+
+  store::SystemClock clock_;
+  proto::StatsRegistry stats_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<proto::Engine> engine_;
+  std::unique_ptr<SocketServer> server_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(SocketServerTest, TcpSetAndGet) {
+  start();
+  TcpClient client(port_);
+  ASSERT_TRUE(client.connected());
+  client.send("set a 5 0 3\r\nabc\r\n");
+  EXPECT_EQ(client.read(8), "STORED\r\n");
+  client.send("get a\r\n");
+  const std::string hit = "VALUE a 5 3\r\nabc\r\nEND\r\n";
+  EXPECT_EQ(client.read(hit.size()), hit);
+  EXPECT_EQ(stats_.connections().curr_connections, 1u);
+  EXPECT_EQ(stats_.connections().total_connections, 1u);
+  EXPECT_EQ(sum(&proto::WorkerStats::bytes_read), 25u);
+  EXPECT_TRUE(eventually([&] { return sum(&proto::WorkerStats::bytes_written) == 8 + hit.size(); }));
+}
+
+TEST_F(SocketServerTest, TcpPipelinedRequestsInOneWrite) {
+  start();
+  TcpClient client(port_);
+  client.send("set a 0 0 1\r\n1\r\nset b 0 0 1\r\n2\r\nget a b\r\nget missing\r\nversion\r\n");
+  const std::string expected =
+      "STORED\r\nSTORED\r\nVALUE a 0 1\r\n1\r\nVALUE b 0 1\r\n2\r\nEND\r\nEND\r\nVERSION ";
+  EXPECT_EQ(client.read(expected.size()), expected);
+}
+
+TEST_F(SocketServerTest, TcpRequestsSplitAtEveryByte) {
+  start();
+  TcpClient client(port_);
+  const std::string requests = "set key 0 0 5\r\nhello\r\nget key\r\n";
+  for (char c : requests) {
+    client.send(std::string(1, c));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const std::string expected = "STORED\r\nVALUE key 0 5\r\nhello\r\nEND\r\n";
+  EXPECT_EQ(client.read(expected.size()), expected);
+}
+
+TEST_F(SocketServerTest, TcpLargeValues) {
+  start();
+  TcpClient client(port_);
+  std::string value(1000000, '\0');
+  for (size_t i = 0; i < value.size(); ++i) {
+    value[i] = static_cast<char>('a' + i % 26);
+  }
+  client.send("set big 0 0 1000000\r\n" + value + "\r\n");
+  EXPECT_EQ(client.read(8), "STORED\r\n");
+  // Several large replies requested before any is read: partial writes and
+  // the output backlog limit are exercised.
+  client.send("get big\r\nget big\r\nget big\r\n");
+  const std::string hit = "VALUE big 0 1000000\r\n" + value + "\r\nEND\r\n";
+  EXPECT_EQ(client.read(3 * hit.size()), hit + hit + hit);
+}
+
+TEST_F(SocketServerTest, TcpTooLargeValueIsSwallowed) {
+  start();
+  TcpClient client(port_);
+  client.send("set huge 0 0 2000000\r\n");
+  const std::string error = "SERVER_ERROR object too large for cache\r\n";
+  EXPECT_EQ(client.read(error.size()), error);
+  client.send(std::string(2000000, 'x') + "\r\nget huge\r\n");
+  EXPECT_EQ(client.read(5), "END\r\n");
+}
+
+TEST_F(SocketServerTest, TcpQuitClosesAfterEarlierReplies) {
+  start();
+  TcpClient client(port_);
+  client.send("version\r\nquit\r\nversion\r\n");
+  const std::string replies = client.read(1000);   // everything until the server closes
+  EXPECT_EQ(replies.rfind("VERSION ", 0), 0u) << replies;
+  EXPECT_EQ(replies.find("VERSION ", 1), std::string::npos) << replies;
+  EXPECT_TRUE(client.closedByServer());
+}
+
+TEST_F(SocketServerTest, TcpRepliesAfterThePeerShutsDownItsSide) {
+  start();
+  TcpClient client(port_);
+  client.send("set a 0 0 1\r\nx\r\nget a\r\n");
+  client.shutdownWrite();
+  const std::string expected = "STORED\r\nVALUE a 0 1\r\nx\r\nEND\r\n";
+  EXPECT_EQ(client.read(expected.size()), expected);
+  EXPECT_TRUE(client.closedByServer());
+}
+
+TEST_F(SocketServerTest, TcpConnectionLimit) {
+  SocketServerConfig config;
+  config.max_connections = 2;
+  start(config);
+  TcpClient a(port_);
+  TcpClient b(port_);
+  a.send("version\r\n");
+  b.send("version\r\n");
+  EXPECT_EQ(a.read(8), "VERSION ");
+  EXPECT_EQ(b.read(8), "VERSION ");
+  TcpClient c(port_);
+  const std::string refusal = "ERROR Too many open connections\r\n";
+  EXPECT_EQ(c.read(refusal.size()), refusal);
+  EXPECT_TRUE(c.closedByServer());
+  EXPECT_TRUE(eventually([&] { return stats_.connections().rejected_connections == 1; }));
+  EXPECT_EQ(stats_.connections().curr_connections, 2u);
+}
+
+TEST_F(SocketServerTest, TcpDisabled) {
+  SocketServerConfig config;
+  config.tcp_port = 0;
+  start(config);
+  EXPECT_FALSE(TcpClient(port_).connected());
+  UdpClient udp(port_);
+  udp.request(1, "version\r\n");
+  EXPECT_TRUE(udp.receive());
+}
+
+TEST_F(SocketServerTest, UdpGetEchoesRequestId) {
+  start();
+  TcpClient tcp(port_);
+  tcp.send("set foo 0 0 6\r\nfooval\r\n");
+  ASSERT_EQ(tcp.read(8), "STORED\r\n");
+  UdpClient udp(port_);
+  for (uint16_t id : {161, 161, 162}) {
+    udp.request(id, "get foo\r\n");
+    EXPECT_EQ(udp.receive(), header(id, 0, 1) + "VALUE foo 0 6\r\nfooval\r\nEND\r\n");
+  }
+  EXPECT_EQ(sum(&proto::WorkerStats::udp_datagrams_in), 3u);
+  EXPECT_TRUE(eventually([&] { return sum(&proto::WorkerStats::udp_datagrams_out) == 3; }));
+}
+
+TEST_F(SocketServerTest, UdpLargeReplySpansDatagrams) {
+  start();
+  TcpClient tcp(port_);
+  const std::string value(20000, 'v');
+  tcp.send("set bigvalue 0 0 20000\r\n" + value + "\r\n");
+  ASSERT_EQ(tcp.read(8), "STORED\r\n");
+  UdpClient udp(port_);
+  udp.request(53, "get bigvalue\r\n");
+  const std::string reply = "VALUE bigvalue 0 20000\r\n" + value + "\r\nEND\r\n";
+  const size_t total = (reply.size() + 1391) / 1392;
+  std::vector<std::string> parts(total);
+  for (size_t i = 0; i < total; ++i) {
+    const auto datagram = udp.receive();
+    ASSERT_TRUE(datagram);
+    const udp::FrameHeader h = udp::readFrameHeader(datagram->data());
+    EXPECT_EQ(h.request_id, 53);
+    EXPECT_EQ(h.total, total);
+    EXPECT_EQ(h.reserved, 0);
+    ASSERT_LT(h.sequence, total);
+    parts[h.sequence] = datagram->substr(8);
+  }
+  std::string joined;
+  for (const std::string& part : parts) {
+    joined += part;
+  }
+  EXPECT_EQ(joined, reply);
+}
+
+TEST_F(SocketServerTest, UdpQuitIsAHeaderOnlyDatagram) {
+  start();
+  UdpClient udp(port_);
+  udp.request(0x0102, "quit\r\n");
+  EXPECT_EQ(udp.receive(), "\x01\x02\x00\x00\x00\x00\x00\x00"s);
+}
+
+TEST_F(SocketServerTest, UdpDropsShortAndMultiPacketRequests) {
+  start();
+  UdpClient udp(port_);
+  udp.send("\x00\x01\x00\x00\x00\x01\x00\x00"s);
+  udp.send(header(2, 0, 2) + "get a\r\n");
+  udp.request(3, "version\r\n");
+  const auto reply = udp.receive();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(udp::readFrameHeader(reply->data()).request_id, 3);
+  EXPECT_FALSE(udp.receive(std::chrono::milliseconds(100)));
+  EXPECT_EQ(sum(&proto::WorkerStats::udp_dropped_short), 1u);
+  EXPECT_EQ(sum(&proto::WorkerStats::udp_dropped_multipacket), 1u);
+}
+
+TEST_F(SocketServerTest, UdpAnswersOnlyAllowedSources) {
+  SocketServerConfig config;
+  config.allow = {*config::Cidr::parse("10.0.0.0/8")};
+  start(config);
+  UdpClient udp(port_);
+  udp.request(1, "version\r\n");
+  EXPECT_FALSE(udp.receive(std::chrono::milliseconds(200)));
+  EXPECT_TRUE(eventually([&] { return sum(&proto::WorkerStats::udp_dropped_denied) == 1; }));
+  TcpClient tcp(port_);   // the ACL is for UDP only
+  tcp.send("version\r\n");
+  EXPECT_EQ(tcp.read(8), "VERSION ");
+}
+
+TEST_F(SocketServerTest, StopClosesConnectionsAndJoins) {
+  start();
+  TcpClient client(port_);
+  client.send("version\r\n");
+  ASSERT_EQ(client.read(8), "VERSION ");
+  const auto begin = Clock::now();
+  server_->stop();
+  EXPECT_LT(Clock::now() - begin, std::chrono::seconds(1));
+  client.read(100);
+  EXPECT_TRUE(client.closedByServer());
+  server_.reset();
+}
+
+}  // namespace
+}  // namespace unbuckle::net
