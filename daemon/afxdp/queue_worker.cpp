@@ -19,12 +19,6 @@ namespace {
 constexpr int kIdleWaitMs = 1000;
 constexpr int kBusyWaitMs = 1;
 
-std::string addressText(const RequestHeaders& headers) {
-  char text[INET6_ADDRSTRLEN] = "";
-  inet_ntop(headers.ipv6 ? AF_INET6 : AF_INET, headers.source_address.data(), text, sizeof text);
-  return text;
-}
-
 }  // namespace
 
 QueueWorker::QueueWorker(XskSocket& socket, Umem& umem, FramePool pool, proto::Engine& engine,
@@ -39,7 +33,8 @@ QueueWorker::QueueWorker(XskSocket& socket, Umem& umem, FramePool pool, proto::E
       sink_(transmitter_, stats, settings.max_reply_bytes),
       // Half the frames wait on the fill ring for requests, the other half
       // carry replies.
-      fill_target_(std::min(umem.layout().fill_size, pool_.total() / 2)) {
+      fill_target_(std::min(umem.layout().fill_size, pool_.total() / 2)),
+      source_filter_(*settings.allow, stats) {
   session_.transport = proto::Transport::kDatagram;
 }
 
@@ -116,18 +111,7 @@ bool QueueWorker::allowed(const RequestHeaders& headers) {
     in->sin_family = AF_INET;
     std::memcpy(&in->sin_addr, headers.source_address.data(), 4);
   }
-  for (const config::Cidr& cidr : *settings_.allow) {
-    if (cidr.contains(reinterpret_cast<const sockaddr*>(&source))) {
-      return true;
-    }
-  }
-  proto::bump(stats_.udp_dropped_denied);
-  if (!denied_logged_) {
-    denied_logged_ = true;
-    spdlog::warn("UDP request from {} dropped: not in --allow (reported once per worker)",
-                 addressText(headers));
-  }
-  return false;
+  return source_filter_.admits(reinterpret_cast<const sockaddr*>(&source));
 }
 
 void QueueWorker::refill() {

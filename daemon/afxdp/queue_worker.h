@@ -19,6 +19,7 @@
 #include "proto/engine.h"
 #include "proto/stats.h"
 #include "udp/datagram_reply_sink.h"
+#include "udp/source_filter.h"
 
 namespace unbuckle::afxdp {
 
@@ -64,7 +65,7 @@ class QueueWorker {
   proto::Session session_;
   uint32_t fill_target_;
   uint32_t in_fill_ = 0;   // frames on the fill ring or in the kernel's hands from it
-  bool denied_logged_ = false;
+  udp::SourceFilter source_filter_;
 };
 
 }  // namespace unbuckle::afxdp

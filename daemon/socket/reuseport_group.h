@@ -12,7 +12,7 @@
 
 #include "result.h"
 #include "socket/endpoint.h"
-#include "socket/file_descriptor.h"
+#include "unbuckle/file_descriptor.h"
 
 namespace unbuckle::net {
 

@@ -16,7 +16,7 @@
 #include "proto/engine.h"
 #include "proto/stats.h"
 #include "result.h"
-#include "socket/file_descriptor.h"
+#include "unbuckle/file_descriptor.h"
 #include "socket/worker.h"
 
 namespace unbuckle::net {

@@ -15,7 +15,7 @@
 
 #include "proto/engine.h"
 #include "proto/stats.h"
-#include "socket/file_descriptor.h"
+#include "unbuckle/file_descriptor.h"
 #include "socket/input_buffer.h"
 #include "socket/output_buffer.h"
 

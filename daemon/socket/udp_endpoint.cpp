@@ -8,27 +8,13 @@
 #include "udp/frame_header.h"
 
 namespace unbuckle::net {
-namespace {
-
-std::string hostOf(const sockaddr_storage& address) {
-  char text[INET6_ADDRSTRLEN] = "";
-  if (address.ss_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&address)->sin_addr, text, sizeof text);
-  } else if (address.ss_family == AF_INET6) {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&address)->sin6_addr, text,
-              sizeof text);
-  }
-  return text;
-}
-
-}  // namespace
 
 UdpEndpoint::UdpEndpoint(FileDescriptor socket, proto::Engine& engine, proto::WorkerStats& stats,
                          const std::vector<config::Cidr>& allow, size_t max_reply_bytes)
     : socket_(std::move(socket)),
       engine_(engine),
       stats_(stats),
-      allow_(allow),
+      source_filter_(allow, stats),
       batch_(socket_.get(), stats),
       sink_(batch_, stats, max_reply_bytes),
       buffers_(new char[kBatch * kMaxDatagram]) {
@@ -54,24 +40,9 @@ void UdpEndpoint::onReadable() {
   batch_.flush();
 }
 
-bool UdpEndpoint::allowed(const sockaddr_storage& source) {
-  for (const config::Cidr& cidr : allow_) {
-    if (cidr.contains(reinterpret_cast<const sockaddr*>(&source))) {
-      return true;
-    }
-  }
-  proto::bump(stats_.udp_dropped_denied);
-  if (!denied_logged_) {
-    denied_logged_ = true;
-    spdlog::warn("UDP request from {} dropped: not in --allow (reported once per worker)",
-                 hostOf(source));
-  }
-  return false;
-}
-
 void UdpEndpoint::serve(std::string_view datagram, const sockaddr_storage& source,
                         socklen_t length) {
-  if (!allowed(source)) {
+  if (!source_filter_.admits(reinterpret_cast<const sockaddr*>(&source))) {
     return;
   }
   const auto request = udp::parseRequest(datagram, stats_);

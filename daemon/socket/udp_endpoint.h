@@ -14,8 +14,9 @@
 #include "proto/engine.h"
 #include "proto/stats.h"
 #include "socket/datagram_batch.h"
-#include "socket/file_descriptor.h"
+#include "unbuckle/file_descriptor.h"
 #include "udp/datagram_reply_sink.h"
+#include "udp/source_filter.h"
 
 namespace unbuckle::net {
 
@@ -34,17 +35,15 @@ class UdpEndpoint {
   void onReadable();
 
  private:
-  bool allowed(const sockaddr_storage& source);
   void serve(std::string_view datagram, const sockaddr_storage& source, socklen_t length);
 
   FileDescriptor socket_;
   proto::Engine& engine_;
   proto::WorkerStats& stats_;
-  const std::vector<config::Cidr>& allow_;
+  udp::SourceFilter source_filter_;
   DatagramBatch batch_;
   udp::DatagramReplySink sink_;
   proto::Session session_;
-  bool denied_logged_ = false;
   std::unique_ptr<char[]> buffers_;   // kBatch datagrams of kMaxDatagram bytes
   std::array<mmsghdr, kBatch> messages_{};
   std::array<iovec, kBatch> iov_{};

@@ -13,7 +13,7 @@
 
 #include "proto/engine.h"
 #include "proto/stats.h"
-#include "socket/file_descriptor.h"
+#include "unbuckle/file_descriptor.h"
 #include "socket/tcp_connection.h"
 #include "socket/udp_endpoint.h"
 

@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "mcbench/file_descriptor.h"
+#include "unbuckle/file_descriptor.h"
 #include "mcbench/sockets.h"
 #include "mcbench/stop_signal.h"
 #include "mcbench/udp_probe.h"

@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "mcbench/file_descriptor.h"
+#include "unbuckle/file_descriptor.h"
 #include "mcbench/target.h"
 
 namespace unbuckle::mcbench {

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "mcbench/file_descriptor.h"
+#include "unbuckle/file_descriptor.h"
 #include "mcbench/reply_check.h"
 #include "mcbench/target.h"
 

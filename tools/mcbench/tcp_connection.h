@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "mcbench/file_descriptor.h"
+#include "unbuckle/file_descriptor.h"
 #include "mcbench/memcached_stats.h"
 #include "mcbench/target.h"
 

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "mcbench/file_descriptor.h"
+#include "unbuckle/file_descriptor.h"
 #include "mcbench/target.h"
 #include "mcbench/udp_reassembly.h"
 

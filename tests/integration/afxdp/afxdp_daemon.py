@@ -59,8 +59,10 @@ class Daemon:
     def __init__(self, net, path, interface, *extra):
         self.log = tempfile.NamedTemporaryFile(prefix="unbuckle-afxdp-", suffix=".log")
         self.private = tempfile.mkdtemp(prefix="unbuckle-afxdp-")
+        # 256 MB: memcaslap writes over 60 MB of objects in a few seconds,
+        # and a get miss must mean an error, not an eviction.
         argv = [path, "--interface", interface, "--port", str(PORT), "--pin-path", net.pin_path,
-                "--memory-limit", "64", *extra]
+                "--memory-limit", "256", *extra]
         if "--control-socket" in subprocess.run([path, "--help"], capture_output=True,
                                                 text=True, timeout=10).stdout:
             argv += ["--control-socket", os.path.join(self.private, "control.sock")]

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "mcbench/file_descriptor.h"
+#include "unbuckle/file_descriptor.h"
 #include "unbuckle/mc_udp.h"
 
 namespace unbuckle::mcbench {

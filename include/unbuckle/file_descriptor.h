@@ -5,7 +5,7 @@
 
 #include <utility>
 
-namespace unbuckle::net {
+namespace unbuckle {
 
 class FileDescriptor {
  public:
@@ -36,4 +36,4 @@ class FileDescriptor {
   int fd_ = -1;
 };
 
-}  // namespace unbuckle::net
+}  // namespace unbuckle
