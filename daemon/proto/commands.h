@@ -3,8 +3,11 @@
 // in memcached's order of checks, and end their responses themselves.
 #pragma once
 
+#include <optional>
+
 #include "proto/command_context.h"
 #include "proto/item_storage.h"
+#include "proto/meta_flags.h"
 #include "proto/text_tokenizer.h"
 
 namespace unbuckle::proto {
@@ -35,6 +38,11 @@ void processWatch(CommandContext& ctx, const Tokens& tokens);
 void processStats(CommandContext& ctx, const Tokens& tokens);
 
 // Meta commands (meta_*.cpp)
+// md and ma open alike (their error texts match each other, not mg's or
+// ms's): the key, its length, the token count, then the flags, setting
+// ctx.noreply from q. Replies and returns false when the line is refused.
+bool openMetaMutation(CommandContext& ctx, const Tokens& tokens, MetaFlags& flags,
+                      std::optional<MetaKey>& key);
 void processMetaGet(CommandContext& ctx, const Tokens& tokens);
 void processMetaSet(CommandContext& ctx, const Tokens& tokens);
 void processMetaDelete(CommandContext& ctx, const Tokens& tokens);

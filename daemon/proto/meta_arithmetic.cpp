@@ -8,6 +8,8 @@
 #include <cstring>
 
 #include "proto/arithmetic.h"
+#include <optional>
+
 #include "proto/commands.h"
 #include "proto/meta_flags.h"
 #include "proto/reply_text.h"
@@ -39,25 +41,11 @@ bool appendReturnedFlag(ReplyLine& line, std::string_view token, const MetaKey& 
 }  // namespace
 
 void processMetaArithmetic(CommandContext& ctx, const Tokens& tokens) {
-  if (tokens.count() < 2) {
-    ctx.reply(kError);
-    return;
-  }
-  if (tokens[1].size() > store::kMaxKeyLength) {
-    ctx.reply(kBadFormat);
-    return;
-  }
-  if (tokens.count() + 1 > kMaxMetaTokens) {
-    ctx.reply("CLIENT_ERROR options flags too long\r\n");
-    return;
-  }
   MetaFlags f;
-  MetaKey key(tokens[1]);
-  if (!parseMetaFlags(tokens, 2, f, key, ctx.clock()).empty()) {
-    ctx.replyError("CLIENT_ERROR invalid or duplicate flag\r\n");
+  std::optional<MetaKey> key;
+  if (!openMetaMutation(ctx, tokens, f, key)) {
     return;
   }
-  ctx.noreply = f.no_reply;
   bool incr = true;
   switch (f.mode) {
     case 0:
@@ -74,7 +62,7 @@ void processMetaArithmetic(CommandContext& ctx, const Tokens& tokens) {
   }
 
   MetaArithmeticReply reply;
-  ctx.store.access(key.view(), [&](store::Access& a) {
+  ctx.store.access(key->view(), [&](store::Access& a) {
     DeltaOutcome delta = applyDelta(a, ctx.stats, incr, f.delta, f.cas);
     bool created = false;
     switch (delta.result) {
@@ -117,7 +105,7 @@ void processMetaArithmetic(CommandContext& ctx, const Tokens& tokens) {
     store::Item* it = (delta.result == DeltaResult::kOk || created) ? a.item() : nullptr;
     if (!it) {
       for (size_t i = 2; i < tokens.count(); ++i) {
-        if (!appendReturnedFlag(reply.line, tokens[i], key, f.key_binary)) {
+        if (!appendReturnedFlag(reply.line, tokens[i], *key, f.key_binary)) {
           reply.error = kOpaqueTooLong;
           return;
         }
@@ -151,7 +139,7 @@ void processMetaArithmetic(CommandContext& ctx, const Tokens& tokens) {
           if (created) a.setExptime(f.autoviv_exptime);
           break;
         default:
-          if (!appendReturnedFlag(reply.line, token, key, f.key_binary)) {
+          if (!appendReturnedFlag(reply.line, token, *key, f.key_binary)) {
             reply.error = kOpaqueTooLong;
             return;
           }

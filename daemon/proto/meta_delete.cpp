@@ -3,6 +3,8 @@
 // Replies HD (hidden by q), NF or EX (cas mismatch), followed by the O and
 // k flags. With I the item is not removed but marked stale: new cas, win
 // token cleared, TTL from T if given.
+#include <optional>
+
 #include "proto/commands.h"
 #include "proto/item_lookup.h"
 #include "proto/meta_flags.h"
@@ -10,26 +12,35 @@
 
 namespace unbuckle::proto {
 
-void processMetaDelete(CommandContext& ctx, const Tokens& tokens) {
+bool openMetaMutation(CommandContext& ctx, const Tokens& tokens, MetaFlags& flags,
+                      std::optional<MetaKey>& key) {
   if (tokens.count() < 2) {
     ctx.reply(kError);
-    return;
+    return false;
   }
   if (tokens[1].size() > store::kMaxKeyLength) {
     ctx.reply(kBadFormat);
-    return;
+    return false;
   }
   if (tokens.count() + 1 > kMaxMetaTokens) {
     ctx.reply("CLIENT_ERROR options flags too long\r\n");
-    return;
+    return false;
   }
-  MetaFlags f;
-  MetaKey key(tokens[1]);
-  if (!parseMetaFlags(tokens, 2, f, key, ctx.clock()).empty()) {
+  key.emplace(tokens[1]);
+  if (!parseMetaFlags(tokens, 2, flags, *key, ctx.clock()).empty()) {
     ctx.replyError("CLIENT_ERROR invalid or duplicate flag\r\n");
+    return false;
+  }
+  ctx.noreply = flags.no_reply;
+  return true;
+}
+
+void processMetaDelete(CommandContext& ctx, const Tokens& tokens) {
+  MetaFlags f;
+  std::optional<MetaKey> key;
+  if (!openMetaMutation(ctx, tokens, f, key)) {
     return;
   }
-  ctx.noreply = f.no_reply;
   ReplyLine returned;   // the O and k flags, after the status code
   for (size_t i = 2; i < tokens.count(); ++i) {
     const std::string_view token = tokens[i];
@@ -40,11 +51,11 @@ void processMetaDelete(CommandContext& ctx, const Tokens& tokens) {
       }
       returned.add(" ").add(token);
     } else if (token[0] == 'k') {
-      appendMetaKey(returned, key.view(), f.key_binary);
+      appendMetaKey(returned, key->view(), f.key_binary);
     }
   }
 
-  const std::string_view status = ctx.store.access(key.view(), [&](store::Access& a) {
+  const std::string_view status = ctx.store.access(key->view(), [&](store::Access& a) {
     store::Item* it = lookupItem(a, ctx.stats);
     if (!it || (f.has_cas && it->cas() != f.cas)) {
       bump(ctx.stats.delete_misses);
