@@ -99,8 +99,8 @@ void processSlabs(CommandContext& ctx, const Tokens& tokens) {
     ctx.reply(kError);
     return;
   }
-  // Accepted and validated as memcached does; without slab reassignment the
-  // setting has no effect (as in memcached -o no_slab_reassign).
+  // Accepted and validated as memcached does; the store moves pages when a
+  // set needs one, so the setting has no effect.
   ctx.noreply = isNoreply(tokens);
   if (tokens[2] == "ratio") {
     double ratio = 0;

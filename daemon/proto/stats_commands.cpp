@@ -1,9 +1,11 @@
 // `stats` and its subcommands, in memcached 1.6.18's field names, formats
 // and order. The picture is memcached's with `-o no_lru_maintainer,
-// no_slab_reassign` (one LRU per class, no slab mover), which is what this
-// store is; fields for machinery it does not have (libevent, response and
-// read buffer pools, the logger, extstore, TLS) are left out rather than
-// invented. Our own UDP counters follow memcached's general fields.
+// no_slab_reassign` (one LRU per class, no `slabs reassign` command), which
+// is what this store is, plus `slabs_moved` for the pages it moves between
+// classes on demand; fields for machinery it does not have (libevent,
+// response and read buffer pools, the logger, extstore, TLS) are left out
+// rather than invented. Our own UDP counters follow memcached's general
+// fields.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -118,6 +120,7 @@ void generalStats(CommandContext& ctx, StatLines& s) {
   s.add("hash_power_level", uint64_t{store.hash_power_level});
   s.add("hash_bytes", store.hash_bytes);
   s.add("hash_is_expanding", uint64_t{store.hash_is_expanding});
+  s.add("slabs_moved", store.slabs_moved);
   // The store's crawler runs in steps, never "started" as memcached's.
   s.add("lru_crawler_starts", uint64_t{0});
   s.add("bytes", store.bytes);

@@ -2,7 +2,8 @@
 // a slice of the AF_XDP umem later) carved into equal pages on demand.
 //
 //   region  |page 0            |page 1            |...      |page n-1     |unused tail
-//            ^ handed out in order by allocatePage(), never given back
+//            ^ handed out in order by allocatePage(), never given back (size
+//              classes pass pages between themselves, see store.cpp)
 //
 // Items refer to each other by 32-bit references instead of pointers:
 // ref = offset / 8 + 1, with 0 meaning "none". Items start on 8-byte
@@ -30,6 +31,10 @@ class Arena {
   std::byte* allocatePage();
 
   size_t pageSize() const { return page_size_; }
+  // The page that holds `p` (which must lie in a handed-out page).
+  std::byte* pageOf(const void* p) const {
+    return base_ + (static_cast<const std::byte*>(p) - base_) / page_size_ * page_size_;
+  }
   size_t pagesAllocated() const { return std::min(next_page_.load(std::memory_order_relaxed), page_count_); }
 
   uint32_t ref(const void* p) const {

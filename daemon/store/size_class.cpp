@@ -1,5 +1,6 @@
 #include "store/size_class.h"
 
+#include <algorithm>
 #include <new>
 
 namespace unbuckle::store {
@@ -21,21 +22,85 @@ Item* SizeClass::takeChunk(size_t size) {
   } else {
     return nullptr;
   }
+  chunk->chunk_state_ = static_cast<uint8_t>(ChunkState::kAllocated);
   ++counters_.used_chunks;
   counters_.mem_requested += size;
   return chunk;
 }
 
 void SizeClass::addPage(std::byte* page) {
-  // The previous page is always used up before a new one is asked for.
+  // Another thread may have added a page since this one was asked for.
+  for (; carve_left_ > 0; --carve_left_, carve_next_ += chunk_size_) pushFree(new (carve_next_) Item);
+  carve_page_ = page;
   carve_next_ = page;
   carve_left_ = chunks_per_page_;
+  pages_.push_back(page);
   ++counters_.pages;
+}
+
+std::byte* SizeClass::carvedEnd(std::byte* page) const {
+  return page == carve_page_ ? carve_next_ : page + size_t{chunks_per_page_} * chunk_size_;
+}
+
+bool SizeClass::claimPage(std::byte* page) {
+  if (leaving_page_ != nullptr) return false;
+  if (page == carve_page_) {
+    for (; carve_left_ > 0; --carve_left_, carve_next_ += chunk_size_) {
+      (new (carve_next_) Item)->chunk_state_ = static_cast<uint8_t>(ChunkState::kFree);
+    }
+  }
+  leaving_page_ = page;
+  uint32_t* link = &free_head_;
+  while (*link != 0) {
+    Item* chunk = arena_.at<Item>(*link);
+    if (inLeavingPage(chunk)) {
+      *link = chunk->hash_next_;
+    } else {
+      link = &chunk->hash_next_;
+    }
+  }
+  return true;
+}
+
+void SizeClass::unclaimPage() {
+  std::byte* page = leaving_page_;
+  leaving_page_ = nullptr;
+  for (std::byte* p = page; p < carvedEnd(page); p += chunk_size_) {
+    auto* chunk = reinterpret_cast<Item*>(p);
+    if (chunk->chunk_state_ == static_cast<uint8_t>(ChunkState::kFree)) pushFree(chunk);
+  }
+}
+
+std::byte* SizeClass::removeClaimedPage() {
+  std::byte* page = leaving_page_;
+  leaving_page_ = nullptr;
+  if (page == carve_page_) {
+    carve_page_ = nullptr;
+    carve_next_ = nullptr;
+  }
+  pages_.erase(std::find(pages_.begin(), pages_.end(), page));
+  --counters_.pages;
+  ++counters_.pages_moved_out;
+  return page;
+}
+
+bool SizeClass::inLeavingPage(const Item* chunk) const {
+  auto* p = reinterpret_cast<const std::byte*>(chunk);
+  return leaving_page_ != nullptr && p >= leaving_page_ && p < leaving_page_ + arena_.pageSize();
 }
 
 void SizeClass::returnChunk(Item* chunk) {
   --counters_.used_chunks;
   counters_.mem_requested -= chunk->totalSize();
+  if (inLeavingPage(chunk)) {
+    chunk->chunk_state_ = static_cast<uint8_t>(ChunkState::kFree);
+  } else {
+    pushFree(chunk);
+  }
+}
+
+void SizeClass::pushFree(Item* chunk) {
+  chunk->chunk_state_ = static_cast<uint8_t>(ChunkState::kFree);
   chunk->hash_next_ = free_head_;
   free_head_ = arena_.ref(chunk);
 }
@@ -69,6 +134,7 @@ void SizeClass::remove(Item* item) {
 }
 
 void SizeClass::lruAdd(Item* item) {
+  item->chunk_state_ = static_cast<uint8_t>(ChunkState::kLinked);
   pushHead(item);
   ++counters_.items;
   ++counters_.total_items;
@@ -76,6 +142,7 @@ void SizeClass::lruAdd(Item* item) {
 }
 
 void SizeClass::lruDrop(Item* item) {
+  item->chunk_state_ = static_cast<uint8_t>(ChunkState::kAllocated);
   remove(item);
   --counters_.items;
   counters_.bytes -= item->totalSize();

@@ -6,17 +6,29 @@
 //   |chunk|chunk|chunk|chunk|...|chunk|slack|
 //    ^ carved lazily from the newest page; freed chunks go on a free list
 //
+//   Every carved chunk is in one ChunkState. One page at a time can be
+//   claimed to leave the class: its free chunks come off the free list and
+//   chunks freed on it later stay off, so once its items are gone it can go
+//   to another class (removeClaimedPage, then addPage there).
+//
 //   LRU:  head (most recent) <-lru_prev_- item -lru_next_-> tail (evicted first)
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <vector>
 
 #include "store/arena.h"
 #include "store/store.h"
 
 namespace unbuckle::store {
+
+enum class ChunkState : uint8_t {
+  kFree,        // on the free list
+  kAllocated,   // handed out by takeChunk(), not in the LRU (being filled, or unlinked)
+  kLinked,      // in the LRU (and in the hash index)
+};
 
 struct SizeClassCounters {
   uint64_t pages = 0;
@@ -33,6 +45,7 @@ struct SizeClassCounters {
   uint64_t outofmemory = 0;
   uint64_t reclaimed = 0;
   uint64_t crawler_reclaimed = 0;
+  uint64_t pages_moved_out = 0;   // pages given to other classes
 };
 
 class SizeClass {
@@ -47,8 +60,23 @@ class SizeClass {
   // A free chunk for an item of `size` bytes, or nullptr if the class has
   // none left in its pages.
   Item* takeChunk(size_t size);
+  // A page for this class; chunks left uncarved in the previous page go on
+  // the free list first.
   void addPage(std::byte* page);
   void returnChunk(Item* chunk);
+  // The class's pages, oldest first.
+  const std::vector<std::byte*>& pages() const { return pages_; }
+  // End of the chunks of one of the class's pages that were ever handed
+  // out: [page, carvedEnd(page)) in steps of chunkSize().
+  std::byte* carvedEnd(std::byte* page) const;
+  // Claims one of the class's pages to leave it; false if another page is
+  // leaving already. Its chunks are all carved from then on.
+  bool claimPage(std::byte* page);
+  std::byte* leavingPage() const { return leaving_page_; }
+  // Gives up the claim: the page's free chunks go back on the free list.
+  void unclaimPage();
+  // Takes the claimed page, every chunk of which must be free, out of the class.
+  std::byte* removeClaimedPage();
   uint64_t freeChunks() const { return counters_.pages * chunks_per_page_ - counters_.used_chunks; }
 
   // LRU of linked items, with the item and byte counts. Dropping or bumping
@@ -66,6 +94,8 @@ class SizeClass {
   SizeClassCounters& counters() { return counters_; }
 
  private:
+  void pushFree(Item* chunk);
+  bool inLeavingPage(const Item* chunk) const;
   void pushHead(Item* item);
   void remove(Item* item);
 
@@ -75,8 +105,11 @@ class SizeClass {
   const uint32_t chunks_per_page_;
   std::mutex mutex_;
   uint32_t free_head_ = 0;          // free list through hash_next_
-  std::byte* carve_next_ = nullptr; // unused end of the newest page
+  std::byte* carve_page_ = nullptr; // the newest page
+  std::byte* carve_next_ = nullptr; // its unused end
   uint32_t carve_left_ = 0;         // chunks left there
+  std::vector<std::byte*> pages_;
+  std::byte* leaving_page_ = nullptr;
   uint32_t lru_head_ = 0;
   uint32_t lru_tail_ = 0;
   uint32_t crawl_cursor_ = 0;

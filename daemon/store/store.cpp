@@ -3,7 +3,7 @@
 // Memory
 //   One arena (arena.h) is cut into memory_limit / max(1 MiB, max_item_size)
 //   pages of that size plus kPageSlack bytes. A page goes to a size class
-//   when that class has no free chunk left, and stays there. Chunk sizes
+//   when that class has no free chunk left. Chunk sizes
 //   start at header + min_chunk and grow by growth_factor (8-byte aligned);
 //   the last class is a whole page, so every allowed item fits one chunk.
 //
@@ -14,6 +14,15 @@
 //   holds 64 pages, as in memcached.
 //
 //   page   |chunk|chunk|chunk| ... |chunk|slack|        all chunks of one class
+//
+//   When the arena is used up, a class evicts from its own LRU tail. When it
+//   has nothing there to evict (no pages yet, as when the item sizes
+//   change), it takes a page from the class with the most pages, evicting
+//   that page's items: memcached's slab reassignment, done by the set that
+//   needs it instead of by a background mover, so a set does not fail while
+//   any class holds evictable items. Items other threads hold at that moment
+//   are waited for, at most kPageMoveWait per attempt, and only then does a
+//   set answer out of memory (see takePageFromAnotherClass).
 //
 //   chunk  |Item header, 40 B |VALUE <key> <flags> <bytes>\r\n|<data>|\r\nEND\r\n|unused|
 //          |cas, hash link,   |      ^ key at reply offset 6 ^ value_offset_
@@ -33,14 +42,17 @@
 // Locking
 //   shard mutex  guards its index and these fields of its items: hash_next_,
 //                cas_, exptime_, bits_, time_ and the value bytes.
-//   class mutex  guards the class's pages, free list, counters, LRU links
-//                (lru_prev_, lru_next_) and crawler cursor.
+//   class mutex  guards the class's pages, free list, leaving page,
+//                counters, LRU links (lru_prev_, lru_next_), chunk states
+//                (chunk_state_) and crawler cursor.
 //   time_ is written with both held (or before the item enters the LRU), so
 //   either mutex is enough to read it.
 //
 //   Order: shard, then class. Whoever holds a class mutex and needs a shard
 //   (eviction, the crawler) uses try_lock and skips the item when that
-//   fails, so no thread ever waits for a shard while holding a class. An
+//   fails, so no thread ever waits for a shard while holding a class; a
+//   page move that needs a busy shard retries with the class released. No
+//   thread holds two class mutexes. An
 //   item in a class's LRU cannot be unlinked or freed without that class's
 //   mutex, so under it an LRU item's key is stable and can be hashed to find
 //   the item's shard. Items allocated but not yet linked are in no index and
@@ -54,9 +66,11 @@
 #include <atomic>
 #include <bit>
 #include <charconv>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "store/arena.h"
@@ -76,6 +90,11 @@ constexpr unsigned kInitialBucketPower = 8;
 constexpr size_t kRehashBucketsPerAccess = 4;
 constexpr RelTime kUpdateInterval = 60;   // memcached's ITEM_UPDATE_INTERVAL
 constexpr int kTailSearch = 5;            // LRU tail items tried per allocation
+constexpr int kPageMoveAttempts = 4;      // rounds of "evict, else move a page" per allocation
+// How long a set waits for the items on a leaving page that other threads
+// hold: a preempted holder needs a scheduler slice or two.
+constexpr auto kPageMoveWait = std::chrono::milliseconds(20);
+constexpr auto kPageMoveRetry = std::chrono::microseconds(50);
 constexpr size_t kCrawlBatch = 64;        // items checked per class-lock hold
 constexpr size_t kMinPageSize = size_t{1} << 20;
 constexpr size_t kMinItemSizeLimit = 1024;
@@ -187,6 +206,14 @@ class StoreCore {
   Miss deadReason(const Item* item, RelTime now) const;
   Item* takeChunk(SizeClass& cls, size_t size, AccessState& st, const Item* protect);
   bool freeFromTail(SizeClass& cls, AccessState& st, const Item* protect);
+  std::byte* takePageFromAnotherClass(const SizeClass& taker, AccessState& st, const Item* protect);
+  SizeClass* classWithMostPages(const SizeClass& except) const;
+  std::byte* pageToMove(const SizeClass& cls, const std::byte* avoid) const;
+  bool unlinkLeavingPage(SizeClass& cls, AccessState& st);
+  // What memcached counts when an expired or flushed item is taken for its
+  // chunk, and when a live one is evicted.
+  static void countReclaim(SizeClassCounters& counters, const Item* dead);
+  static void countEviction(SizeClassCounters& counters, const Item* victim, RelTime now);
   // Unlinks a linked item and frees its chunk; its shard and class are held.
   static void drop(Shard& shard, SizeClass& cls, Item* item, uint64_t hash);
 
@@ -197,6 +224,8 @@ class StoreCore {
   Arena arena_;
   std::vector<std::unique_ptr<SizeClass>> classes_;   // classes_[i] has id i + 1
   std::vector<std::unique_ptr<Shard>> shards_;
+  // The class whose page is leaving, if any; written under its mutex.
+  std::atomic<SizeClass*> leaving_class_{nullptr};
   std::atomic<uint64_t> last_cas_{0};
 
   // Flush marks (see deadReason): items last accessed at or before
@@ -319,17 +348,134 @@ Allocation StoreCore::allocate(AccessState& st, uint32_t flags, RelTime exptime,
 }
 
 Item* StoreCore::takeChunk(SizeClass& cls, size_t size, AccessState& st, const Item* protect) {
-  std::lock_guard lock(cls.mutex());
-  if (Item* chunk = cls.takeChunk(size)) return chunk;
-  if (std::byte* page = arena_.allocatePage()) {
-    cls.addPage(page);
-    return cls.takeChunk(size);
+  for (int attempt = 0;; ++attempt) {
+    {
+      std::lock_guard lock(cls.mutex());
+      if (Item* chunk = cls.takeChunk(size)) return chunk;
+      if (std::byte* page = arena_.allocatePage()) {
+        cls.addPage(page);
+        return cls.takeChunk(size);
+      }
+      // A chunk freed on the class's leaving page stays off the free list.
+      while (freeFromTail(cls, st, protect)) {
+        if (Item* chunk = cls.takeChunk(size)) return chunk;
+      }
+      if (attempt == kPageMoveAttempts) {
+        ++cls.counters().outofmemory;
+        return nullptr;
+      }
+    }
+    // Never two class mutexes at once: the donor's is released before ours.
+    if (std::byte* page = takePageFromAnotherClass(cls, st, protect)) {
+      std::lock_guard lock(cls.mutex());
+      cls.addPage(page);
+      return cls.takeChunk(size);
+    }
+    std::this_thread::yield();
   }
-  if (!freeFromTail(cls, st, protect)) {
-    ++cls.counters().outofmemory;
-    return nullptr;
+}
+
+// A page from another class, emptied of its items; nullptr if none could
+// be had.
+//
+// Emptying a page needs the shard of every item on it, and each thread that
+// wants a page holds one shard (its Access's) while it waits. So one page in
+// the whole store is leaving at a time (from leaving_class_), every thread
+// that wants a page works on that one, each unlinking the items it can lock
+// (those of its own shard among them), and whoever finds it empty takes it.
+// A thread whose accessed item is on the leaving page, or whose wait is
+// over, withdraws the claim, so no claim outlives the threads working on it.
+std::byte* StoreCore::takePageFromAnotherClass(const SizeClass& taker, AccessState& st, const Item* protect) {
+  const std::byte* protected_page = protect != nullptr ? arena_.pageOf(protect) : nullptr;
+  const auto deadline = std::chrono::steady_clock::now() + kPageMoveWait;
+  for (bool first = true;; first = false) {
+    if (!first) std::this_thread::sleep_for(kPageMoveRetry);   // a yield would starve waiters of the donor's mutex
+    SizeClass* donor = leaving_class_.load(std::memory_order_acquire);
+    if (donor == nullptr) donor = classWithMostPages(taker);
+    if (donor == nullptr) return nullptr;
+    std::lock_guard lock(donor->mutex());
+    std::byte* page = donor->leavingPage();
+    bool late = std::chrono::steady_clock::now() >= deadline;
+    if (page != nullptr && (page == protected_page || late)) {
+      donor->unclaimPage();
+      leaving_class_.store(nullptr, std::memory_order_release);
+      page = nullptr;
+    }
+    if (late) return nullptr;
+    if (page == nullptr) {
+      page = pageToMove(*donor, protected_page);
+      SizeClass* none = nullptr;
+      if (page == nullptr || !leaving_class_.compare_exchange_strong(none, donor)) continue;
+      donor->claimPage(page);
+    }
+    if (!unlinkLeavingPage(*donor, st)) continue;
+    leaving_class_.store(nullptr, std::memory_order_release);
+    if (donor == &taker) {
+      // The taker's own page emptied (it helped someone else's move):
+      // its chunks are free for the taker as they are.
+      donor->unclaimPage();
+      return nullptr;
+    }
+    return donor->removeClaimedPage();
   }
-  return cls.takeChunk(size);
+}
+
+SizeClass* StoreCore::classWithMostPages(const SizeClass& except) const {
+  SizeClass* most = nullptr;
+  uint64_t most_pages = 0;
+  for (const auto& cls : classes_) {
+    if (cls.get() == &except) continue;
+    std::lock_guard lock(cls->mutex());
+    if (cls->counters().pages > most_pages) {
+      most = cls.get();
+      most_pages = cls->counters().pages;
+    }
+  }
+  return most;
+}
+
+// The page of the class's LRU tail (its oldest item goes first), else any
+// page of the class but `avoid`; nullptr if there is none.
+std::byte* StoreCore::pageToMove(const SizeClass& cls, const std::byte* avoid) const {
+  const Item* tail = cls.lruTail();
+  if (tail != nullptr && arena_.pageOf(tail) != avoid) return arena_.pageOf(tail);
+  for (std::byte* page : cls.pages()) {
+    if (page != avoid) return page;
+  }
+  return nullptr;
+}
+
+// Unlinks the items on `cls`'s leaving page (cls locked) whose shard is free
+// or the caller's. True once every chunk on it is free; chunks being filled
+// elsewhere and items in busy shards are left for a later round.
+bool StoreCore::unlinkLeavingPage(SizeClass& cls, AccessState& st) {
+  std::byte* page = cls.leavingPage();
+  SizeClassCounters& counters = cls.counters();
+  bool empty = true;
+  for (std::byte* p = page; p < cls.carvedEnd(page); p += cls.chunkSize()) {
+    auto* chunk = reinterpret_cast<Item*>(p);
+    auto state = static_cast<ChunkState>(chunk->chunk_state_);
+    if (state == ChunkState::kFree) continue;
+    if (state == ChunkState::kAllocated) {
+      empty = false;
+      continue;
+    }
+    uint64_t hash = hashKey(chunk->key());
+    Shard& shard = shardFor(hash);
+    bool held = &shard == &st.shard;
+    if (!held && !shard.mutex.try_lock()) {
+      empty = false;
+      continue;
+    }
+    if (deadReason(chunk, st.now) != Miss::kAbsent) {
+      countReclaim(counters, chunk);
+    } else {
+      countEviction(counters, chunk, st.now);
+    }
+    drop(shard, cls, chunk, hash);
+    if (!held) shard.mutex.unlock();
+  }
+  return empty;
 }
 
 // Frees one chunk of `cls` (locked) from its LRU tail: the first expired or
@@ -354,8 +500,7 @@ bool StoreCore::freeFromTail(SizeClass& cls, AccessState& st, const Item* protec
       bool held = &shard == &st.shard || &shard == victim_shard;
       if (held || shard.mutex.try_lock()) {
         if (deadReason(candidate, st.now) != Miss::kAbsent) {
-          ++counters.reclaimed;
-          if (!candidate->fetched()) ++counters.expired_unfetched;
+          countReclaim(counters, candidate);
           drop(shard, cls, candidate, hash);
           if (!held) shard.mutex.unlock();
           releaseVictimShard();
@@ -374,13 +519,22 @@ bool StoreCore::freeFromTail(SizeClass& cls, AccessState& st, const Item* protec
   }
   if (victim == nullptr) return false;
 
-  ++counters.evicted;
-  if (victim->exptime_ != 0) ++counters.evicted_nonzero;
-  if (!victim->fetched()) ++counters.evicted_unfetched;
-  counters.evicted_time = st.now > victim->time_ ? st.now - victim->time_ : 0;
+  countEviction(counters, victim, st.now);
   drop(*victim_shard, cls, victim, victim_hash);
   releaseVictimShard();
   return true;
+}
+
+void StoreCore::countReclaim(SizeClassCounters& counters, const Item* dead) {
+  ++counters.reclaimed;
+  if (!dead->fetched()) ++counters.expired_unfetched;
+}
+
+void StoreCore::countEviction(SizeClassCounters& counters, const Item* victim, RelTime now) {
+  ++counters.evicted;
+  if (victim->exptime_ != 0) ++counters.evicted_nonzero;
+  if (!victim->fetched()) ++counters.evicted_unfetched;
+  counters.evicted_time = now > victim->time_ ? now - victim->time_ : 0;
 }
 
 void StoreCore::drop(Shard& shard, SizeClass& cls, Item* item, uint64_t hash) {
@@ -499,6 +653,7 @@ StoreStats StoreCore::stats() const {
     s.expired_unfetched += c.expired_unfetched;
     s.evicted_unfetched += c.evicted_unfetched;
     s.crawler_reclaimed += c.crawler_reclaimed;
+    s.slabs_moved += c.pages_moved_out;
     if (c.pages == 0) continue;
     SlabClassStats& out = s.classes.emplace_back();
     out.id = cls->id();

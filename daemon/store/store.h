@@ -110,6 +110,7 @@ class Item {
   uint8_t key_length_;
   uint8_t class_id_;
   uint8_t bits_;
+  uint8_t chunk_state_;     // ChunkState (size_class.h); guarded by the class mutex
 };
 
 inline std::string_view Item::key() const { return {replyBytes() + kKeyOffset, key_length_}; }
@@ -209,6 +210,7 @@ struct StoreStats {
   uint32_t hash_power_level = 0;
   uint64_t hash_bytes = 0;
   bool hash_is_expanding = false;
+  uint64_t slabs_moved = 0;       // pages passed from one class to another
   std::vector<SlabClassStats> classes;   // only classes that have pages
 };
 

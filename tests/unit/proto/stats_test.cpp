@@ -57,7 +57,7 @@ TEST_F(StatsTest, GeneralStatsInMemcachedOrderAndFormat) {
       "decr_hits", "cas_misses", "cas_hits", "cas_badval", "touch_hits", "touch_misses",
       "store_too_large", "store_no_memory", "auth_cmds", "auth_errors", "bytes_read", "bytes_written",
       "limit_maxbytes", "accepting_conns", "listen_disabled_num", "threads", "conn_yields",
-      "hash_power_level", "hash_bytes", "hash_is_expanding", "lru_crawler_starts", "bytes",
+      "hash_power_level", "hash_bytes", "hash_is_expanding", "slabs_moved", "lru_crawler_starts", "bytes",
       "curr_items", "total_items", "expired_unfetched", "evicted_unfetched", "evictions", "reclaimed",
       "crawler_reclaimed", "crawler_items_checked", "moves_to_cold", "moves_to_warm",
       "moves_within_lru", "direct_reclaims", "total_malloced", "udp_datagrams_in",

@@ -145,15 +145,16 @@ TEST_F(StorageTest, Cas) {
   EXPECT_EQ(stat(&WorkerStats::cas_badval), 2u);
 }
 
-TEST_F(StorageTest, OutOfMemoryWithoutEvictableItems) {
-  // A store whose only page is taken by one class cannot make room in another.
+TEST_F(StorageTest, OutOfMemoryWhenTheOnlyPageHoldsTheReplacedItem) {
+  // The only page belongs to a's class and holds a, which must outlive the
+  // allocation of its replacement: nothing can be evicted for it.
   store::StoreConfig small = storeConfig();
   small.memory_limit = 1u << 20;
   store::Store tiny(small, clock_);
   Engine engine(tiny, EngineConfig{}, registry_);
   RecordingSink sink;
   std::string fill = "set a 0 0 500000\r\n" + std::string(500000, 'a') + "\r\n";
-  std::string input = fill + "set b 0 0 10\r\n0123456789\r\n";
+  std::string input = fill + "set a 0 0 10\r\n0123456789\r\n";
   engine.process(input, sink, session_, worker_);
   EXPECT_EQ(sink.text().substr(0, 8), "STORED\r\n");
   EXPECT_EQ(sink.text().substr(8), "SERVER_ERROR out of memory storing object\r\n");

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <set>
@@ -149,6 +150,60 @@ TEST(StoreConcurrency, MixedSetGetDeleteOnOverlappingKeys) {
   EXPECT_EQ(pages * (1u << 20), s.total_malloced);
   EXPECT_LE(s.total_malloced, config.memory_limit);
   EXPECT_GT(s.evictions + s.reclaimed + s.crawler_reclaimed, 0u);
+}
+
+// Threads whose item sizes change together, in phases, so pages keep moving
+// between classes while others read and write them.
+TEST(StoreConcurrency, PagesMoveBetweenClassesUnderLoad) {
+  constexpr int kOps = 30000;
+  constexpr size_t kPhaseLengths[] = {50, 4000, 400, 100000, 20};
+  constexpr int kPhases = static_cast<int>(std::size(kPhaseLengths));
+  ManualClock clock;
+  StoreConfig config;
+  config.memory_limit = 4u << 20;
+  Store store(config, clock);
+  std::atomic<uint64_t> failed_sets{0};
+  std::atomic<uint64_t> bad_replies{0};
+
+  auto worker = [&](int id) {
+    std::mt19937 rng(99 + id);
+    for (int op = 0; op < kOps; ++op) {
+      std::string key = keyName(static_cast<int>(rng() % kKeys));
+      if (rng() % 2 == 0) {
+        size_t length = kPhaseLengths[op * kPhases / kOps];
+        std::string value = valueFor(key, length);
+        store.access(key, [&](Access& a) {
+          Allocation fresh = a.allocate(static_cast<uint32_t>(length), 0, static_cast<uint32_t>(length));
+          if (fresh.item == nullptr) {
+            failed_sets.fetch_add(1);
+            return;
+          }
+          std::memcpy(fresh.item->mutableValue(), value.data(), value.size());
+          a.link(fresh.item);
+        });
+      } else {
+        store.access(key, [&](Access& a) {
+          if (Item* item = a.item(); item != nullptr && !wellFormed(key, item->reply())) bad_replies.fetch_add(1);
+        });
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int id = 0; id < kThreads; ++id) workers.emplace_back(worker, id);
+  for (std::thread& t : workers) t.join();
+
+  EXPECT_EQ(bad_replies.load(), 0u);
+  StoreStats s = store.stats();
+  std::printf("%llu pages moved, %llu of %d sets failed\n", static_cast<unsigned long long>(s.slabs_moved),
+              static_cast<unsigned long long>(failed_sets.load()), kThreads * kOps / 2);
+  EXPECT_GT(s.slabs_moved, 0u);
+  uint64_t pages = 0;
+  for (const SlabClassStats& k : s.classes) {
+    pages += k.total_pages;
+    EXPECT_EQ(k.used_chunks, k.items);
+  }
+  EXPECT_EQ(pages * (1u << 20), s.total_malloced);
+  EXPECT_EQ(failed_sets.load(), 0u);
 }
 
 }  // namespace
