@@ -34,6 +34,7 @@ DatapathOptions datapathOptions(const config::DaemonConfig& config, const std::s
   options.pin_root = config.pin_path;
   options.allow = config.allow;
   options.max_item_size = config.max_item_size;
+  options.fixed_reply_bytes = config.debug_fixed_reply;
   return options;
 }
 
@@ -89,6 +90,11 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
   settings.allow = &self->options_.allow;
   settings.max_reply_bytes = udp::DatagramReplySink::replyBudget(options.max_item_size);
   settings.busy_poll = options.busy_poll;
+  if (options.fixed_reply_bytes) {
+    const uint32_t bytes = *options.fixed_reply_bytes;
+    self->fixed_reply_ = "VALUE fixed 0 " + std::to_string(bytes) + "\r\n" + std::string(bytes, 'x') + "\r\nEND\r\n";
+    settings.fixed_reply = &self->fixed_reply_;
+  }
   for (const auto& socket : self->sockets_) {
     FramePool pool(uint64_t{socket->queue()} * kFramesPerQueue * Umem::kFrameSize,
                    kFramesPerQueue, Umem::kFrameSize);
@@ -103,7 +109,11 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
                    std::to_string(queues) + " of " + std::to_string(available) +
                    " RX queues, one worker each, UDP port " + std::to_string(options.port) +
                    ", busy-poll " + (options.busy_poll ? "on" : "off") + ", pins " +
-                   self->attachment_->pinDir();
+                   self->attachment_->pinDir() +
+                   (options.fixed_reply_bytes ? ", DEBUG: every request gets the same reply of " +
+                                                    std::to_string(*options.fixed_reply_bytes) +
+                                                    " value bytes, the store is not used"
+                                              : "");
   return self;
 }
 

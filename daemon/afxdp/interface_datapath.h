@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,6 +36,7 @@ struct DatapathOptions {
   std::string pin_root = "/sys/fs/bpf/unbuckle-xdp";
   std::vector<config::Cidr> allow = config::defaultAllow();
   size_t max_item_size = size_t{1} << 20;
+  std::optional<uint32_t> fixed_reply_bytes;   // --debug-fixed-reply
 };
 
 // The options for `interface` from the daemon's settings (the flags of the
@@ -76,6 +78,7 @@ class InterfaceDatapath {
   Result<bool> bindQueues(uint32_t queues, std::string& zero_copy_note);
 
   DatapathOptions options_;
+  std::string fixed_reply_;   // the --debug-fixed-reply answer
   std::string summary_;
   int stop_fd_ = -1;
   // Declared in set-up order: destroyed in reverse.

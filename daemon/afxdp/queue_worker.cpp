@@ -95,6 +95,11 @@ void QueueWorker::serve(uint64_t address, uint32_t length) {
   const ReplyHeaders reply(*headers);
   transmitter_.startReply(reply);
   sink_.startRequest(request->request_id);
+  if (settings_.fixed_reply != nullptr) {
+    sink_.append(*settings_.fixed_reply);
+    sink_.endResponse();
+    return;
+  }
   session_ = proto::Session{};
   session_.transport = proto::Transport::kDatagram;
   engine_.process(request->payload, sink_, session_, stats_);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <stop_token>
 #include <vector>
 
@@ -27,6 +28,8 @@ struct WorkerSettings {
   const std::vector<config::Cidr>* allow = nullptr;   // sources that get answers
   size_t max_reply_bytes = 0;                          // per request, see DatagramReplySink
   bool busy_poll = false;
+  // --debug-fixed-reply: the reply to every request, instead of the engine's.
+  const std::string* fixed_reply = nullptr;
 };
 
 class QueueWorker {

@@ -39,25 +39,60 @@ void ReplyTransmitter::startReply(const ReplyHeaders& headers) {
   stalled_ = false;
 }
 
+std::span<char> ReplyTransmitter::open() {
+  if (opened_count_ == kMaxOpened) {
+    return {};
+  }
+  const std::optional<uint64_t> frame = takeFrame();
+  if (!frame) {
+    return {};
+  }
+  opened_[opened_count_++] = *frame;
+  return {dataArea(*frame), MC_UDP_DATA_SIZE};
+}
+
+void ReplyTransmitter::sendOpened(uint16_t request_id, uint16_t total, size_t last_length) {
+  for (size_t i = 0; i < opened_count_; ++i) {
+    const udp::FrameHeader header{request_id, static_cast<uint16_t>(i), total, 0};
+    send(opened_[i], header, i + 1 == opened_count_ ? last_length : MC_UDP_DATA_SIZE);
+  }
+  opened_count_ = 0;
+}
+
+void ReplyTransmitter::discardOpened() {
+  for (size_t i = 0; i < opened_count_; ++i) {
+    pool_.give(opened_[i]);
+  }
+  opened_count_ = 0;
+}
+
 void ReplyTransmitter::write(const udp::FrameHeader& header, std::string_view data) {
   const std::optional<uint64_t> frame = takeFrame();
   if (!frame) {
     proto::bump(counters_.tx_dropped_no_frame);
     return;
   }
+  std::memcpy(dataArea(*frame), data.data(), data.size());
+  send(*frame, header, data.size());
+}
+
+char* ReplyTransmitter::dataArea(uint64_t frame) {
+  return reinterpret_cast<char*>(umem_.frame(frame)) + headers_->size() + MC_UDP_HEADER_SIZE;
+}
+
+void ReplyTransmitter::send(uint64_t frame, const udp::FrameHeader& header, size_t data_length) {
   uint32_t index = 0;
   if (!reserveSlot(index)) {
-    pool_.give(*frame);
+    pool_.give(frame);
     proto::bump(counters_.tx_dropped_ring_full);
     return;
   }
-  uint8_t* bytes = umem_.frame(*frame);
+  uint8_t* bytes = umem_.frame(frame);
   const size_t payload_offset = headers_->size();
   writeFrameHeader(header, reinterpret_cast<char*>(bytes + payload_offset));
-  std::memcpy(bytes + payload_offset + MC_UDP_HEADER_SIZE, data.data(), data.size());
-  const size_t payload_length = MC_UDP_HEADER_SIZE + data.size();
+  const size_t payload_length = MC_UDP_HEADER_SIZE + data_length;
   headers_->write(bytes, payload_length, ip_id_++);
-  socket_.tx().set(index, *frame, static_cast<uint32_t>(payload_offset + payload_length));
+  socket_.tx().set(index, frame, static_cast<uint32_t>(payload_offset + payload_length));
   ++queued_;
   proto::bump(counters_.tx_frames);
   proto::bump(stats_.udp_datagrams_out);

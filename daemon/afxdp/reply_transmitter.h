@@ -1,8 +1,10 @@
 // The TX side of one worker, as the udp::DatagramWriter that the memcached
 // UDP framing (udp/datagram_reply_sink.h) writes reply datagrams to.
-// write() takes a free frame, writes Ethernet/IP/UDP headers, the 8-byte
-// memcached frame header and the data into it, and queues it on the TX
-// ring; a full batch is published at once, the rest by flush().
+// open() lends the data area of a free frame, so reply bytes are copied
+// once, straight into the frame; sendOpened() (or write(), which copies the
+// data in) adds Ethernet/IP/UDP headers and the 8-byte memcached frame
+// header in front and queues the frame on the TX ring; a full batch is
+// published at once, the rest by flush().
 //
 // Back-pressure: when no frame is free or the TX ring is full (a long
 // multi-datagram reply), write() publishes, kicks the kernel and reclaims
@@ -11,8 +13,10 @@
 // rest of that request's replies then do not wait again.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "afxdp/frame_pool.h"
@@ -36,6 +40,9 @@ class ReplyTransmitter final : public udp::DatagramWriter {
   // must stay valid until the next startReply().
   void startReply(const ReplyHeaders& headers);
 
+  std::span<char> open() override;
+  void sendOpened(uint16_t request_id, uint16_t total, size_t last_length) override;
+  void discardOpened() override;
   void write(const udp::FrameHeader& header, std::string_view data) override;
 
   // Publishes the queued frames and lets the kernel send them.
@@ -54,6 +61,11 @@ class ReplyTransmitter final : public udp::DatagramWriter {
  private:
   std::optional<uint64_t> takeFrame();
   bool reserveSlot(uint32_t& index);
+  // Puts `frame`, with `data_length` bytes of datagram data in place,
+  // on the TX ring behind its headers; drops it if the ring stays full.
+  void send(uint64_t frame, const udp::FrameHeader& header, size_t data_length);
+  // Where a datagram's data goes in `frame`, behind all its headers.
+  char* dataArea(uint64_t frame);
   // One round of waiting for the kernel: publish, kick, reclaim. False once
   // this reply's wait has run out.
   bool waitRound(uint32_t round);
@@ -65,6 +77,11 @@ class ReplyTransmitter final : public udp::DatagramWriter {
   proto::WorkerStats& stats_;
   bool busy_poll_;
   const ReplyHeaders* headers_ = nullptr;
+  // Frames lent by open(), not yet sent; bounded so that a long reply
+  // cannot hold the frames the rest of it needs.
+  static constexpr size_t kMaxOpened = kBatch;
+  std::array<uint64_t, kMaxOpened> opened_{};
+  size_t opened_count_ = 0;
   uint32_t queued_ = 0;      // written to reserved TX slots, not yet published
   uint32_t published_ = 0;   // published, not yet completed
   bool kick_pending_ = false;

@@ -179,7 +179,9 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
       ->type_name("xdp|socket");
   app.add_option("--threads", config.threads,
                  "Worker threads, 1..1024 [default: one per attached RX queue; socket "
-                 "backend: nproc]")
+                 "backend: nproc]. With --interface this is the number of TCP workers: every "
+                 "RX queue always gets its own AF_XDP worker, since the requests a queue "
+                 "without one receives would go to the kernel unanswered")
       ->check(quiet(CLI::Range(1, 1024)))
       ->type_name("N");
   app.add_option("--memory-limit", config.memory_limit_mb,
@@ -235,6 +237,12 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
       ->check(quiet(CLI::IsMember(kLogLevels)))
       ->capture_default_str()
       ->type_name("LEVEL");
+  app.add_option("--debug-fixed-reply", config.debug_fixed_reply,
+                 "Benchmark ceiling only (tools/bench.sh): the AF_XDP workers answer every "
+                 "memcached UDP request with the same GET hit of BYTES value bytes, without "
+                 "parsing it or touching the store")
+      ->check(quiet(CLI::Range(0, 1 << 20)))
+      ->type_name("BYTES");
 
   try {
     app.parse(argc, argv);
@@ -270,6 +278,9 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
 
   if (config.backend == Backend::kSocket && !config.interfaces.empty()) {
     return {std::nullopt, 1, "--interface needs --backend xdp"};
+  }
+  if (config.debug_fixed_reply && config.backend != Backend::kXdp) {
+    return {std::nullopt, 1, "--debug-fixed-reply needs the xdp backend (--interface)"};
   }
   if (config.port == 0 && config.tcp_port == 0) {
     return {std::nullopt, 1, "--port and --tcp-port are both 0: nothing to serve"};

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ struct DaemonConfig {
   std::string control_socket = "/run/unbuckle-xdp/control.sock";
   std::string pin_path = "/sys/fs/bpf/unbuckle-xdp";
   std::string log_level = "info";        // trace debug info warn error critical off
+  // Benchmark ceiling (tools/bench.sh): AF_XDP workers answer every request
+  // with a fixed GET hit of this many value bytes; unset = serve normally.
+  std::optional<uint32_t> debug_fixed_reply;
   std::string config_file;               // the config file that was read; empty if none
 
   bool operator==(const DaemonConfig&) const = default;

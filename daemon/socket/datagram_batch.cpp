@@ -16,16 +16,41 @@ void DatagramBatch::setDestination(const sockaddr_storage& address, socklen_t le
   destination_length_ = length;
 }
 
+char* DatagramBatch::slot(size_t index) const { return buffers_.get() + index * MC_UDP_MAX_PAYLOAD; }
+
+std::span<char> DatagramBatch::open() {
+  if (opened_ == 0 && count_ == kSize) {
+    flush();
+  }
+  if (count_ + opened_ == kSize) {
+    return {};
+  }
+  return {slot(count_ + opened_++) + MC_UDP_HEADER_SIZE, MC_UDP_DATA_SIZE};
+}
+
+void DatagramBatch::sendOpened(uint16_t request_id, uint16_t total, size_t last_length) {
+  for (uint16_t sequence = 0; opened_ > 0; ++sequence) {
+    udp::writeFrameHeader(udp::FrameHeader{request_id, sequence, total, 0}, slot(count_));
+    --opened_;
+    queue(MC_UDP_HEADER_SIZE + (opened_ == 0 ? last_length : MC_UDP_DATA_SIZE));
+  }
+}
+
+void DatagramBatch::discardOpened() { opened_ = 0; }
+
 void DatagramBatch::write(const udp::FrameHeader& header, std::string_view data) {
   if (count_ == kSize) {
     flush();
   }
-  char* slot = buffers_.get() + count_ * MC_UDP_MAX_PAYLOAD;
-  udp::writeFrameHeader(header, slot);
+  udp::writeFrameHeader(header, slot(count_));
   if (!data.empty()) {
-    std::memcpy(slot + MC_UDP_HEADER_SIZE, data.data(), data.size());
+    std::memcpy(slot(count_) + MC_UDP_HEADER_SIZE, data.data(), data.size());
   }
-  iov_[count_] = iovec{slot, MC_UDP_HEADER_SIZE + data.size()};
+  queue(MC_UDP_HEADER_SIZE + data.size());
+}
+
+void DatagramBatch::queue(size_t length) {
+  iov_[count_] = iovec{slot(count_), length};
   addresses_[count_] = destination_;
   msghdr& message = messages_[count_].msg_hdr;
   message = msghdr{};

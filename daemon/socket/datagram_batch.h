@@ -1,6 +1,7 @@
 // Reply datagrams queued for one sendmmsg(): the socket datapath's
-// udp::DatagramWriter. write() copies header and payload into a slot for the
-// current destination; a full batch is sent at once, the rest by flush().
+// udp::DatagramWriter. Datagrams are built in slots for the current
+// destination (lent by open(), or copied in by write()); a full batch is
+// sent at once, the rest by flush().
 #pragma once
 
 #include <sys/socket.h>
@@ -8,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <memory>
+#include <span>
 
 #include "proto/stats.h"
 #include "udp/datagram_writer.h"
@@ -23,18 +25,26 @@ class DatagramBatch final : public udp::DatagramWriter {
   // Where the datagrams written from now on go.
   void setDestination(const sockaddr_storage& address, socklen_t length);
 
+  std::span<char> open() override;
+  void sendOpened(uint16_t request_id, uint16_t total, size_t last_length) override;
+  void discardOpened() override;
   void write(const udp::FrameHeader& header, std::string_view data) override;
 
   // Sends every queued datagram (blocking while the socket buffer is full);
   // one the kernel refuses is skipped. Counts udp_datagrams_out, bytes_written.
+  // Only between messages: no datagram may be open.
   void flush();
 
  private:
+  char* slot(size_t index) const;
+  void queue(size_t length);   // the next slot, `length` bytes of it
+
   int fd_;
   proto::WorkerStats& stats_;
   sockaddr_storage destination_{};
   socklen_t destination_length_ = 0;
-  size_t count_ = 0;
+  size_t count_ = 0;    // queued
+  size_t opened_ = 0;   // lent after the queued ones
   std::array<mmsghdr, kSize> messages_{};
   std::array<iovec, kSize> iov_{};
   std::array<sockaddr_storage, kSize> addresses_{};

@@ -4,6 +4,10 @@
 // at most 1392 bytes of the response, as memcached 1.6 does. An empty
 // response is one header-only datagram with total 0 (memcached's `quit`).
 //
+// The bytes go straight into datagrams the writer lends (DatagramWriter::
+// open()); what does not fit there waits in a buffer of the sink's own and
+// follows with write() once the message is complete and numbered.
+//
 // The replies to one request are bounded by a byte budget: once they exceed
 // it, the response being built and everything after it for that request is
 // dropped (counted once in udp_reply_truncated). A response is thus sent
@@ -12,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -39,13 +44,19 @@ class DatagramReplySink final : public proto::ReplySink {
   void endResponse() override;
 
  private:
+  void drop();
+
   DatagramWriter& out_;
   proto::WorkerStats& stats_;
   size_t max_reply_bytes_;
   uint16_t request_id_ = 0;
   size_t request_bytes_ = 0;   // bytes of this request's replies so far
   bool truncated_ = false;
-  std::string response_;       // the response object under construction
+  // The response object under construction: `opened_` datagrams lent by the
+  // writer (the last with `room_` unused), then `overflow_`.
+  size_t opened_ = 0;
+  std::span<char> room_;
+  std::string overflow_;
 };
 
 }  // namespace unbuckle::udp

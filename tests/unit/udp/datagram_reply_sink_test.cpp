@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -12,15 +14,39 @@ namespace {
 
 using namespace std::string_literals;
 
-// Keeps every datagram as the bytes that would go on the wire.
+// Keeps every datagram as the bytes that would go on the wire. It lends up
+// to `lend` datagrams per message, as a TX frame writer does, so every test
+// runs with nothing lent (all through write()), some, and all.
 class RecordingWriter final : public DatagramWriter {
  public:
+  explicit RecordingWriter(size_t lend = SIZE_MAX) : lend_(lend) {}
+
+  std::span<char> open() override {
+    if (opened_.size() == lend_) {
+      return {};
+    }
+    opened_.emplace_back(MC_UDP_DATA_SIZE, '?');
+    return opened_.back();
+  }
+  void sendOpened(uint16_t request_id, uint16_t total, size_t last_length) override {
+    for (size_t i = 0; i < opened_.size(); ++i) {
+      const size_t length = i + 1 == opened_.size() ? last_length : MC_UDP_DATA_SIZE;
+      write(FrameHeader{request_id, static_cast<uint16_t>(i), total, 0}, std::string_view(opened_[i]).substr(0, length));
+    }
+    opened_.clear();
+  }
+  void discardOpened() override { opened_.clear(); }
   void write(const FrameHeader& header, std::string_view data) override {
     std::string d(MC_UDP_HEADER_SIZE, '\0');
     writeFrameHeader(header, d.data());
     datagrams.push_back(d.append(data));
   }
+
   std::vector<std::string> datagrams;
+
+ private:
+  size_t lend_;
+  std::vector<std::string> opened_;
 };
 
 std::string header(uint16_t id, uint16_t seq, uint16_t total) {
@@ -37,8 +63,8 @@ std::string pattern(size_t n) {
   return s;
 }
 
-struct SinkTest : ::testing::Test {
-  RecordingWriter writer;
+struct SinkTest : ::testing::TestWithParam<size_t> {
+  RecordingWriter writer{GetParam()};
   proto::WorkerStats stats;
   DatagramReplySink sink{writer, stats, DatagramReplySink::kMaxMessageBytes};
 
@@ -49,13 +75,13 @@ struct SinkTest : ::testing::Test {
   }
 };
 
-TEST_F(SinkTest, SmallResponseIsOneDatagramWithExactHeader) {
+TEST_P(SinkTest, SmallResponseIsOneDatagramWithExactHeader) {
   respond(0x0102, "END\r\n");
   ASSERT_EQ(writer.datagrams.size(), 1u);
   EXPECT_EQ(writer.datagrams[0], "\x01\x02\x00\x00\x00\x01\x00\x00"s + "END\r\n");
 }
 
-TEST_F(SinkTest, AppendsOfOneResponseAreJoined) {
+TEST_P(SinkTest, AppendsOfOneResponseAreJoined) {
   sink.startRequest(7);
   sink.append("VALUE a 0 1\r\n");
   sink.append("x");
@@ -65,7 +91,7 @@ TEST_F(SinkTest, AppendsOfOneResponseAreJoined) {
   EXPECT_EQ(writer.datagrams[0], header(7, 0, 1) + "VALUE a 0 1\r\nx\r\nEND\r\n");
 }
 
-TEST_F(SinkTest, ExactlyOneFullDatagram) {
+TEST_P(SinkTest, ExactlyOneFullDatagram) {
   const std::string body = pattern(1392);
   respond(3, body);
   ASSERT_EQ(writer.datagrams.size(), 1u);
@@ -73,7 +99,7 @@ TEST_F(SinkTest, ExactlyOneFullDatagram) {
   EXPECT_EQ(writer.datagrams[0], header(3, 0, 1) + body);
 }
 
-TEST_F(SinkTest, OneByteOverSpillsIntoSecondDatagram) {
+TEST_P(SinkTest, OneByteOverSpillsIntoSecondDatagram) {
   const std::string body = pattern(1393);
   respond(3, body);
   ASSERT_EQ(writer.datagrams.size(), 2u);
@@ -82,7 +108,7 @@ TEST_F(SinkTest, OneByteOverSpillsIntoSecondDatagram) {
   EXPECT_EQ(writer.datagrams[1].size(), 9u);
 }
 
-TEST_F(SinkTest, TwoFullDatagrams) {
+TEST_P(SinkTest, TwoFullDatagrams) {
   const std::string body = pattern(2784);
   respond(3, body);
   ASSERT_EQ(writer.datagrams.size(), 2u);
@@ -90,7 +116,7 @@ TEST_F(SinkTest, TwoFullDatagrams) {
   EXPECT_EQ(writer.datagrams[1], header(3, 1, 2) + body.substr(1392));
 }
 
-TEST_F(SinkTest, SplitsLikeMemcachedForA3000ByteValue) {
+TEST_P(SinkTest, SplitsLikeMemcachedForA3000ByteValue) {
   // memcached 1.6.18, `get k` of a 3000-byte value: 1392 + 1392 + 239 bytes.
   const std::string reply = "VALUE k 0 3000\r\n" + pattern(3000) + "\r\nEND\r\n";
   respond(53, reply);
@@ -104,7 +130,7 @@ TEST_F(SinkTest, SplitsLikeMemcachedForA3000ByteValue) {
   EXPECT_EQ(joined, reply);
 }
 
-TEST_F(SinkTest, EachResponseIsItsOwnMessage) {
+TEST_P(SinkTest, EachResponseIsItsOwnMessage) {
   // memcached 1.6 `get a b` with both hits: VALUE a, VALUE b, END, each seq 0 total 1;
   // a large response followed by a small one: 0/2 1/2 then 0/1.
   sink.startRequest(45);
@@ -121,14 +147,14 @@ TEST_F(SinkTest, EachResponseIsItsOwnMessage) {
   EXPECT_EQ(writer.datagrams[3], header(45, 0, 1) + "END\r\n");
 }
 
-TEST_F(SinkTest, EmptyResponseIsHeaderOnlyWithTotalZero) {
+TEST_P(SinkTest, EmptyResponseIsHeaderOnlyWithTotalZero) {
   sink.startRequest(0xbeef);
   sink.endResponse();
   ASSERT_EQ(writer.datagrams.size(), 1u);
   EXPECT_EQ(writer.datagrams[0], "\xbe\xef\x00\x00\x00\x00\x00\x00"s);
 }
 
-TEST_F(SinkTest, StartRequestDropsAnUnendedResponse) {
+TEST_P(SinkTest, StartRequestDropsAnUnendedResponse) {
   sink.startRequest(1);
   sink.append("partial");
   sink.startRequest(2);
@@ -138,8 +164,23 @@ TEST_F(SinkTest, StartRequestDropsAnUnendedResponse) {
   EXPECT_EQ(writer.datagrams[0], header(2, 0, 1) + "END\r\n");
 }
 
+TEST_P(SinkTest, BytesLentButNotSentGoBackWhenTheRequestEnds) {
+  sink.startRequest(1);
+  sink.append(pattern(3000));
+  sink.startRequest(2);
+  sink.append("END\r\n");
+  sink.endResponse();
+  ASSERT_EQ(writer.datagrams.size(), 1u);
+  EXPECT_EQ(writer.datagrams[0], header(2, 0, 1) + "END\r\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(DatagramsLent, SinkTest, ::testing::Values(0, 1, 2, SIZE_MAX),
+                         [](const auto& info) {
+                           return info.param == SIZE_MAX ? std::string("all") : "upTo" + std::to_string(info.param);
+                         });
+
 TEST(DatagramReplySink, DropsEverythingOfARequestPastItsBudget) {
-  RecordingWriter writer;
+  RecordingWriter writer(1);
   proto::WorkerStats stats;
   DatagramReplySink sink(writer, stats, 3000);
   sink.startRequest(1);
