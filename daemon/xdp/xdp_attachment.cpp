@@ -23,7 +23,8 @@ constexpr const char* kProgramName = "unbuckle_xdp";
 std::string errorText(int err) { return std::strerror(err < 0 ? -err : err); }
 
 // A program we left behind (crash, kill -9) is detached; anyone else's is
-// the operator's to remove.
+// the operator's to remove. Only called with the interface's lock held, so
+// an unbuckle_xdp found here has no live daemon.
 Result<bool> clearStaleProgram(const std::string& interface, int ifindex) {
   xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex);
   if (!mp || libxdp_get_error(mp)) return true;
@@ -56,6 +57,10 @@ Result<std::unique_ptr<XdpAttachment>> XdpAttachment::attach(const AttachOptions
   self->interface_ = options.interface;
   self->ifindex_ = static_cast<int>(if_nametoindex(options.interface.c_str()));
   if (self->ifindex_ == 0) return Error{"cannot attach XDP to " + options.interface + ": no such interface"};
+
+  auto locked = InterfaceLock::acquire(options.interface, self->ifindex_);
+  if (!locked.ok()) return Error{locked.error()};
+  self->lock_.emplace(std::move(locked.value()));
 
   auto cleared = clearStaleProgram(options.interface, self->ifindex_);
   if (!cleared.ok()) return Error{cleared.error()};
@@ -90,6 +95,7 @@ Result<std::unique_ptr<XdpAttachment>> XdpAttachment::attach(const AttachOptions
                  (last == 0 ? "native" : first == 1 ? "skb" : "native or skb") + " mode: " + errorText(err)};
   }
 
+  self->pin_root_ = options.pin_root;
   self->pin_dir_ = options.pin_root + "/" + options.interface;
   std::error_code ec;
   std::filesystem::remove_all(self->pin_dir_, ec);
@@ -115,6 +121,7 @@ XdpAttachment::~XdpAttachment() {
     bpf_map__unpin(skeleton_->maps.unbuckle_counters, nullptr);
     std::error_code ec;
     std::filesystem::remove(pin_dir_, ec);
+    std::filesystem::remove(pin_root_, ec);   // only if no other interface's pins are in it
   }
   if (program_) xdp_program__close(program_);
   if (skeleton_) unbuckle_bpf::destroy(skeleton_);

@@ -1,15 +1,19 @@
 // The steering program (bpf/unbuckle.bpf.c) on one interface. Attaching
-// loads the embedded object, replaces a stale copy left by a crashed run,
-// and pins the maps under <pin root>/<interface>/ for bpftool; destruction
-// detaches and unpins, so a clean stop leaves nothing behind.
+// takes the interface's lock (interface_lock.h), loads the embedded object,
+// replaces a stale copy left by a crashed run, and pins the maps under
+// <pin root>/<interface>/ for bpftool; destruction detaches and unpins (and
+// removes the pin root if nothing else is in it), so a clean stop leaves
+// nothing behind.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "config/daemon_config.h"
 #include "result.h"
+#include "xdp/interface_lock.h"
 
 struct unbuckle_bpf;
 struct xdp_program;
@@ -40,9 +44,11 @@ class XdpAttachment {
  private:
   XdpAttachment() = default;
 
+  std::optional<InterfaceLock> lock_;
   std::string interface_;
   int ifindex_ = 0;
   int attach_mode_ = 0;   // enum xdp_attach_mode
+  std::string pin_root_;
   std::string pin_dir_;
   unbuckle_bpf* skeleton_ = nullptr;
   xdp_program* program_ = nullptr;

@@ -89,6 +89,28 @@ TEST_F(AttachTest, NativeAttachPinsMapsAndDetachLeavesNothing) {
   EXPECT_FALSE(std::filesystem::exists(pin_root_ + "/ub0"));
 }
 
+TEST_F(AttachTest, PinRootMadeForTheDaemonGoesWithIt) {
+  const std::string root = pin_root_ + "/unbuckle-xdp";
+  {
+    auto attached = XdpAttachment::attach(AttachOptions{"ub0", config::XdpMode::kNative, 11211, root});
+    ASSERT_TRUE(attached.ok()) << attached.error();
+    EXPECT_TRUE(std::filesystem::exists(root + "/ub0/unbuckle_xsks"));
+  }
+  EXPECT_FALSE(std::filesystem::exists(root));
+}
+
+TEST_F(AttachTest, ASecondAttachWhileTheFirstLivesIsRefused) {
+  auto first = XdpAttachment::attach(options());
+  ASSERT_TRUE(first.ok()) << first.error();
+  auto second = XdpAttachment::attach(options());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error(), "cannot attach XDP to ub0: another unbuckle-xdp (pid " + std::to_string(getpid()) +
+                                ") serves it; stop that one first");
+  // The first one's program and pins are untouched.
+  EXPECT_NE(linkShow().find("prog/xdp"), std::string::npos) << linkShow();
+  EXPECT_TRUE(std::filesystem::exists(pin_root_ + "/ub0/unbuckle_xsks"));
+}
+
 TEST_F(AttachTest, SkbModeOnRequest) {
   auto attached = XdpAttachment::attach(options(config::XdpMode::kSkb));
   ASSERT_TRUE(attached.ok()) << attached.error();
