@@ -102,6 +102,9 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
                                                            engine, stats.addWorker(), settings));
   }
 
+  self->stats_ = &stats;
+  self->stats_source_ = stats.addSource([datapath = self.get()](auto& out) { datapath->addStats(out); });
+
   const bool zero_copy = self->sockets_.front()->zeroCopy();
   self->summary_ = interface + " (" + driverName(interface) + "): XDP " +
                    std::string(self->attachment_->modeName()) + ", AF_XDP " +
@@ -212,10 +215,29 @@ void InterfaceDatapath::stop() {
 }
 
 InterfaceDatapath::~InterfaceDatapath() {
+  if (stats_source_ >= 0) {
+    stats_->removeSource(stats_source_);
+  }
   stop();
   if (stop_fd_ >= 0) {
     close(stop_fd_);
   }
+}
+
+void InterfaceDatapath::addStats(std::vector<std::pair<std::string, uint64_t>>& out) const {
+  for (const auto& [name, value] : attachment_->counters()) {
+    out.emplace_back("xdp_" + std::string(name), value);
+  }
+  const auto sum = [&](proto::Counter QueueCounters::*field) {
+    uint64_t total = 0;
+    for (const auto& worker : workers_) {
+      total += (worker->counters().*field).load(std::memory_order_relaxed);
+    }
+    return total;
+  };
+#define UNBUCKLE_ADD_QUEUE_COUNTER(name) out.emplace_back("afxdp_" #name, sum(&QueueCounters::name));
+  UNBUCKLE_QUEUE_COUNTERS(UNBUCKLE_ADD_QUEUE_COUNTER)
+#undef UNBUCKLE_ADD_QUEUE_COUNTER
 }
 
 }  // namespace unbuckle::afxdp

@@ -77,7 +77,12 @@ class InterfaceDatapath {
   // zero-copy was not used.
   Result<bool> bindQueues(uint32_t queues, std::string& zero_copy_note);
 
+  // The xdp_* and afxdp_* lines of `stats`.
+  void addStats(std::vector<std::pair<std::string, uint64_t>>& out) const;
+
   DatapathOptions options_;
+  proto::StatsRegistry* stats_ = nullptr;
+  int stats_source_ = -1;
   std::string fixed_reply_;   // the --debug-fixed-reply answer
   std::string summary_;
   int stop_fd_ = -1;

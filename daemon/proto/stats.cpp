@@ -1,5 +1,7 @@
 #include "proto/stats.h"
 
+#include <algorithm>
+
 namespace unbuckle::proto {
 
 namespace {
@@ -59,6 +61,35 @@ void StatsRegistry::reset() {
                      &ConnectionStats::conn_yields, &ConnectionStats::listen_disabled_num}) {
     (connection_baseline_.*field).store((connections_.*field).load());
   }
+}
+
+int StatsRegistry::addSource(StatsSource source) {
+  std::lock_guard lock(mutex_);
+  sources_.emplace_back(next_source_id_, std::move(source));
+  return next_source_id_++;
+}
+
+void StatsRegistry::removeSource(int id) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(sources_, [id](const auto& entry) { return entry.first == id; });
+}
+
+std::vector<std::pair<std::string, uint64_t>> StatsRegistry::sourceStats() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::string, uint64_t>> all;
+  for (const auto& [id, source] : sources_) {
+    source(all);
+  }
+  std::vector<std::pair<std::string, uint64_t>> merged;
+  for (auto& [name, value] : all) {
+    auto same = std::find_if(merged.begin(), merged.end(), [&](const auto& m) { return m.first == name; });
+    if (same != merged.end()) {
+      same->second += value;
+    } else {
+      merged.emplace_back(std::move(name), value);
+    }
+  }
+  return merged;
 }
 
 }  // namespace unbuckle::proto

@@ -8,8 +8,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace unbuckle::proto {
@@ -102,6 +105,11 @@ struct RuntimeSettings {
   std::atomic<uint32_t> oldest_live{0};   // last `flush_all` (memcached's settings.oldest_live)
 };
 
+// Counters of a datapath that `stats` shows after memcached's fields (the
+// XDP program's and the AF_XDP workers'): name and value pairs appended to
+// the list it is given. They count from start-up; `stats reset` leaves them.
+using StatsSource = std::function<void(std::vector<std::pair<std::string, uint64_t>>&)>;
+
 class StatsRegistry {
  public:
   StatsRegistry();
@@ -120,12 +128,20 @@ class StatsRegistry {
   // blocks; the registry subtracts what they held at the reset.
   void reset();
 
+  // A source's counters join `stats` until removeSource(id). Several
+  // sources may give the same name (one per interface): the values add up.
+  int addSource(StatsSource source);
+  void removeSource(int id);
+  std::vector<std::pair<std::string, uint64_t>> sourceStats() const;
+
  private:
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<WorkerStats>> workers_;
   std::unique_ptr<WorkerStats> baseline_;   // sums at the last reset()
   ConnectionStats connections_;
   ConnectionStats connection_baseline_;
+  std::vector<std::pair<int, StatsSource>> sources_;
+  int next_source_id_ = 0;
   RuntimeSettings settings_;
   time_t started_;
 };

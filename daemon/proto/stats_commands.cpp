@@ -5,7 +5,7 @@
 // classes on demand; fields for machinery it does not have (libevent,
 // response and read buffer pools, the logger, extstore, TLS) are left out
 // rather than invented. Our own UDP counters follow memcached's general
-// fields.
+// fields, then the datapaths' (StatsSource: xdp_*, afxdp_*).
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -146,6 +146,9 @@ void generalStats(CommandContext& ctx, StatLines& s) {
   s.add("udp_dropped_incomplete", sum(&WorkerStats::udp_dropped_incomplete));
   s.add("udp_dropped_denied", sum(&WorkerStats::udp_dropped_denied));
   s.add("udp_reply_truncated", sum(&WorkerStats::udp_reply_truncated));
+  for (const auto& [name, value] : ctx.registry.sourceStats()) {
+    s.add(name, value);
+  }
 }
 
 void settingsStats(CommandContext& ctx, StatLines& s) {

@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "unbuckle/bpf_abi.h"
 #include "unbuckle_bpf.skel.h"
 #include "xdp/bpf_log.h"
 
@@ -134,5 +135,26 @@ std::string_view XdpAttachment::modeName() const {
 int XdpAttachment::xsksMapFd() const { return bpf_map__fd(skeleton_->maps.unbuckle_xsks); }
 
 int XdpAttachment::countersMapFd() const { return bpf_map__fd(skeleton_->maps.unbuckle_counters); }
+
+std::string_view XdpAttachment::counterName(int index) {
+#define UNBUCKLE_COUNTER_NAME(name, desc) #name,
+  static constexpr const char* kNames[] = {UNBUCKLE_XDP_COUNTERS(UNBUCKLE_COUNTER_NAME)};
+#undef UNBUCKLE_COUNTER_NAME
+  return kNames[index];
+}
+
+std::vector<std::pair<std::string_view, uint64_t>> XdpAttachment::counters() const {
+  std::vector<std::pair<std::string_view, uint64_t>> out;
+  std::vector<uint64_t> per_cpu(static_cast<size_t>(libbpf_num_possible_cpus()));
+  for (uint32_t index = 0; index < UNBUCKLE_XDP_COUNTER_MAX; ++index) {
+    uint64_t sum = 0;
+    if (bpf_map__lookup_elem(skeleton_->maps.unbuckle_counters, &index, sizeof(index), per_cpu.data(),
+                             per_cpu.size() * sizeof(uint64_t), 0) == 0) {
+      for (uint64_t v : per_cpu) sum += v;
+    }
+    out.emplace_back(counterName(static_cast<int>(index)), sum);
+  }
+  return out;
+}
 
 }  // namespace unbuckle::xdp

@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "config/daemon_config.h"
 #include "result.h"
@@ -40,6 +42,9 @@ class XdpAttachment {
   const std::string& pinDir() const { return pin_dir_; }
   int xsksMapFd() const;
   int countersMapFd() const;
+  // The program's counters (bpf_abi.h), summed over CPUs, by name.
+  std::vector<std::pair<std::string_view, uint64_t>> counters() const;
+  static std::string_view counterName(int index);
 
  private:
   XdpAttachment() = default;

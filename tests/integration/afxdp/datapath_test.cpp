@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <map>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -227,6 +228,18 @@ TEST_F(AfxdpDatapathTest, SetThenGetOverIpv4WithExactBytes) {
   EXPECT_EQ(client.exchange(2, "get k\r\n", "END\r\n"), "VALUE k 5 5\r\nhello\r\nEND\r\n");
   EXPECT_EQ(client.exchange(3, "get nothing\r\n", "END\r\n"), "END\r\n");
   EXPECT_EQ(datapath_->worker(0).counters().rx_malformed.load(), 0u);
+
+  // `stats` shows the program's and the workers' counters.
+  std::map<std::string, uint64_t> stats;
+  for (const auto& [name, value] : stats_.sourceStats()) stats[name] = value;
+  EXPECT_EQ(stats.at("xdp_redirect"), 3u);
+  EXPECT_EQ(stats.at("xdp_redirect_no_socket"), 0u);
+  EXPECT_EQ(stats.at("afxdp_rx_frames"), 3u);
+  EXPECT_EQ(stats.at("afxdp_tx_frames"), 3u);
+  EXPECT_EQ(stats.at("afxdp_tx_dropped_ring_full"), 0u);
+  ASSERT_TRUE(net_->enterServer());   // detach where the interface is
+  datapath_.reset();
+  EXPECT_TRUE(stats_.sourceStats().empty());
 }
 
 TEST_F(AfxdpDatapathTest, GetOverIpv6) {

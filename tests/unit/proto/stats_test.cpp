@@ -96,6 +96,27 @@ TEST_F(StatsTest, ConnectionCountersComeFromTheRegistry) {
   EXPECT_EQ(m.at("accepting_conns"), "0");
 }
 
+TEST_F(StatsTest, DatapathSourcesFollowInOrderAndAddUpByName) {
+  auto source = [](uint64_t base) {
+    return [base](std::vector<std::pair<std::string, uint64_t>>& out) {
+      out.emplace_back("xdp_redirect", base);
+      out.emplace_back("afxdp_rx_frames", base + 1);
+    };
+  };
+  const int first = registry_.addSource(source(10));
+  const int second = registry_.addSource(source(100));
+  auto stats = parseStats(tcp("stats\r\n"));
+  ASSERT_GE(stats.size(), 3u);
+  EXPECT_EQ(stats[stats.size() - 3].first, "udp_reply_truncated");
+  EXPECT_EQ(stats[stats.size() - 2], (std::pair<std::string, std::string>{"xdp_redirect", "110"}));
+  EXPECT_EQ(stats[stats.size() - 1], (std::pair<std::string, std::string>{"afxdp_rx_frames", "112"}));
+
+  registry_.removeSource(first);
+  registry_.removeSource(second);
+  stats = parseStats(tcp("stats\r\n"));
+  EXPECT_EQ(stats.back().first, "udp_reply_truncated");
+}
+
 TEST_F(StatsTest, Settings) {
   tcp("verbosity 1\r\n");
   const auto m = asMap(parseStats(tcp("stats settings\r\n")));
