@@ -1,6 +1,7 @@
 #include "afxdp/interface_datapath.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -22,6 +23,18 @@ namespace {
 constexpr auto kBindRetryTime = std::chrono::seconds(2);
 constexpr auto kBindRetryDelay = std::chrono::milliseconds(20);
 
+// ", workers on CPUs 0,1" for the start-up line, or nothing.
+std::string cpuText(const std::vector<uint32_t>& cpus) {
+  if (cpus.empty()) {
+    return {};
+  }
+  std::string text = ", workers on CPUs ";
+  for (size_t i = 0; i < cpus.size(); ++i) {
+    text += (i > 0 ? "," : "") + std::to_string(cpus[i]);
+  }
+  return text;
+}
+
 }  // namespace
 
 DatapathOptions datapathOptions(const config::DaemonConfig& config, const std::string& interface) {
@@ -31,6 +44,7 @@ DatapathOptions datapathOptions(const config::DaemonConfig& config, const std::s
   options.xdp_mode = config.xdp_mode;
   options.zero_copy = config.zerocopy;
   options.busy_poll = config.busy_poll;
+  options.cpus = config.cpus;
   options.pin_root = config.pin_path;
   options.allow = config.allow;
   options.max_item_size = config.max_item_size;
@@ -82,6 +96,16 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
     }
   }
 
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  sched_getaffinity(0, sizeof(allowed), &allowed);
+  for (const uint32_t cpu : options.cpus) {
+    if (!CPU_ISSET(cpu, &allowed)) {
+      return Error{"--cpus: CPU " + std::to_string(cpu) + " is not available to this process (it has " +
+                   std::to_string(CPU_COUNT(&allowed)) + "; see taskset -p " + std::to_string(getpid()) + ")"};
+    }
+  }
+
   self->stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (self->stop_fd_ < 0) {
     return Error{std::string("eventfd: ") + std::strerror(errno)};
@@ -111,7 +135,7 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
                    (zero_copy ? "zero-copy" : "copy") + zero_copy_note + ", " +
                    std::to_string(queues) + " of " + std::to_string(available) +
                    " RX queues, one worker each, UDP port " + std::to_string(options.port) +
-                   ", busy-poll " + (options.busy_poll ? "on" : "off") + ", pins " +
+                   ", busy-poll " + (options.busy_poll ? "on" : "off") + cpuText(options.cpus) + ", pins " +
                    self->attachment_->pinDir() +
                    (options.fixed_reply_bytes ? ", DEBUG: every request gets the same reply of " +
                                                     std::to_string(*options.fixed_reply_bytes) +
@@ -187,6 +211,15 @@ void InterfaceDatapath::start() {
     const std::string name =
         ("xsk:" + options_.interface + "/" + std::to_string(w->queue())).substr(0, 15);
     pthread_setname_np(threads_.back().native_handle(), name.c_str());
+    if (!options_.cpus.empty()) {
+      cpu_set_t cpu;
+      CPU_ZERO(&cpu);
+      CPU_SET(options_.cpus[w->queue() % options_.cpus.size()], &cpu);
+      if (int err = pthread_setaffinity_np(threads_.back().native_handle(), sizeof(cpu), &cpu)) {
+        spdlog::warn("{}: cannot pin the worker of queue {}: {}", options_.interface, w->queue(),
+                     std::strerror(err));
+      }
+    }
   }
 }
 

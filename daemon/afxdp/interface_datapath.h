@@ -32,6 +32,7 @@ struct DatapathOptions {
   config::XdpMode xdp_mode = config::XdpMode::kAuto;
   config::ZeroCopy zero_copy = config::ZeroCopy::kAuto;
   bool busy_poll = false;
+  std::vector<uint32_t> cpus;   // worker of queue i on cpus[i % size]; empty: not pinned
   uint32_t queues = 0;   // serve RX queues 0..queues-1; 0: every RX queue
   std::string pin_root = "/sys/fs/bpf/unbuckle-xdp";
   std::vector<config::Cidr> allow = config::defaultAllow();

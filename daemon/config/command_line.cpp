@@ -100,6 +100,14 @@ const CLI::Validator kInterfaceName(
     },
     "");
 
+const CLI::Validator kCpuList(
+    [](std::string& text) -> std::string {
+      return parseCpuList(text) ? std::string()
+                                : "'" + text + "' is not a CPU list such as 0,2-3 (CPUs below " +
+                                      std::to_string(kMaxCpus) + ")";
+    },
+    "");
+
 const CLI::Validator kAbsolutePath(
     [](std::string& text) -> std::string {
       return !text.empty() && text[0] == '/' ? std::string() : "'" + text + "' is not an absolute path";
@@ -130,6 +138,41 @@ std::optional<size_t> parseByteSize(const std::string& text) {
   return value << shift;
 }
 
+std::optional<std::vector<uint32_t>> parseCpuList(const std::string& text) {
+  std::vector<uint32_t> cpus;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p != end) {
+    uint32_t first = 0;
+    auto parsed = std::from_chars(p, end, first);
+    if (parsed.ec != std::errc() || parsed.ptr == p) {
+      return std::nullopt;
+    }
+    p = parsed.ptr;
+    uint32_t last = first;
+    if (p != end && *p == '-') {
+      parsed = std::from_chars(p + 1, end, last);
+      if (parsed.ec != std::errc() || parsed.ptr == p + 1 || last < first) {
+        return std::nullopt;
+      }
+      p = parsed.ptr;
+    }
+    if (last >= kMaxCpus) {
+      return std::nullopt;
+    }
+    for (uint32_t cpu = first; cpu <= last; ++cpu) {
+      cpus.push_back(cpu);
+    }
+    if (p != end && (*p != ',' || ++p == end)) {
+      return std::nullopt;
+    }
+  }
+  if (cpus.empty()) {
+    return std::nullopt;
+  }
+  return cpus;
+}
+
 ParseOutcome parseCommandLine(int argc, const char* const* argv,
                               const std::string& default_config_path) {
   DaemonConfig config;
@@ -142,6 +185,7 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
   std::string zerocopy = nameOf(kZeroCopyModes, config.zerocopy);
   std::string kernel_cache = nameOf(kOnOff, config.kernel_cache);
   std::vector<std::string> allow = kDefaultAllow;
+  std::string cpus;
 
   CLI::App app(
       "unbuckle-xdp: a memcached-compatible key-value server. UDP is served by XDP/AF_XDP or\n"
@@ -209,6 +253,11 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
       ->check(quiet(CLI::IsMember(kZeroCopyModes)))
       ->capture_default_str()
       ->type_name("auto|on|off");
+  app.add_option("--cpus", cpus,
+                 "CPUs for the AF_XDP workers: the worker of RX queue i runs on the i-th CPU of "
+                 "the list (from the start again when the list is shorter) [default: not pinned]")
+      ->check(kCpuList)
+      ->type_name("LIST");
   app.add_flag("--busy-poll", config.busy_poll,
                "AF_XDP workers spin instead of sleeping in poll() (lower latency, one core each)");
   app.add_option("--kernel-cache", kernel_cache,
@@ -271,6 +320,9 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
   config.xdp_mode = kXdpModes.at(xdp_mode);
   config.zerocopy = kZeroCopyModes.at(zerocopy);
   config.kernel_cache = kOnOff.at(kernel_cache);
+  if (!cpus.empty()) {
+    config.cpus = *parseCpuList(cpus);
+  }
   config.allow.clear();
   for (const std::string& text : allow) {
     config.allow.push_back(*Cidr::parse(text));
@@ -278,6 +330,9 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
 
   if (config.backend == Backend::kSocket && !config.interfaces.empty()) {
     return {std::nullopt, 1, "--interface needs --backend xdp"};
+  }
+  if (!config.cpus.empty() && config.backend != Backend::kXdp) {
+    return {std::nullopt, 1, "--cpus needs the xdp backend (--interface)"};
   }
   if (config.debug_fixed_reply && config.backend != Backend::kXdp) {
     return {std::nullopt, 1, "--debug-fixed-reply needs the xdp backend (--interface)"};

@@ -2,8 +2,10 @@
 // into a validated DaemonConfig.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/daemon_config.h"
 
@@ -21,5 +23,8 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
 
 // "1m" -> 1048576, "512k", "2048": memcached -I's units (k, m; also g).
 std::optional<size_t> parseByteSize(const std::string& text);
+
+// "0,2-3" -> {0, 2, 3}: a CPU list as taskset and /sys write them.
+std::optional<std::vector<uint32_t>> parseCpuList(const std::string& text);
 
 }  // namespace unbuckle::config

@@ -17,6 +17,9 @@ enum class Backend { kXdp, kSocket };
 enum class XdpMode { kAuto, kNative, kSkb };
 enum class ZeroCopy { kAuto, kOn, kOff };
 
+// CPU numbers --cpus accepts: below the kernel's cpu_set_t size.
+inline constexpr uint32_t kMaxCpus = 1024;
+
 inline constexpr const char* kDefaultConfigPath = "/etc/unbuckle-xdp/unbuckle-xdp.conf";
 
 // --allow default: loopback and the private ranges.
@@ -39,6 +42,7 @@ struct DaemonConfig {
   XdpMode xdp_mode = XdpMode::kAuto;
   ZeroCopy zerocopy = ZeroCopy::kAuto;
   bool busy_poll = false;
+  std::vector<uint32_t> cpus;            // --cpus; empty: workers not pinned
   bool kernel_cache = true;
   uint32_t kernel_cache_entries = 65536;
   std::vector<Cidr> allow = defaultAllow();

@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <string_view>
@@ -328,9 +330,35 @@ TEST_F(AfxdpDatapathTest, NoFrameLeaksOverManyRequests) {
   EXPECT_EQ(counters.frames_free.load() + counters.frames_in_fill.load(), worker.frames());
 }
 
+// The CPUs a thread of this process named `name` may run on, as
+// /proc/PID/task/TID/status lists them ("0-1"); empty if there is none.
+std::string cpusOfThread(const std::string& name) {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string comm_name;
+    std::getline(comm, comm_name);
+    if (comm_name != name) {
+      continue;
+    }
+    std::ifstream status(task.path() / "status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("Cpus_allowed_list:", 0) == 0) {
+        return line.substr(line.find_first_not_of(" \t", 18));
+      }
+    }
+  }
+  return {};
+}
+
 TEST_F(AfxdpDatapathTest, TwoQueuesAreServedByTwoWorkers) {
-  start(2);
+  DatapathOptions options;
+  options.cpus = {1, 0};   // --cpus 1,0: queue 0 on CPU 1, queue 1 on CPU 0
+  start(2, options);
   ASSERT_EQ(datapath_->queues(), 2u);
+  EXPECT_NE(datapath_->summary().find("workers on CPUs 1,0"), std::string::npos) << datapath_->summary();
+  const std::string prefix = std::string("xsk:") + VethNamespaces::kServerInterface + "/";
+  EXPECT_EQ(cpusOfThread(prefix + "0"), "1");
+  EXPECT_EQ(cpusOfThread(prefix + "1"), "0");
   storeItem("q", "either queue");
   // Flows hash onto the client's two TX queues, which feed the server's two
   // RX queues: with enough source ports both workers get requests.

@@ -175,6 +175,23 @@ TEST_F(CommandLineTest, ValidatesEveryOtherFlag) {
   expectRefused({"stray"}, "stray");
 }
 
+TEST_F(CommandLineTest, CpusTakeATasksetListAndNeedXdp) {
+  const DaemonConfig c = run({"--interface", "eth0", "--cpus", "0,2-4,7"});
+  EXPECT_EQ(c.cpus, (std::vector<uint32_t>{0, 2, 3, 4, 7}));
+  EXPECT_TRUE(run({}).cpus.empty());
+  for (const char* bad : {"", "a", "1,", ",1", "3-1", "1-", "1024", "0-2000", "1;2"}) {
+    expectRefused({"--interface", "eth0", "--cpus", bad}, "--cpus");
+  }
+  expectRefused({"--cpus", "0"}, "--cpus needs the xdp backend (--interface)");
+}
+
+TEST_F(CommandLineTest, DebugFixedReplyIsForTheXdpBackendOnly) {
+  EXPECT_EQ(run({"--interface", "eth0", "--debug-fixed-reply", "64"}).debug_fixed_reply, 64u);
+  EXPECT_FALSE(run({}).debug_fixed_reply);
+  expectRefused({"--debug-fixed-reply", "64"}, "--debug-fixed-reply needs the xdp backend (--interface)");
+  expectRefused({"--interface", "eth0", "--debug-fixed-reply", "2000000"}, "--debug-fixed-reply");
+}
+
 TEST_F(CommandLineTest, AllowReplacesTheDefaultList) {
   const DaemonConfig c = run({"--allow", "10.1.0.0/16", "--allow", "::1"});
   ASSERT_EQ(c.allow.size(), 2u);
@@ -192,7 +209,8 @@ TEST_F(CommandLineTest, HelpExplainsEveryFlag) {
        {"--interface", "--port", "--tcp-port", "--listen", "--backend", "--threads",
         "--memory-limit", "--max-item-size", "--max-connections", "--xdp-mode", "--zerocopy",
         "--busy-poll", "--kernel-cache", "--kernel-cache-entries", "--allow",
-        "--control-socket", "--pin-path", "--log-level", "--config"}) {
+        "--control-socket", "--pin-path", "--log-level", "--config", "--cpus",
+        "--debug-fixed-reply"}) {
     EXPECT_NE(outcome.message.find(flag), std::string::npos) << flag;
   }
   const ParseOutcome version = parse({"--version"});
@@ -292,7 +310,8 @@ TEST_F(CommandLineTest, ShippedConfigFileDocumentsTheTrueDefaults) {
     EXPECT_NE(shipped.find(key + " = "), std::string::npos) << "key missing from the file: " << key;
     ++keys;
   }
-  EXPECT_EQ(keys, 18u);   // the 17 flags of ARCHITECTURE.md and --max-connections
+  // The 17 flags of ARCHITECTURE.md, --max-connections, --cpus, --debug-fixed-reply.
+  EXPECT_EQ(keys, 20u);
 }
 
 }  // namespace
