@@ -34,10 +34,8 @@ uint16_t ipv4Checksum(const uint8_t* header, size_t len) {
 
 std::vector<uint8_t> Pkt::build() const {
   std::vector<uint8_t> out;
-  const uint8_t dst_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
-  const uint8_t src_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
-  append(out, dst_mac, 6);
-  append(out, src_mac, 6);
+  append(out, dst_mac_.data(), 6);
+  append(out, src_mac_.data(), 6);
   uint16_t ethertype = ethertype_ ? ethertype_ : (ip_ == 6 ? ETH_P_IPV6 : ETH_P_IP);
   if (vlan_) {
     put16(out, tpid_);
@@ -66,8 +64,8 @@ std::vector<uint8_t> Pkt::build() const {
     out.push_back(64);
     out.push_back(protocol_);
     put16(out, 0);
-    const uint8_t addrs[8] = {10, 0, 0, 2, 10, 0, 0, 1};
-    append(out, addrs, 8);
+    append(out, src_ipv4_.data(), 4);
+    append(out, dst_ipv4_.data(), 4);
     for (size_t i = 0; i < options_words_ * 4; ++i) out.push_back(1);  // NOP options
     uint16_t sum = ipv4Checksum(&out[start], hlen);
     out[start + 10] = sum >> 8;

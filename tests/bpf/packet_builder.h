@@ -7,6 +7,7 @@
 #include <linux/if_ether.h>
 #include <linux/in.h>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,6 +45,18 @@ class Pkt {
     protocol_ = next_header;
     return *this;
   }
+  // Ethernet and IPv4 addresses other than the defaults (02::02 -> 02::01,
+  // 10.0.0.2 -> 10.0.0.1), for frames sent on a real interface.
+  Pkt& from(std::array<uint8_t, 6> mac, std::array<uint8_t, 4> ipv4) {
+    src_mac_ = mac;
+    src_ipv4_ = ipv4;
+    return *this;
+  }
+  Pkt& to(std::array<uint8_t, 6> mac, std::array<uint8_t, 4> ipv4) {
+    dst_mac_ = mac;
+    dst_ipv4_ = ipv4;
+    return *this;
+  }
   Pkt& udp(uint16_t dport, uint16_t sport = 40000) {
     dport_ = dport;
     sport_ = sport;
@@ -75,6 +88,10 @@ class Pkt {
   std::vector<uint8_t> build() const;
 
  private:
+  std::array<uint8_t, 6> src_mac_ = {0x02, 0, 0, 0, 0, 0x02};
+  std::array<uint8_t, 6> dst_mac_ = {0x02, 0, 0, 0, 0, 0x01};
+  std::array<uint8_t, 4> src_ipv4_ = {10, 0, 0, 2};
+  std::array<uint8_t, 4> dst_ipv4_ = {10, 0, 0, 1};
   uint16_t ethertype_ = 0;
   std::optional<uint16_t> vlan_;
   uint16_t tpid_ = ETH_P_8021Q;

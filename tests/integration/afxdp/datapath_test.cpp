@@ -6,6 +6,9 @@
 // frame leaks over many requests.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -14,10 +17,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <memory>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -29,6 +33,7 @@
 #include "proto/stats.h"
 #include "store/clock.h"
 #include "store/store.h"
+#include "packet_builder.h"
 #include "veth_namespaces.h"
 
 namespace unbuckle::afxdp {
@@ -130,6 +135,93 @@ class UdpClient {
 
  private:
   int fd_;
+};
+
+// Raw Ethernet frames on one interface of this thread's namespace (an
+// AF_PACKET socket), with the VLAN tag the kernel takes off received
+// frames given back through PACKET_AUXDATA.
+class RawEthernet {
+ public:
+  struct UdpFrame {
+    int vlan = -1;   // VLAN id, -1 for an untagged frame
+    std::string payload;
+  };
+
+  explicit RawEthernet(const char* interface)
+      : fd_(socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL))), ifindex_(if_nametoindex(interface)) {
+    EXPECT_GE(fd_, 0);
+    EXPECT_NE(ifindex_, 0);
+    sockaddr_ll address{};
+    address.sll_family = AF_PACKET;
+    address.sll_protocol = htons(ETH_P_ALL);
+    address.sll_ifindex = static_cast<int>(ifindex_);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    const int on = 1;
+    EXPECT_EQ(setsockopt(fd_, SOL_PACKET, PACKET_AUXDATA, &on, sizeof on), 0);
+  }
+  ~RawEthernet() { close(fd_); }
+
+  void send(const std::vector<uint8_t>& frame) {
+    ASSERT_EQ(::send(fd_, frame.data(), frame.size(), 0), static_cast<ssize_t>(frame.size()));
+  }
+
+  // The next received IPv4 UDP frame from `port`, within `wait`.
+  std::optional<UdpFrame> receiveUdpFrom(uint16_t port, std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    std::vector<uint8_t> frame(4096);
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd pfd{fd_, POLLIN, 0};
+      if (poll(&pfd, 1, 100) <= 0) {
+        continue;
+      }
+      sockaddr_ll from{};
+      iovec iov{frame.data(), frame.size()};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(tpacket_auxdata))];
+      msghdr message{};
+      message.msg_name = &from;
+      message.msg_namelen = sizeof from;
+      message.msg_iov = &iov;
+      message.msg_iovlen = 1;
+      message.msg_control = control;
+      message.msg_controllen = sizeof control;
+      const ssize_t n = recvmsg(fd_, &message, 0);
+      if (n < 14 || from.sll_pkttype == PACKET_OUTGOING) {
+        continue;
+      }
+      UdpFrame out;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+        if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
+          tpacket_auxdata aux{};
+          std::memcpy(&aux, CMSG_DATA(c), sizeof aux);
+          if (aux.tp_status & TP_STATUS_VLAN_VALID) {
+            out.vlan = aux.tp_vlan_tci & 0x0fff;
+          }
+        }
+      }
+      size_t at = 12;
+      if ((frame[at] << 8 | frame[at + 1]) == ETH_P_8021Q) {   // still in the frame
+        out.vlan = (frame[at + 2] << 8 | frame[at + 3]) & 0x0fff;
+        at += 4;
+      }
+      if ((frame[at] << 8 | frame[at + 1]) != ETH_P_IP || static_cast<size_t>(n) < at + 2 + 28) {
+        continue;
+      }
+      const size_t ip = at + 2;
+      const size_t udp = ip + (frame[ip] & 0x0f) * 4;
+      if (frame[ip + 9] != IPPROTO_UDP || static_cast<size_t>(n) < udp + 8 ||
+          (frame[udp] << 8 | frame[udp + 1]) != port) {
+        continue;
+      }
+      out.payload.assign(reinterpret_cast<const char*>(frame.data()) + udp + 8,
+                         static_cast<size_t>(n) - udp - 8);
+      return out;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  int fd_;
+  unsigned ifindex_;
 };
 
 // Collects what the engine answers to requests fed in process.
@@ -242,6 +334,29 @@ TEST_F(AfxdpDatapathTest, SetThenGetOverIpv4WithExactBytes) {
   ASSERT_TRUE(net_->enterServer());   // detach where the interface is
   datapath_.reset();
   EXPECT_TRUE(stats_.sourceStats().empty());
+}
+
+// The kernel of this VM has no 802.1Q devices, so the client writes the
+// tagged request and reads the reply as raw frames on its end of the veth.
+TEST_F(AfxdpDatapathTest, VlanTaggedRequestGetsATaggedReply) {
+  start(1);
+  storeItem("v", "over VLAN 100");
+  RawEthernet raw(VethNamespaces::kClientInterface);
+  const std::vector<uint8_t> request = testing::Pkt()
+                                           .from({0x02, 0, 0, 0xc9, 0, 0x02}, {10, 201, 0, 2})
+                                           .to({0x02, 0, 0, 0xc9, 0, 0x01}, {10, 201, 0, 1})
+                                           .vlan(100)
+                                           .ipv4()
+                                           .udp(kPort, 40000)
+                                           .mcFrame(9)
+                                           .payload("get v\r\n")
+                                           .build();
+  raw.send(request);
+  const std::optional<RawEthernet::UdpFrame> reply = raw.receiveUdpFrom(kPort, 2s);
+  ASSERT_TRUE(reply.has_value()) << "no reply to the tagged request";
+  EXPECT_EQ(reply->vlan, 100) << "the reply left without the request's VLAN tag";
+  EXPECT_EQ(reply->payload, std::string("\0\x09\0\0\0\x01\0\0", 8) + "VALUE v 0 13\r\nover VLAN 100\r\nEND\r\n");
+  EXPECT_EQ(datapath_->worker(0).counters().rx_malformed.load(), 0u);
 }
 
 TEST_F(AfxdpDatapathTest, GetOverIpv6) {
