@@ -99,7 +99,10 @@ int serve(const config::DaemonConfig& config) {
 
   net::SocketServerConfig server_config;
   server_config.listen = config.listen;
-  server_config.udp_port = xdp ? 0 : config.port;
+  // With XDP too: it passes what it does not steer (IPv4 fragments of a
+  // request larger than one frame, IPv6 with extension headers), and a
+  // kernel socket on the port answers those, as memcached would.
+  server_config.udp_port = config.port;
   server_config.tcp_port = config.tcp_port;
   server_config.threads = threads;
   server_config.max_connections = config.max_connections;

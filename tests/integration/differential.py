@@ -21,6 +21,9 @@ How the end of a reply is found: over TCP an `mn` follows every request (one
 more `MN` to wait for). Over UDP, requests whose reply count is known wait
 for that many reply units; the others (noreply, meta q, malformed) carry an
 `mn` in the same datagram. Both fall back to a quiet timeout.
+
+run_differential() runs every phase against two servers that are already
+running; afxdp/afxdp_differential.py uses it through the AF_XDP path.
 """
 
 import argparse
@@ -438,13 +441,15 @@ _META_CODES = (b"HD", b"VA", b"EN", b"NF", b"NS", b"EX")
 
 
 class Peer:
-    """One server as the test sees it: clients, cas memory, cas renaming."""
+    """One server as the test sees it: clients, cas memory, cas renaming.
+    `server` is an mc.Server or anything with the same name, host, port,
+    alive(), proc and log_text()."""
 
     def __init__(self, server):
         self.server = server
         self.name = server.name
-        self.udp = mc.UdpClient(server.port)
-        self.tcp = mc.TcpClient(server.port)
+        self.udp = mc.UdpClient(server.port, server.host)
+        self.tcp = mc.TcpClient(server.port, server.host)
         self.cas_seen = {}      # key -> cas values this server reported, oldest first
         self.cas_ordinal = {}   # key -> {cas value -> first-seen order}
         self.stray = []         # UDP datagrams for requests already compared
@@ -771,7 +776,7 @@ def check_alive(peers):
 def check_stats(oracle, subject):
     """Field names of `stats` and `stats settings`; returns a list of failures."""
     failures = []
-    a, b = mc.stats(oracle.port), mc.stats(subject.port)
+    a, b = mc.stats(oracle.port, host=oracle.host), mc.stats(subject.port, host=subject.host)
     print(f"stats: {oracle.name} has {len(a)} fields, {subject.name} has {len(b)}")
     print(f"  only in {oracle.name}: {' '.join(sorted(set(a) - set(b))) or '-'}")
     print(f"  only in {subject.name}: {' '.join(sorted(set(b) - set(a))) or '-'}")
@@ -784,13 +789,47 @@ def check_stats(oracle, subject):
             failures.append(f"stats {field} is {b[field]!r}, not sec.usec")
     for sub in ("settings", "items", "slabs"):
         # Per-class names ("items:3:number", "3:chunk_size") without the class id.
-        sa, sb = ({re.sub(r"^(items:)?\d+:", "", name) for name in mc.stats(s.port, sub)}
+        sa, sb = ({re.sub(r"^(items:)?\d+:", "", name)
+                   for name in mc.stats(s.port, sub, s.host)}
                   for s in (oracle, subject))
         print(f"stats {sub}: only in {oracle.name}: {' '.join(sorted(sa - sb)) or '-'}")
         print(f"stats {sub}: only in {subject.name}: {' '.join(sorted(sb - sa)) or '-'}")
         if sub == "settings" and "maxconns" not in sb:
             failures.append("stats settings lacks maxconns (memcached_exporter reads it)")
     return failures
+
+
+def run_differential(oracle, subject, seed, requests, max_seconds):
+    """Every phase against two running servers with empty stores (see Peer
+    for what a server is). Returns (passed, the size of every UDP datagram
+    sent to the subject)."""
+    peers = [Peer(oracle), Peer(subject)]
+    try:
+        print(f"oracle {oracle.name} on {oracle.host}:{oracle.port}, "
+              f"subject {subject.name} on {subject.host}:{subject.port}", flush=True)
+        mismatches = Mismatches()
+        started = time.monotonic()
+        # Edge cases first, on a fresh store (see Workload on memcached's strtoull).
+        edge = run_edge_cases(peers, mismatches)
+        sent = run_random(peers, seed, requests, max_seconds, mismatches)
+        check_strays(peers, mismatches)
+        failures = check_stats(oracle, subject)
+        check_alive(peers)
+    finally:
+        for p in peers:
+            p.close()
+    total = {t: sent[t] + edge[t] for t in sent}
+    print(f"elapsed {time.monotonic() - started:.1f}s")
+    if mismatches.by_label:
+        print("mismatches by command:")
+        for (transport, label), n in sorted(mismatches.by_label.items()):
+            print(f"  {transport} {label}: {n}")
+    for f in failures:
+        print(f"FAIL: {f}")
+    print(f"differential: {total['udp'] + total['tcp']} requests, "
+          f"{mismatches.total()} mismatches (udp: {mismatches.by_transport['udp']}, "
+          f"tcp: {mismatches.by_transport['tcp']})", flush=True)
+    return not mismatches.total() and not failures, peers[1].udp.sent_sizes
 
 
 def main():
@@ -806,7 +845,6 @@ def main():
     print(f"differential: seed {seed} (rerun with --seed {seed})", flush=True)
 
     servers = []
-    peers = []
     try:
         servers.append(mc.Server.memcached(64, 2))
         if args.daemon:
@@ -814,32 +852,10 @@ def main():
         else:
             servers.append(mc.Server.memcached(64, 2))
             servers[-1].name = "memcached-2"
-        peers = [Peer(s) for s in servers]
-        print(f"oracle {servers[0].name} on port {servers[0].port}, "
-              f"subject {servers[1].name} on port {servers[1].port}", flush=True)
-        mismatches = Mismatches()
-        started = time.monotonic()
-        # Edge cases first, on a fresh store (see Workload on memcached's strtoull).
-        edge = run_edge_cases(peers, mismatches)
-        sent = run_random(peers, seed, args.requests, args.max_seconds, mismatches)
-        check_strays(peers, mismatches)
-        failures = check_stats(servers[0], servers[1])
-        check_alive(peers)
-        total = {t: sent[t] + edge[t] for t in sent}
-        print(f"elapsed {time.monotonic() - started:.1f}s")
-        if mismatches.by_label:
-            print("mismatches by command:")
-            for (transport, label), n in sorted(mismatches.by_label.items()):
-                print(f"  {transport} {label}: {n}")
-        for f in failures:
-            print(f"FAIL: {f}")
-        print(f"differential: {total['udp'] + total['tcp']} requests, "
-              f"{mismatches.total()} mismatches (udp: {mismatches.by_transport['udp']}, "
-              f"tcp: {mismatches.by_transport['tcp']})")
-        return 1 if mismatches.total() or failures else 0
+        passed, _ = run_differential(servers[0], servers[1], seed, args.requests,
+                                     args.max_seconds)
+        return 0 if passed else 1
     finally:
-        for p in peers:
-            p.close()
         for s in servers:
             s.stop()
 

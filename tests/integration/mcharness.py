@@ -1,6 +1,7 @@
 """Shared pieces of the integration tests: starting servers on free loopback
 ports, the memcached UDP frame header, UDP and TCP clients, and a parser that
-splits a reply stream into memcached reply units.
+splits a reply stream into memcached reply units. Clients talk to 127.0.0.1
+unless given another host (a server in a test's network namespace).
 
 Python 3 standard library only. Servers are started by the test, tied to its
 life (PR_SET_PDEATHSIG) and stopped by PID.
@@ -54,10 +55,11 @@ def _die_with_parent():
 
 
 class Server:
-    """A memcached or unbuckle-xdp process on 127.0.0.1, TCP and UDP on one port."""
+    """A memcached or unbuckle-xdp process, TCP and UDP on one port of `host`."""
 
-    def __init__(self, name, argv, port, private_dir=None):
+    def __init__(self, name, argv, port, private_dir=None, host=HOST):
         self.name = name
+        self.host = host
         self.port = port
         self.argv = argv
         self.private_dir = private_dir
@@ -97,7 +99,7 @@ class Server:
                 raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: "
                                    f"{' '.join(self.argv)}\n{self.log_text()}")
             try:
-                with socket.create_connection((HOST, self.port), timeout=0.5) as s:
+                with socket.create_connection((self.host, self.port), timeout=0.5) as s:
                     s.sendall(b"version\r\n")
                     if s.recv(100).startswith(b"VERSION"):
                         return
@@ -213,15 +215,18 @@ def framing_problems(message):
 
 
 class UdpClient:
-    def __init__(self, port):
-        self.addr = (HOST, port)
+    def __init__(self, port, host=HOST):
+        self.addr = (host, port)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RECV_BUFFER)
-        self.sock.bind((HOST, 0))
+        # Loopback tests stay bound to 127.0.0.1; elsewhere the route picks the source.
+        self.sock.bind((HOST if host == HOST else "", 0))
         self.sock.setblocking(False)
+        self.sent_sizes = []  # of every datagram sent, frame header included
 
     def send_raw(self, data):
         self.sock.sendto(data, self.addr)
+        self.sent_sizes.append(len(data))
 
     def send(self, payload, req_id):
         self.send_raw(frame(req_id) + payload)
@@ -257,12 +262,13 @@ class UdpClient:
 
 
 class TcpClient:
-    def __init__(self, port):
+    def __init__(self, port, host=HOST):
+        self.host = host
         self.port = port
         self.connect()
 
     def connect(self):
-        self.sock = socket.create_connection((HOST, self.port), timeout=5)
+        self.sock = socket.create_connection((self.host, self.port), timeout=5)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.setblocking(False)
         self.closed = False
@@ -313,9 +319,9 @@ class TcpClient:
         self.sock.close()
 
 
-def stats(port, sub=""):
+def stats(port, sub="", host=HOST):
     """`stats [sub]` over TCP as a dict of name -> value string."""
-    client = TcpClient(port)
+    client = TcpClient(port, host)
     try:
         command = f"stats {sub}".strip().encode() + b"\r\n"
         reply = client.request(command, done=lambda r: r.endswith(b"END\r\n") or

@@ -110,6 +110,13 @@ class VethNamespaces:
         """argv to run a command inside the server namespace."""
         return ["ip", "netns", "exec", self.server, *argv]
 
+    def server_exec_bpffs(self, *argv):
+        """server_exec() for the daemon: `ip netns exec` gives it a fresh /sys
+        without bpffs, which libxdp wants at /sys/fs/bpf, so one is mounted
+        there first, in that mount namespace only (pins go to --pin-path)."""
+        return self.server_exec("sh", "-c", 'mount -t bpf bpf /sys/fs/bpf && exec "$0" "$@"',
+                                *argv)
+
     def xdp_attached(self):
         return " xdp" in run("ip", "-n", self.server, "-d", "link", "show", "dev", SERVER_IF)
 
