@@ -105,7 +105,7 @@ bool LoadWorker::flushUdp() {
 
 void LoadWorker::waitAndReceive() {
   if (!tcp_) {
-    receiveUdp(true);
+    receiveUdp(!settings_.spin);
     return;
   }
   pollfd fds[2];
@@ -113,7 +113,7 @@ void LoadWorker::waitAndReceive() {
   if (udp_) fds[count++] = pollfd{udp_->fd(), POLLIN, 0};
   const nfds_t tcp_index = count;
   fds[count++] = pollfd{tcp_->fd(), static_cast<short>(POLLIN | (tcp_->wantsWrite() ? POLLOUT : 0)), 0};
-  if (poll(fds, count, kPollMilliseconds) <= 0) return;
+  if (poll(fds, count, settings_.spin ? 0 : kPollMilliseconds) <= 0) return;
   if (udp_ && (fds[0].revents & POLLIN)) receiveUdp(false);
   if (fds[tcp_index].revents & POLLOUT) tcp_->flush();
   if (fds[tcp_index].revents & (POLLIN | POLLHUP | POLLERR)) receiveTcp();

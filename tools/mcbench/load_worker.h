@@ -32,6 +32,7 @@ struct LoadSettings {
   uint32_t window = 16;
   double get_ratio = 0.9;
   bool validate = false;
+  bool spin = false;   // poll the sockets without sleeping (--spin)
   std::chrono::milliseconds timeout{100};
 };
 

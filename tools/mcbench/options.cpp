@@ -171,6 +171,9 @@ std::variant<Options, int> parseOptions(int argc, char** argv) {
                  "in sendmmsg batches, TCP requests are pipelined")
       ->capture_default_str()
       ->check(CLI::Range(1u, kMaxWindow));
+  app.add_flag("--spin", settings.spin,
+               "client threads poll their sockets without sleeping (one core each): their own wake-ups "
+               "leave the latency measured, which matters for --window 1");
   app.add_option("--proto", proto, "transport for GETs: udp or tcp")
       ->capture_default_str()
       ->check(CLI::IsMember({"udp", "tcp"}));
