@@ -35,7 +35,7 @@ void SizeClass::addPage(std::byte* page) {
   carve_next_ = page;
   carve_left_ = chunks_per_page_;
   pages_.push_back(page);
-  ++counters_.pages;
+  ++counters_.total_pages;
 }
 
 std::byte* SizeClass::carvedEnd(std::byte* page) const {
@@ -79,7 +79,7 @@ std::byte* SizeClass::removeClaimedPage() {
     carve_next_ = nullptr;
   }
   pages_.erase(std::find(pages_.begin(), pages_.end(), page));
-  --counters_.pages;
+  --counters_.total_pages;
   ++counters_.pages_moved_out;
   return page;
 }

@@ -30,24 +30,6 @@ enum class ChunkState : uint8_t {
   kLinked,      // in the LRU (and in the hash index)
 };
 
-struct SizeClassCounters {
-  uint64_t pages = 0;
-  uint64_t used_chunks = 0;
-  uint64_t mem_requested = 0;   // sum of totalSize() of chunks in use
-  uint64_t items = 0;           // linked
-  uint64_t bytes = 0;           // sum of totalSize() of linked items
-  uint64_t total_items = 0;
-  uint64_t evicted = 0;
-  uint64_t evicted_nonzero = 0;
-  RelTime evicted_time = 0;
-  uint64_t evicted_unfetched = 0;
-  uint64_t expired_unfetched = 0;
-  uint64_t outofmemory = 0;
-  uint64_t reclaimed = 0;
-  uint64_t crawler_reclaimed = 0;
-  uint64_t pages_moved_out = 0;   // pages given to other classes
-};
-
 class SizeClass {
  public:
   SizeClass(const Arena& arena, uint8_t id, uint32_t chunk_size);
@@ -77,7 +59,7 @@ class SizeClass {
   void unclaimPage();
   // Takes the claimed page, every chunk of which must be free, out of the class.
   std::byte* removeClaimedPage();
-  uint64_t freeChunks() const { return counters_.pages * chunks_per_page_ - counters_.used_chunks; }
+  uint64_t freeChunks() const { return counters_.total_pages * chunks_per_page_ - counters_.used_chunks; }
 
   // LRU of linked items, with the item and byte counts. Dropping or bumping
   // the crawler's cursor item moves the cursor one item towards the head.

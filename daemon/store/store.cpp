@@ -426,9 +426,9 @@ SizeClass* StoreCore::classWithMostPages(const SizeClass& except) const {
   for (const auto& cls : classes_) {
     if (cls.get() == &except) continue;
     std::lock_guard lock(cls->mutex());
-    if (cls->counters().pages > most_pages) {
+    if (cls->counters().total_pages > most_pages) {
       most = cls.get();
-      most_pages = cls->counters().pages;
+      most_pages = cls->counters().total_pages;
     }
   }
   return most;
@@ -654,27 +654,16 @@ StoreStats StoreCore::stats() const {
     s.evicted_unfetched += c.evicted_unfetched;
     s.crawler_reclaimed += c.crawler_reclaimed;
     s.slabs_moved += c.pages_moved_out;
-    if (c.pages == 0) continue;
+    if (c.total_pages == 0) continue;
     SlabClassStats& out = s.classes.emplace_back();
+    static_cast<SizeClassCounters&>(out) = c;
     out.id = cls->id();
     out.chunk_size = cls->chunkSize();
     out.chunks_per_page = cls->chunksPerPage();
-    out.total_pages = c.pages;
-    out.total_chunks = c.pages * cls->chunksPerPage();
-    out.used_chunks = c.used_chunks;
+    out.total_chunks = c.total_pages * cls->chunksPerPage();
     out.free_chunks = cls->freeChunks();
-    out.mem_requested = c.mem_requested;
-    out.items = c.items;
     const Item* tail = cls->lruTail();
     out.oldest_age = tail != nullptr && now > tail->time_ ? now - tail->time_ : 0;
-    out.evicted = c.evicted;
-    out.evicted_nonzero = c.evicted_nonzero;
-    out.evicted_time = c.evicted_time;
-    out.evicted_unfetched = c.evicted_unfetched;
-    out.expired_unfetched = c.expired_unfetched;
-    out.outofmemory = c.outofmemory;
-    out.reclaimed = c.reclaimed;
-    out.crawler_reclaimed = c.crawler_reclaimed;
   }
   s.crawler_items_checked = crawler_items_checked_.load(std::memory_order_relaxed);
   s.total_malloced = arena_.pagesAllocated() * basePageSize(config_);   // the slack is ours, not -m's

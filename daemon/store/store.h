@@ -173,18 +173,14 @@ class Access {
   void* impl_ = nullptr;
 };
 
-// Snapshot counters for `stats`, `stats items`, `stats slabs`.
-struct SlabClassStats {
-  uint32_t id = 0;
-  uint32_t chunk_size = 0;
-  uint32_t chunks_per_page = 0;
+// What one size class counts (kept by the class under its mutex).
+struct SizeClassCounters {
   uint64_t total_pages = 0;
-  uint64_t total_chunks = 0;
   uint64_t used_chunks = 0;
-  uint64_t free_chunks = 0;
-  uint64_t mem_requested = 0;
-  uint64_t items = 0;             // linked items
-  RelTime oldest_age = 0;         // age of the LRU tail
+  uint64_t mem_requested = 0;   // sum of totalSize() of chunks in use
+  uint64_t items = 0;           // linked
+  uint64_t bytes = 0;           // sum of totalSize() of linked items
+  uint64_t total_items = 0;
   uint64_t evicted = 0;
   uint64_t evicted_nonzero = 0;
   RelTime evicted_time = 0;
@@ -193,6 +189,17 @@ struct SlabClassStats {
   uint64_t outofmemory = 0;
   uint64_t reclaimed = 0;
   uint64_t crawler_reclaimed = 0;
+  uint64_t pages_moved_out = 0;   // pages given to other classes
+};
+
+// Snapshot counters for `stats`, `stats items`, `stats slabs`.
+struct SlabClassStats : SizeClassCounters {
+  uint32_t id = 0;
+  uint32_t chunk_size = 0;
+  uint32_t chunks_per_page = 0;
+  uint64_t total_chunks = 0;
+  uint64_t free_chunks = 0;
+  RelTime oldest_age = 0;         // age of the LRU tail
 };
 
 struct StoreStats {
