@@ -13,7 +13,7 @@ if [ "$(id -u)" -eq 0 ] && ! mountpoint -q /sys/fs/bpf; then mount -t bpf bpf /s
 
 echo "== sanitizer build (ASan+UBSan): unit tests"
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUNBUCKLE_SANITIZE=ON >/dev/null
-cmake --build build-sanitize -j "$jobs"
+cmake --build build-sanitize -j "$jobs" --target unit_tests
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-sanitize -L unit -j "$jobs" --output-on-failure
 
