@@ -72,15 +72,17 @@ void DatagramReplySink::endResponse() {
     rest.remove_prefix(n);
     ++header.sequence;
   }
-  opened_ = 0;
-  room_ = {};
-  overflow_.clear();
+  clear();
 }
 
 void DatagramReplySink::drop() {
   if (opened_ > 0) {
     out_.discardOpened();
   }
+  clear();
+}
+
+void DatagramReplySink::clear() {
   opened_ = 0;
   room_ = {};
   overflow_.clear();

@@ -44,7 +44,8 @@ class DatagramReplySink final : public proto::ReplySink {
   void endResponse() override;
 
  private:
-  void drop();
+  void drop();    // gives lent datagrams back and forgets the response
+  void clear();   // forgets the response (its datagrams are sent or given back)
 
   DatagramWriter& out_;
   proto::WorkerStats& stats_;

@@ -15,18 +15,12 @@
 #include "packet_builder.h"
 #include "unbuckle_bpf.skel.h"
 #include "unbuckle/bpf_abi.h"
+#include "xdp/xdp_attachment.h"
 
 namespace unbuckle::testing {
 namespace {
 
 constexpr uint16_t kPort = 11211;
-
-const char* counterName(int index) {
-#define UNBUCKLE_COUNTER_NAME(name, desc) #name,
-  static const char* names[] = {UNBUCKLE_XDP_COUNTERS(UNBUCKLE_COUNTER_NAME)};
-#undef UNBUCKLE_COUNTER_NAME
-  return names[index];
-}
 
 struct SkeletonDeleter {
   void operator()(unbuckle_bpf* skel) const { unbuckle_bpf::destroy(skel); }
@@ -148,7 +142,7 @@ TEST_F(SteeringTest, EveryHeaderShapeGetsItsVerdictAndCounter) {
     std::vector<uint8_t> in = c.packet.build(), out;
     EXPECT_EQ(run(in, out), c.verdict) << hexdump(in);
     for (int i = 0; i < UNBUCKLE_XDP_COUNTER_MAX; ++i) {
-      EXPECT_EQ(counter(i) - before[i], i == c.counter ? 1u : 0u) << "counter " << counterName(i);
+      EXPECT_EQ(counter(i) - before[i], i == c.counter ? 1u : 0u) << "counter " << xdp::XdpAttachment::counterName(i);
     }
     if (c.verdict == XDP_PASS) {
       EXPECT_EQ(out, in) << "frame changed:" << hexdump(out);
