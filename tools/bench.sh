@@ -7,20 +7,24 @@
 #   memcached   memcached -U, one worker thread (-t 1), kernel UDP
 #   socket      unbuckle-xdp --backend socket --threads 1
 #   xdp         unbuckle-xdp --interface IF: XDP steering, one AF_XDP worker
-#   xdp-busy    the same with --busy-poll, measured after the others and
-#               alone, since its worker spins on the server core
 #   ceiling     the same AF_XDP datapath with --debug-fixed-reply: every
 #               request gets one fixed GET hit of the value size, without
 #               parsing or store (mcbench sees wrong keys; not counted)
+#   xdp-busy    xdp with --busy-poll (phase 2)
+#   xdp-busy-skb  the same with --xdp-mode skb (phase 2): on a veth, generic
+#               XDP skips native XDP's copy of each skb into a page
 #
 # Load: mcbench in the client namespace, GETs only, over UDP (100,000 20-byte
 # keys preloaded over TCP, so every GET hits), one client thread, at window 64
 # (throughput) and window 1 (the latency floor) for each value size.
-# memcached, socket, xdp and ceiling run in one `mcbench --compare` per case,
-# in 4 alternating rounds against the noise of a shared machine. Servers run
-# on the server core, mcbench on the client core (taskset). Printed last: one
-# table with ratios to memcached and to the ceiling, PASS/MISS for the
-# targets of issue 4, and with --perf where the xdp daemon's time goes.
+# Phase 1: memcached, socket, xdp and ceiling in one `mcbench --compare` per
+# case, in 4 alternating rounds against the noise of a shared machine.
+# Phase 2, window 1 only: memcached, xdp-busy and xdp-busy-skb the same way,
+# each server stopped (mcbench --pause-idle) while another is measured, since
+# a busy-polling worker spins on the server core. Servers run on the server
+# core, mcbench on the client core (taskset). Printed last: one table with
+# ratios to memcached and to the ceiling, PASS/MISS for the targets of issue
+# 4, and with --perf where the xdp daemon's time goes.
 #
 #   tools/bench.sh [--duration S] [--quick] [--value-sizes LIST] [--napi MODE]
 #                  [--perf] [--build-dir DIR] [--server-cpu N] [--client-cpu N]
@@ -32,8 +36,7 @@
 # --napi MODE         where each veth end's receive work runs:
 #                     threaded (default): a NAPI thread per end, pinned to its
 #                       side's core, so each core does its own side's work and
-#                       CPU per request = server process + its NAPI thread
-#                       (xdp-busy's server end has none: its worker polls it);
+#                       CPU per request = server process + its NAPI thread;
 #                       the window-1 cases still run in softirq, since NAPI
 #                       threads add two wake-ups to every round trip
 #                     softirq: veth's default, in the sender's softirq, so
@@ -59,7 +62,7 @@ build_dir=build
 server_cpu=1
 client_cpu=0
 napi=threaded
-usage() { sed -n '2,49p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,52p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
     --duration) duration=${2:?--duration needs seconds}; shift 2 ;;
@@ -125,6 +128,7 @@ mounted=0
 stop_pid() {   # SIGTERM, up to 5 s, then SIGKILL
   local pid=$1
   kill "$pid" 2>/dev/null || return 0
+  kill -CONT "$pid" 2>/dev/null || true   # stopped by an interrupted mcbench --pause-idle
   for _ in $(seq 50); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
@@ -148,11 +152,14 @@ trap 'exit 130' INT TERM
 # --- namespaces: one veth pair per server -------------------------------------------
 # Pair i: server end ub<k><pid> 10.203.i.1, client end uc<k><pid> 10.203.i.2;
 # short names, since the NAPI thread is "napi/<ifname>-<id>" in 15 characters.
+# Phase 2's servers take over the pairs of phase 1's xdp and ceiling.
 declare -A letter=([memcached]=m [socket]=s [xdp]=x [ceiling]=c)
 declare -A pair=([memcached]=1 [socket]=2 [xdp]=3 [ceiling]=4)
-server_if() { echo "ub${letter[$1]}$tag"; }
-client_if() { echo "uc${letter[$1]}$tag"; }
-server_ip() { echo "10.203.${pair[$1]}.1"; }
+declare -A pair_of=([memcached]=memcached [socket]=socket [xdp]=xdp [ceiling]=ceiling [xdp-busy]=xdp
+  [xdp-busy-skb]=ceiling)
+server_if() { echo "ub${letter[${pair_of[$1]}]}$tag"; }
+client_if() { echo "uc${letter[${pair_of[$1]}]}$tag"; }
+server_ip() { echo "10.203.${pair[${pair_of[$1]}]}.1"; }
 
 say "creating namespaces $server_ns (server) and $client_ns (client)"
 ip netns add "$server_ns"
@@ -175,14 +182,6 @@ for name in memcached socket xdp ceiling; do
   ip -n "$client_ns" link set "$c_if" up
   ip -n "$server_ns" neigh add "10.203.$i.2" lladdr "$c_mac" dev "$s_if" nud permanent
   ip -n "$client_ns" neigh add "10.203.$i.1" lladdr "$s_mac" dev "$c_if" nud permanent
-  # A veth delivers frames its peer's XDP program bounces or redirects only
-  # to an end with an XDP program of its own. With one, an end receives
-  # through NAPI (which can run in a thread): the kernel-socket servers'
-  # ends get one too, so that every server receives the same way.
-  ip -n "$client_ns" link set dev "$c_if" xdpdrv obj "$xdp_pass" sec xdp
-  if [ "$name" = memcached ] || [ "$name" = socket ]; then
-    ip -n "$server_ns" link set dev "$s_if" xdpdrv obj "$xdp_pass" sec xdp
-  fi
 done
 mkdir -p "$bpffs"
 # `ip netns exec` remounts /sys: the daemons pin into a bpffs of our own.
@@ -203,12 +202,10 @@ check_routes() {
 
 # Where each veth end's receive work runs (--napi). threaded: in a NAPI
 # thread of its own, pinned to its side's core, so that each core does its
-# own side's work and a server's CPU is its process plus that thread; except
-# the server end of xdp-busy, whose spinning worker polls the queue itself (a
-# thread would fight it for the one server core). softirq: veth's default,
-# the receiving end's work runs in the sender's softirq, on the sender's core.
-# A veth end's NAPI comes and goes with its XDP program: placed again after
-# every daemon start.
+# own side's work and a server's CPU is its process plus that thread.
+# softirq: veth's default, the receiving end's work runs in the sender's
+# softirq, on the sender's core. A veth end has NAPI only with an XDP
+# program: placed again after every daemon start.
 declare -A napi_pid=()   # server name -> PID of its server end's NAPI thread
 napi_threads() {   # PIDs of the NAPI threads of interface $1
   local comm pid
@@ -235,28 +232,47 @@ place_napi() {   # the names of the servers whose pairs to set up
       continue
     fi
     client_pids=$(thread_napi "$client_ns" "$(client_if "$name")" "$client_cpu")
-    if [ "$name" = xdp ] && [ -n "${pid_of[xdp-busy]:-}" ]; then
-      ip netns exec "$server_ns" sh -c "echo 0 > /sys/class/net/$(server_if xdp)/threaded" ||
-        die "cannot switch $(server_if xdp) back to NAPI in softirq"
-      say "  xdp-busy: client end NAPI thread $client_pids on CPU $client_cpu, server end polled by the busy worker"
-      continue
-    fi
     napi_pid[$name]=$(thread_napi "$server_ns" "$(server_if "$name")" "$server_cpu")
     say "  $name: client end NAPI thread $client_pids on CPU $client_cpu, server end NAPI thread ${napi_pid[$name]} on CPU $server_cpu"
   done
 }
 
-# The window-1 cases (the latency floor) run with every pair in softirq and
-# a spinning client (mcbench --spin): a NAPI thread adds a wake-up on each
-# side to every round trip, and a sleeping client one more, the same for
-# every server, which would hide what the servers themselves take.
-softirq_napi() {   # the names of the servers whose pairs to switch
+# Window 64 (throughput): a veth end receives through NAPI, which can run
+# in a thread, only with an XDP program: the client ends and the
+# kernel-socket servers' ends get one that passes every frame, so that every
+# server receives the same way.
+throughput_ends() {   # the names of the servers whose pairs to set up
+  local name
+  for name in "$@"; do
+    ip -n "$client_ns" link set dev "$(client_if "$name")" xdpdrv obj "$xdp_pass" sec xdp ||
+      die "cannot attach $xdp_pass to $(client_if "$name")"
+    if [ "$name" = memcached ] || [ "$name" = socket ]; then
+      ip -n "$server_ns" link set dev "$(server_if "$name")" xdpdrv obj "$xdp_pass" sec xdp ||
+        die "cannot attach $xdp_pass to $(server_if "$name")"
+    fi
+  done
+  place_napi "$@"
+}
+
+# Window 1 (the latency floor): every end as in production, with no XDP
+# program but unbuckle's own, NAPI in softirq, and a spinning client
+# (mcbench --spin): a NAPI thread adds a wake-up on each side to every round
+# trip, a sleeping client one more, and a pass-through program a copy of
+# each frame on veth, the same for every server, which would hide what the
+# servers themselves take.
+latency_ends() {   # the names of the servers whose pairs to set up
   local name
   for name in "$@"; do
     napi_pid[$name]=
-    ip netns exec "$client_ns" sh -c "echo 0 > /sys/class/net/$(client_if "$name")/threaded" &&
+    ip -n "$client_ns" link set dev "$(client_if "$name")" xdpdrv off ||
+      die "cannot detach the pass-through program from $(client_if "$name")"
+    if [ "$name" = memcached ] || [ "$name" = socket ]; then
+      ip -n "$server_ns" link set dev "$(server_if "$name")" xdpdrv off ||
+        die "cannot detach the pass-through program from $(server_if "$name")"
+    elif [[ $name != *-skb ]]; then   # unbuckle's own program stays, its NAPI may be threaded (generic XDP has none)
       ip netns exec "$server_ns" sh -c "echo 0 > /sys/class/net/$(server_if "$name")/threaded" ||
-      die "cannot switch the $name pair to NAPI in softirq"
+        die "cannot switch $(server_if "$name") to NAPI in softirq"
+    fi
   done
 }
 
@@ -271,8 +287,8 @@ start_server() {   # name, then the command
   pid_of[$name]=$pid
   for _ in $(seq 150); do
     kill -0 "$pid" 2>/dev/null || { cat "$work/$name.log" >&2; die "$name exited at start-up (its log is above)"; }
-    if ip netns exec "$server_ns" bash -c "exec 3<>/dev/tcp/$(server_ip "${name%-busy}")/$port_tcp" 2>/dev/null; then
-      say "  $name: pid $pid on $(server_ip "${name%-busy}"), CPU $server_cpu"
+    if ip netns exec "$server_ns" bash -c "exec 3<>/dev/tcp/$(server_ip "$name")/$port_tcp" 2>/dev/null; then
+      say "  $name: pid $pid on $(server_ip "$name"), CPU $server_cpu"
       return
     fi
     sleep 0.1
@@ -282,14 +298,15 @@ start_server() {   # name, then the command
 }
 port_tcp=11211
 memory_mb=256   # 100,000 1000-byte values fit: every GET hits
-start_afxdp() {   # name, then extra daemon flags
-  local name=$1 base=${1%-busy}
+start_afxdp() {   # name (native XDP, generic for a name ending in -skb), then extra daemon flags
+  local name=$1 mode=native
   shift
+  [[ $name == *-skb ]] && mode=skb
   # libxdp wants a bpffs at /sys/fs/bpf, which `ip netns exec` left
   # without one: mount it in that mount namespace only.
   start_server "$name" sh -c 'mount -t bpf bpf /sys/fs/bpf && exec "$0" "$@"' \
-    "$daemon" --interface "$(server_if "$base")" --listen "$(server_ip "$base")" --port "$port_tcp" --threads 1 \
-    --xdp-mode native --memory-limit "$memory_mb" --allow 10.203.0.0/16 --pin-path "$bpffs/$name" \
+    "$daemon" --interface "$(server_if "$name")" --listen "$(server_ip "$name")" --port "$port_tcp" --threads 1 \
+    --xdp-mode "$mode" --memory-limit "$memory_mb" --allow 10.203.0.0/16 --pin-path "$bpffs/$name" \
     --control-socket "$work/$name.sock" "$@"
 }
 restart_afxdp() {   # stops the daemon called $1 if it runs, starts $2 with flags
@@ -310,7 +327,7 @@ start_server socket "$daemon" --backend socket --listen "$(server_ip socket)" --
 start_afxdp xdp
 start_afxdp ceiling --debug-fixed-reply "${values[0]}"
 say "placing the veth ends' receive work (--napi $napi)"
-place_napi memcached socket xdp ceiling
+throughput_ends memcached socket xdp ceiling
 check_routes
 
 # --- load ------------------------------------------------------------------------------
@@ -324,10 +341,11 @@ client() {   # mcbench in the client namespace on the client core, bounded
   return "$status"
 }
 napi_seconds() {   # CPU seconds of server $1's NAPI thread so far, "none" without one
-  local pid=${napi_pid[${1%-busy}]}
+  local pid=${napi_pid[$1]:-}
   if [ -z "$pid" ]; then echo none; return; fi
   awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) / hz }' "/proc/$pid/stat"
 }
+measure_flags=()   # phase 2: --pause-idle
 workload=(--proto udp --set-proto tcp --get-ratio 1 --keys 100000 --key-size 20 --threads 1 --quiet)
 client_timeout=$(python3 -c "print(int(5 * $duration + 120))")
 
@@ -351,7 +369,7 @@ measure() {   # output stem, value size, window, rounds, then server names
     args+=(--target "$(target "$name")" --server-pid "$name=${pid_of[$name]}")
     before+=("$(napi_seconds "$name")")
   done
-  (($# > 1)) && args+=(--compare)
+  (($# > 1)) && args+=(--compare "${measure_flags[@]}")
   ((window > 1)) || args+=(--spin)   # the latency floor without the client's own wake-ups
   client "${workload[@]}" "${args[@]}" --value-size "$value" --window "$window" --rounds "$rounds" \
     --duration "$(python3 -c "print($duration / $rounds)")" --json >"$out.json" 2>"$out.err" ||
@@ -400,32 +418,32 @@ for value in "${values[@]}"; do
   preload "$value" memcached socket xdp
   say "  value $value B, window 64"
   measure "$work/v$value-w64-a" "$value" 64 4 memcached socket xdp ceiling
-  say "  value $value B, window 1 (every pair's NAPI in softirq)"
-  if [ "$napi" = threaded ]; then softirq_napi memcached socket xdp ceiling; fi
-  measure "$work/v$value-w1-a" "$value" 1 4 memcached socket xdp ceiling
-  if [ "$napi" = threaded ]; then place_napi memcached socket xdp ceiling; fi
   if ((perf && first)); then profile "$value"; fi
+  say "  value $value B, window 1 (no pass-through programs, NAPI in softirq)"
+  latency_ends memcached socket xdp ceiling
+  measure "$work/v$value-w1-a" "$value" 1 4 memcached socket xdp ceiling
+  throughput_ends memcached socket xdp ceiling
   first=0
 done
 
-say "phase 2: xdp-busy (--busy-poll) alone (its worker spins on CPU $server_cpu), $duration s per case"
+say "phase 2: memcached, xdp-busy, xdp-busy-skb at window 1, each stopped while another is measured, 4 alternating rounds, $duration s per server"
+stop_pid "${pid_of[ceiling]}"
+unset "pid_of[ceiling]"
 restart_afxdp xdp xdp-busy --busy-poll
-place_napi xdp
+start_afxdp xdp-busy-skb --busy-poll
+latency_ends memcached xdp-busy xdp-busy-skb
+measure_flags=(--pause-idle)
 for value in "${values[@]}"; do
-  say "  preloading 100,000 keys of $value bytes into xdp-busy"
-  preload "$value" xdp-busy
-  say "  value $value B, window 64"
-  measure "$work/v$value-w64-b" "$value" 64 1 xdp-busy
-  say "  value $value B, window 1 (NAPI in softirq)"
-  if [ "$napi" = threaded ]; then softirq_napi xdp; fi
-  measure "$work/v$value-w1-b" "$value" 1 1 xdp-busy
-  if [ "$napi" = threaded ]; then place_napi xdp; fi
+  say "  preloading 100,000 keys of $value bytes into memcached, xdp-busy, xdp-busy-skb"
+  preload "$value" memcached xdp-busy xdp-busy-skb
+  say "  value $value B, window 1"
+  measure "$work/v$value-w1-b" "$value" 1 4 memcached xdp-busy xdp-busy-skb
 done
 
 # --- report -----------------------------------------------------------------------------
 echo
 if [ "$napi" = threaded ]; then
-  cpu_note="server process + its veth end's NAPI thread (xdp-busy: process only, spinning included); window 1: every pair's NAPI in softirq, process only"
+  cpu_note="server process + its veth end's NAPI thread; window 1: NAPI in softirq, process only (xdp-busy: spinning included)"
 else
   cpu_note="server process only (with --napi softirq, each core also runs the other side's receive work)"
 fi

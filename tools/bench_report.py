@@ -5,7 +5,8 @@
       DIR holds v<value>-w<window>-<phase>.json (mcbench --json) and .napi
       ("<target> <CPU seconds of its server-end NAPI thread>" per line): one
       table of every target and case with ratios to memcached and to the
-      ceiling, then a PASS/MISS line per target of issue 4.
+      ceiling per phase (a: phase 1, b: phase 2), then a PASS/MISS line per
+      target of issue 4.
   bench_report.py perf SCRIPT RUN_JSON
       SCRIPT is `perf script -F comm,tid,period,ip,sym,dso` of a cpu-clock
       recording with call chains, RUN_JSON the mcbench run it covered: CPU
@@ -19,14 +20,17 @@ import os
 import re
 import sys
 
-ORDER = ["memcached", "socket", "xdp", "xdp-busy", "ceiling"]
+ORDER = ["memcached", "socket", "xdp", "ceiling", "xdp-busy", "xdp-busy-skb"]
 WINDOWS = (64, 1)
+PHASES = {"a": "phase 1: one mcbench --compare per case",
+          "b": "phase 2: busy-poll, each server stopped while another is measured"}
 
 
 def load_rows(folder):
-    rows = {}
+    """{(phase, value, window): {target: row}} from every v<value>-w<window>-<phase>.json."""
+    cases = collections.defaultdict(dict)
     for path in glob.glob(os.path.join(folder, "v*-w*-*.json")):
-        value, window = map(int, re.search(r"v(\d+)-w(\d+)-", os.path.basename(path)).groups())
+        value, window, phase = re.search(r"v(\d+)-w(\d+)-(\w+)\.json$", os.path.basename(path)).groups()
         with open(path.removesuffix(".json") + ".napi") as f:
             napi = {name: None if seconds == "none" else float(seconds)
                     for name, seconds in (line.split() for line in f)}
@@ -36,45 +40,47 @@ def load_rows(folder):
             errors = r["get_errors"] + r["set_errors"]
             if name == "ceiling":   # its fixed reply never carries the key asked for
                 errors -= r["errors"]["wrong_key"]
-            rows[name, value, window] = {
+            cases[phase, int(value), int(window)][name] = {
                 "ops": r["ops_per_second"], "p50": r["latency_us"]["p50"], "p99": r["latency_us"]["p99"],
                 "cpu": ((r["server_cpu_seconds"] or 0) + (napi[name] or 0)) / answered * 1e6,
                 "napi": None if napi[name] is None else napi[name] / answered * 1e6,
                 "lost": r["get_lost"] + r["set_lost"], "errors": errors, "answered": r["answered"],
             }
-    return rows
+    return cases
 
 
 def table(folder, value_sizes, napi, cpu_note):
-    rows = load_rows(folder)
+    cases = load_rows(folder)
     values = [int(v) for v in value_sizes.split(",")]
-    print(f"== results: GETs over UDP through a veth, 1 client thread, NAPI {napi}")
+    print(f"== results: GETs over UDP through a veth, 1 client thread, NAPI {napi} (window 1: softirq)")
     print(f"   cpu us/req: {cpu_note}; (napi): the NAPI thread's part")
-    header = (f"{'target':<10} {'value':>5} {'window':>6} {'ops/s':>9} {'p50 us':>8} {'p99 us':>8}"
+    header = (f"{'target':<12} {'value':>5} {'window':>6} {'ops/s':>9} {'p50 us':>8} {'p99 us':>8}"
               f" {'cpu us/req':>10} {'(napi)':>6} {'x memcached':>11} {'x ceiling':>9} {'lost':>6} {'errors':>6}")
-    print(header)
-    print("-" * len(header))
     ratio = lambda a, b: f"{a / b:.2f}" if b else "-"
-    for value in values:
-        for window in WINDOWS:
-            base = rows.get(("memcached", value, window))
-            ceiling = rows.get(("ceiling", value, window))
-            for name in ORDER:
-                r = rows.get((name, value, window))
-                if r is None:
-                    continue
-                print(f"{name:<10} {value:>5} {window:>6} {r['ops']:>9.0f} {r['p50']:>8.1f} {r['p99']:>8.1f}"
-                      f" {r['cpu']:>10.2f} {'-' if r['napi'] is None else format(r['napi'], '.2f'):>6}"
-                      f" {ratio(r['ops'], base['ops'] if base else 0):>11}"
-                      f" {ratio(r['ops'], ceiling['ops'] if ceiling else 0):>9}"
-                      f" {r['lost']:>6} {r['errors']:>6}")
-            print()
+    for phase, title in PHASES.items():
+        print(f"-- {title}")
+        print(header)
+        print("-" * len(header))
+        for value in values:
+            for window in WINDOWS:
+                rows = cases.get((phase, value, window), {})
+                base, ceiling = rows.get("memcached"), rows.get("ceiling")
+                for name in (n for n in ORDER if n in rows):
+                    r = rows[name]
+                    print(f"{name:<12} {value:>5} {window:>6} {r['ops']:>9.0f} {r['p50']:>8.1f} {r['p99']:>8.1f}"
+                          f" {r['cpu']:>10.2f} {'-' if r['napi'] is None else format(r['napi'], '.2f'):>6}"
+                          f" {ratio(r['ops'], base['ops'] if base else 0):>11}"
+                          f" {ratio(r['ops'], ceiling['ops'] if ceiling else 0):>9}"
+                          f" {r['lost']:>6} {r['errors']:>6}")
+                if rows:
+                    print()
     print("ceiling: every reply is the same fixed GET hit (its wrong_key errors are not counted).")
 
     print("\n== targets of issue 4 (ratios from this run)")
     verdict = lambda ok: "PASS" if ok else "MISS"
     for value in values:
-        x, mc, ceil = (rows.get((n, value, 64)) for n in ("xdp", "memcached", "ceiling"))
+        rows = cases.get(("a", value, 64), {})
+        x, mc, ceil = (rows.get(n) for n in ("xdp", "memcached", "ceiling"))
         if x and ceil:
             print(f"{verdict(x['ops'] >= 0.8 * ceil['ops'])}  xdp ops/s >= 0.8x ceiling, {value} B, window 64:"
                   f" {x['ops'] / ceil['ops']:.2f}x ({x['ops']:.0f} / {ceil['ops']:.0f})")
@@ -83,14 +89,17 @@ def table(folder, value_sizes, napi, cpu_note):
                   f" {x['ops'] / mc['ops']:.2f}x ({x['ops']:.0f} / {mc['ops']:.0f})")
             print(f"{verdict(x['p99'] < mc['p99'])}  xdp p99 < memcached p99, {value} B, window 64:"
                   f" {x['p99']:.1f} us vs {mc['p99']:.1f} us")
-        busy, mc1 = rows.get(("xdp-busy", value, 1)), rows.get(("memcached", value, 1))
-        if busy and mc1:
-            print(f"{verdict(busy['p50'] <= 0.5 * mc1['p50'])}  xdp-busy p50 <= 0.5x memcached p50, {value} B,"
-                  f" window 1: {busy['p50']:.1f} us vs {mc1['p50']:.1f} us ({busy['p50'] / mc1['p50']:.2f}x)")
-    for (name, value, window), r in sorted(rows.items()):
-        if r["errors"] or r["lost"] > r["answered"] // 1000:
-            print(f"NOTE  {name}, {value} B, window {window}: {r['errors']} errors, {r['lost']} lost"
-                  f" of {r['answered']} answered")
+        rows = cases.get(("b", value, 1), {})
+        for name in ("xdp-busy", "xdp-busy-skb"):
+            busy, mc1 = rows.get(name), rows.get("memcached")
+            if busy and mc1:
+                print(f"{verdict(busy['p50'] <= 0.5 * mc1['p50'])}  {name} p50 <= 0.5x memcached p50, {value} B,"
+                      f" window 1: {busy['p50']:.1f} us vs {mc1['p50']:.1f} us ({busy['p50'] / mc1['p50']:.2f}x)")
+    for (phase, value, window), rows in sorted(cases.items()):
+        for name, r in rows.items():
+            if r["errors"] or r["lost"] > r["answered"] // 1000:
+                print(f"NOTE  {name}, {value} B, window {window}, phase {phase}: {r['errors']} errors,"
+                      f" {r['lost']} lost of {r['answered']} answered")
 
 
 # Where a sample's time goes. Kernel samples: the frame nearest the leaf

@@ -13,6 +13,7 @@
 #include "mcbench/load_run.h"
 #include "mcbench/preload.h"
 #include "mcbench/report.h"
+#include "mcbench/server_pause.h"
 #include "mcbench/stop_signal.h"
 #include "mcbench/udp_probe.h"
 #include "mcbench/workload.h"
@@ -66,12 +67,27 @@ int runLoadCommand(const Options& options) {
     prepare(targets.back()->target(), options, workload);
   }
 
+  std::optional<ServerPause> pause;
+  if (options.pause_idle) {
+    std::vector<pid_t> servers;
+    for (const auto& target : targets) {
+      const auto pid = target->serverPid();
+      if (!pid) {
+        throw std::invalid_argument(fmt::format("--pause-idle: target {} has no server process (add --server-pid {}=PID)",
+                                                target->target().name, target->target().name));
+      }
+      servers.push_back(*pid);
+    }
+    pause.emplace(std::move(servers));
+  }
+
   std::vector<std::optional<RunResult>> totals(targets.size());
   for (uint32_t round = 0; round < options.rounds && !stopRequested(); ++round) {
     RunPlan plan = options.plan;
     plan.seed += round;
     for (size_t n = 0; n < targets.size() && !stopRequested(); ++n) {
       const size_t i = round % 2 == 0 ? n : targets.size() - 1 - n;
+      if (pause) pause->measure(*targets[i]->serverPid());
       RunResult run = runLoad(targets[i]->target(), plan, workload, chooser, targets[i]->serverPid());
       if (options.rounds > 1) {
         fmt::print(stderr, "mcbench: round {}/{}: {} {:.0f} ops/s\n", round + 1, options.rounds, run.target.name,

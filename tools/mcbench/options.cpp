@@ -163,6 +163,10 @@ std::variant<Options, int> parseOptions(int argc, char** argv) {
   app.add_option("--server-pid", server_pids,
                  "NAME=PID of a --target's server process: its CPU time (/proc/PID/stat) before and after the run "
                  "gives server CPU seconds per million requests (automatic for --start-memcached)");
+  app.add_flag("--pause-idle", options.pause_idle,
+               "with --compare: stop (SIGSTOP) every target's server while another target is measured, so a "
+               "server that spins on its core (--busy-poll) leaves that core to the others; needs a server pid "
+               "for every target");
   app.add_option("--threads", options.plan.threads, "client threads, each with its own sockets")
       ->capture_default_str()
       ->check(CLI::Range(1u, kMaxThreads));
@@ -263,6 +267,7 @@ std::variant<Options, int> parseOptions(int argc, char** argv) {
       }
       if (options.compare && options.targets.size() < 2)
         throw std::invalid_argument("--compare needs two or more targets");
+      if (options.pause_idle && !options.compare) throw std::invalid_argument("--pause-idle needs --compare");
       const Workload workload(options.shape);  // validates the shape
       const bool udp_sets = settings.get_ratio < 1 && settings.set_protocol == Protocol::kUdp;
       if (udp_sets && workload.maxSetSize() + 8 > kMaxUdpRequest) {

@@ -31,6 +31,7 @@ struct Options {
   MemcachedOptions memcached;
   bool compare = false;
   uint32_t rounds = 1;  // runs per target, alternating between targets
+  bool pause_idle = false;  // stop every other target's server during a run
   bool preload = false;
   bool json = false;
   WorkloadShape shape;
