@@ -12,6 +12,8 @@ TCP through the kernel, exact bytes both ways, then the faults.
   two queues    numrxqueues 2: two workers, both serving
   lo            the embedded default, inside the server namespace: generic
                 XDP, AF_XDP copy mode, route_localnet/accept_local restored
+  modes         --zerocopy on refused on veth (status 2, nothing left
+                attached); --busy-poll serving with native and skb XDP
 
 Needs root; exits 77 (skipped) otherwise.
 """
@@ -66,11 +68,7 @@ class Daemon:
         if "--control-socket" in subprocess.run([path, "--help"], capture_output=True,
                                                 text=True, timeout=10).stdout:
             argv += ["--control-socket", os.path.join(self.private, "control.sock")]
-        # `ip netns exec` gives the daemon a fresh /sys without bpffs, which
-        # libxdp wants at /sys/fs/bpf: mount one there, in that mount
-        # namespace only. Our pins go to the test's own bpffs (--pin-path).
-        mount_then_exec = 'mount -t bpf bpf /sys/fs/bpf && exec "$0" "$@"'
-        self.proc = subprocess.Popen(net.server_exec("sh", "-c", mount_then_exec, *argv),
+        self.proc = subprocess.Popen(net.server_exec_bpffs(*argv),
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      preexec_fn=_die_with_parent)
@@ -359,6 +357,37 @@ def loopback(args):
             daemon.close()
 
 
+def modes(args):
+    """--zerocopy on refused on veth; --busy-poll served in native and skb mode."""
+    with netns.VethNamespaces(1, args.xdp_pass) as net:
+        refused = subprocess.run(
+            net.server_exec_bpffs(args.daemon, "--interface", netns.SERVER_IF, "--port", str(PORT),
+                                  "--pin-path", net.pin_path, "--zerocopy", "on"),
+            capture_output=True, text=True, timeout=30)
+        check(refused.returncode == 2 and "cannot bind an AF_XDP socket to ubx0 queue 0 (zero-copy)"
+              in refused.stderr, f"--zerocopy on refused on veth with status 2: {refused.returncode}\n"
+              f"{refused.stderr[-800:]}")
+        check(not net.xdp_attached(), "a refused start leaves no XDP program attached")
+        for mode in ("native", "skb"):
+            daemon = Daemon(net, args.daemon, netns.SERVER_IF, "--busy-poll", "--xdp-mode", mode)
+            try:
+                check(f"XDP {mode}, AF_XDP copy" in daemon.text() and "busy-poll on" in daemon.text(),
+                      f"start-up line names {mode} XDP and busy-poll:\n{daemon.text()}")
+                net.enter_client()
+                value = mode.encode()
+                reply, _ = udp_exchange(netns.SERVER_IP, b"set busy 0 0 %d\r\n%s\r\n" % (len(value), value))
+                check(reply == b"STORED\r\n", f"UDP set with --busy-poll, {mode}: {reply!r}")
+                reply, problems = udp_exchange(netns.SERVER_IP, b"get busy\r\n", req_id=77)
+                check(reply == b"VALUE busy 0 %d\r\n%s\r\nEND\r\n" % (len(value), value) and not problems,
+                      f"UDP get with --busy-poll, {mode}: {reply!r} {problems}")
+                net.leave()
+                check(xdp_counters(net).get("redirect", 0) >= 2,
+                      f"XDP ({mode}) redirected the requests: {xdp_counters(net)}")
+                check(daemon.terminate() == 0, f"SIGTERM with --busy-poll, {mode}")
+            finally:
+                daemon.close()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--daemon", required=True, help="path of unbuckle-xdp")
@@ -368,7 +397,7 @@ def main():
     if os.geteuid() != 0:
         print("SKIP: namespaces, XDP and AF_XDP need root")
         return SKIP
-    for part in (single_queue, two_queues, loopback):
+    for part in (single_queue, two_queues, loopback, modes):
         print(f"== {part.__name__}", flush=True)
         try:
             part(args)
