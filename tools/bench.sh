@@ -12,7 +12,7 @@
 #               parsing or store (mcbench sees wrong keys; not counted)
 #   xdp-busy    xdp with --busy-poll (phase 2)
 #   xdp-busy-skb  the same with --xdp-mode skb (phase 2): on a veth, generic
-#               XDP skips native XDP's copy of each skb into a page
+#               XDP answered a little sooner than native at window 1
 #
 # Load: mcbench in the client namespace, GETs only, over UDP (100,000 20-byte
 # keys preloaded over TCP, so every GET hits), one client thread, at window 64
