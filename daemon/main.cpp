@@ -40,13 +40,14 @@ constexpr int kExitRefused = 2;
 constexpr auto kCrawlInterval = std::chrono::seconds(1);
 constexpr size_t kCrawlBudget = 20000;   // items checked per interval
 
-void crawl(std::stop_token stop, store::Store& store) {
+// `lru_crawler disable` pauses it.
+void crawl(std::stop_token stop, store::Store& store, const proto::RuntimeSettings& settings) {
   std::mutex mutex;
   std::condition_variable_any wake;
   std::unique_lock lock(mutex);
   while (!stop.stop_requested()) {
     wake.wait_for(lock, stop, kCrawlInterval, [] { return false; });
-    if (!stop.stop_requested()) {
+    if (!stop.stop_requested() && settings.lru_crawler.load(std::memory_order_relaxed)) {
       store.crawl(kCrawlBudget);
     }
   }
@@ -131,7 +132,7 @@ int serve(const config::DaemonConfig& config) {
   for (const auto& datapath : datapaths) {
     datapath->start();
   }
-  std::jthread crawler(crawl, std::ref(*store));
+  std::jthread crawler(crawl, std::ref(*store), std::cref(stats.settings()));
 
   spdlog::info(
       "unbuckle-xdp " UNBUCKLE_VERSION " serving: backend {}, listen {}, UDP port {}, "

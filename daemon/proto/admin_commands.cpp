@@ -1,7 +1,7 @@
 // flush_all, version, verbosity, quit and memcached's administrative
 // commands. Features this server does not have answer as memcached does
-// when they are disabled (shutdown, slab reassignment, watch), and runtime
-// memory-limit changes are refused with memcached's failure line.
+// when they are disabled (shutdown, slab reassignment, watch, dumps), and
+// runtime memory-limit changes are refused with memcached's failure line.
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -136,6 +136,67 @@ void processLru(CommandContext& ctx, const Tokens& tokens) {
     ctx.reply("ERROR hot/warm age factors must be greater than 0\r\n");
   } else {
     ctx.reply(kOk);
+  }
+}
+
+namespace {
+
+// memcached 1.6.18's lru_crawler_crawl() for an expired-items crawl: "all",
+// or a comma-separated list of class ids (empty items skipped, as strtok
+// does), each in [1, 64). It starts a crawl of every class named, with or
+// without items; "hash" fails in that version.
+std::string_view crawlReply(std::string_view classes) {
+  constexpr uint32_t kMaxClassIds = 64;   // MAX_NUMBER_OF_SLAB_CLASSES
+  if (classes == "all") return kOk;
+  if (classes == "hash") return "ERROR an unknown error happened\r\n";
+  bool any = false;
+  while (!classes.empty()) {
+    const size_t comma = classes.find(',');
+    const std::string_view id_text = classes.substr(0, comma);
+    classes = comma == std::string_view::npos ? std::string_view() : classes.substr(comma + 1);
+    if (id_text.empty()) continue;
+    uint32_t id = 0;
+    if (!parseU32(id_text, id) || id < 1 || id >= kMaxClassIds) return "BADCLASS invalid class id\r\n";
+    any = true;
+  }
+  return any ? kOk : "NOTSTARTED no items to crawl\r\n";
+}
+
+}  // namespace
+
+// As a memcached whose crawler runs and whose dump commands are off (-X, as
+// `stats settings` says): enable and disable start and stop the store's
+// crawler (daemon/main.cpp); crawl validates its class list, since that
+// crawler walks every class anyway; sleep and tocrawl are kept for `stats
+// settings` only.
+void processLruCrawler(CommandContext& ctx, const Tokens& tokens) {
+  RuntimeSettings& settings = ctx.registry.settings();
+  const std::string_view sub = tokens.count() >= 2 ? tokens[1] : std::string_view();
+  if (tokens.count() == 3 && (sub == "crawl" || sub == "metadump")) {
+    if (!settings.lru_crawler.load(std::memory_order_relaxed)) {
+      ctx.reply("CLIENT_ERROR lru crawler disabled\r\n");
+    } else {
+      ctx.reply(sub == "crawl" ? crawlReply(tokens[2]) : "ERROR metadump not allowed\r\n");
+    }
+  } else if (tokens.count() == 3 && (sub == "sleep" || sub == "tocrawl")) {
+    uint32_t value = 0;
+    if (!parseU32(tokens[2], value)) {
+      ctx.reply(kBadFormat);
+    } else if (sub == "sleep" && value > 1000000) {
+      ctx.reply("CLIENT_ERROR sleep must be one second or less\r\n");
+    } else {
+      (sub == "sleep" ? settings.lru_crawler_sleep : settings.lru_crawler_tocrawl)
+          .store(value, std::memory_order_relaxed);
+      ctx.reply(kOk);
+    }
+  } else if (tokens.count() == 2 && sub == "enable") {
+    const bool was_running = settings.lru_crawler.exchange(true, std::memory_order_relaxed);
+    ctx.reply(was_running ? "ERROR failed to start lru crawler thread\r\n" : kOk);
+  } else if (tokens.count() == 2 && sub == "disable") {
+    settings.lru_crawler.store(false, std::memory_order_relaxed);
+    ctx.reply(kOk);
+  } else {
+    ctx.reply(kError);
   }
 }
 

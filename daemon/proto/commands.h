@@ -33,6 +33,7 @@ void processCacheMemlimit(CommandContext& ctx, const Tokens& tokens);
 void processSlabs(CommandContext& ctx, const Tokens& tokens);
 void processLru(CommandContext& ctx, const Tokens& tokens);
 void processWatch(CommandContext& ctx, const Tokens& tokens);
+void processLruCrawler(CommandContext& ctx, const Tokens& tokens);
 
 // stats and its subcommands (stats_commands.cpp)
 void processStats(CommandContext& ctx, const Tokens& tokens);

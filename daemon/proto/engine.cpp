@@ -91,8 +91,7 @@ constexpr Command kCommands[] = {
     {"slabs", 1, kAnyCount, processSlabs},
     {"lru", 2, kAnyCount, processLru},
     {"watch", 1, kAnyCount, processWatch},
-    // The store's crawler is not steered by commands.
-    {"lru_crawler", 1, kAnyCount, [](CommandContext& c, const Tokens&) { c.reply(kError); }},
+    {"lru_crawler", 1, kAnyCount, processLruCrawler},
     // An ancient alias memcached still accepts.
     {"bget", 2, kAnyCount, [](CommandContext& c, const Tokens& t) { processGet(c, t, false, false); }},
 };

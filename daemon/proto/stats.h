@@ -103,6 +103,11 @@ struct ConnectionStats {
 struct RuntimeSettings {
   std::atomic<uint32_t> verbosity{0};     // `verbosity`
   std::atomic<uint32_t> oldest_live{0};   // last `flush_all` (memcached's settings.oldest_live)
+  // `lru_crawler enable|disable|sleep|tocrawl`, memcached's defaults. Only
+  // lru_crawler steers the store's crawler; the other two are shown.
+  std::atomic<bool> lru_crawler{true};
+  std::atomic<uint32_t> lru_crawler_sleep{100};
+  std::atomic<uint32_t> lru_crawler_tocrawl{0};
 };
 
 // Counters of a datapath that `stats` shows after memcached's fields (the

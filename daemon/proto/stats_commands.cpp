@@ -174,7 +174,9 @@ void settingsStats(CommandContext& ctx, StatLines& s) {
   s.add("item_size_max", uint64_t{store.max_item_size});
   s.add("slab_reassign", false);
   s.add("slab_automove", uint64_t{0});
-  s.add("lru_crawler", true);
+  s.add("lru_crawler", runtime.lru_crawler.load(std::memory_order_relaxed));
+  s.add("lru_crawler_sleep", uint64_t{runtime.lru_crawler_sleep.load(std::memory_order_relaxed)});
+  s.add("lru_crawler_tocrawl", uint64_t{runtime.lru_crawler_tocrawl.load(std::memory_order_relaxed)});
   s.add("flush_enabled", true);
   s.add("dump_enabled", false);
   s.add("lru_maintainer_thread", false);

@@ -393,6 +393,12 @@ def edge_cases():
                             Request("", b"set nr 0 0 1 noreply\r\nxx\r\n", None),
                             Request("", b"cas nr 0 0 1 1 noreply\r\nx\r\n", None)]),
         ("verbosity without level", [Request("", b"verbosity\r\n", None)]),
+        # Only replies memcached gives before its crawler lock: a crawl that
+        # starts can meet memcached's own (BUSY), and its disable/enable race.
+        ("lru_crawler", [Request("", line) for line in (
+            b"lru_crawler crawl 0\r\n", b"lru_crawler crawl 1,x\r\n", b"lru_crawler tocrawl -1\r\n",
+            b"lru_crawler sleep 1000001\r\n", b"lru_crawler sleep 100\r\n", b"lru_crawler tocrawl 0\r\n",
+            b"lru_crawler bogus\r\n", b"lru_crawler enable\r\n")]),
         ("flush_all arguments", [Request("", b"flush_all abc\r\n", None),
                                  Request("", b"flush_all 0 noreply\r\n", None)]),
         ("many keys", [Request("", b"set mk 0 0 1\r\nx\r\n"),

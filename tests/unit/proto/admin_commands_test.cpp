@@ -45,7 +45,37 @@ TEST_F(AdminTest, Verbosity) {
 TEST_F(AdminTest, UnknownCommands) {
   EXPECT_EQ(tcp("GET a\r\ngett a\r\nmx\r\nm\r\ng\r\nx\r\nge a\r\n\r\n\n   \r\n"),
             "ERROR\r\nERROR\r\nERROR\r\nERROR\r\nERROR\r\nERROR\r\nERROR\r\nERROR\r\nERROR\r\nERROR\r\n");
-  EXPECT_EQ(tcp("lru_crawler crawl all\r\nextstore item_size 100\r\n"), "ERROR\r\nERROR\r\n");
+  EXPECT_EQ(tcp("extstore item_size 100\r\n"), "ERROR\r\n");
+}
+
+// The replies of memcached 1.6.18 -X (dump commands off) to the same lines.
+TEST_F(AdminTest, LruCrawlerAnswersAsMemcachedWithDumpsOff) {
+  EXPECT_EQ(tcp("lru_crawler crawl all\r\nlru_crawler crawl 1\r\nlru_crawler crawl hash\r\n"
+                "lru_crawler crawl 0\r\nlru_crawler crawl 63\r\nlru_crawler crawl 64\r\n"
+                "lru_crawler crawl 1,x\r\nlru_crawler crawl 1,,2\r\nlru_crawler crawl ,\r\n"
+                "lru_crawler metadump all\r\nlru_crawler crawl\r\nlru_crawler\r\nlru_crawler bogus\r\n"),
+            "OK\r\nOK\r\nERROR an unknown error happened\r\nBADCLASS invalid class id\r\nOK\r\n"
+            "BADCLASS invalid class id\r\nBADCLASS invalid class id\r\nOK\r\nNOTSTARTED no items to crawl\r\n"
+            "ERROR metadump not allowed\r\nERROR\r\nERROR\r\nERROR\r\n");
+  EXPECT_EQ(tcp("lru_crawler tocrawl -1\r\nlru_crawler tocrawl 5\r\nlru_crawler sleep 1000001\r\n"
+                "lru_crawler sleep 1000000\r\nlru_crawler sleep x\r\nlru_crawler tocrawl 5 noreply\r\n"),
+            "CLIENT_ERROR bad command line format\r\nOK\r\nCLIENT_ERROR sleep must be one second or less\r\n"
+            "OK\r\nCLIENT_ERROR bad command line format\r\nERROR\r\n");
+  EXPECT_NE(tcp("stats settings\r\n").find("STAT lru_crawler yes\r\nSTAT lru_crawler_sleep 1000000\r\n"
+                                           "STAT lru_crawler_tocrawl 5\r\n"),
+            std::string::npos);
+}
+
+TEST_F(AdminTest, LruCrawlerDisableStopsTheCrawlerUntilEnabled) {
+  EXPECT_EQ(tcp("lru_crawler enable\r\nlru_crawler enable x\r\nlru_crawler disable\r\nlru_crawler disable\r\n"
+                "lru_crawler crawl all\r\nlru_crawler metadump all\r\nlru_crawler crawl x\r\n"),
+            "ERROR failed to start lru crawler thread\r\nERROR\r\nOK\r\nOK\r\n"
+            "CLIENT_ERROR lru crawler disabled\r\nCLIENT_ERROR lru crawler disabled\r\n"
+            "CLIENT_ERROR lru crawler disabled\r\n");
+  EXPECT_FALSE(registry_.settings().lru_crawler.load());
+  EXPECT_NE(tcp("stats settings\r\n").find("STAT lru_crawler no\r\n"), std::string::npos);
+  EXPECT_EQ(tcp("lru_crawler enable\r\nlru_crawler crawl 1\r\n"), "OK\r\nOK\r\n");
+  EXPECT_TRUE(registry_.settings().lru_crawler.load());
 }
 
 TEST_F(AdminTest, HttpRequestLineClosesWithoutReply) {
