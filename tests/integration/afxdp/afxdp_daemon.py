@@ -381,8 +381,8 @@ def modes(args):
                 check(reply == b"VALUE busy 0 %d\r\n%s\r\nEND\r\n" % (len(value), value) and not problems,
                       f"UDP get with --busy-poll, {mode}: {reply!r} {problems}")
                 net.leave()
-                check(xdp_counters(net).get("redirect", 0) >= 2,
-                      f"XDP ({mode}) redirected the requests: {xdp_counters(net)}")
+                counters = xdp_counters(net)
+                check(counters.get("redirect", 0) >= 2, f"XDP ({mode}) redirected the requests: {counters}")
                 check(daemon.terminate() == 0, f"SIGTERM with --busy-poll, {mode}")
             finally:
                 daemon.close()
