@@ -53,6 +53,21 @@ void crawl(std::stop_token stop, store::Store& store, const proto::RuntimeSettin
   }
 }
 
+// With AF_XDP the item arena lives in the umem, behind the frames of every
+// queue served (afxdp/umem_region.h).
+Result<std::unique_ptr<afxdp::UmemRegion>> umemRegionFor(const std::vector<afxdp::DatapathOptions>& datapaths,
+                                                         size_t arena_bytes) {
+  std::vector<uint32_t> queues;
+  for (const afxdp::DatapathOptions& options : datapaths) {
+    auto served = afxdp::servedQueues(options);
+    if (!served.ok()) {
+      return Error{served.error()};
+    }
+    queues.push_back(served.value());
+  }
+  return afxdp::UmemRegion::create(queues, arena_bytes, afxdp::UmemRegion::availableMemory());
+}
+
 std::string portText(uint16_t port) { return port == 0 ? "off" : std::to_string(port); }
 
 int serve(const config::DaemonConfig& config) {
@@ -78,13 +93,34 @@ int serve(const config::DaemonConfig& config) {
   store::StoreConfig store_config;
   store_config.memory_limit = size_t{config.memory_limit_mb} << 20;
   store_config.max_item_size = config.max_item_size;
-  std::unique_ptr<store::Store> store;
+  size_t arena_bytes = 0;
   try {
-    store = std::make_unique<store::Store>(store_config, clock);
+    arena_bytes = store::Store::arenaBytes(store_config);
   } catch (const std::invalid_argument& e) {
     spdlog::error("--memory-limit {} / --max-item-size {}: {}", config.memory_limit_mb,
                   config.max_item_size, e.what());
     return kExitBadConfig;
+  }
+
+  std::vector<afxdp::DatapathOptions> datapath_options;
+  if (xdp && config.port != 0) {
+    for (const std::string& interface : config.interfaces) {
+      datapath_options.push_back(afxdp::datapathOptions(config, interface));
+    }
+  }
+  std::unique_ptr<afxdp::UmemRegion> umem_region;
+  if (!datapath_options.empty()) {
+    auto region = umemRegionFor(datapath_options, arena_bytes);
+    if (!region.ok()) {
+      spdlog::error(region.error());
+      return kExitRefused;
+    }
+    umem_region = std::move(region.value());
+    store_config.arena_memory = umem_region->arena();
+  }
+  std::unique_ptr<store::Store> store;
+  try {
+    store = std::make_unique<store::Store>(store_config, clock);
   } catch (const std::system_error& e) {
     spdlog::error("cannot allocate {} MB of item memory: {}", config.memory_limit_mb, e.what());
     return kExitRefused;
@@ -115,12 +151,8 @@ int serve(const config::DaemonConfig& config) {
     return kExitRefused;
   }
   std::vector<std::unique_ptr<afxdp::InterfaceDatapath>> datapaths;
-  for (const std::string& interface : config.interfaces) {
-    if (!xdp || config.port == 0) {
-      break;
-    }
-    auto datapath =
-        afxdp::InterfaceDatapath::create(afxdp::datapathOptions(config, interface), engine, stats);
+  for (size_t i = 0; i < datapath_options.size(); ++i) {
+    auto datapath = afxdp::InterfaceDatapath::create(datapath_options[i], *umem_region, i, engine, stats);
     if (!datapath.ok()) {
       spdlog::error(datapath.error());
       return kExitRefused;
@@ -136,9 +168,10 @@ int serve(const config::DaemonConfig& config) {
 
   spdlog::info(
       "unbuckle-xdp " UNBUCKLE_VERSION " serving: backend {}, listen {}, UDP port {}, "
-      "TCP port {}, {} threads, memory {} MB, max item {} bytes, max connections {}{}",
+      "TCP port {}, {} threads, memory {} MB{}, max item {} bytes, max connections {}{}",
       xdp ? "xdp" : "socket", config.listen, portText(config.port), portText(config.tcp_port),
-      threads, config.memory_limit_mb, config.max_item_size, config.max_connections,
+      threads, config.memory_limit_mb, umem_region ? " (in the umem, pinned)" : "", config.max_item_size,
+      config.max_connections,
       config.config_file.empty() ? std::string() : ", config " + config.config_file);
 
   int received = 0;

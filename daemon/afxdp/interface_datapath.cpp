@@ -1,5 +1,6 @@
 #include "afxdp/interface_datapath.h"
 
+#include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
 #include <spdlog/spdlog.h>
@@ -52,8 +53,27 @@ DatapathOptions datapathOptions(const config::DaemonConfig& config, const std::s
   return options;
 }
 
+Result<uint32_t> servedQueues(const DatapathOptions& options) {
+  const std::string& interface = options.interface;
+  if (if_nametoindex(interface.c_str()) == 0) {
+    return Error{"cannot attach XDP to " + interface + ": no such interface"};
+  }
+  const uint32_t available = rxQueueCount(interface);
+  const uint32_t queues = options.queues == 0 ? available : options.queues;
+  if (queues > available) {
+    return Error{interface + " has " + std::to_string(available) + " RX queues, not " +
+                 std::to_string(queues)};
+  }
+  if (queues > UNBUCKLE_MAX_QUEUES) {
+    return Error{interface + " has " + std::to_string(queues) + " RX queues; at most " +
+                 std::to_string(UNBUCKLE_MAX_QUEUES) + " can be served"};
+  }
+  return queues;
+}
+
 Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
-    const DatapathOptions& options, proto::Engine& engine, proto::StatsRegistry& stats) {
+    const DatapathOptions& options, const UmemRegion& region, size_t index, proto::Engine& engine,
+    proto::StatsRegistry& stats) {
   std::unique_ptr<InterfaceDatapath> self(new InterfaceDatapath);
   self->options_ = options;
   const std::string& interface = options.interface;
@@ -74,18 +94,9 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
   self->attachment_ = std::move(attached.value());
 
   const uint32_t available = rxQueueCount(interface);
-  const uint32_t queues = options.queues == 0 ? available : options.queues;
-  if (queues > available) {
-    return Error{interface + " has " + std::to_string(available) + " RX queues, not " +
-                 std::to_string(queues)};
-  }
-  if (queues > UNBUCKLE_MAX_QUEUES) {
-    return Error{interface + " has " + std::to_string(queues) + " RX queues; at most " +
-                 std::to_string(UNBUCKLE_MAX_QUEUES) + " can be served"};
-  }
-
+  const uint32_t queues = region.queues(index);
   std::string zero_copy_note;
-  auto bound = self->bindQueues(queues, zero_copy_note);
+  auto bound = self->bindQueues(region, queues, zero_copy_note);
   if (!bound.ok()) {
     return Error{bound.error()};
   }
@@ -120,8 +131,8 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
     settings.fixed_reply = &self->fixed_reply_;
   }
   for (const auto& socket : self->sockets_) {
-    FramePool pool(uint64_t{socket->queue()} * kFramesPerQueue * Umem::kFrameSize,
-                   kFramesPerQueue, Umem::kFrameSize);
+    FramePool pool(region.firstFrame(index, socket->queue()), UmemRegion::kFramesPerQueue,
+                   UmemRegion::kFrameSize);
     self->workers_.push_back(std::make_unique<QueueWorker>(*socket, *self->umem_, std::move(pool),
                                                            engine, stats.addWorker(), settings));
   }
@@ -144,7 +155,8 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
   return self;
 }
 
-Result<bool> InterfaceDatapath::bindQueues(uint32_t queues, std::string& zero_copy_note) {
+Result<bool> InterfaceDatapath::bindQueues(const UmemRegion& region, uint32_t queues,
+                                           std::string& zero_copy_note) {
   const std::string& interface = options_.interface;
   const bool native = attachment_->modeName() == "native";
   if (options_.zero_copy == config::ZeroCopy::kOn && !native) {
@@ -158,11 +170,15 @@ Result<bool> InterfaceDatapath::bindQueues(uint32_t queues, std::string& zero_co
   socket_options.tx_size = kRingSize;
   socket_options.zero_copy = native && options_.zero_copy != config::ZeroCopy::kOff;
   socket_options.busy_poll = options_.busy_poll;
-  const Umem::Layout layout{queues * kFramesPerQueue, kFillRingSize, kRingSize};
+  const Umem::Layout layout{kFillRingSize, kRingSize};
 
+  if (region.bytes().size() >= (size_t{1} << 30)) {
+    spdlog::info("{}: registering the umem ({} MiB of frames and item arena); the kernel pins every page, "
+                 "about a second per GiB", interface, region.bytes().size() >> 20);
+  }
   const auto deadline = std::chrono::steady_clock::now() + kBindRetryTime;
   for (int attempt = 1;; ++attempt) {
-    auto umem = Umem::create(layout);
+    auto umem = Umem::create(region, layout);
     if (!umem.ok()) {
       return Error{umem.error()};
     }

@@ -1,5 +1,6 @@
 // The AF_XDP datapath of one interface: the steering program attached
-// (xdp/xdp_attachment.h), one umem, one AF_XDP socket per served RX queue in
+// (xdp/xdp_attachment.h), its umem over the daemon's UmemRegion, one AF_XDP
+// socket per served RX queue in
 // its queue's XSKMAP slot, one QueueWorker thread per socket. Everything is
 // set up by create() and torn down in reverse order by the destructor, so a
 // clean stop leaves no program, no pins and (on lo) the sysctls as found.
@@ -16,6 +17,7 @@
 #include "afxdp/loopback_routing.h"
 #include "afxdp/queue_worker.h"
 #include "afxdp/umem.h"
+#include "afxdp/umem_region.h"
 #include "afxdp/xsk_socket.h"
 #include "config/cidr.h"
 #include "config/daemon_config.h"
@@ -44,16 +46,22 @@ struct DatapathOptions {
 // same names).
 DatapathOptions datapathOptions(const config::DaemonConfig& config, const std::string& interface);
 
+// How many RX queues `options` serves on its interface (options.queues, or
+// every one), or why it cannot: sizes the UmemRegion before any attach.
+Result<uint32_t> servedQueues(const DatapathOptions& options);
+
 class InterfaceDatapath {
  public:
-  // Per queue: 16 MiB of frames; RX, TX and completion rings of 2048; the
-  // fill ring twice the RX ring.
-  static constexpr uint32_t kFramesPerQueue = 4096;
+  // Per queue: RX, TX and completion rings of 2048; the fill ring twice
+  // the RX ring.
   static constexpr uint32_t kRingSize = 2048;
   static constexpr uint32_t kFillRingSize = 2 * kRingSize;
 
-  // Attaches and binds; the workers start with start().
+  // Attaches and binds the queues that `region` has frames for as its
+  // interface number `index`; the workers start with start(). `region`
+  // outlives the datapath.
   static Result<std::unique_ptr<InterfaceDatapath>> create(const DatapathOptions& options,
+                                                           const UmemRegion& region, size_t index,
                                                            proto::Engine& engine,
                                                            proto::StatsRegistry& stats);
   ~InterfaceDatapath();
@@ -76,7 +84,7 @@ class InterfaceDatapath {
   // Creates the umem and binds one socket per queue, retrying while a queue
   // is still held by a socket being released; `zero_copy_note` says why
   // zero-copy was not used.
-  Result<bool> bindQueues(uint32_t queues, std::string& zero_copy_note);
+  Result<bool> bindQueues(const UmemRegion& region, uint32_t queues, std::string& zero_copy_note);
 
   // The xdp_* and afxdp_* lines of `stats`.
   void addStats(std::vector<std::pair<std::string, uint64_t>>& out) const;

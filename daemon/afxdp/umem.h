@@ -1,10 +1,9 @@
-// The umem: one memory region per attached interface, registered with the
-// kernel and shared by the interface's AF_XDP sockets, one per RX queue.
+// The umem of one attached interface: the daemon's UmemRegion (frames and
+// item arena, see umem_region.h) registered with the kernel and shared by
+// the interface's AF_XDP sockets, one per RX queue.
 //
-// Frame ownership. The region is cut into frames of kFrameSize bytes and
-// each queue's worker gets its own slice; frames never change slices.
-//
-//   region | queue 0: frames [0, N) | queue 1: frames [N, 2N) | ...
+// Frame ownership. Each queue's worker gets its own slice of the frames;
+// frames never change slices, and the item arena is in no slice.
 //
 // At every instant a frame of a slice is in exactly one of these places,
 // and only its holder touches its bytes:
@@ -31,23 +30,20 @@
 #include <cstdint>
 #include <memory>
 
+#include "afxdp/umem_region.h"
 #include "result.h"
 
 namespace unbuckle::afxdp {
 
 class Umem {
  public:
-  // A page per frame: the largest Ethernet frame on a 1500-byte MTU fits
-  // with room to spare, and frames never straddle pages.
-  static constexpr uint32_t kFrameSize = 4096;
-
   struct Layout {
-    uint32_t frames = 0;       // the whole region
     uint32_t fill_size = 0;    // ring sizes of every socket on this umem
     uint32_t completion_size = 0;
   };
 
-  static Result<std::unique_ptr<Umem>> create(const Layout& layout);
+  // Registers all of `region`, which must outlive the umem.
+  static Result<std::unique_ptr<Umem>> create(const UmemRegion& region, const Layout& layout);
   // Delete every socket on the umem first.
   ~Umem();
   Umem(const Umem&) = delete;
@@ -62,7 +58,6 @@ class Umem {
 
   Layout layout_;
   uint8_t* base_ = nullptr;
-  uint64_t size_ = 0;
   xsk_umem* umem_ = nullptr;
   // The rings xsk_umem__create() maps; libxdp copies them to the first
   // socket, which then owns (and unmaps) them.

@@ -1,5 +1,6 @@
-// An anonymous private mapping that backs the item arena when no umem is
-// given. Pages are reserved, not touched: memory is committed as items land.
+// An anonymous private mapping: the item arena when the store is lent no
+// memory, and the AF_XDP UmemRegion. Pages are reserved, not touched: memory
+// is committed as items land (or all at once when a umem pins it).
 #pragma once
 
 #include <cstddef>

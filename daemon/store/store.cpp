@@ -69,6 +69,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -133,12 +134,22 @@ size_t regionSizeFor(const StoreConfig& config) {
   return config.memory_limit / basePageSize(config) * pageSizeFor(config);
 }
 
-const StoreConfig& validated(const StoreConfig& config) {
+const StoreConfig& validatedLimits(const StoreConfig& config) {
   if (config.growth_factor <= 1.0) throw std::invalid_argument("store: growth factor must be greater than 1");
   if (config.max_item_size < kMinItemSizeLimit) throw std::invalid_argument("store: max item size below 1 KiB");
   if (config.memory_limit > Store::kMaxMemoryLimit) throw std::invalid_argument("store: memory limit above 32 GiB");
   if (config.memory_limit < basePageSize(config)) {
     throw std::invalid_argument("store: memory limit smaller than one page (max(1 MiB, max item size))");
+  }
+  return config;
+}
+
+const StoreConfig& validated(const StoreConfig& config) {
+  validatedLimits(config);
+  if (!config.arena_memory.empty() &&
+      (config.arena_memory.size() < regionSizeFor(config) ||
+       reinterpret_cast<uintptr_t>(config.arena_memory.data()) % Arena::kAlignment != 0)) {
+    throw std::invalid_argument("store: the lent arena memory is smaller than the memory limit needs, or not 8-byte aligned");
   }
   return config;
 }
@@ -220,7 +231,7 @@ class StoreCore {
   const StoreConfig config_;
   Clock& clock_;
   const size_t page_size_;
-  MappedRegion region_;
+  std::optional<MappedRegion> own_memory_;   // when the config lends none
   Arena arena_;
   std::vector<std::unique_ptr<SizeClass>> classes_;   // classes_[i] has id i + 1
   std::vector<std::unique_ptr<Shard>> shards_;
@@ -249,8 +260,9 @@ StoreCore::StoreCore(const StoreConfig& config, Clock& clock)
     : config_(validated(config)),
       clock_(clock),
       page_size_(pageSizeFor(config)),
-      region_(regionSizeFor(config)),
-      arena_(region_.bytes(), page_size_) {
+      own_memory_(config.arena_memory.empty() ? std::optional<MappedRegion>(std::in_place, regionSizeFor(config_))
+                                               : std::nullopt),
+      arena_(own_memory_ ? own_memory_->bytes() : config.arena_memory, page_size_) {
   std::vector<uint32_t> sizes = chunkSizes(config_, page_size_);
   for (size_t i = 0; i < sizes.size(); ++i) {
     classes_.push_back(std::make_unique<SizeClass>(arena_, static_cast<uint8_t>(i + 1), sizes[i]));
@@ -720,6 +732,7 @@ void Access::setCas(uint64_t cas) {
 // ---- Store -----------------------------------------------------------------
 
 Store::Store(const StoreConfig& config, Clock& clock) : impl_(std::make_unique<Impl>(config, clock)) {}
+size_t Store::arenaBytes(const StoreConfig& config) { return regionSizeFor(validatedLimits(config)); }
 Store::~Store() = default;
 
 void Store::lockedAccess(std::string_view key, void (*thunk)(void*, Access&), void* ctx) {

@@ -50,6 +50,10 @@ struct StoreConfig {
   size_t max_item_size = 1u << 20;   // memcached -I: bounds the whole item
   double growth_factor = 1.25;       // memcached -f
   size_t min_chunk = 48;             // memcached -n
+  // Memory for the item arena, at least Store::arenaBytes(config) bytes and
+  // 8-byte aligned, borrowed for the store's lifetime (the AF_XDP datapath
+  // lends a slice of its umem). Empty: the store maps its own.
+  std::span<std::byte> arena_memory;
 };
 
 class Item {
@@ -228,8 +232,12 @@ class Store {
 
   // Throws std::invalid_argument for a config it cannot honour (memory_limit
   // above kMaxMemoryLimit or below one page, max_item_size below 1 KiB,
-  // growth_factor <= 1) and std::system_error if the arena cannot be mapped.
+  // growth_factor <= 1, arena_memory too small or misaligned) and
+  // std::system_error if the arena cannot be mapped.
   explicit Store(const StoreConfig& config, Clock& clock);
+  // The bytes of item arena `config` needs: memory_limit in whole pages
+  // (each a little larger than max_item_size). Throws as the constructor.
+  static size_t arenaBytes(const StoreConfig& config);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;

@@ -10,6 +10,8 @@ TCP through the kernel, exact bytes both ways, then the faults.
                 a new daemon replaces the stale program and serves again
   SIGTERM       exit 0, no XDP program left, no pins left
   two queues    numrxqueues 2: two workers, both serving
+  two interfaces  ubx0 and the server namespace's lo served by one daemon:
+                one store, set through one and got through the other
   lo            the embedded default, inside the server namespace: generic
                 XDP, AF_XDP copy mode, route_localnet/accept_local restored
   modes         --zerocopy on refused on veth (status 2, nothing left
@@ -209,6 +211,11 @@ def run_memcaslap(net, seconds):
           f"clean: {not bad}", flush=True)
 
 
+def resident_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1)) >> 10
+
+
 def single_queue(args):
     with netns.VethNamespaces(1, args.xdp_pass) as net:
         daemon = Daemon(net, args.daemon, netns.SERVER_IF)
@@ -216,6 +223,12 @@ def single_queue(args):
             text = daemon.text()
             check("ubx0 (veth): XDP native, AF_XDP copy (zero-copy refused" in text,
                   f"start-up line names veth, native XDP and the copy fallback:\n{text}")
+            # The kernel pins a umem when it is registered: an arena in it is
+            # resident before the first item (the socket backend's is not).
+            rss = resident_mb(daemon.proc.pid)
+            check("memory 256 MB (in the umem, pinned)" in text and rss >= 256 + 16,
+                  f"the 256 MB item arena and 16 MB of frames are resident from start-up: "
+                  f"VmRSS {rss} MB\n{text}")
             net.enter_client()
             single_queue_traffic(net)
             if shutil.which("memcaslap"):
@@ -333,6 +346,38 @@ def two_queues(args):
             daemon.close()
 
 
+def two_interfaces(args):
+    with netns.VethNamespaces(1, args.xdp_pass) as net:
+        daemon = Daemon(net, args.daemon, netns.SERVER_IF, "--interface", "lo")
+        try:
+            text = daemon.text()
+            check("ubx0 (veth): XDP native" in text and "lo (loopback): XDP skb" in text,
+                  f"start-up lines for both interfaces:\n{text}")
+            net.enter_client()
+            reply, _ = udp_exchange(netns.SERVER_IP, b"set via 0 0 4\r\nveth\r\n")
+            check(reply == b"STORED\r\n", f"UDP set through ubx0: {reply!r}")
+            net.leave()
+            net.enter_server()   # the server namespace's lo, never the host's
+            reply, _ = udp_exchange("127.0.0.1", b"get via\r\n")
+            check(reply == b"VALUE via 0 4\r\nveth\r\nEND\r\n", f"UDP get through lo of a set through ubx0: {reply!r}")
+            reply, _ = udp_exchange("127.0.0.1", b"set back 0 0 2\r\nlo\r\n")
+            check(reply == b"STORED\r\n", f"UDP set through lo: {reply!r}")
+            net.leave()
+            net.enter_client()
+            reply, _ = udp_exchange(netns.SERVER_IP, b"get back\r\n")
+            check(reply == b"VALUE back 0 2\r\nlo\r\nEND\r\n", f"UDP get through ubx0 of a set through lo: {reply!r}")
+            net.leave()
+            check(daemon.terminate() == 0, "SIGTERM with two interfaces")
+            check(not net.xdp_attached(), "SIGTERM: no XDP program left on ubx0")
+            check(" xdp" not in netns.run("ip", "-n", net.server, "-d", "link", "show", "dev", "lo"),
+                  "SIGTERM: no XDP program left on the server namespace's lo")
+            served = re.findall(r"(ubx0|lo) queue 0: (\d+) frames in", daemon.text())
+            check(len(served) == 2 and all(int(n) >= 2 for _, n in served),
+                  f"both interfaces' workers served requests: {served}\n{daemon.text()}")
+        finally:
+            daemon.close()
+
+
 def loopback(args):
     with netns.VethNamespaces(1) as net:
         daemon = Daemon(net, args.daemon, "lo")
@@ -397,7 +442,7 @@ def main():
     if os.geteuid() != 0:
         print("SKIP: namespaces, XDP and AF_XDP need root")
         return SKIP
-    for part in (single_queue, two_queues, loopback, modes):
+    for part in (single_queue, two_queues, two_interfaces, loopback, modes):
         print(f"== {part.__name__}", flush=True)
         try:
             part(args)

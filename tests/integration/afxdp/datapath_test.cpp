@@ -247,6 +247,7 @@ class AfxdpDatapathTest : public ::testing::Test {
     datapath_.reset();
     engine_.reset();
     store_.reset();
+    region_.reset();
     net_.reset();
   }
 
@@ -256,13 +257,20 @@ class AfxdpDatapathTest : public ::testing::Test {
     net_ = std::make_unique<VethNamespaces>(queues);
     ASSERT_EQ(net_->error(), "");
     ASSERT_TRUE(net_->enterServer()) << net_->error();
-    store::StoreConfig store_config;
-    store_ = std::make_unique<store::Store>(store_config, clock_);
-    engine_ = std::make_unique<proto::Engine>(*store_, proto::EngineConfig{}, stats_);
     options.interface = interface;
     options.port = kPort;
     options.pin_root = net_->pinRoot();
-    auto created = InterfaceDatapath::create(options, *engine_, stats_);
+    auto served = servedQueues(options);
+    ASSERT_TRUE(served.ok()) << served.error();
+    store::StoreConfig store_config;
+    auto region = UmemRegion::create({served.value()}, store::Store::arenaBytes(store_config),
+                                     UmemRegion::availableMemory());
+    ASSERT_TRUE(region.ok()) << region.error();
+    region_ = std::move(region.value());
+    store_config.arena_memory = region_->arena();
+    store_ = std::make_unique<store::Store>(store_config, clock_);
+    engine_ = std::make_unique<proto::Engine>(*store_, proto::EngineConfig{}, stats_);
+    auto created = InterfaceDatapath::create(options, *region_, 0, *engine_, stats_);
     ASSERT_TRUE(created.ok()) << created.error();
     datapath_ = std::move(created.value());
     datapath_->start();
@@ -308,6 +316,7 @@ class AfxdpDatapathTest : public ::testing::Test {
   store::SystemClock clock_;
   proto::StatsRegistry stats_;
   std::unique_ptr<VethNamespaces> net_;
+  std::unique_ptr<UmemRegion> region_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<proto::Engine> engine_;
   std::unique_ptr<InterfaceDatapath> datapath_;
@@ -322,6 +331,15 @@ TEST_F(AfxdpDatapathTest, SetThenGetOverIpv4WithExactBytes) {
   EXPECT_EQ(client.exchange(2, "get k\r\n", "END\r\n"), "VALUE k 5 5\r\nhello\r\nEND\r\n");
   EXPECT_EQ(client.exchange(3, "get nothing\r\n", "END\r\n"), "END\r\n");
   EXPECT_EQ(datapath_->worker(0).counters().rx_malformed.load(), 0u);
+
+  // The item lies in the umem the kernel registered: in its arena, outside
+  // every queue's frames.
+  store_->access("k", [&](store::Access& a) {
+    ASSERT_NE(a.item(), nullptr);
+    const auto* reply = reinterpret_cast<const std::byte*>(a.item()->reply().data());
+    EXPECT_GE(reply, region_->arena().data());
+    EXPECT_LE(reply + a.item()->reply().size(), region_->arena().data() + region_->arena().size());
+  });
 
   // `stats` shows the program's and the workers' counters.
   std::map<std::string, uint64_t> stats;
