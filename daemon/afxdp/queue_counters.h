@@ -17,6 +17,7 @@ namespace unbuckle::afxdp {
   X(rx_frames)                                                                  \
   X(rx_malformed)          /* not an Ethernet/IP/UDP frame we can answer */     \
   X(tx_frames)                                                                  \
+  X(tx_buffered)           /* datagrams copied twice: past the frames lent */  \
   X(tx_dropped_no_frame)   /* no free frame within the bounded wait */          \
   X(tx_dropped_ring_full)  /* the TX ring stayed full through the bounded wait */ \
   X(frames_free)                                                                \

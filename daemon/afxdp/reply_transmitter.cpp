@@ -40,13 +40,10 @@ void ReplyTransmitter::startReply(const ReplyHeaders& headers) {
 }
 
 std::span<char> ReplyTransmitter::open() {
-  if (opened_count_ == kMaxOpened) {
+  if (opened_count_ == kMaxOpened || pool_.available() <= kBatch) {
     return {};
   }
-  const std::optional<uint64_t> frame = takeFrame();
-  if (!frame) {
-    return {};
-  }
+  const std::optional<uint64_t> frame = pool_.take();
   opened_[opened_count_++] = *frame;
   return {dataArea(*frame), MC_UDP_DATA_SIZE};
 }
@@ -67,6 +64,9 @@ void ReplyTransmitter::discardOpened() {
 }
 
 void ReplyTransmitter::write(const udp::FrameHeader& header, std::string_view data) {
+  if (!data.empty()) {
+    proto::bump(counters_.tx_buffered);
+  }
   const std::optional<uint64_t> frame = takeFrame();
   if (!frame) {
     proto::bump(counters_.tx_dropped_no_frame);

@@ -1,7 +1,7 @@
 // The TX side of one worker, as the udp::DatagramWriter that the memcached
 // UDP framing (udp/datagram_reply_sink.h) writes reply datagrams to.
 // open() lends the data area of a free frame, so reply bytes are copied
-// once, straight into the frame; sendOpened() (or write(), which copies the
+// once, straight from the stored item into the frame; sendOpened() (or write(), which copies the
 // data in) adds Ethernet/IP/UDP headers and the 8-byte memcached frame
 // header in front and queues the frame on the TX ring; a full batch is
 // published at once, the rest by flush().
@@ -77,9 +77,12 @@ class ReplyTransmitter final : public udp::DatagramWriter {
   proto::WorkerStats& stats_;
   bool busy_poll_;
   const ReplyHeaders* headers_ = nullptr;
-  // Frames lent by open(), not yet sent; bounded so that a long reply
-  // cannot hold the frames the rest of it needs.
-  static constexpr size_t kMaxOpened = kBatch;
+  // Frames lent by open(), not yet sent. open() lends only while more than
+  // kBatch frames stay free, and never waits for one: lent frames cannot
+  // complete before the reply is numbered, so a wait could only run out.
+  // 1024 cover a 1 MiB item (754 datagrams); the rest of a longer reply
+  // waits in the sink's buffer and is copied once more (tx_buffered).
+  static constexpr size_t kMaxOpened = 1024;
   std::array<uint64_t, kMaxOpened> opened_{};
   size_t opened_count_ = 0;
   uint32_t queued_ = 0;      // written to reserved TX slots, not yet published

@@ -1,9 +1,10 @@
 // The AF_XDP datapath end to end, in process: a veth pair between two
 // namespaces made by the test, InterfaceDatapath with a real store and
 // engine on the server end (native XDP, copy-mode AF_XDP), memcached UDP
-// clients in the client namespace. Checks exact reply bytes, replies larger
-// than the TX ring, IPv6, two queues with two workers, --allow, and that no
-// frame leaks over many requests.
+// clients in the client namespace. Checks exact reply bytes, the item in the
+// umem's arena, replies larger than the TX ring, a 1 MB GET hit copied once,
+// IPv6, two queues with two workers, --allow, and that no frame leaks over
+// many requests.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <linux/if_ether.h>
@@ -224,6 +225,16 @@ class RawEthernet {
   unsigned ifindex_;
 };
 
+// `size` letters in a pattern that `seed` shifts, so that a datagram out
+// of place shows.
+std::string patterned(size_t size, size_t seed) {
+  std::string value(size, '\0');
+  for (size_t j = 0; j < size; ++j) {
+    value[j] = static_cast<char>('a' + (j * 7 + seed) % 26);
+  }
+  return value;
+}
+
 // Collects what the engine answers to requests fed in process.
 class StringSink final : public proto::ReplySink {
  public:
@@ -262,7 +273,7 @@ class AfxdpDatapathTest : public ::testing::Test {
     options.pin_root = net_->pinRoot();
     auto served = servedQueues(options);
     ASSERT_TRUE(served.ok()) << served.error();
-    store::StoreConfig store_config;
+    store::StoreConfig store_config = store_config_;
     auto region = UmemRegion::create({served.value()}, store::Store::arenaBytes(store_config),
                                      UmemRegion::availableMemory());
     ASSERT_TRUE(region.ok()) << region.error();
@@ -299,6 +310,21 @@ class AfxdpDatapathTest : public ::testing::Test {
     ASSERT_EQ(sink.text, "STORED\r\n");
   }
 
+  // A get of one stored item of `size` bytes arrives whole, in `datagrams`
+  // datagrams of which `buffered` were copied a second time.
+  void expectWholeGet(size_t size, uint64_t datagrams, uint64_t buffered) {
+    const std::string value = patterned(size, 5);
+    storeItem("whole", value);
+    UdpClient client(AF_INET, VethNamespaces::kServerIpv4);
+    const std::string reply = client.exchange(5, "get whole\r\n", "END\r\n");
+    EXPECT_TRUE(reply == "VALUE whole 0 " + std::to_string(size) + "\r\n" + value + "\r\nEND\r\n")
+        << "reply of " << reply.size() << " bytes differs from the stored value";
+    const QueueCounters& counters = datapath_->worker(0).counters();
+    EXPECT_EQ(counters.tx_frames.load(), datagrams);
+    EXPECT_EQ(counters.tx_buffered.load(), buffered);
+    EXPECT_EQ(counters.tx_dropped_no_frame.load() + counters.tx_dropped_ring_full.load(), 0u);
+  }
+
   // Waits until every worker's sent frames have completed.
   void waitIdle() {
     for (int i = 0; i < 200; ++i) {
@@ -314,6 +340,7 @@ class AfxdpDatapathTest : public ::testing::Test {
   }
 
   store::SystemClock clock_;
+  store::StoreConfig store_config_;   // what start() gives the store
   proto::StatsRegistry stats_;
   std::unique_ptr<VethNamespaces> net_;
   std::unique_ptr<UmemRegion> region_;
@@ -391,10 +418,7 @@ TEST_F(AfxdpDatapathTest, ReplyLargerThanTheTxRingArrivesWhole) {
   std::string expected;
   std::string keys;
   for (int i = 0; i < 4; ++i) {
-    std::string value(1000000, '\0');
-    for (size_t j = 0; j < value.size(); ++j) {
-      value[j] = static_cast<char>('a' + (j * 7 + i) % 26);
-    }
+    const std::string value = patterned(1000000, i);
     const std::string key = "big" + std::to_string(i);
     storeItem(key, value);
     keys += " " + key;
@@ -408,6 +432,24 @@ TEST_F(AfxdpDatapathTest, ReplyLargerThanTheTxRingArrivesWhole) {
   const QueueCounters& counters = datapath_->worker(0).counters();
   EXPECT_EQ(counters.tx_dropped_no_frame.load() + counters.tx_dropped_ring_full.load(), 0u);
   EXPECT_GE(counters.tx_frames.load(), 2800u);
+  // Each item is a message of its own, numbered from 0: every datagram went
+  // out of a lent frame, copied once.
+  EXPECT_EQ(counters.tx_buffered.load(), 0u);
+}
+
+TEST_F(AfxdpDatapathTest, AOneMegabyteGetHitIsCopiedOnlyOnce) {
+  start(1);
+  // 719 datagrams, each copied once from the item into its frame.
+  expectWholeGet(1000000, 719, 0);
+}
+
+TEST_F(AfxdpDatapathTest, AnItemLongerThanTheLentFramesArrivesWhole) {
+  store_config_.max_item_size = 4 << 20;
+  DatapathOptions options;
+  options.max_item_size = store_config_.max_item_size;
+  start(1, options);
+  // 2156 datagrams: 1024 from lent frames, the rest through the buffer.
+  expectWholeGet(3000000, 2156, 2156 - 1024);
 }
 
 TEST_F(AfxdpDatapathTest, NoFrameLeaksOverManyRequests) {
