@@ -1,6 +1,5 @@
 #include "afxdp/interface_datapath.h"
 
-#include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
 #include <spdlog/spdlog.h>
@@ -55,9 +54,6 @@ DatapathOptions datapathOptions(const config::DaemonConfig& config, const std::s
 
 Result<uint32_t> servedQueues(const DatapathOptions& options) {
   const std::string& interface = options.interface;
-  if (if_nametoindex(interface.c_str()) == 0) {
-    return Error{"cannot attach XDP to " + interface + ": no such interface"};
-  }
   const uint32_t available = rxQueueCount(interface);
   const uint32_t queues = options.queues == 0 ? available : options.queues;
   if (queues > available) {

@@ -47,7 +47,8 @@ struct DatapathOptions {
 DatapathOptions datapathOptions(const config::DaemonConfig& config, const std::string& interface);
 
 // How many RX queues `options` serves on its interface (options.queues, or
-// every one), or why it cannot: sizes the UmemRegion before any attach.
+// every one), or why it cannot: sizes the UmemRegion before any attach. A
+// missing interface counts one queue; create() then names the problem.
 Result<uint32_t> servedQueues(const DatapathOptions& options);
 
 class InterfaceDatapath {

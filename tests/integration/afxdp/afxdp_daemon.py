@@ -15,7 +15,8 @@ TCP through the kernel, exact bytes both ways, then the faults.
   lo            the embedded default, inside the server namespace: generic
                 XDP, AF_XDP copy mode, route_localnet/accept_local restored
   modes         --zerocopy on refused on veth (status 2, nothing left
-                attached); --busy-poll serving with native and skb XDP
+                attached), a missing interface refused; --busy-poll serving
+                with native and skb XDP
 
 Needs root; exits 77 (skipped) otherwise.
 """
@@ -413,6 +414,12 @@ def modes(args):
               in refused.stderr, f"--zerocopy on refused on veth with status 2: {refused.returncode}\n"
               f"{refused.stderr[-800:]}")
         check(not net.xdp_attached(), "a refused start leaves no XDP program attached")
+        missing = subprocess.run(
+            net.server_exec_bpffs(args.daemon, "--interface", "nosuch9", "--port", str(PORT),
+                                  "--pin-path", net.pin_path),
+            capture_output=True, text=True, timeout=30)
+        check(missing.returncode == 2 and "cannot attach XDP to nosuch9: no such interface" in missing.stderr,
+              f"a missing interface is refused with status 2: {missing.returncode}\n{missing.stderr[-800:]}")
         for mode in ("native", "skb"):
             daemon = Daemon(net, args.daemon, netns.SERVER_IF, "--busy-poll", "--xdp-mode", mode)
             try:
