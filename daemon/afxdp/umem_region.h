@@ -12,8 +12,8 @@
 // Registering a umem pins every page of it: the arena is resident and
 // locked at its full size from start-up, as memcached's with -k. The kernel
 // also keeps per served queue about 136 bytes for every 4 KiB of the umem
-// (measured: 34 MiB per GiB per queue, vmalloc'd), so create() refuses a
-// region that would not fit in the memory available.
+// (34 MiB per GiB per queue, vmalloc'd; tools/umem-cost.sh measures it), so
+// create() refuses a region that would not fit in the memory available.
 #pragma once
 
 #include <cstddef>
