@@ -2,8 +2,9 @@
 # What putting the item arena in the AF_XDP umem costs the host: for each
 # queue count, unbuckle-xdp starts on a veth with that many RX queues, in a
 # network namespace made (and deleted) by this script, and the script prints
-# how long start-up took, the daemon's resident memory, and how much kernel
-# memory (VmallocUsed of /proc/meminfo) the umem registration and the
+# how long start-up took, the daemon's resident memory (and how much of it is
+# in transparent huge pages, which the arena keeps when pinned), and how much
+# kernel memory (VmallocUsed of /proc/meminfo) the umem registration and the
 # per-queue AF_XDP pools took. No traffic is sent.
 #
 #   tools/umem-cost.sh [--memory-limit MB] [--queues LIST] [--build-dir DIR]
@@ -50,7 +51,7 @@ ip netns add "$ns"
 
 vmalloc_kib() { awk '/^VmallocUsed:/ {print $2}' /proc/meminfo; }
 
-printf '%-7s %12s %12s %16s %14s\n' queues "start s" "VmRSS MiB" "kernel +MiB" "per queue"
+printf '%-7s %9s %11s %16s %13s %11s\n' queues "start s" "VmRSS MiB" "huge pages MiB" "kernel +MiB" "per queue"
 IFS=, read -ra counts <<< "$queue_counts"
 for q in "${counts[@]}"; do
   ip link add ucsrv numrxqueues "$q" numtxqueues "$q" netns "$ns" type veth \
@@ -75,9 +76,10 @@ for q in "${counts[@]}"; do
   fi
   seconds=$(awk -v from="$start" -v to="$(date +%s.%N)" 'BEGIN { print to - from }')
   rss_kib=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+  huge_kib=$(awk '/^AnonHugePages:/ {print $2}' "/proc/$pid/smaps_rollup")
   kernel_kib=$(( $(vmalloc_kib) - before ))
-  printf '%-7s %12.1f %12d %16d %14d\n' "$q" "$seconds" $((rss_kib / 1024)) $((kernel_kib / 1024)) \
-    $((kernel_kib / 1024 / q))
+  printf '%-7s %9.1f %11d %16d %13d %11d\n' "$q" "$seconds" $((rss_kib / 1024)) $((huge_kib / 1024)) \
+    $((kernel_kib / 1024)) $((kernel_kib / 1024 / q))
   kill "$pid"
   wait "$pid" 2>/dev/null || true
   pid=""
