@@ -117,8 +117,9 @@ class VethNamespaces:
         return self.server_exec("sh", "-c", 'mount -t bpf bpf /sys/fs/bpf && exec "$0" "$@"',
                                 *argv)
 
-    def xdp_attached(self):
-        return " xdp" in run("ip", "-n", self.server, "-d", "link", "show", "dev", SERVER_IF)
+    def xdp_attached(self, interface=SERVER_IF):
+        """Whether `interface` of the server namespace has an XDP program."""
+        return " xdp" in run("ip", "-n", self.server, "-d", "link", "show", "dev", interface)
 
     def close(self):
         try:
