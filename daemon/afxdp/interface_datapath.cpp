@@ -247,15 +247,19 @@ void InterfaceDatapath::stop() {
     spdlog::warn("{}: cannot wake the AF_XDP workers: {}", options_.interface, std::strerror(errno));
   }
   threads_.clear();   // joins
-  for (const auto& worker : workers_) {
-    const QueueCounters& c = worker->counters();
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    const QueueWorker& worker = *workers_[i];
+    const QueueCounters& c = worker.counters();
+    const xdp_statistics kernel = sockets_[i]->statistics();
     spdlog::info(
         "{} queue {}: {} frames in, {} out, {} malformed, {} replies dropped (no frame {}, TX ring "
-        "full {}); frames {} free + {} fill + {} TX of {}",
-        options_.interface, worker->queue(), c.rx_frames.load(), c.tx_frames.load(),
+        "full {}); frames {} free + {} fill + {} TX of {}; the kernel dropped {} frames for want of "
+        "room, {} on a full RX ring, {} on an empty fill ring",
+        options_.interface, worker.queue(), c.rx_frames.load(), c.tx_frames.load(),
         c.rx_malformed.load(), c.tx_dropped_no_frame.load() + c.tx_dropped_ring_full.load(),
         c.tx_dropped_no_frame.load(), c.tx_dropped_ring_full.load(), c.frames_free.load(),
-        c.frames_in_fill.load(), c.frames_in_tx.load(), worker->frames());
+        c.frames_in_fill.load(), c.frames_in_tx.load(), worker.frames(), kernel.rx_dropped,
+        kernel.rx_ring_full, kernel.rx_fill_ring_empty_descs);
   }
 }
 
@@ -283,6 +287,16 @@ void InterfaceDatapath::addStats(std::vector<std::pair<std::string, uint64_t>>& 
 #define UNBUCKLE_ADD_QUEUE_COUNTER(name) out.emplace_back("afxdp_" #name, sum(&QueueCounters::name));
   UNBUCKLE_QUEUE_COUNTERS(UNBUCKLE_ADD_QUEUE_COUNTER)
 #undef UNBUCKLE_ADD_QUEUE_COUNTER
+  xdp_statistics kernel{};
+  for (const auto& socket : sockets_) {
+    const xdp_statistics one = socket->statistics();
+#define UNBUCKLE_SUM_KERNEL_COUNTER(name) kernel.name += one.name;
+    UNBUCKLE_XSK_KERNEL_COUNTERS(UNBUCKLE_SUM_KERNEL_COUNTER)
+#undef UNBUCKLE_SUM_KERNEL_COUNTER
+  }
+#define UNBUCKLE_ADD_KERNEL_COUNTER(name) out.emplace_back("afxdp_kernel_" #name, kernel.name);
+  UNBUCKLE_XSK_KERNEL_COUNTERS(UNBUCKLE_ADD_KERNEL_COUNTER)
+#undef UNBUCKLE_ADD_KERNEL_COUNTER
 }
 
 }  // namespace unbuckle::afxdp

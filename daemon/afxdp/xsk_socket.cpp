@@ -68,6 +68,15 @@ int XskSocket::kickTx() {
   return -errno;
 }
 
+xdp_statistics XskSocket::statistics() const {
+  xdp_statistics statistics{};
+  socklen_t length = sizeof statistics;
+  if (getsockopt(fd(), SOL_XDP, XDP_STATISTICS, &statistics, &length) != 0) {
+    return xdp_statistics{};
+  }
+  return statistics;
+}
+
 void XskSocket::wakeRx() { recvfrom(fd(), nullptr, 0, MSG_DONTWAIT, nullptr, nullptr); }
 
 }  // namespace unbuckle::afxdp

@@ -3,6 +3,7 @@
 // XSKMAP slot of its queue.
 #pragma once
 
+#include <linux/if_xdp.h>
 #include <xdp/xsk.h>
 
 #include <cstdint>
@@ -13,6 +14,18 @@
 #include "afxdp/umem.h"
 
 namespace unbuckle::afxdp {
+
+// What the kernel counts of one AF_XDP socket (getsockopt XDP_STATISTICS):
+// frames it dropped before the worker saw them. `stats` shows each, summed
+// over the queues, as afxdp_kernel_<name>; the names are the fields of
+// struct xdp_statistics.
+#define UNBUCKLE_XSK_KERNEL_COUNTERS(X)                                                   \
+  X(rx_dropped)                /* longer than a umem frame holds, or no frame free */   \
+  X(rx_invalid_descs)          /* a fill ring entry outside the umem */                 \
+  X(rx_ring_full)              /* the RX ring was full: the worker fell behind */       \
+  X(rx_fill_ring_empty_descs)  /* no frame on the fill ring for a packet */             \
+  X(tx_invalid_descs)          /* a TX descriptor the kernel refused */                 \
+  X(tx_ring_empty_descs)       /* a TX kick found the ring empty (not a drop) */
 
 struct SocketOptions {
   uint32_t rx_size = 2048;
@@ -50,6 +63,9 @@ class XskSocket {
   int kickTx();
   // Lets the kernel (busy-poll, or a driver that asked) refill RX.
   void wakeRx();
+  // The kernel's counters of this socket; all zero if it cannot read them.
+  // Safe from any thread.
+  xdp_statistics statistics() const;
 
   RxRing& rx() { return rx_; }
   TxRing& tx() { return tx_; }
