@@ -10,6 +10,8 @@
 
 /* Set by the loader before load, so the verifier sees constants. */
 const volatile __u16 cfg_port = MC_DEFAULT_PORT;
+/* The longest frame the AF_XDP sockets receive (bpf_abi.h). */
+const volatile __u32 cfg_xsk_rx_room = UNBUCKLE_XSK_RX_ROOM;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -74,6 +76,9 @@ static __always_inline int handle_udp(struct xdp_md *ctx, struct cursor *c, __u3
 	verdict = check_mc_frame(c, udp_len - sizeof(*udp));
 	if (verdict >= 0)
 		return verdict;
+	/* The kernel would drop it on the way into the socket's frame. */
+	if (bpf_xdp_get_buff_len(ctx) > cfg_xsk_rx_room)
+		return count(UNBUCKLE_XDP_pass_oversize, XDP_PASS);
 	return steer(ctx);
 }
 

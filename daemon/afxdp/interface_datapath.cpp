@@ -83,7 +83,7 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
   }
 
   auto attached = xdp::XdpAttachment::attach(
-      xdp::AttachOptions{interface, options.xdp_mode, options.port, options.pin_root});
+      xdp::AttachOptions{interface, options.xdp_mode, options.port, options.pin_root, UNBUCKLE_XSK_RX_ROOM});
   if (!attached.ok()) {
     return Error{attached.error()};
   }

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <string>
 
+#include "unbuckle/bpf_abi.h"
+
 namespace unbuckle::afxdp {
 
 Result<std::unique_ptr<Umem>> Umem::create(const UmemRegion& region, const Layout& layout) {
@@ -14,7 +16,7 @@ Result<std::unique_ptr<Umem>> Umem::create(const UmemRegion& region, const Layou
   config.fill_size = layout.fill_size;
   config.comp_size = layout.completion_size;
   config.frame_size = UmemRegion::kFrameSize;
-  config.frame_headroom = 0;
+  config.frame_headroom = UNBUCKLE_XSK_FRAME_HEADROOM;
   config.flags = 0;
   if (int err = xsk_umem__create(&self->umem_, self->base_, region.bytes().size(), &self->fill_,
                                  &self->completion_, &config)) {

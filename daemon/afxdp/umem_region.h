@@ -24,14 +24,17 @@
 
 #include "result.h"
 #include "store/mapped_region.h"
+#include "unbuckle/bpf_abi.h"
 
 namespace unbuckle::afxdp {
 
 class UmemRegion {
  public:
   // A page per frame: the largest Ethernet frame on a 1500-byte MTU fits
-  // with room to spare, and frames never straddle pages.
-  static constexpr uint32_t kFrameSize = 4096;
+  // with room to spare, and frames never straddle pages. A received frame
+  // holds at most UNBUCKLE_XSK_RX_ROOM bytes; XDP passes longer requests to
+  // the kernel (bpf_abi.h).
+  static constexpr uint32_t kFrameSize = UNBUCKLE_XSK_FRAME_SIZE;
   // 16 MiB per queue: fill ring 4096 deep at most, half of them waiting
   // there for requests and half carrying replies.
   static constexpr uint32_t kFramesPerQueue = 4096;

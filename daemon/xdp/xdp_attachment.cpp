@@ -69,6 +69,7 @@ Result<std::unique_ptr<XdpAttachment>> XdpAttachment::attach(const AttachOptions
   self->skeleton_ = unbuckle_bpf::open();
   if (!self->skeleton_) return Error{"cannot open the embedded unbuckle.bpf.o: " + errorText(errno)};
   self->skeleton_->rodata->cfg_port = options.port;
+  self->skeleton_->rodata->cfg_xsk_rx_room = options.xsk_rx_room;
   self->program_ = xdp_program__from_bpf_obj(self->skeleton_->obj, "xdp");
   if (long err = libxdp_get_error(self->program_)) {
     self->program_ = nullptr;

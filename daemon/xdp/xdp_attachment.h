@@ -15,6 +15,7 @@
 
 #include "config/daemon_config.h"
 #include "result.h"
+#include "unbuckle/bpf_abi.h"
 #include "xdp/interface_lock.h"
 
 struct unbuckle_bpf;
@@ -27,6 +28,9 @@ struct AttachOptions {
   config::XdpMode mode = config::XdpMode::kAuto;
   uint16_t port = 11211;
   std::string pin_root = "/sys/fs/bpf/unbuckle-xdp";
+  // The longest frame the AF_XDP sockets in the XSKMAP receive; longer
+  // memcached requests are passed to the kernel.
+  uint32_t xsk_rx_room = UNBUCKLE_XSK_RX_ROOM;
 };
 
 class XdpAttachment {

@@ -45,7 +45,7 @@ def _setns(path):
 
 
 class VethNamespaces:
-    def __init__(self, queues=1, xdp_pass_object=None):
+    def __init__(self, queues=1, xdp_pass_object=None, mtu=None):
         tag = f"{os.getpid()}"
         self.server = f"ubxs{tag}"
         self.client = f"ubxc{tag}"
@@ -54,12 +54,12 @@ class VethNamespaces:
         self._original = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
         self._mounted = False
         try:
-            self._create(queues, xdp_pass_object)
+            self._create(queues, xdp_pass_object, mtu)
         except BaseException:
             self.close()
             raise
 
-    def _create(self, queues, xdp_pass_object):
+    def _create(self, queues, xdp_pass_object, mtu):
         s, c, q = self.server, self.client, str(queues)
         run("ip", "netns", "add", s)
         run("ip", "netns", "add", c)
@@ -70,6 +70,8 @@ class VethNamespaces:
                 (s, SERVER_IF, SERVER_MAC, SERVER_IP, SERVER_IP6, CLIENT_IP, CLIENT_IP6, CLIENT_MAC),
                 (c, CLIENT_IF, CLIENT_MAC, CLIENT_IP, CLIENT_IP6, SERVER_IP, SERVER_IP6, SERVER_MAC)):
             run("ip", "-n", ns, "link", "set", ifname, "address", mac)
+            if mtu:
+                run("ip", "-n", ns, "link", "set", ifname, "mtu", str(mtu))
             run("ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", ifname)
             run("ip", "-n", ns, "addr", "add", f"{ip6}/64", "dev", ifname, "nodad")
             run("ip", "-n", ns, "link", "set", "lo", "up")
