@@ -584,5 +584,55 @@ TEST_F(AfxdpDatapathTest, LoopbackServesThroughGenericXdpAndRestoresItsSysctls) 
   EXPECT_EQ(sysctl("net.ipv4.conf.lo.accept_local"), before);
 }
 
+// The room in bpf_abi.h is the kernel's: with the program told to redirect
+// frames of every length, an AF_XDP socket (here on the server namespace's
+// lo, MTU 65536) receives a frame of exactly UNBUCKLE_XSK_RX_ROOM bytes, and
+// the kernel drops one a byte longer, counting it in XDP_STATISTICS
+// rx_dropped (afxdp_kernel_rx_dropped in `stats`). The daemon's program
+// passes such frames to the kernel instead (tests/bpf, afxdp_sizes.py).
+TEST_F(AfxdpDatapathTest, TheKernelTakesFramesUpToTheRoomAndCountsLongerOnesAsDropped) {
+  net_ = std::make_unique<VethNamespaces>(1);
+  ASSERT_EQ(net_->error(), "");
+  ASSERT_TRUE(net_->enterServer()) << net_->error();
+  auto attachment = xdp::XdpAttachment::attach(
+      xdp::AttachOptions{"lo", config::XdpMode::kSkb, kPort, net_->pinRoot(), UINT32_MAX});
+  ASSERT_TRUE(attachment.ok()) << attachment.error();
+  auto region = UmemRegion::create({1}, UmemRegion::kFrameSize, UmemRegion::availableMemory());
+  ASSERT_TRUE(region.ok()) << region.error();
+  auto umem = Umem::create(*region.value(), Umem::Layout{InterfaceDatapath::kFillRingSize,
+                                                         InterfaceDatapath::kRingSize});
+  ASSERT_TRUE(umem.ok()) << umem.error();
+  XskSocket::Created created = XskSocket::create(*umem.value(), "lo", 0, SocketOptions{});
+  ASSERT_TRUE(created.socket) << created.message;
+  XskSocket& socket = *created.socket;
+  ASSERT_EQ(socket.insertInto(attachment.value()->xsksMapFd()), 0);
+  constexpr uint32_t kFrames = 16;
+  uint32_t index = 0;
+  ASSERT_EQ(socket.fill().reserve(kFrames, index), kFrames);
+  for (uint32_t i = 0; i < kFrames; ++i) {
+    socket.fill().set(index + i, region.value()->firstFrame(0, 0) + uint64_t{i} * UmemRegion::kFrameSize);
+  }
+  socket.fill().submit(kFrames);
+
+  // Ethernet, IPv4 and UDP headers, and the 8 bytes UdpClient::send adds.
+  const size_t fitting = UNBUCKLE_XSK_RX_ROOM - 14 - 20 - 8 - 8;
+  UdpClient client(AF_INET, "127.0.0.1");
+  client.send(1, std::string(fitting, 'f'));
+  client.send(2, std::string(fitting + 1, 'g'));
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  uint32_t received = 0;
+  while ((received == 0 || socket.statistics().rx_dropped == 0) && std::chrono::steady_clock::now() < deadline) {
+    pollfd pfd{socket.fd(), POLLIN, 0};
+    poll(&pfd, 1, 50);
+    received = socket.rx().peek(kFrames, index);
+  }
+  ASSERT_EQ(received, 1u);
+  EXPECT_EQ(socket.rx().descriptor(index).len, UNBUCKLE_XSK_RX_ROOM);
+  socket.rx().release(1);
+  const xdp_statistics statistics = socket.statistics();
+  EXPECT_EQ(statistics.rx_dropped, 1u);
+  EXPECT_EQ(statistics.rx_ring_full + statistics.rx_fill_ring_empty_descs + statistics.rx_invalid_descs, 0u);
+}
+
 }  // namespace
 }  // namespace unbuckle::afxdp
