@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Header parsing with a bounds-checked cursor. Each parser checks the bytes
- * it reads against the frame end before touching them and advances the
- * cursor past its header. */
+ * it reads against the end of the frame's first buffer before touching them
+ * and advances the cursor past its header. Lengths the headers claim are
+ * checked against the whole frame, which a multi-buffer frame (jumbo MTU in
+ * native mode) continues in fragments the program does not read. */
 #ifndef UNBUCKLE_BPF_PARSE_H
 #define UNBUCKLE_BPF_PARSE_H
 
@@ -16,8 +18,16 @@
 
 struct cursor {
 	void *pos;
-	void *end;
+	void *end;   /* of the first buffer: the bytes the program may read */
+	void *start;
+	__u32 frame_len;   /* of the whole frame, fragments included */
 };
+
+/* Whether `bytes` from the cursor run past the end of the whole frame. */
+static __always_inline int beyond_frame(const struct cursor *c, __u32 bytes)
+{
+	return (__u32)(c->pos - c->start) + bytes > c->frame_len;
+}
 
 struct vlan_hdr {
 	__be16 tci;
@@ -52,7 +62,8 @@ static __always_inline int parse_ethernet(struct cursor *c, struct ethhdr **eth)
 #define PARSE_EXTENSION -3
 
 /* Returns the IP protocol, or one of the PARSE_* codes. IPv4 options are
- * skipped; the total length must fit the frame (padding after it is fine). */
+ * skipped; the total length must fit the frame (padding after it is fine),
+ * the header the first buffer. */
 static __always_inline int parse_ipv4(struct cursor *c, struct iphdr **ip)
 {
 	struct iphdr *h = c->pos;
@@ -63,7 +74,7 @@ static __always_inline int parse_ipv4(struct cursor *c, struct iphdr **ip)
 	hlen = h->ihl * 4;
 	if (hlen < sizeof(*h) || c->pos + hlen > c->end)
 		return PARSE_BAD_LENGTH;
-	if (bpf_ntohs(h->tot_len) < hlen || c->pos + bpf_ntohs(h->tot_len) > c->end)
+	if (bpf_ntohs(h->tot_len) < hlen || beyond_frame(c, bpf_ntohs(h->tot_len)))
 		return PARSE_BAD_LENGTH;
 	if (h->frag_off & bpf_htons(0x3fff)) /* MF set or offset non-zero */
 		return PARSE_FRAGMENT;
@@ -78,7 +89,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **ip6)
 
 	if ((void *)(h + 1) > c->end)
 		return PARSE_BAD_LENGTH;
-	if ((void *)(h + 1) + bpf_ntohs(h->payload_len) > c->end)
+	if (beyond_frame(c, sizeof(*h) + bpf_ntohs(h->payload_len)))
 		return PARSE_BAD_LENGTH;
 	switch (h->nexthdr) {
 	case IPPROTO_HOPOPTS:

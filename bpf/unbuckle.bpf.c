@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* XDP steering: memcached UDP to our port goes to the AF_XDP socket of the
- * packet's RX queue; everything else goes on to the kernel untouched. */
+ * packet's RX queue; everything else goes on to the kernel untouched.
+ * Multi-buffer aware ("xdp.frags"), so native XDP attaches where the MTU is
+ * larger than a page: a frame's headers are in its first buffer, and a frame
+ * too long for an AF_XDP socket goes to the kernel anyway. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -77,15 +80,16 @@ static __always_inline int handle_udp(struct xdp_md *ctx, struct cursor *c, __u3
 	if (verdict >= 0)
 		return verdict;
 	/* The kernel would drop it on the way into the socket's frame. */
-	if (bpf_xdp_get_buff_len(ctx) > cfg_xsk_rx_room)
+	if (c->frame_len > cfg_xsk_rx_room)
 		return count(UNBUCKLE_XDP_pass_oversize, XDP_PASS);
 	return steer(ctx);
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int unbuckle_xdp(struct xdp_md *ctx)
 {
-	struct cursor c = { (void *)(long)ctx->data, (void *)(long)ctx->data_end };
+	struct cursor c = { (void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			    (void *)(long)ctx->data, bpf_xdp_get_buff_len(ctx) };
 	struct ethhdr *eth;
 	struct iphdr *ip;
 	struct ipv6hdr *ip6;

@@ -70,7 +70,7 @@ Result<std::unique_ptr<XdpAttachment>> XdpAttachment::attach(const AttachOptions
   if (!self->skeleton_) return Error{"cannot open the embedded unbuckle.bpf.o: " + errorText(errno)};
   self->skeleton_->rodata->cfg_port = options.port;
   self->skeleton_->rodata->cfg_xsk_rx_room = options.xsk_rx_room;
-  self->program_ = xdp_program__from_bpf_obj(self->skeleton_->obj, "xdp");
+  self->program_ = xdp_program__from_bpf_obj(self->skeleton_->obj, "xdp.frags");
   if (long err = libxdp_get_error(self->program_)) {
     self->program_ = nullptr;
     return Error{"cannot use the embedded unbuckle.bpf.o with libxdp: " + errorText(static_cast<int>(err))};

@@ -33,12 +33,8 @@ class SteeringTest : public ::testing::Test {
     skel_.reset(unbuckle_bpf::open());
     ASSERT_TRUE(skel_) << "opening the skeleton failed";
     skel_->rodata->cfg_port = kPort;
-    configure(skel_.get());
     ASSERT_EQ(unbuckle_bpf::load(skel_.get()), 0) << "the verifier rejected unbuckle.bpf.o";
   }
-
-  // Sets more of the program's rodata before it is loaded.
-  virtual void configure(unbuckle_bpf*) {}
 
   uint64_t counter(int index) {
     int cpus = libbpf_num_possible_cpus();
@@ -158,7 +154,10 @@ TEST_F(SteeringTest, EveryHeaderShapeGetsItsVerdictAndCounter) {
 std::vector<uint8_t> setOfFrameLength(size_t frame_bytes, bool ipv6) {
   const size_t headers = 14 + (ipv6 ? 40 : 20) + 8 + 8;
   const std::string command = "set k 0 0 ";
-  const size_t value = frame_bytes - headers - command.size() - 3 - 2 - 2;   // 3 digits, 2 CRLFs
+  const size_t room = frame_bytes - headers - command.size() - 2 - 2;   // 2 CRLFs
+  size_t digits = 1;
+  while (std::to_string(room - digits).size() != digits) ++digits;
+  const size_t value = room - digits;
   Pkt packet = Pkt().eth();
   ipv6 ? packet.ipv6() : packet.ipv4();
   std::vector<uint8_t> bytes =
@@ -172,24 +171,17 @@ TEST_F(SteeringTest, TheFrameRoomIsThatOfTheUmemFrames) {
   EXPECT_EQ(skel_->rodata->cfg_xsk_rx_room, UNBUCKLE_XSK_RX_ROOM);
 }
 
-// BPF_PROG_TEST_RUN splits a frame longer than about 3.5 KiB into fragments,
-// which the program (not multi-buffer aware: attached, it never sees any)
-// does not parse; so the room is shrunk here to test its edge.
-class SmallFrameSteeringTest : public SteeringTest {
- protected:
-  static constexpr uint32_t kRoom = 1000;
-  void configure(unbuckle_bpf* skel) override { skel->rodata->cfg_xsk_rx_room = kRoom; }
-};
-
 // A request that fills the AF_XDP frame is steered; one byte more and the
 // kernel would drop it on its way into the socket's frame, so it goes to the
-// kernel's UDP socket instead.
-TEST_F(SmallFrameSteeringTest, ARequestLongerThanAnAfXdpFrameHoldsIsPassed) {
+// kernel's UDP socket instead. BPF_PROG_TEST_RUN gives frames this long to
+// the program in several buffers, as a veth or NIC with a jumbo MTU does.
+TEST_F(SteeringTest, ARequestLongerThanAnAfXdpFrameHoldsIsPassed) {
   for (const bool ipv6 : {false, true}) {
     SCOPED_TRACE(ipv6 ? "IPv6" : "IPv4");
-    for (const size_t length : {size_t{kRoom} - 1, size_t{kRoom}, size_t{kRoom} + 1}) {
+    for (const size_t length : {size_t{UNBUCKLE_XSK_RX_ROOM} - 1, size_t{UNBUCKLE_XSK_RX_ROOM},
+                                size_t{UNBUCKLE_XSK_RX_ROOM} + 1, size_t{9014}}) {
       SCOPED_TRACE(length);
-      const int expected = length > kRoom ? UNBUCKLE_XDP_pass_oversize : UNBUCKLE_XDP_redirect_no_socket;
+      const int expected = length > UNBUCKLE_XSK_RX_ROOM ? UNBUCKLE_XDP_pass_oversize : UNBUCKLE_XDP_redirect_no_socket;
       std::array<uint64_t, UNBUCKLE_XDP_COUNTER_MAX> before{};
       for (int i = 0; i < UNBUCKLE_XDP_COUNTER_MAX; ++i) before[i] = counter(i);
       std::vector<uint8_t> in = setOfFrameLength(length, ipv6), out;
@@ -199,6 +191,19 @@ TEST_F(SmallFrameSteeringTest, ARequestLongerThanAnAfXdpFrameHoldsIsPassed) {
       }
       EXPECT_EQ(out, in) << "frame changed";
     }
+  }
+}
+
+// The lengths in the IP header are checked against the whole frame, not
+// its first buffer.
+TEST_F(SteeringTest, AMultiBufferFrameWhoseIpLengthOverrunsItIsDropped) {
+  for (const bool ipv6 : {false, true}) {
+    SCOPED_TRACE(ipv6 ? "IPv6" : "IPv4");
+    std::vector<uint8_t> in = setOfFrameLength(UNBUCKLE_XSK_RX_ROOM + 100, ipv6), out;
+    in.resize(in.size() - 1);
+    const uint64_t before = counter(UNBUCKLE_XDP_drop_bad_ip_length);
+    EXPECT_EQ(run(in, out), XDP_DROP);
+    EXPECT_EQ(counter(UNBUCKLE_XDP_drop_bad_ip_length) - before, 1u);
   }
 }
 

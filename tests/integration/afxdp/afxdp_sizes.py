@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """memcached UDP requests of every size through unbuckle-xdp --interface, each
 answered byte for byte as a real memcached beside it answers, on a veth with
-MTU 9000 and on the server namespace's lo (MTU 65536).
+MTU 9000 (native XDP: frames longer than a page come in several buffers) and
+on the server namespace's lo (MTU 65536, generic XDP).
 
 For sizes around each boundary (the AF_XDP frame's room, bpf_abi.h; the
 1500 and 9000 MTUs; the largest UDP datagram, memcached's limit), over IPv4
@@ -209,7 +210,12 @@ def run(args):
                 print(f"== {interface}, MTU {mtu}", flush=True)
                 daemon = Daemon(net, args.daemon, interface, "--listen", "::")
                 try:
-                    print(re.search(rf"{interface} \(.*", daemon.text()).group(0), flush=True)
+                    startup = re.search(rf"{interface} \(.*", daemon.text()).group(0)
+                    print(startup, flush=True)
+                    # The program reads multi-buffer frames, so a jumbo MTU
+                    # keeps native XDP (lo has only generic XDP).
+                    mode = "native" if interface == netns.SERVER_IF else "skb"
+                    check(f"XDP {mode}" in startup, f"{interface} with MTU {mtu}: XDP {mode}: {startup}")
                     if interface == "lo":
                         net.enter_server()   # the server namespace's lo, never the host's
                         targets = (("lo4", "127.0.0.1", socket.AF_INET),
