@@ -106,12 +106,13 @@ class Daemon:
         self.log.close()
 
 
-def udp_exchange(address, request, req_id=1, family=socket.AF_INET):
+def udp_exchange(address, request, req_id=1, family=socket.AF_INET, port=PORT, terminator=None):
     """The reply messages (payloads in seq order) to one request datagram, and
-    any framing problems."""
+    any framing problems. Reads until 0.3 s pass without a datagram, or, given
+    `terminator`, until the reply is whole and ends with it."""
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-        sock.connect((address, PORT))
+        sock.connect((address, port))
         sock.send(mc.frame(req_id) + request)
         datagrams = []
         sock.settimeout(2.0)
@@ -119,6 +120,11 @@ def udp_exchange(address, request, req_id=1, family=socket.AF_INET):
             while True:
                 datagrams.append(mc.parse_datagram(sock.recv(65536)))
                 sock.settimeout(0.3)
+                if terminator is not None:
+                    messages = mc.group_messages([d for d in datagrams if d.req_id == req_id])
+                    payloads = [mc.message_payload(m) for m in messages]
+                    if all(payloads) and b"".join(payloads).endswith(terminator):
+                        break
         except socket.timeout:
             pass
     messages = mc.group_messages([d for d in datagrams if d.req_id == req_id])

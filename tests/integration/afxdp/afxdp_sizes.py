@@ -31,7 +31,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import mcharness as mc  # noqa: E402
 import netns  # noqa: E402
-from afxdp_daemon import ABI_HEADER, PORT, SKIP, Daemon, check, failures  # noqa: E402
+from afxdp_daemon import ABI_HEADER, PORT, SKIP, Daemon, check, failures, udp_exchange  # noqa: E402
 
 MEMCACHED_PORT = 11311
 VETH_MTU = 9000
@@ -102,30 +102,6 @@ def get_request(keys, payload):
     return request
 
 
-def udp_exchange(address, family, port, request, req_id, terminator):
-    """The reply payload (datagrams joined in seq order) and framing problems;
-    stops as soon as the reply is whole."""
-    with socket.socket(family, socket.SOCK_DGRAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-        sock.connect((address, port))
-        sock.send(mc.frame(req_id) + request)
-        datagrams = []
-        sock.settimeout(2.0)
-        try:
-            while True:
-                datagrams.append(mc.parse_datagram(sock.recv(65536)))
-                sock.settimeout(0.5)
-                messages = mc.group_messages([d for d in datagrams if d.req_id == req_id])
-                payloads = [mc.message_payload(m) for m in messages]
-                if all(payloads) and b"".join(payloads).endswith(terminator):
-                    break
-        except socket.timeout:
-            pass
-    messages = mc.group_messages([d for d in datagrams if d.req_id == req_id])
-    problems = [p for m in messages for p in mc.framing_problems(m)]
-    return b"".join(mc.message_payload(m) or b"<missing datagram>" for m in messages), problems
-
-
 def tcp_get(address, port, key):
     client = mc.TcpClient(port, address)
     try:
@@ -142,9 +118,9 @@ def counters(address):
 def one_request(label, address, family, mtu, payload, request, terminator, req_id):
     """Sends `request` to memcached and to the daemon; checks the daemon's
     answer is memcached's and that it took its path."""
-    want, _ = udp_exchange(address, family, MEMCACHED_PORT, request, req_id, terminator)
+    want, _ = udp_exchange(address, request, req_id, family, MEMCACHED_PORT, terminator)
     before = counters(address)
-    got, problems = udp_exchange(address, family, PORT, request, req_id, terminator)
+    got, problems = udp_exchange(address, request, req_id, family, PORT, terminator)
     after = counters(address)
     delta = {name: after[name] - before[name] for name in COUNTERS}
     check(want.endswith(terminator), f"{label}: memcached's own answer is whole: {want[-60:]!r}")
