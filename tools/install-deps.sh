@@ -7,6 +7,8 @@ packages=(
   clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
   libgtest-dev libgmock-dev libspdlog-dev libfmt-dev libcli11-dev
   iproute2 python3 memcached libmemcached-tools
+  # Real memcached clients and twemproxy for tests/integration/clients.
+  python3-pymemcache python3-pylibmc php-cli php-memcached nutcracker
 )
 missing=()
 for p in "${packages[@]}"; do
