@@ -5,7 +5,7 @@ library returns at every step: pymemcache, pylibmc (TCP, and UDP writes read
 back over TCP), php-memcached (TCP, and UDP writes). Each scenario gets a
 fresh pair of servers, so CAS values compare exactly.
 
-Steps in EXPECTED_DIFFERENCES are known bugs being fixed elsewhere; one that
+Steps listed in expected.py are known bugs being fixed elsewhere; one that
 stops differing fails the run until its entry is deleted.
 """
 
@@ -19,6 +19,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import mcharness as mc  # noqa: E402
 import lockstep  # noqa: E402
+from expected import EXPECTED_DIFFERENCES  # noqa: E402
 
 try:
     import scenarios
@@ -30,41 +31,6 @@ PHP_TIMEOUT_S = 40
 # memcached's worker threads share its UDP socket and may store two datagrams
 # out of order; one thread keeps CAS values comparable.
 UDP_THREADS = 1
-
-_VERSION = "`version` answers 1.6.18-unbuckle-0.1.0, memcached 1.6.18 (issue 9)"
-_STATS = "`stats` lacks field names memcached prints (issue 9)"
-_SETTINGS = "`stats settings` lacks field names memcached prints (issue 9)"
-_ITEMS = "`stats items` lacks field names memcached prints (issue 9)"
-_SLABS = "`stats slabs` lacks field names memcached prints (issue 9)"
-_FLUSH_CAS = "memcached uses up a CAS id on an immediate flush_all (issue 9)"
-_MEMLIMIT = "`cache_memlimit` is not enabled (issue 9)"
-_CACHEDUMP = "`stats cachedump` (getAllKeys) is not enabled (issue 9)"
-
-# scenario -> {step: why it differs today}
-EXPECTED_DIFFERENCES = {
-    "pymemcache": {
-        "version": _VERSION,
-        "stats names": _STATS,
-        "stats settings names": _SETTINGS,
-        "stats items names": _ITEMS,
-        "stats slabs names": _SLABS,
-        "cache_memlimit": _MEMLIMIT,
-        "gets after flush_all": _FLUSH_CAS,
-    },
-    "pylibmc": {
-        "version": _VERSION,
-        "gets after flush_all": _FLUSH_CAS,
-    },
-    "php-memcached": {
-        "stats names": _STATS,
-        "stats settings names": _SETTINGS,
-        "getAllKeys": _CACHEDUMP,
-        "get extended after flush": _FLUSH_CAS,
-    },
-    "pylibmc udp": {},
-    "php-memcached udp": {},
-}
-
 
 def server_pair(daemon, threads=2):
     """(memcached, unbuckle-xdp), both fresh; the caller stops both."""
