@@ -107,6 +107,8 @@ def main():
                           scenarios.pymemcache_scenario),
         lockstep_scenario("pylibmc", args.daemon, scenarios.pylibmc_client,
                           scenarios.pylibmc_scenario),
+        lockstep_scenario("pylibmc buffered", args.daemon, scenarios.pylibmc_buffered_client,
+                          scenarios.pylibmc_scenario),
         lockstep_scenario("pylibmc udp", args.daemon, scenarios.UdpWriter,
                           scenarios.udp_writes_scenario, UDP_THREADS),
     ]

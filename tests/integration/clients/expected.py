@@ -25,6 +25,10 @@ EXPECTED_DIFFERENCES = {
         "version": _VERSION,
         "gets after flush_all": _FLUSH_CAS,
     },
+    "pylibmc buffered": {
+        "version": _VERSION,
+        "gets after flush_all": _FLUSH_CAS,
+    },
     "php-memcached": {
         "stats names": _STATS,
         "stats settings names": _SETTINGS,

@@ -129,6 +129,18 @@ $s('setMulti', fn($m) => $m->setMulti(['m1' => '1', 'm2' => 2, 'm3' => [3]]));
 $s('getMulti with misses', fn($m) => $m->getMulti(['m1', 'nokey', 'm2', 'm3']));
 $s('getMulti extended', fn($m) => $m->getMulti(['m1', 'nokey', 'm3'], $get));
 $s('deleteMulti', fn($m) => $m->deleteMulti(['m1', 'nokey']));
+$s('getDelayed', fn($m) => $m->getDelayed(['m2', 'nokey', 'm3'], true));
+$s('fetchAll', fn($m) => $m->fetchAll());
+$buffered = client($port, false);
+$buffered->setOption(Memcached::OPT_NO_BLOCK, true);
+$buffered->setOption(Memcached::OPT_BUFFER_WRITES, true);
+foreach (['b1', 'b2', 'b3'] as $key) {
+    step($buffered, "buffered set $key", fn($m) => $m->set($key, "value of $key"));
+}
+step($buffered, 'buffered delete', fn($m) => $m->delete('b2'));
+step($buffered, 'flushBuffers', fn($m) => $m->flushBuffers());
+step($buffered, 'read after buffered writes', fn($m) => $m->getMulti(['b1', 'b2', 'b3'], $get));
+$s('after buffered writes', fn($m) => $m->getMulti(['b1', 'b2', 'b3'], $get));
 foreach ([1000000, 1048500, 1048514, 1048515, 1048516, 1048576] as $size) {
     $s("set $size bytes", fn($m) => $m->set('big', str_repeat('L', $size)));
     $s("get after $size bytes", fn($m) => $m->get('big', null, $get));

@@ -13,11 +13,16 @@ from pymemcache import serde as pymemcache_serde
 # Values around memcached 1.6.18's largest item (1 MB by default, header
 # included): with the key "big" it stores 1048514 bytes and refuses 1048515.
 LARGE_SIZES = (1_000_000, 1048500, 1048514, 1048515, 1048516, 1048576, 1048577)
+THIRTY_DAYS = 60 * 60 * 24 * 30  # longer exptimes are absolute Unix times
+MULTI_LARGE = 12  # values of 300 KB in one get_many: a 3.6 MB reply
 EXPIRY_WAIT_S = 2.2  # past a 1 s exptime at memcached's 1 s clock resolution
 STAT_COUNTERS = ("curr_items", "cmd_get", "cmd_set", "cmd_touch", "get_hits", "get_misses",
                  "delete_hits", "delete_misses", "incr_hits", "incr_misses", "decr_hits",
                  "decr_misses", "cas_hits", "cas_misses", "cas_badval", "touch_hits",
                  "touch_misses", "cmd_flush")
+# Settings a client or dashboard reads, equal at both servers' defaults.
+SETTINGS_VALUES = ("maxbytes", "maxconns", "item_size_max", "growth_factor", "chunk_size",
+                   "num_threads", "evictions", "cas_enabled", "flush_enabled")
 
 
 def digest(value):
@@ -120,6 +125,7 @@ def pymemcache_scenario(run, proxied=False):
 
     s("touch", lambda c: c.touch("k1", 100))
     s("touch miss", lambda c: c.touch("nokey", 100))
+    s("gets after touch", lambda c: c.gets("k1"))
     s("delete", lambda c: c.delete("k2"))
     s("delete miss", lambda c: c.delete("k2"))
     s("set noreply", lambda c: c.set("nr", b"quiet", noreply=True))
@@ -134,6 +140,9 @@ def pymemcache_scenario(run, proxied=False):
     for size in LARGE_SIZES:
         s(f"set {size} bytes", lambda c, n=size: c.set("big", b"L" * n))
         s(f"get after {size} bytes", lambda c: c.get("big"))
+    s("set_many large", lambda c: c.set_many({f"l{i}": bytes([65 + i]) * 300_000
+                                              for i in range(MULTI_LARGE)}))
+    s("get_many large", lambda c: c.get_many([f"l{i}" for i in range(MULTI_LARGE)] + ["nokey"]))
     s("key 250", lambda c: c.set("K" * 250, b"long key"))
     s("get key 250", lambda c: c.get("K" * 250))
     s("key 251", lambda c: c.set("K" * 251, b"too long"))
@@ -148,6 +157,9 @@ def pymemcache_scenario(run, proxied=False):
     s("get absolute past", lambda c: c.get("e4"))
     s("set absolute future", lambda c: c.set("e5", b"kept", expire=2_000_000_000))
     s("get absolute future", lambda c: c.get("e5"))
+    s("set exptime 30 days", lambda c: c.set("e6", b"relative", expire=THIRTY_DAYS))
+    s("set exptime 30 days + 1", lambda c: c.set("e7", b"absolute", expire=THIRTY_DAYS + 1))
+    s("get 30-day boundary", lambda c: c.get_many(["e6", "e7"]))
     s("get before expiry", lambda c: c.get_many(["e1", "e2"]))
     run.pause(EXPIRY_WAIT_S)
     s("get after expiry", lambda c: c.get_many(["e1", "e2", "e5"]))
@@ -160,6 +172,8 @@ def pymemcache_scenario(run, proxied=False):
     s("stats items names", lambda c: stat_names(c, "items"))
     s("stats slabs names", lambda c: stat_names(c, "slabs"))
     s("stats counters", lambda c: {k: c.stats()[k.encode()] for k in STAT_COUNTERS})
+    s("stats settings values", lambda c: {k: c.stats("settings").get(k.encode())
+                                          for k in SETTINGS_VALUES})
     s("cache_memlimit", lambda c: c.cache_memlimit(64))
 
     s("flush_all", lambda c: c.flush_all())
@@ -170,12 +184,18 @@ def pymemcache_scenario(run, proxied=False):
     s("get after flush_all noreply", lambda c: c.get("f1"))
 
 
-def pylibmc_client(port, udp=False):
+def pylibmc_client(port, udp=False, **behaviors):
     import pylibmc
     server = f"{'udp:' if udp else ''}127.0.0.1:{port}"
     return pylibmc.Client([server], binary=False,
-                          behaviors={"cas": True, "connect_timeout": 3000, "receive_timeout": 5_000_000,
-                                     "send_timeout": 5_000_000})
+                          behaviors={"cas": True, "connect_timeout": 3000,
+                                     "receive_timeout": 5_000_000, "send_timeout": 5_000_000,
+                                     **behaviors})
+
+
+def pylibmc_buffered_client(port):
+    """libmemcached queueing writes and sending them with the next read."""
+    return pylibmc_client(port, no_block=True, buffer_requests=True, tcp_nodelay=True)
 
 
 def pylibmc_scenario(run):
@@ -218,6 +238,7 @@ def pylibmc_scenario(run):
                                c.get_multi(["i1", "i2"])))
     s("touch", lambda c: c.touch("k1", 100))
     s("touch miss", lambda c: c.touch("nokey", 100))
+    s("gets after touch", lambda c: c.gets("k1"))
     s("delete", lambda c: c.delete("k2"))
     s("delete miss", lambda c: c.delete("k2"))
     s("set_multi", lambda c: c.set_multi({"m1": "1", "m2": 2, "m3": b"three"}))

@@ -154,6 +154,13 @@ def main():
         placement = run.step("placement", lambda c: c.placement())
         if min(placement["memcached pool"][1].values()) == 0:
             mc.fail(f"ketama placed every key on one member: {placement['memcached pool'][1]}")
+        # twemproxy splits a multi-key get by member and merges the replies.
+        run.step("get_many across members",
+                 lambda c: c.get_many([f"place-{i}" for i in range(PLACEMENT_KEYS)] + ["nokey"]))
+        run.step("delete_many across members",
+                 lambda c: c.delete_many([f"place-{i}" for i in range(0, PLACEMENT_KEYS, 2)]))
+        run.step("gets_many after delete",
+                 lambda c: c.gets_many([f"place-{i}" for i in range(PLACEMENT_KEYS)]))
         dead = [s.name for s in servers if not s.alive()]
         if proxy.proc.poll() is not None:
             dead.append("nutcracker")
