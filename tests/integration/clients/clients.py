@@ -67,10 +67,12 @@ def php_scenario(name, daemon, mode):
     JSON lines are paired by step."""
     servers = server_pair(daemon, UDP_THREADS if mode == "udp" else 2)
     outputs = {}
+    procs = {}
     try:
-        procs = {label: subprocess.Popen(["php", PHP_SCRIPT, str(s.port), mode],
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                 for label, s in servers.items()}
+        for label, server in servers.items():
+            procs[label] = subprocess.Popen(["php", PHP_SCRIPT, str(server.port), mode],
+                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                            preexec_fn=mc._die_with_parent)
         for label, proc in procs.items():
             try:
                 out, err = proc.communicate(timeout=PHP_TIMEOUT_S)
@@ -82,6 +84,10 @@ def php_scenario(name, daemon, mode):
                         f"{err.decode(errors='replace')[-2000:]}")
             outputs[label] = [json.loads(line) for line in out.decode().splitlines()]
     finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=5)
         stop_all(servers)
     run = lockstep.Lockstep(name, {label: None for label in servers}, EXPECTED_DIFFERENCES[name])
     reference = outputs["memcached"]

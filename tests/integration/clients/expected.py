@@ -10,6 +10,9 @@ _ITEMS = "`stats items` lacks field names memcached prints (issue 9)"
 _FLUSH_CAS = "memcached uses up a CAS id on an immediate flush_all (issue 9)"
 _MEMLIMIT = "`cache_memlimit` is not enabled (issue 9)"
 _CACHEDUMP = "`stats cachedump` (getAllKeys) is not enabled (issue 9)"
+_CONNECTIONS = ("memcached counts its listening socket and its UDP connections (one per "
+                "thread) in curr_connections and total_connections; this server only "
+                "accepted TCP connections (found here, not yet in issue 9)")
 
 # scenario -> {step: why it differs today}; "twemproxy" is twemproxy.py's
 EXPECTED_DIFFERENCES = {
@@ -20,6 +23,7 @@ EXPECTED_DIFFERENCES = {
         "stats items names": _ITEMS,
         "cache_memlimit": _MEMLIMIT,
         "gets after flush_all": _FLUSH_CAS,
+        "stats connections": _CONNECTIONS,
     },
     "pylibmc": {
         "version": _VERSION,

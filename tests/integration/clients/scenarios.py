@@ -172,6 +172,8 @@ def pymemcache_scenario(run, proxied=False):
     s("stats items names", lambda c: stat_names(c, "items"))
     s("stats slabs names", lambda c: stat_names(c, "slabs"))
     s("stats counters", lambda c: {k: c.stats()[k.encode()] for k in STAT_COUNTERS})
+    s("stats connections", lambda c: {k: c.stats()[k.encode()]
+                                      for k in ("curr_connections", "total_connections")})
     s("stats settings values", lambda c: {k: c.stats("settings").get(k.encode())
                                           for k in SETTINGS_VALUES})
     s("cache_memlimit", lambda c: c.cache_memlimit(64))
