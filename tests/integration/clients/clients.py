@@ -63,14 +63,22 @@ def lockstep_scenario(name, daemon, make_client, scenario, threads=2):
 
 
 def php_scenario(name, daemon, mode):
-    """Both servers' PHP processes run at once (each sleeps for expiry); their
-    JSON lines are paired by step."""
     servers = server_pair(daemon, UDP_THREADS if mode == "udp" else 2)
+    try:
+        return php_run(name, {label: s.port for label, s in servers.items()}, mode)
+    finally:
+        stop_all(servers)
+
+
+def php_run(name, ports, mode, host=mc.HOST, prefix=()):
+    """php_scenario.php against each server at once (each sleeps for expiry),
+    run under `prefix` (a namespace's `ip netns exec`); their JSON lines are
+    paired by step. `ports`: {label: port}, memcached first."""
     outputs = {}
     procs = {}
     try:
-        for label, server in servers.items():
-            procs[label] = subprocess.Popen(["php", PHP_SCRIPT, str(server.port), mode],
+        for label, port in ports.items():
+            procs[label] = subprocess.Popen([*prefix, "php", PHP_SCRIPT, str(port), mode, host],
                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                             preexec_fn=mc._die_with_parent)
         for label, proc in procs.items():
@@ -88,8 +96,7 @@ def php_scenario(name, daemon, mode):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(timeout=5)
-        stop_all(servers)
-    run = lockstep.Lockstep(name, {label: None for label in servers}, EXPECTED_DIFFERENCES[name])
+    run = lockstep.Lockstep(name, {label: None for label in ports}, EXPECTED_DIFFERENCES[name])
     reference = outputs["memcached"]
     for index, line in enumerate(reference):
         results = {}

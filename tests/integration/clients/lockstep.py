@@ -13,12 +13,12 @@ import sys
 import time
 
 _POINTER = re.compile(r"0x[0-9a-fA-F]+")
-_ADDRESS = re.compile(r"127\.0\.0\.1:[0-9]+")
+_ADDRESS = re.compile(r"([0-9]+\.[0-9]+\.[0-9]+\.[0-9]+):[0-9]+")
 
 
 def describe(exc):
     """An exception as a result: pointers and server ports masked."""
-    text = _ADDRESS.sub("127.0.0.1:PORT", _POINTER.sub("0x?", str(exc)))
+    text = _ADDRESS.sub(r"\1:PORT", _POINTER.sub("0x?", str(exc)))
     return f"raises {type(exc).__name__}: {text}"
 
 

@@ -2,14 +2,16 @@
 // php-memcached's view of one server: each step prints one JSON line
 // {"step": name, "result": [return value, result code, result message]},
 // compared by clients.py with the same steps against memcached.
-// Usage: php php_scenario.php PORT tcp|udp
+// Usage: php php_scenario.php PORT tcp|udp [HOST, 127.0.0.1 by default]
 // In udp mode every write goes out as a noreply UDP datagram and is read
 // back over a second, TCP connection.
 
 $port = (int)$argv[1];
 $mode = $argv[2];
+$host = $argv[3] ?? '127.0.0.1';
 
 function client($port, $udp) {
+    global $host;
     $m = new Memcached();
     $m->setOption(Memcached::OPT_CONNECT_TIMEOUT, 3000);
     $m->setOption(Memcached::OPT_RECV_TIMEOUT, 5000000);
@@ -19,7 +21,7 @@ function client($port, $udp) {
     }
     // php-memcached refuses append/prepend on a compressing client.
     $m->setOption(Memcached::OPT_COMPRESSION, false);
-    $m->addServer('127.0.0.1', $port);
+    $m->addServer($host, $port);
     return $m;
 }
 
@@ -41,9 +43,14 @@ function step($m, $name, $fn) {
 }
 
 // A UDP write is visible over TCP once a later UDP marker write is: the
-// servers run one worker thread, which reads UDP datagrams in order.
-function sync_udp($udp, $tcp) {
+// servers run one worker thread, which reads UDP datagrams in order. A write
+// of a new key waits for that key first: through AF_XDP a long datagram
+// takes the kernel socket's path and may overtake a short one.
+function sync_udp($udp, $tcp, $new_key = null) {
     static $marker = 0;
+    for ($i = 0; $new_key !== null && $i < 400 && $tcp->get($new_key) === false; $i++) {
+        usleep(5000);
+    }
     $marker++;
     $udp->set('udp-marker', "$marker");
     for ($i = 0; $i < 400; $i++) {
@@ -59,13 +66,13 @@ $get = Memcached::GET_EXTENDED;
 
 if ($mode === 'udp') {
     $udp = client($port, true);
-    $w = function ($name, $fn) use ($udp, $tcp) {
+    $w = function ($name, $fn, $new_key = null) use ($udp, $tcp) {
         step($udp, $name, $fn);
-        sync_udp($udp, $tcp);
+        sync_udp($udp, $tcp, $new_key);
     };
     step($udp, 'udp get refused', fn($m) => $m->get('x'));
     foreach ([1, 100, 1300, 1350, 1400, 1500, 3000, 5000] as $size) {
-        $w("udp set $size bytes", fn($m) => $m->set("u$size", str_repeat('U', $size)));
+        $w("udp set $size bytes", fn($m) => $m->set("u$size", str_repeat('U', $size)), "u$size");
         step($tcp, "read $size bytes", fn($m) => $m->get("u$size", null, $get));
     }
     $w('udp set int', fn($m) => $m->set('ui', 5));

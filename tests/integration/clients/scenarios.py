@@ -188,9 +188,9 @@ def pymemcache_scenario(run, proxied=False):
     s("get after flush_all noreply", lambda c: c.get("f1"))
 
 
-def pylibmc_client(port, udp=False, **behaviors):
+def pylibmc_client(port, udp=False, host="127.0.0.1", **behaviors):
     import pylibmc
-    server = f"{'udp:' if udp else ''}127.0.0.1:{port}"
+    server = f"{'udp:' if udp else ''}{host}:{port}"
     return pylibmc.Client([server], binary=False,
                           behaviors={"cas": True, "connect_timeout": 3000,
                                      "receive_timeout": 5_000_000, "send_timeout": 5_000_000,
@@ -277,13 +277,19 @@ class UdpWriter:
     read back. A write is visible over TCP once a later UDP marker write is:
     the servers run one worker thread, which reads UDP datagrams in order."""
 
-    def __init__(self, port):
-        self.udp = pylibmc_client(port, udp=True)
-        self.tcp = pymemcache_client(port, serde=RawSerde())
+    def __init__(self, port, host="127.0.0.1"):
+        self.udp = pylibmc_client(port, udp=True, host=host)
+        self.tcp = pymemcache_client(port, host, serde=RawSerde())
         self.marker = 0
 
-    def write(self, action):
+    def write(self, action, new_key=None):
+        """action(pylibmc client), then wait until the server has stored it.
+        A write of `new_key` waits for that key first: through AF_XDP a long
+        datagram takes the kernel socket's path and may overtake a short one."""
         result = action(self.udp)
+        deadline = time.monotonic() + 2.0
+        while new_key and self.tcp.get(new_key) is None and time.monotonic() < deadline:
+            time.sleep(0.005)
         self.marker += 1
         self.udp.set("udp-marker", str(self.marker))
         deadline = time.monotonic() + 2.0
@@ -298,11 +304,11 @@ class UdpWriter:
 def udp_writes_scenario(run):
     """libmemcached's UDP writes (pylibmc, UDP on), each read back over TCP."""
     s = run.step
-    u = lambda action: (lambda c: c.write(action))
+    u = lambda action, new_key=None: (lambda c: c.write(action, new_key))
     s("udp get refused", lambda c: c.udp.get("x"))
     for size in (1, 100, 1300, 1350, 1400, 1500, 3000, 5000):
         key = f"u{size}"
-        s(f"udp set {size} bytes", u(lambda p, k=key, n=size: p.set(k, b"U" * n)))
+        s(f"udp set {size} bytes", u(lambda p, k=key, n=size: p.set(k, b"U" * n), key))
         s(f"read {size} bytes", lambda c, k=key: c.tcp.gets(k))
     s("udp set int", u(lambda p: p.set("ui", 5)))
     s("udp add existing", u(lambda p: p.add("ui", "x")))
