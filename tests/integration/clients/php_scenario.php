@@ -155,11 +155,12 @@ foreach ([1000000, 1048500, 1048514, 1048515, 1048516, 1048576] as $size) {
 $s('key 250', fn($m) => $m->set(str_repeat('K', 250), 'long key'));
 $s('get key 250', fn($m) => $m->get(str_repeat('K', 250)));
 $s('key 251', fn($m) => $m->set(str_repeat('K', 251), 'too long'));
-$s('set exptime 1', fn($m) => $m->set('e1', 'soon', 1));
+// As scenarios.py: exptime 2, read back after 3.2 s.
+$s('set exptime 2', fn($m) => $m->set('e1', 'soon', 2));
 $s('set for touch', fn($m) => $m->set('e2', 'touched'));
-$s('touch to 1', fn($m) => $m->touch('e2', 1));
+$s('touch to 2', fn($m) => $m->touch('e2', 2));
 $s('get before expiry', fn($m) => $m->getMulti(['e1', 'e2']));
-usleep(2200000);
+usleep(3200000);
 $s('get after expiry', fn($m) => $m->getMulti(['e1', 'e2']));
 $s('version', fn($m) => array_values($m->getVersion()));
 // Less this server's own counters, which follow memcached's, and

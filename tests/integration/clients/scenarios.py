@@ -15,7 +15,10 @@ from pymemcache import serde as pymemcache_serde
 LARGE_SIZES = (1_000_000, 1048500, 1048514, 1048515, 1048516, 1048576, 1048577)
 THIRTY_DAYS = 60 * 60 * 24 * 30  # longer exptimes are absolute Unix times
 MULTI_LARGE = 12  # values of 300 KB in one get_many: a 3.6 MB reply
-EXPIRY_WAIT_S = 2.2  # past a 1 s exptime at memcached's 1 s clock resolution
+# memcached's clock ticks once a second, so an exptime of 1 may end within
+# milliseconds: 2 s keeps the "before" reads safe, 3.2 s is past it anywhere.
+EXPIRY_S = 2
+EXPIRY_WAIT_S = 3.2
 STAT_COUNTERS = ("curr_items", "cmd_get", "cmd_set", "cmd_touch", "get_hits", "get_misses",
                  "delete_hits", "delete_misses", "incr_hits", "incr_misses", "decr_hits",
                  "decr_misses", "cas_hits", "cas_misses", "cas_badval", "touch_hits",
@@ -148,9 +151,9 @@ def pymemcache_scenario(run, proxied=False):
     s("key 251", lambda c: c.set("K" * 251, b"too long"))
     s("key with space", lambda c: c.set("a b", b"x"))
 
-    s("set exptime 1", lambda c: c.set("e1", b"soon", expire=1))
-    s("set for touch 1", lambda c: c.set("e2", b"touched", expire=0))
-    s("touch to 1", lambda c: c.touch("e2", 1))
+    s("set exptime 2", lambda c: c.set("e1", b"soon", expire=EXPIRY_S))
+    s("set for touch", lambda c: c.set("e2", b"touched", expire=0))
+    s("touch to 2", lambda c: c.touch("e2", EXPIRY_S))
     s("set exptime negative", lambda c: c.set("e3", b"gone", expire=-1))
     s("get exptime negative", lambda c: c.get("e3"))
     s("set absolute past", lambda c: c.set("e4", b"gone", expire=1_000_000_000))
@@ -256,9 +259,9 @@ def pylibmc_scenario(run):
     s("key 250", lambda c: c.set("K" * 250, "long key"))
     s("get key 250", lambda c: c.get("K" * 250))
     s("key 251", lambda c: c.set("K" * 251, "too long"))
-    s("set exptime 1", lambda c: c.set("e1", "soon", time=1))
+    s("set exptime 2", lambda c: c.set("e1", "soon", time=EXPIRY_S))
     s("set for touch", lambda c: c.set("e2", "touched"))
-    s("touch to 1", lambda c: c.touch("e2", 1))
+    s("touch to 2", lambda c: c.touch("e2", EXPIRY_S))
     s("set absolute future", lambda c: c.set("e5", "kept", time=2_000_000_000))
     s("get before expiry", lambda c: c.get_multi(["e1", "e2", "e5"]))
     run.pause(EXPIRY_WAIT_S)
