@@ -14,6 +14,8 @@ from pymemcache import serde as pymemcache_serde
 # included): with the key "big" it stores 1048514 bytes and refuses 1048515.
 LARGE_SIZES = (1_000_000, 1048500, 1048514, 1048515, 1048516, 1048576, 1048577)
 THIRTY_DAYS = 60 * 60 * 24 * 30  # longer exptimes are absolute Unix times
+MANY_KEYS = 3000  # of 241 bytes each in one get_many
+NOREPLY_BURST = 2000
 MULTI_LARGE = 12  # values of 300 KB in one get_many: a 3.6 MB reply
 # memcached's clock ticks once a second, so an exptime of 1 may end within
 # milliseconds: 2 s keeps the "before" reads safe, 3.2 s is past it anywhere.
@@ -150,6 +152,14 @@ def pymemcache_scenario(run, proxied=False):
     s("get key 250", lambda c: c.get("K" * 250))
     s("key 251", lambda c: c.set("K" * 251, b"too long"))
     s("key with space", lambda c: c.set("a b", b"x"))
+    # A get line of 720 KB, and a burst of noreply sets with nothing read between.
+    many = [f"many-{i:05d}-" + "x" * 230 for i in range(MANY_KEYS)]
+    s("set_many half of many keys", lambda c: c.set_many({k: b"v" for k in many[::2]}))
+    s("get_many many long keys", lambda c: sorted(c.get_many(many)) == many[::2])
+    s("delete_many many keys", lambda c: c.delete_many(many))
+    s("noreply burst", lambda c: [c.set(f"nr{i}", b"x" * 1000, noreply=True)
+                                  for i in range(NOREPLY_BURST)] and
+      len(c.get_many([f"nr{i}" for i in range(NOREPLY_BURST)])))
 
     s("set exptime 2", lambda c: c.set("e1", b"soon", expire=EXPIRY_S))
     s("set for touch", lambda c: c.set("e2", b"touched", expire=0))
