@@ -1,6 +1,7 @@
 """The client scenarios run in lockstep (see lockstep.py): pymemcache (also
-used through twemproxy) and pylibmc. Every step returns plain values: long
-values as (length, sha1) so a difference prints short.
+used through twemproxy), pylibmc over TCP, and libmemcached's UDP writes
+(pylibmc with UDP on) read back over TCP. Every step returns plain values:
+long values as (length, sha1) so a difference prints short.
 """
 
 import hashlib
