@@ -132,6 +132,8 @@ int serve(const config::DaemonConfig& config) {
   engine_config.tcp_port = config.tcp_port;
   engine_config.max_connections = config.max_connections;
   engine_config.threads = threads;
+  engine_config.listen = config.listen;
+  engine_config.idle_timeout = config.idle_timeout;
   proto::Engine engine(*store, engine_config, stats);
 
   net::SocketServerConfig server_config;
@@ -145,6 +147,7 @@ int serve(const config::DaemonConfig& config) {
   server_config.max_connections = config.max_connections;
   server_config.max_item_size = config.max_item_size;
   server_config.allow = config.allow;
+  server_config.idle_timeout = config.idle_timeout;
   auto server = net::SocketServer::create(server_config, engine, stats);
   if (!server.ok()) {
     spdlog::error(server.error());
