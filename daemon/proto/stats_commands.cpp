@@ -181,7 +181,7 @@ void generalStats(CommandContext& ctx, StatLines& s) {
     s.add("lru_crawler_running", uint64_t{store.lru_crawler_running});
   }
   s.add("lru_crawler_starts", store.lru_crawler_starts);
-  s.add("lru_maintainer_juggles", uint64_t{0});   // no LRU maintainer thread
+  s.add("lru_maintainer_juggles", store.lru_maintainer_juggles);   // passes over the LRU tails
   s.add("malloc_fails", uint64_t{0});   // items live in a preallocated arena
   // No logger: `watch` streams nothing through these buffers.
   s.add("log_worker_dropped", uint64_t{0});
@@ -264,9 +264,10 @@ void settingsStats(CommandContext& ctx, StatLines& s) {
   s.add("flush_enabled", Later::flush_enabled);
   s.add("dump_enabled", Later::dump_enabled);
   text("hash_algorithm", "fold-multiply");   // store/key_hash.cpp
-  // One LRU per class, no maintainer thread; the segment sizes are shown
-  // at memcached's defaults.
-  s.add("lru_maintainer_thread", false);
+  // The crawler thread also reclaims at the LRU tails as memcached's
+  // maintainer does; one LRU per class, so the segment sizes are shown at
+  // memcached's defaults.
+  s.add("lru_maintainer_thread", true);
   s.add("lru_segmented", false);
   s.add("hot_lru_pct", uint64_t{20});
   s.add("warm_lru_pct", uint64_t{40});

@@ -209,6 +209,7 @@ class StoreCore {
 
   void flushAll(RelTime oldest_live);
   size_t crawl(size_t budget);
+  size_t reclaimTails(size_t budget);
   StoreStats stats() const;
   void resetStats();
 
@@ -252,6 +253,7 @@ class StoreCore {
   std::mutex crawl_mutex_;   // serialises crawl()
   size_t crawl_class_ = 0;
   std::atomic<uint64_t> crawler_starts_{0};
+  std::atomic<uint64_t> tail_passes_{0};
 };
 
 struct Store::Impl : StoreCore {
@@ -692,6 +694,46 @@ size_t StoreCore::crawl(size_t budget) {
   return reclaimed;
 }
 
+// memcached's LRU maintainer, as far as expiry goes: it keeps pulling the
+// tails of the LRUs and unlinks the expired and flushed items it finds
+// there as `reclaimed` (the crawler finds the rest). Per class, from the
+// tail until the first live item; items in a busy shard are stepped over.
+size_t StoreCore::reclaimTails(size_t budget) {
+  tail_passes_.fetch_add(1, std::memory_order_relaxed);
+  RelTime now = clock_.now();
+  size_t reclaimed = 0;
+  for (const auto& cls : classes_) {
+    bool more = true;
+    while (more && reclaimed < budget) {
+      std::lock_guard lock(cls->mutex());
+      size_t batch_end = std::min(budget, reclaimed + kCrawlBatch);
+      Item* it = cls->lruTail();
+      more = false;
+      for (int busy = 0; it != nullptr && reclaimed < batch_end && busy < kTailSearch;) {
+        Item* next = cls->towardsHead(it);
+        uint64_t hash = hashKey(it->key());
+        Shard& shard = shardFor(hash);
+        if (!shard.mutex.try_lock()) {
+          ++busy;
+          it = next;
+          continue;
+        }
+        bool dead = deadReason(it, now) != Miss::kAbsent;
+        if (dead) {
+          countReclaim(cls->counters(), it);
+          drop(shard, *cls, it, hash);
+          ++reclaimed;
+        }
+        shard.mutex.unlock();
+        if (!dead) break;
+        it = next;
+        more = it != nullptr;
+      }
+    }
+  }
+  return reclaimed;
+}
+
 StoreStats StoreCore::stats() const {
   StoreStats s;
   RelTime now = clock_.now();
@@ -722,6 +764,7 @@ StoreStats StoreCore::stats() const {
     out.oldest_age = tail != nullptr && now > tail->time_ ? now - tail->time_ : 0;
   }
   s.lru_crawler_starts = crawler_starts_.load(std::memory_order_relaxed);
+  s.lru_maintainer_juggles = tail_passes_.load(std::memory_order_relaxed);
   s.total_malloced = arena_.pagesAllocated() * basePageSize(config_);   // the slack is ours, not -m's
   s.limit_maxbytes = config_.memory_limit;
   size_t buckets = 0;
@@ -755,6 +798,7 @@ void StoreCore::resetStats() {
     c.pages_moved_out = 0;
   }
   crawler_starts_.store(0, std::memory_order_relaxed);
+  tail_passes_.store(0, std::memory_order_relaxed);
 }
 
 // ---- Item ------------------------------------------------------------------
@@ -814,6 +858,7 @@ void Store::lockedAccess(std::string_view key, void (*thunk)(void*, Access&), vo
 
 void Store::flushAll(RelTime oldest_live) { impl_->flushAll(oldest_live); }
 size_t Store::crawl(size_t budget) { return impl_->crawl(budget); }
+size_t Store::reclaimTails(size_t budget) { return impl_->reclaimTails(budget); }
 StoreStats Store::stats() const { return impl_->stats(); }
 void Store::resetStats() { impl_->resetStats(); }
 const StoreConfig& Store::config() const { return impl_->config(); }

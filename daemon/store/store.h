@@ -236,6 +236,7 @@ struct StoreStats {
   uint32_t slab_automove = 0;
   bool lru_crawler_running = false;   // a crawler pass is part-way up some class's LRU
   uint64_t lru_crawler_starts = 0;    // crawler passes begun over all classes
+  uint64_t lru_maintainer_juggles = 0;   // reclaimTails() passes
   uint64_t direct_reclaims = 0;
   std::vector<SlabClassStats> classes;   // only classes that have pages
 };
@@ -271,6 +272,10 @@ class Store {
   // each class's LRU from the tail and resuming where the last call stopped,
   // and unlinks the expired or flushed ones. Returns how many it reclaimed.
   size_t crawl(size_t budget);
+  // memcached's LRU maintainer pulling the LRU tails: unlinks the expired
+  // and flushed items at each class's tail (up to the first live one, at
+  // most `budget` in all) as `reclaimed`. Returns how many.
+  size_t reclaimTails(size_t budget);
 
   StoreStats stats() const;
   // memcached's `stats reset` for the store: total_items, the eviction,

@@ -180,7 +180,7 @@ TEST_F(StatsTest, Settings) {
   EXPECT_EQ(m.at("item_size_max"), "1048576");
   EXPECT_EQ(m.at("cas_enabled"), "yes");
   EXPECT_EQ(m.at("lru_crawler"), "yes");
-  EXPECT_EQ(m.at("lru_maintainer_thread"), "no");
+  EXPECT_EQ(m.at("lru_maintainer_thread"), "yes");
   EXPECT_EQ(m.at("idle_timeout"), "0");
   EXPECT_EQ(m.at("stat_key_prefix"), ":");
   EXPECT_EQ(namesOf(parseStats(tcp("stats settings\r\n"))), names(kMemcachedSettings));
@@ -385,6 +385,31 @@ TEST_F(StatsTest, ReclaimedIsWhatASetFindsCrawlerReclaimedWhatTheCrawlerFinds) {
   EXPECT_EQ(m.at("get_expired"), "1");
   EXPECT_EQ(m.at("reclaimed"), "1");
   EXPECT_EQ(m.at("crawler_reclaimed"), "1");
+}
+
+// t/lru-maintainer.t: expired items at the LRU tail go as memcached's
+// maintainer takes them, `reclaimed`; the crawler takes those behind a live
+// one, `crawler_reclaimed`.
+TEST_F(StatsTest, TailPassReclaimsWhatTheMaintainerWould) {
+  tcp("set anchor 0 0 2\r\nok\r\n");
+  for (int i = 0; i < 10; ++i) tcp("set behind" + std::to_string(i) + " 0 1 2\r\nok\r\n");
+  clock_.advance(3);
+  EXPECT_EQ(store_.reclaimTails(1000), 0u);   // the live anchor is at the tail
+  EXPECT_EQ(store_.crawl(1000), 10u);
+  auto m = asMap(parseStats(tcp("stats\r\n")));
+  EXPECT_EQ(m.at("reclaimed"), "0");
+  EXPECT_EQ(m.at("crawler_reclaimed"), "10");
+
+  tcp("delete anchor\r\n");
+  for (int i = 0; i < 10; ++i) tcp("set ifoo" + std::to_string(i) + " 0 1 2\r\nok\r\n");
+  tcp("set live 0 0 2\r\nok\r\n");
+  clock_.advance(3);
+  EXPECT_EQ(store_.reclaimTails(1000), 10u);
+  m = asMap(parseStats(tcp("stats\r\n")));
+  EXPECT_EQ(m.at("reclaimed"), "10");
+  EXPECT_EQ(m.at("crawler_reclaimed"), "10");
+  EXPECT_EQ(m.at("curr_items"), "1");
+  EXPECT_EQ(m.at("lru_maintainer_juggles"), "2");
 }
 
 TEST(StatsRegistryTest, SumsEveryWorker) {
