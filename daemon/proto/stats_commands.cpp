@@ -77,10 +77,8 @@ struct SettingsWithoutFlagYet {
   static constexpr bool flush_enabled = true;      // -F
   static constexpr bool dump_enabled = true;       // -X
   static constexpr bool shutdown_command = false;  // -A
-  static constexpr bool watch_enabled = true;      // -W (no `stats settings` line)
   static constexpr uint32_t temporary_ttl = 61;
-  static constexpr bool slab_reassign = true;
-  static constexpr uint32_t slab_automove = 1;
+  static constexpr bool slab_reassign = true;   // pages move between classes
 };
 
 // Descriptors the process holds besides its client connections (listeners,
@@ -253,7 +251,7 @@ void settingsStats(CommandContext& ctx, StatLines& s) {
   s.add("maxconns_fast", true);   // over -c: "ERROR Too many open connections" at once
   s.add("hashpower_init", uint64_t{0});
   s.add("slab_reassign", Later::slab_reassign);
-  s.add("slab_automove", uint64_t{Later::slab_automove});
+  s.add("slab_automove", uint64_t{ctx.store.stats().slab_automove});
   text("slab_automove_ratio", "0.80");
   s.add("slab_automove_window", uint64_t{30});
   s.add("slab_chunk_max", uint64_t{store.max_item_size});   // items are never split into chunks
