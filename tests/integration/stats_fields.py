@@ -13,7 +13,8 @@ Checked against a real memcached started here, the same requests to both:
 - `stats reset`: total_items and the eviction counters start again
   (t/issue_22.t);
 - `reclaimed` for a flushed item a set finds, as memcached -o no_modern
-  counts it (t/issue_183.t).
+  counts it (t/issue_183.t), and for expired items at the LRU tails, as
+  memcached's LRU maintainer counts them (t/lru-maintainer.t, t/issue_163.t).
 Fails naming the missing and extra names.
 """
 
@@ -163,6 +164,30 @@ def compare_reclaimed(memcached, daemon):
     print(f"reclaimed, crawler_reclaimed: {seen[1]} as memcached", flush=True)
 
 
+def compare_tail_reclaims(memcached, daemon):
+    """t/issue_163.t and t/lru-maintainer.t: items with exptime 1, 3 s later."""
+    big = b"A" * 66560
+    clients = [mc.TcpClient(s.port) for s in (memcached, daemon)]
+    for client in clients:
+        request(client, b"set key 0 1 %d\r\n%s\r\n" % (len(big), big))
+        for i in range(10):
+            request(client, b"set ifoo%d 0 1 2\r\nok\r\n" % i)
+    time.sleep(3)
+    seen = []
+    for server, client in zip((memcached, daemon), clients):
+        general = mc.stats(server.port)
+        request(client, b"set key 0 0 66570\r\n" + b"B" * 66570 + b"\r\n")
+        items = mc.stats(server.port, "items")
+        per_class = sorted((k, v) for k, v in items.items() if k.endswith("reclaimed"))
+        seen.append((general["reclaimed"], general["crawler_reclaimed"], per_class))
+        client.close()
+    if seen[0] != seen[1]:
+        mc.fail(f"reclaimed, crawler_reclaimed, per class after expiry: memcached {seen[0]}, "
+                f"unbuckle {seen[1]}")
+    print(f"expired at the tails: reclaimed {seen[1][0]}, crawler_reclaimed {seen[1][1]} "
+          "as memcached", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--daemon", required=True, help="path of unbuckle-xdp")
@@ -170,6 +195,8 @@ def main():
 
     with mc.Server.memcached(64, 2) as memcached, mc.Server.daemon(args.daemon, 64, 2) as daemon:
         compare_names(memcached, daemon)
+    with mc.Server.memcached(64, 2) as memcached, mc.Server.daemon(args.daemon, 64, 2) as daemon:
+        compare_tail_reclaims(memcached, daemon)
     with mc.Server.memcached(2, 2) as memcached, mc.Server.daemon(args.daemon, 2, 2) as daemon:
         compare_reset(memcached, daemon)
     with no_modern_memcached() as memcached, mc.Server.daemon(args.daemon, 64, 2) as daemon:
