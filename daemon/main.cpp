@@ -36,18 +36,24 @@ constexpr int kExitBadConfig = 1;
 constexpr int kExitRefused = 2;
 
 // The background crawler (memcached's LRU crawler): reclaims expired and
-// flushed items so their memory returns before the LRU reaches them.
+// flushed items so their memory returns before the LRU reaches them. Each
+// interval it first reclaims the dead items at the LRU tails (memcached's
+// LRU maintainer, counted as `reclaimed`), then walks the LRUs (counted as
+// `crawler_reclaimed`).
 constexpr auto kCrawlInterval = std::chrono::seconds(1);
 constexpr size_t kCrawlBudget = 20000;   // items checked per interval
 
-// `lru_crawler disable` pauses it.
+// `lru_crawler disable` pauses the walk, not the tails (as memcached's
+// maintainer goes on without its crawler).
 void crawl(std::stop_token stop, store::Store& store, const proto::RuntimeSettings& settings) {
   std::mutex mutex;
   std::condition_variable_any wake;
   std::unique_lock lock(mutex);
   while (!stop.stop_requested()) {
     wake.wait_for(lock, stop, kCrawlInterval, [] { return false; });
-    if (!stop.stop_requested() && settings.lru_crawler.load(std::memory_order_relaxed)) {
+    if (stop.stop_requested()) break;
+    store.reclaimTails(kCrawlBudget);
+    if (settings.lru_crawler.load(std::memory_order_relaxed)) {
       store.crawl(kCrawlBudget);
     }
   }
@@ -132,6 +138,8 @@ int serve(const config::DaemonConfig& config) {
   engine_config.tcp_port = config.tcp_port;
   engine_config.max_connections = config.max_connections;
   engine_config.threads = threads;
+  engine_config.listen = config.listen;
+  engine_config.idle_timeout = config.idle_timeout;
   proto::Engine engine(*store, engine_config, stats);
 
   net::SocketServerConfig server_config;
@@ -145,6 +153,7 @@ int serve(const config::DaemonConfig& config) {
   server_config.max_connections = config.max_connections;
   server_config.max_item_size = config.max_item_size;
   server_config.allow = config.allow;
+  server_config.idle_timeout = config.idle_timeout;
   auto server = net::SocketServer::create(server_config, engine, stats);
   if (!server.ok()) {
     spdlog::error(server.error());

@@ -246,6 +246,12 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
       ->check(quiet(CLI::Range(1, 1 << 20)))
       ->capture_default_str()
       ->type_name("N");
+  app.add_option("--idle-timeout", config.idle_timeout,
+                 "Close a TCP connection that sends no command for longer than this, counted "
+                 "as idle_kicks (memcached -o idle_timeout); 0: never")
+      ->check(quiet(CLI::Range(0, 1 << 30)))
+      ->capture_default_str()
+      ->type_name("SECONDS");
   app.add_option("--xdp-mode", xdp_mode, "XDP attach mode")
       ->check(quiet(CLI::IsMember(kXdpModes)))
       ->capture_default_str()

@@ -39,6 +39,7 @@ struct DaemonConfig {
   uint64_t memory_limit_mb = 64;
   size_t max_item_size = size_t{1} << 20;
   uint32_t max_connections = 1024;       // memcached -c
+  uint32_t idle_timeout = 0;             // seconds; memcached -o idle_timeout, 0 = never
   XdpMode xdp_mode = XdpMode::kAuto;
   ZeroCopy zerocopy = ZeroCopy::kAuto;
   bool busy_poll = false;

@@ -22,6 +22,7 @@ void processDelete(CommandContext& ctx, const Tokens& tokens) {
     ctx.reply(kBadFormat);
     return;
   }
+  if (ctx.registry.prefixes().enabled()) ctx.registry.prefixes().recordDelete(key);
   const bool deleted = ctx.store.access(key, [&](store::Access& a) {
     store::Item* it = lookupItem(a, ctx.stats);
     if (!it) return false;

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "proto/reply_sink.h"
@@ -18,6 +19,8 @@ struct EngineConfig {
   uint16_t udp_port = 11211;
   uint32_t max_connections = 1024;
   uint32_t threads = 1;
+  std::string listen;              // the address TCP and UDP listen on (`inter`)
+  uint32_t idle_timeout = 0;       // seconds; 0: idle TCP connections stay open
   // Initial `verbosity` (a runtime setting kept in the StatsRegistry; it is
   // only shown, nothing is logged per command).
   uint32_t verbosity = 0;

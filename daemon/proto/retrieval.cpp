@@ -26,6 +26,7 @@ class GetCommand {
     return ctx_.store.access(key, [&](store::Access& a) {
       store::Item* it = lookupItem(a, ctx_.stats);
       count(it);
+      if (ctx_.registry.prefixes().enabled()) ctx_.registry.prefixes().recordGet(key, it != nullptr);
       if (!it) return false;
       if (touch_) a.setExptime(exptime_);
       a.bump();

@@ -57,10 +57,33 @@ void StatsRegistry::reset() {
     UNBUCKLE_SLAB_CLASS_COUNTERS(UNBUCKLE_REBASE)
 #undef UNBUCKLE_REBASE
   }
+  prefixes_.clear();
   for (auto field : {&ConnectionStats::total_connections, &ConnectionStats::rejected_connections,
-                     &ConnectionStats::conn_yields, &ConnectionStats::listen_disabled_num}) {
+                     &ConnectionStats::conn_yields, &ConnectionStats::listen_disabled_num,
+                     &ConnectionStats::time_in_listen_disabled_us}) {
     (connection_baseline_.*field).store((connections_.*field).load());
   }
+}
+
+int StatsRegistry::addConnectionLister(ConnectionLister lister) {
+  std::lock_guard lock(mutex_);
+  listers_.emplace_back(next_source_id_, std::move(lister));
+  return next_source_id_++;
+}
+
+void StatsRegistry::removeConnectionLister(int id) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(listers_, [id](const auto& entry) { return entry.first == id; });
+}
+
+std::vector<ConnectionInfo> StatsRegistry::connectionList() const {
+  std::vector<ConnectionInfo> all;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, lister] : listers_) lister(all);
+  }
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.fd < b.fd; });
+  return all;
 }
 
 int StatsRegistry::addSource(StatsSource source) {
@@ -90,6 +113,49 @@ std::vector<std::pair<std::string, uint64_t>> StatsRegistry::sourceStats() const
     }
   }
   return merged;
+}
+
+PrefixStats::Counts* PrefixStats::find(std::string_view key) {
+  const size_t end = key.find(kDelimiter);
+  if (end == std::string_view::npos) return nullptr;
+  const std::string_view prefix = key.substr(0, end);
+  auto it = prefixes_.find(prefix);
+  if (it == prefixes_.end()) it = prefixes_.emplace(std::string(prefix), Counts{}).first;
+  return &it->second;
+}
+
+void PrefixStats::recordGet(std::string_view key, bool hit) {
+  std::lock_guard lock(mutex_);
+  if (Counts* c = find(key)) {
+    ++c->get;
+    if (hit) ++c->hit;
+  }
+}
+
+void PrefixStats::recordSet(std::string_view key) {
+  std::lock_guard lock(mutex_);
+  if (Counts* c = find(key)) ++c->set;
+}
+
+void PrefixStats::recordDelete(std::string_view key) {
+  std::lock_guard lock(mutex_);
+  if (Counts* c = find(key)) ++c->del;
+}
+
+std::string PrefixStats::dump() const {
+  std::lock_guard lock(mutex_);
+  std::string text;
+  for (const auto& [name, c] : prefixes_) {
+    text += "PREFIX " + name + " get " + std::to_string(c.get) + " hit " + std::to_string(c.hit) +
+            " set " + std::to_string(c.set) + " del " + std::to_string(c.del) + "\r\n";
+  }
+  text += "END\r\n";
+  return text;
+}
+
+void PrefixStats::clear() {
+  std::lock_guard lock(mutex_);
+  prefixes_.clear();
 }
 
 }  // namespace unbuckle::proto

@@ -9,9 +9,11 @@
 #include <cstdint>
 #include <ctime>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -58,7 +60,9 @@ inline void bump(Counter& c, uint64_t n = 1) {
   X(touch_hits)                                                               \
   X(touch_misses)                                                             \
   X(store_too_large)                                                          \
-  X(store_no_memory)
+  X(store_no_memory)                                                          \
+  /* Written by the TCP datapath. */                                          \
+  X(idle_kicks)               /* connections closed by --idle-timeout */
 
 // Per slab class counters that `stats slabs` shows (memcached's slab_stats).
 #define UNBUCKLE_SLAB_CLASS_COUNTERS(X) \
@@ -96,6 +100,7 @@ struct ConnectionStats {
   std::atomic<uint64_t> rejected_connections{0};
   std::atomic<uint64_t> conn_yields{0};
   std::atomic<uint64_t> listen_disabled_num{0};
+  std::atomic<uint64_t> time_in_listen_disabled_us{0};
   std::atomic<bool> accepting_conns{true};   // false while accept is paused at the limit
 };
 
@@ -110,6 +115,53 @@ struct RuntimeSettings {
   std::atomic<uint32_t> lru_crawler_tocrawl{0};
 };
 
+// memcached's `stats detail`: per key prefix (the key up to its first ':',
+// memcached's default -D) counts of get, hit, set and delete, recorded by
+// get/gets/gat/gats, the storage commands and delete while `stats detail
+// on` (off by default; then a record costs one relaxed load). `stats
+// reset` clears them, `stats detail off` does not.
+class PrefixStats {
+ public:
+  static constexpr char kDelimiter = ':';
+
+  bool enabled() const { return enabled_.load(std::memory_order_relaxed); }
+  void setEnabled(bool on) { enabled_.store(on, std::memory_order_relaxed); }
+  // Keys without the delimiter are not counted (as memcached).
+  void recordGet(std::string_view key, bool hit);
+  void recordSet(std::string_view key);
+  void recordDelete(std::string_view key);
+  // "PREFIX <p> get N hit N set N del N\r\n" per prefix (sorted; memcached
+  // walks its hash table), then "END\r\n".
+  std::string dump() const;
+  void clear();
+
+ private:
+  struct Counts {
+    uint64_t get = 0, hit = 0, set = 0, del = 0;
+  };
+  Counts* find(std::string_view key);   // mutex_ held; nullptr: no prefix
+
+  std::atomic<bool> enabled_{false};
+  mutable std::mutex mutex_;
+  std::map<std::string, Counts, std::less<>> prefixes_;
+};
+
+// One socket as `stats conns` shows it (memcached's process_stats_conns):
+// "<fd>:UDP UDP" for a UDP socket, then addr, listen_addr (for accepted
+// connections only), state and secs_since_last_cmd.
+struct ConnectionInfo {
+  int fd = -1;
+  bool udp = false;
+  std::string addr;          // "tcp:127.0.0.1:40000", "udp6:[::1]:11211"
+  std::string listen_addr;   // the local address of an accepted connection; else empty
+  std::string state;         // memcached's state name: conn_listening, conn_read ...
+  uint64_t secs_since_last_cmd = 0;
+};
+
+// Lists a datapath's sockets for `stats conns`, appending to the vector it
+// is given; called from any worker thread.
+using ConnectionLister = std::function<void(std::vector<ConnectionInfo>&)>;
+
 // Counters of a datapath that `stats` shows after memcached's fields (the
 // XDP program's and the AF_XDP workers'): name and value pairs appended to
 // the list it is given. They count from start-up; `stats reset` leaves them.
@@ -122,6 +174,7 @@ class StatsRegistry {
   WorkerStats& addWorker();
   ConnectionStats& connections() { return connections_; }
   RuntimeSettings& settings() { return settings_; }
+  PrefixStats& prefixes() { return prefixes_; }
   time_t started() const { return started_; }
   // Sum of every worker's counter `field` since the last reset().
   uint64_t sum(Counter WorkerStats::*field) const;
@@ -139,6 +192,12 @@ class StatsRegistry {
   void removeSource(int id);
   std::vector<std::pair<std::string, uint64_t>> sourceStats() const;
 
+  // A datapath's sockets join `stats conns` until removeConnectionLister(id).
+  int addConnectionLister(ConnectionLister lister);
+  void removeConnectionLister(int id);
+  // Every listed socket, ordered by descriptor as memcached lists them.
+  std::vector<ConnectionInfo> connectionList() const;
+
  private:
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<WorkerStats>> workers_;
@@ -147,7 +206,9 @@ class StatsRegistry {
   ConnectionStats connection_baseline_;
   std::vector<std::pair<int, StatsSource>> sources_;
   int next_source_id_ = 0;
+  std::vector<std::pair<int, ConnectionLister>> listers_;
   RuntimeSettings settings_;
+  PrefixStats prefixes_;
   time_t started_;
 };
 

@@ -1,11 +1,15 @@
 // `stats` and its subcommands, in memcached 1.6.18's field names, formats
-// and order. The picture is memcached's with `-o no_lru_maintainer,
-// no_slab_reassign` (one LRU per class, no `slabs reassign` command), which
-// is what this store is, plus `slabs_moved` for the pages it moves between
-// classes on demand; fields for machinery it does not have (libevent,
-// response and read buffer pools, the logger, extstore, TLS) are left out
-// rather than invented. Our own UDP counters follow memcached's general
-// fields, then the datapaths' (StatsSource: xdp_*, afxdp_*).
+// and order: every name Debian's memcached 1.6.18 prints with its default
+// flags is printed here too, since monitoring (memcached_exporter) silently
+// drops a metric whose name is missing. Where this server has the concept
+// the value is its own (pages moved between classes, the crawler, direct
+// reclaims, connections, reserved descriptors); where it has not, the value
+// memcached prints with that feature off (TLS, extstore, the logger, response
+// and read buffer pools). One LRU per class: every item counts as cold, every
+// hit as hits_to_cold, nothing moves between segments. Our own counters
+// (udp_*, then the datapaths' xdp_*, afxdp_* from StatsSource) follow
+// memcached's fields.
+#include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -65,12 +69,41 @@ std::string timeval(const ::timeval& tv) {
   return std::string(text, static_cast<size_t>(n));
 }
 
+// Settings whose flags other parts of the daemon own, at memcached 1.6.18's
+// defaults until those flags reach EngineConfig.
+struct SettingsWithoutFlagYet {
+  static constexpr bool evictions = true;          // -M turns it off
+  static constexpr bool cas_enabled = true;        // -C
+  static constexpr bool flush_enabled = true;      // -F
+  static constexpr bool dump_enabled = true;       // -X
+  static constexpr bool shutdown_command = false;  // -A
+  static constexpr uint32_t temporary_ttl = 61;
+  static constexpr bool slab_reassign = true;   // pages move between classes
+};
+
+// Descriptors the process holds besides its client connections (listeners,
+// UDP sockets, epoll, eventfds, BPF maps, AF_XDP sockets): memcached's
+// reserved_fds, the ones -c does not count.
+uint64_t reservedFds(uint64_t client_connections) {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return 0;
+  uint64_t open = 0;
+  while (const dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] != '.') ++open;
+  }
+  closedir(dir);
+  open -= 1;   // the directory's own descriptor
+  return open > client_connections ? open - client_connections : 0;
+}
+
 void generalStats(CommandContext& ctx, StatLines& s) {
   const StatsRegistry& r = ctx.registry;
   ConnectionStats& conns = ctx.registry.connections();
   auto sum = [&](Counter WorkerStats::*field) { return r.sum(field); };
   const store::StoreStats store = ctx.store.stats();
   const store::RelTime now = ctx.clock().now();
+  const RuntimeSettings& runtime = ctx.registry.settings();
+  const uint64_t curr_connections = conns.curr_connections.load(std::memory_order_relaxed);
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
 
@@ -79,13 +112,25 @@ void generalStats(CommandContext& ctx, StatLines& s) {
   s.add("uptime", uint64_t{now});
   s.add("time", static_cast<uint64_t>(ctx.clock().processStarted() + now));
   s.add("version", std::string_view(UNBUCKLE_VERSION));
+  s.add("libevent", std::string_view("none"));   // epoll and AF_XDP rings, no libevent
   s.add("pointer_size", uint64_t{8 * sizeof(void*)});
   s.add("rusage_user", timeval(usage.ru_utime));
   s.add("rusage_system", timeval(usage.ru_stime));
   s.add("max_connections", uint64_t{ctx.config.max_connections});
-  s.add("curr_connections", conns.curr_connections.load(std::memory_order_relaxed));
+  s.add("curr_connections", curr_connections);
   s.add("total_connections", r.connectionCount(&ConnectionStats::total_connections));
   s.add("rejected_connections", r.connectionCount(&ConnectionStats::rejected_connections));
+  // Every socket `stats conns` lists: listeners, UDP sockets, clients.
+  s.add("connection_structures", uint64_t{ctx.registry.connectionList().size()});
+  // No pooled response objects or read buffers: each connection owns its buffers.
+  s.add("response_obj_oom", uint64_t{0});
+  s.add("response_obj_count", uint64_t{0});
+  s.add("response_obj_bytes", uint64_t{0});
+  s.add("read_buf_count", uint64_t{0});
+  s.add("read_buf_bytes", uint64_t{0});
+  s.add("read_buf_bytes_free", uint64_t{0});
+  s.add("read_buf_oom", uint64_t{0});
+  s.add("reserved_fds", reservedFds(curr_connections));
   s.add("cmd_get", sum(&WorkerStats::cmd_get));
   s.add("cmd_set", sum(&WorkerStats::cmd_set));
   s.add("cmd_flush", sum(&WorkerStats::cmd_flush));
@@ -110,35 +155,58 @@ void generalStats(CommandContext& ctx, StatLines& s) {
   s.add("store_no_memory", sum(&WorkerStats::store_no_memory));
   s.add("auth_cmds", uint64_t{0});     // no authentication: never any
   s.add("auth_errors", uint64_t{0});
+  if (ctx.config.idle_timeout != 0) s.add("idle_kicks", sum(&WorkerStats::idle_kicks));
   s.add("bytes_read", sum(&WorkerStats::bytes_read));
   s.add("bytes_written", sum(&WorkerStats::bytes_written));
   s.add("limit_maxbytes", store.limit_maxbytes);
   s.add("accepting_conns", uint64_t{conns.accepting_conns.load(std::memory_order_relaxed)});
   s.add("listen_disabled_num", r.connectionCount(&ConnectionStats::listen_disabled_num));
+  s.add("time_in_listen_disabled_us", r.connectionCount(&ConnectionStats::time_in_listen_disabled_us));
   s.add("threads", uint64_t{ctx.config.threads});
   s.add("conn_yields", r.connectionCount(&ConnectionStats::conn_yields));
   s.add("hash_power_level", uint64_t{store.hash_power_level});
   s.add("hash_bytes", store.hash_bytes);
   s.add("hash_is_expanding", uint64_t{store.hash_is_expanding});
+  s.add("slab_reassign_rescues", store.slab_reassign_rescues);
+  s.add("slab_reassign_chunk_rescues", store.slab_reassign_chunk_rescues);
+  s.add("slab_reassign_evictions_nomem", store.slab_reassign_evictions_nomem);
+  s.add("slab_reassign_inline_reclaim", store.slab_reassign_inline_reclaim);
+  s.add("slab_reassign_busy_items", store.slab_reassign_busy_items);
+  s.add("slab_reassign_busy_deletes", store.slab_reassign_busy_deletes);
+  s.add("slab_reassign_running", uint64_t{store.slab_reassign_running});
   s.add("slabs_moved", store.slabs_moved);
-  // The store's crawler runs in steps, never "started" as memcached's.
-  s.add("lru_crawler_starts", uint64_t{0});
+  if (runtime.lru_crawler.load(std::memory_order_relaxed)) {
+    s.add("lru_crawler_running", uint64_t{store.lru_crawler_running});
+  }
+  s.add("lru_crawler_starts", store.lru_crawler_starts);
+  s.add("lru_maintainer_juggles", store.lru_maintainer_juggles);   // passes over the LRU tails
+  s.add("malloc_fails", uint64_t{0});   // items live in a preallocated arena
+  // No logger: `watch` streams nothing through these buffers.
+  s.add("log_worker_dropped", uint64_t{0});
+  s.add("log_worker_written", uint64_t{0});
+  s.add("log_watcher_skipped", uint64_t{0});
+  s.add("log_watcher_sent", uint64_t{0});
+  s.add("log_watchers", uint64_t{0});
+  s.add("unexpected_napi_ids", uint64_t{0});
+  s.add("round_robin_fallback", uint64_t{0});
   s.add("bytes", store.bytes);
   s.add("curr_items", store.curr_items);
   s.add("total_items", store.total_items);
+  s.add("slab_global_page_pool", uint64_t{0});   // unused pages stay in the arena, not a pool
   s.add("expired_unfetched", store.expired_unfetched);
   s.add("evicted_unfetched", store.evicted_unfetched);
+  s.add("evicted_active", uint64_t{0});   // no active bit: one LRU per class
   s.add("evictions", store.evictions);
   s.add("reclaimed", store.reclaimed);
   s.add("crawler_reclaimed", store.crawler_reclaimed);
   s.add("crawler_items_checked", store.crawler_items_checked);
-  // One LRU per class: items never move between segments; every eviction
-  // and reclaim happens in the allocating worker.
+  s.add("lrutail_reflocked", uint64_t{0});   // no reference counts to find locked
+  // One LRU per class: items never move between segments.
   s.add("moves_to_cold", uint64_t{0});
   s.add("moves_to_warm", uint64_t{0});
   s.add("moves_within_lru", uint64_t{0});
-  s.add("direct_reclaims", store.evictions + store.reclaimed);
-  s.add("total_malloced", store.total_malloced);
+  s.add("direct_reclaims", store.direct_reclaims);
+  s.add("lru_bumps_dropped", uint64_t{0});   // bumps are done inline, never queued
   s.add("udp_datagrams_in", sum(&WorkerStats::udp_datagrams_in));
   s.add("udp_datagrams_out", sum(&WorkerStats::udp_datagrams_out));
   s.add("udp_dropped_short", sum(&WorkerStats::udp_dropped_short));
@@ -152,44 +220,107 @@ void generalStats(CommandContext& ctx, StatLines& s) {
 }
 
 void settingsStats(CommandContext& ctx, StatLines& s) {
+  using Later = SettingsWithoutFlagYet;
   const store::StoreConfig& store = ctx.store.config();
   const RuntimeSettings& runtime = ctx.registry.settings();
+  auto text = [&](std::string_view name, std::string_view value) { s.add(name, value); };
   s.add("maxbytes", uint64_t{store.memory_limit});
   s.add("maxconns", uint64_t{ctx.config.max_connections});
   s.add("tcpport", uint64_t{ctx.config.tcp_port});
   s.add("udpport", uint64_t{ctx.config.udp_port});
+  text("inter", ctx.config.listen.empty() ? std::string_view("NULL") : ctx.config.listen);
   s.add("verbosity", uint64_t{runtime.verbosity.load(std::memory_order_relaxed)});
   s.add("oldest", uint64_t{runtime.oldest_live.load(std::memory_order_relaxed)});
-  s.add("evictions", std::string_view("on"));
-  s.add("shutdown_command", false);
+  text("evictions", Later::evictions ? "on" : "off");
+  text("domain_socket", "NULL");   // no unix socket
+  text("umask", "700");
+  s.add("shutdown_command", Later::shutdown_command);
   s.add("growth_factor", store.growth_factor);
   s.add("chunk_size", uint64_t{store.min_chunk});
   s.add("num_threads", uint64_t{ctx.config.threads});
   s.add("num_threads_per_udp", uint64_t{ctx.config.threads});
-  s.add("detail_enabled", false);
-  s.add("cas_enabled", true);
-  s.add("binding_protocol", std::string_view("ascii"));
+  text("stat_key_prefix", std::string_view(&PrefixStats::kDelimiter, 1));
+  s.add("detail_enabled", ctx.registry.prefixes().enabled());
+  s.add("reqs_per_event", uint64_t{20});   // commands per connection per event (socket/tcp_connection.h)
+  s.add("cas_enabled", Later::cas_enabled);
+  s.add("tcp_backlog", uint64_t{1024});
+  text("binding_protocol", "ascii");   // no binary protocol
   s.add("auth_enabled_sasl", false);
   s.add("auth_enabled_ascii", false);
   s.add("item_size_max", uint64_t{store.max_item_size});
-  s.add("slab_reassign", false);
-  s.add("slab_automove", uint64_t{0});
+  s.add("maxconns_fast", true);   // over -c: "ERROR Too many open connections" at once
+  s.add("hashpower_init", uint64_t{0});
+  s.add("slab_reassign", Later::slab_reassign);
+  s.add("slab_automove", uint64_t{ctx.store.stats().slab_automove});
+  text("slab_automove_ratio", "0.80");
+  s.add("slab_automove_window", uint64_t{30});
+  s.add("slab_chunk_max", uint64_t{store.max_item_size});   // items are never split into chunks
   s.add("lru_crawler", runtime.lru_crawler.load(std::memory_order_relaxed));
   s.add("lru_crawler_sleep", uint64_t{runtime.lru_crawler_sleep.load(std::memory_order_relaxed)});
   s.add("lru_crawler_tocrawl", uint64_t{runtime.lru_crawler_tocrawl.load(std::memory_order_relaxed)});
-  s.add("flush_enabled", true);
-  s.add("dump_enabled", false);
-  s.add("lru_maintainer_thread", false);
+  s.add("tail_repair_time", uint64_t{0});
+  s.add("flush_enabled", Later::flush_enabled);
+  s.add("dump_enabled", Later::dump_enabled);
+  text("hash_algorithm", "fold-multiply");   // store/key_hash.cpp
+  // The crawler thread also reclaims at the LRU tails as memcached's
+  // maintainer does; one LRU per class, so the segment sizes are shown at
+  // memcached's defaults.
+  s.add("lru_maintainer_thread", true);
   s.add("lru_segmented", false);
+  s.add("hot_lru_pct", uint64_t{20});
+  s.add("warm_lru_pct", uint64_t{40});
+  text("hot_max_factor", "0.20");
+  text("warm_max_factor", "2.00");
   s.add("temp_lru", false);
+  s.add("temporary_ttl", uint64_t{Later::temporary_ttl});
+  s.add("idle_timeout", uint64_t{ctx.config.idle_timeout});
+  s.add("watcher_logbuf_size", uint64_t{262144});
+  s.add("worker_logbuf_size", uint64_t{65536});
+  s.add("read_buf_mem_limit", uint64_t{0});
   s.add("track_sizes", false);
+  s.add("inline_ascii_response", false);
+  // Extstore and TLS are not built in: memcached's values with them off.
+  s.add("ext_item_size", uint64_t{512});
+  s.add("ext_item_age", uint64_t{UINT32_MAX});
+  s.add("ext_low_ttl", uint64_t{0});
+  s.add("ext_recache_rate", uint64_t{2000});
+  s.add("ext_wbuf_size", uint64_t{4u << 20});
+  s.add("ext_compact_under", uint64_t{0});
+  s.add("ext_drop_under", uint64_t{0});
+  s.add("ext_max_sleep", uint64_t{1000000});
+  text("ext_max_frag", "0.80");
+  text("slab_automove_freeratio", "0.010");
+  s.add("ext_drop_unread", false);
+  s.add("ssl_enabled", false);
+  text("ssl_chain_cert", "(null)");
+  text("ssl_key", "(null)");
+  s.add("ssl_verify_mode", uint64_t{0});
+  s.add("ssl_keyformat", uint64_t{1});
+  text("ssl_ciphers", "NULL");
+  text("ssl_ca_cert", "NULL");
+  s.add("ssl_wbuf_size", uint64_t{16384});
+  s.add("ssl_session_cache", false);
+  s.add("ssl_kernel_tls", false);
+  text("ssl_min_version", "tlsv1.2");
+  text("num_napi_ids", "(null)");
+  text("memory_file", "(null)");
 }
 
 void itemStats(CommandContext& ctx, StatLines& s) {
+  const StatsRegistry& r = ctx.registry;
   for (const store::SlabClassStats& c : ctx.store.stats().classes) {
     if (c.items == 0) continue;
+    const auto id = static_cast<uint8_t>(c.id);
     auto add = [&](std::string_view name, uint64_t v) { s.addClass("items:", c.id, name, v); };
+    // One LRU per class: every item is cold, every hit a hit to cold.
+    const uint64_t hits = r.sumSlabClass(id, &SlabClassCounters::get_hits) +
+                          r.sumSlabClass(id, &SlabClassCounters::touch_hits);
     add("number", c.items);
+    add("number_hot", 0);
+    add("number_warm", 0);
+    add("number_cold", c.items);
+    add("age_hot", 0);
+    add("age_warm", 0);
     add("age", c.oldest_age);
     add("mem_requested", c.mem_requested);
     add("evicted", c.evicted);
@@ -200,8 +331,18 @@ void itemStats(CommandContext& ctx, StatLines& s) {
     add("reclaimed", c.reclaimed);
     add("expired_unfetched", c.expired_unfetched);
     add("evicted_unfetched", c.evicted_unfetched);
+    add("evicted_active", 0);
     add("crawler_reclaimed", c.crawler_reclaimed);
+    add("crawler_items_checked", c.crawler_items_checked);
     add("lrutail_reflocked", 0);
+    add("moves_to_cold", 0);
+    add("moves_to_warm", 0);
+    add("moves_within_lru", 0);
+    add("direct_reclaims", c.direct_reclaims);
+    add("hits_to_hot", 0);
+    add("hits_to_warm", 0);
+    add("hits_to_cold", hits);
+    add("hits_to_temp", 0);
   }
 }
 
@@ -232,6 +373,31 @@ void slabStats(CommandContext& ctx, StatLines& s) {
   s.add("total_malloced", store.total_malloced);
 }
 
+// memcached's process_stats_conns(): one group of lines per socket.
+void connStats(CommandContext& ctx, StatLines& s) {
+  for (const ConnectionInfo& c : ctx.registry.connectionList()) {
+    const std::string fd = std::to_string(c.fd) + ':';
+    if (c.udp) s.add(fd + "UDP", std::string_view("UDP"));
+    s.add(fd + "addr", c.addr);
+    if (!c.listen_addr.empty()) s.add(fd + "listen_addr", c.listen_addr);
+    s.add(fd + "state", c.state);
+    s.add(fd + "secs_since_last_cmd", c.secs_since_last_cmd);
+  }
+}
+
+void detailStats(CommandContext& ctx, const Tokens& tokens) {
+  PrefixStats& prefixes = ctx.registry.prefixes();
+  const std::string_view what = tokens.count() > 2 ? tokens[2] : std::string_view();
+  if (what == "on" || what == "off") {
+    prefixes.setEnabled(what == "on");
+    ctx.reply("OK\r\n");
+  } else if (what == "dump") {
+    ctx.reply(prefixes.dump());
+  } else {
+    ctx.reply("CLIENT_ERROR usage: stats detail on|off|dump\r\n");
+  }
+}
+
 void replyStats(CommandContext& ctx, StatLines& s) { ctx.reply(s.finish()); }
 
 }  // namespace
@@ -246,6 +412,7 @@ void processStats(CommandContext& ctx, const Tokens& tokens) {
   const std::string_view sub = tokens[1];
   if (sub == "reset") {
     ctx.registry.reset();
+    ctx.store.resetStats();
     ctx.reply("RESET\r\n");
   } else if (sub == "settings") {
     settingsStats(ctx, s);
@@ -263,10 +430,15 @@ void processStats(CommandContext& ctx, const Tokens& tokens) {
     // memcached answers this one without END.
     s.add("sizes_status", std::string_view("disabled"));
     ctx.reply(s.text());
+  } else if (sub == "conns") {
+    connStats(ctx, s);
+    replyStats(ctx, s);
+  } else if (sub == "detail") {
+    detailStats(ctx, tokens);
   } else if (sub == "cachedump") {
     ctx.reply("CLIENT_ERROR stats cachedump not allowed\r\n");
   } else {
-    // detail, conns, sizes_enable, extstore, proxy and unknown names.
+    // sizes_enable, extstore, proxy and unknown names.
     ctx.reply(kError);
   }
 }

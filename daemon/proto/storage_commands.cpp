@@ -58,6 +58,7 @@ void processUpdate(CommandContext& ctx, const Tokens& tokens, StoreMode mode) {
   const size_t block_length = static_cast<size_t>(value_length) + 2;
 
   if (!ctx.store.fits(key.size(), static_cast<size_t>(value_length))) {
+    if (ctx.registry.prefixes().enabled()) ctx.registry.prefixes().recordSet(key);
     refuseTooLarge(ctx.store, ctx.stats, key, mode == StoreMode::kSet);
     ctx.reply(kTooLarge);
     ctx.swallowDataBlock(block_length);
@@ -65,6 +66,8 @@ void processUpdate(CommandContext& ctx, const Tokens& tokens, StoreMode mode) {
   }
   const auto block = ctx.takeDataBlock(block_length);
   if (!block) return;
+  // Counted once the block is here: an incomplete one is retried.
+  if (ctx.registry.prefixes().enabled()) ctx.registry.prefixes().recordSet(key);
 
   StoreRequest request;
   request.key = key;

@@ -39,4 +39,16 @@ std::string Endpoint::toString() const {
   return text;
 }
 
+std::string statsAddress(int fd, bool udp, bool peer) {
+  Endpoint endpoint;
+  endpoint.length = sizeof endpoint.address;
+  auto* address = reinterpret_cast<sockaddr*>(&endpoint.address);
+  const int got = peer ? getpeername(fd, address, &endpoint.length)
+                       : getsockname(fd, address, &endpoint.length);
+  if (got != 0 || (endpoint.family() != AF_INET && endpoint.family() != AF_INET6)) return {};
+  std::string text = udp ? "udp" : "tcp";
+  if (endpoint.family() == AF_INET6) text += '6';
+  return text + ':' + endpoint.toString();
+}
+
 }  // namespace unbuckle::net

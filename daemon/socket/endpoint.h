@@ -22,4 +22,9 @@ struct Endpoint {
   std::string toString() const;
 };
 
+// A socket's local (or, with `peer`, remote) address as memcached's `stats
+// conns` writes it: "tcp:127.0.0.1:11211", "udp6:[::1]:11211"; empty if the
+// socket has none.
+std::string statsAddress(int fd, bool udp, bool peer);
+
 }  // namespace unbuckle::net

@@ -33,8 +33,9 @@ void raiseFileLimit(const SocketServerConfig& config) {
 
 }  // namespace
 
-SocketServer::SocketServer(const SocketServerConfig& config, FileDescriptor stop)
-    : config_(config), stop_(std::move(stop)) {}
+SocketServer::SocketServer(const SocketServerConfig& config, FileDescriptor stop,
+                           proto::StatsRegistry& stats)
+    : config_(config), stats_(stats), stop_(std::move(stop)) {}
 
 Result<std::unique_ptr<SocketServer>> SocketServer::create(const SocketServerConfig& config,
                                                            proto::Engine& engine,
@@ -63,7 +64,7 @@ Result<std::unique_ptr<SocketServer>> SocketServer::create(const SocketServerCon
   }
   raiseFileLimit(config);
 
-  std::unique_ptr<SocketServer> server(new SocketServer(config, std::move(stop)));
+  std::unique_ptr<SocketServer> server(new SocketServer(config, std::move(stop), stats));
   const ConnectionLimits limits = ConnectionLimits::forItemSize(config.max_item_size);
   const size_t reply_budget = udp::DatagramReplySink::replyBudget(config.max_item_size);
   try {
@@ -77,15 +78,21 @@ Result<std::unique_ptr<SocketServer>> SocketServer::create(const SocketServerCon
       FileDescriptor listener = tcp_sockets.empty() ? FileDescriptor() : std::move(tcp_sockets[i]);
       server->workers_.push_back(std::make_unique<Worker>(
           engine, worker_stats, stats.connections(), server->stop_.get(), std::move(udp),
-          std::move(listener), limits, config.max_connections));
+          std::move(listener), limits, config.max_connections, config.idle_timeout));
     }
   } catch (const std::system_error& e) {
     return Error{std::string("cannot start the socket workers: ") + e.what()};
   }
+  server->lister_id_ = stats.addConnectionLister([s = server.get()](auto& out) {
+    for (const auto& worker : s->workers_) worker->listSockets(out);
+  });
   return server;
 }
 
-SocketServer::~SocketServer() { stop(); }
+SocketServer::~SocketServer() {
+  if (lister_id_ >= 0) stats_.removeConnectionLister(lister_id_);
+  stop();
+}
 
 void SocketServer::start() {
   for (auto& worker : workers_) {
@@ -94,6 +101,10 @@ void SocketServer::start() {
 }
 
 void SocketServer::stop() {
+  if (lister_id_ >= 0) {
+    stats_.removeConnectionLister(lister_id_);
+    lister_id_ = -1;
+  }
   if (threads_.empty()) {
     return;
   }

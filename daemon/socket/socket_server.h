@@ -2,7 +2,8 @@
 // backend) and TCP with epoll, on `threads` workers that each own one
 // SO_REUSEPORT socket per protocol (see worker.h). TCP connections are
 // spread by the kernel's SO_REUSEPORT flow hash rather than by an accept
-// thread: no hand-off between threads, no shared listener.
+// thread: no hand-off between threads, no shared listener. Every socket is
+// listed in `stats conns` through the StatsRegistry.
 #pragma once
 
 #include <cstddef>
@@ -29,6 +30,7 @@ struct SocketServerConfig {
   uint32_t max_connections = 1024;  // TCP clients; more get "ERROR Too many open connections"
   size_t max_item_size = 1u << 20;  // sizes the per-connection and per-request buffers
   std::vector<config::Cidr> allow;  // UDP sources that get answers
+  uint32_t idle_timeout = 0;        // seconds a TCP client may wait between commands; 0: forever
 };
 
 class SocketServer {
@@ -48,9 +50,11 @@ class SocketServer {
   void stop();
 
  private:
-  SocketServer(const SocketServerConfig& config, FileDescriptor stop);
+  SocketServer(const SocketServerConfig& config, FileDescriptor stop, proto::StatsRegistry& stats);
 
   SocketServerConfig config_;
+  proto::StatsRegistry& stats_;
+  int lister_id_ = -1;   // our sockets in `stats conns`
   FileDescriptor stop_;   // eventfd, readable once stop() is called
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;

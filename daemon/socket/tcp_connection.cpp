@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace unbuckle::net {
 
@@ -20,8 +21,35 @@ TcpConnection::TcpConnection(FileDescriptor socket, const ConnectionLimits& limi
     : socket_(std::move(socket)),
       limits_(limits),
       input_(limits.max_input),
-      output_(limits.max_output) {
+      output_(limits.max_output),
+      last_command_(steadySeconds()) {
   session_.transport = proto::Transport::kStream;
+}
+
+int64_t TcpConnection::steadySeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+const char* TcpConnection::stateName() const {
+  switch (state_.load(std::memory_order_relaxed)) {
+    case State::kRead: return "conn_read";
+    case State::kParse: return "conn_parse_cmd";
+    case State::kNread: return "conn_nread";
+    case State::kSwallow: return "conn_swallow";
+    case State::kWrite: return "conn_mwrite";
+    case State::kClosing: return "conn_closing";
+  }
+  return "conn_read";
+}
+
+TcpConnection::State TcpConnection::stateAfterEvents() const {
+  if (failed_ || closing()) return State::kClosing;
+  if (output_.size() > 0) return State::kWrite;
+  if (session_.swallow > 0) return State::kSwallow;
+  if (session_.need > 0) return State::kNread;
+  return State::kRead;
 }
 
 uint32_t TcpConnection::onEvents(uint32_t events, proto::Engine& engine,
@@ -29,10 +57,12 @@ uint32_t TcpConnection::onEvents(uint32_t events, proto::Engine& engine,
   if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !closing()) {
     receive(stats);
   }
+  state_.store(State::kParse, std::memory_order_relaxed);
   const bool more = !failed_ && runCommands(engine, stats, connections);
   if (!failed_) {
     transmit(stats);
   }
+  state_.store(stateAfterEvents(), std::memory_order_relaxed);
   if (failed_ || (closing() && !more && output_.size() == 0)) {
     return 0;
   }
@@ -86,6 +116,7 @@ bool TcpConnection::runCommands(proto::Engine& engine, proto::WorkerStats& stats
       break;
     }
     input_.consume(consumed);
+    last_command_.store(steadySeconds(), std::memory_order_relaxed);
   }
   // An unfinished command that cannot fit the buffer will never complete.
   if (!session_.close && input_.full()) {

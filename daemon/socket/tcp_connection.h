@@ -10,6 +10,7 @@
 // so does the peer's shutdown of its sending side.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -38,12 +39,24 @@ class TcpConnection {
 
   int fd() const { return socket_.get(); }
 
+  // For `stats conns` and the idle timeout, read from any thread: memcached's
+  // name for what the connection is doing, and the steady-clock second of
+  // its last command (or of its accept).
+  const char* stateName() const;
+  int64_t lastCommand() const { return last_command_.load(std::memory_order_relaxed); }
+  // Waiting for a new command (memcached closes idle connections only then).
+  bool awaitingCommand() const { return state_.load(std::memory_order_relaxed) == State::kRead; }
+  static int64_t steadySeconds();
+
   // Handles the epoll `events` and returns the events to wait for next;
   // 0 means the connection is finished and should be closed.
   uint32_t onEvents(uint32_t events, proto::Engine& engine, proto::WorkerStats& stats,
                     proto::ConnectionStats& connections);
 
  private:
+  enum class State : uint8_t { kRead, kParse, kNread, kSwallow, kWrite, kClosing };
+  State stateAfterEvents() const;
+
   void receive(proto::WorkerStats& stats);
   // Runs buffered commands; true if it stopped with commands possibly left.
   bool runCommands(proto::Engine& engine, proto::WorkerStats& stats,
@@ -59,6 +72,8 @@ class TcpConnection {
   proto::Session session_;
   bool peer_closed_ = false;   // read() returned 0
   bool failed_ = false;        // socket error or an unfinishable command
+  std::atomic<State> state_{State::kRead};
+  std::atomic<int64_t> last_command_;
 };
 
 }  // namespace unbuckle::net

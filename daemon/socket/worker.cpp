@@ -6,10 +6,13 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <string_view>
 #include <system_error>
+
+#include "socket/endpoint.h"
 
 namespace unbuckle::net {
 namespace {
@@ -21,12 +24,15 @@ constexpr int kAcceptsPerEvent = 64;
 constexpr std::chrono::milliseconds kListenerPause(100);
 // memcached 1.6.18 with maxconns_fast (memcached.c).
 constexpr std::string_view kTooManyConnections = "ERROR Too many open connections\r\n";
+// How often idle connections are looked for (the timeout is in seconds).
+constexpr int kIdleCheckMs = 1000;
 
 }  // namespace
 
 Worker::Worker(proto::Engine& engine, proto::WorkerStats& stats,
                proto::ConnectionStats& connections, int stop_fd, std::unique_ptr<UdpEndpoint> udp,
-               FileDescriptor listener, const ConnectionLimits& limits, uint32_t max_connections)
+               FileDescriptor listener, const ConnectionLimits& limits, uint32_t max_connections,
+               uint32_t idle_timeout)
     : engine_(engine),
       stats_(stats),
       connections_(connections),
@@ -35,6 +41,9 @@ Worker::Worker(proto::Engine& engine, proto::WorkerStats& stats,
       listener_(std::move(listener)),
       limits_(limits),
       max_connections_(max_connections),
+      idle_timeout_(idle_timeout),
+      started_(TcpConnection::steadySeconds()),
+      last_datagram_(started_),
       epoll_(epoll_create1(EPOLL_CLOEXEC)) {
   if (!epoll_) {
     throw std::system_error(errno, std::generic_category(), "epoll_create1");
@@ -56,18 +65,23 @@ bool Worker::watch(int fd, uint32_t events, int op) {
 void Worker::run() {
   std::array<epoll_event, kEventsPerWait> events;
   for (;;) {
-    const int n = epoll_wait(epoll_.get(), events.data(), kEventsPerWait, resumeListener());
+    const int resume = resumeListener();
+    const int idle = closeIdle();
+    const int timeout = resume < 0 ? idle : (idle < 0 ? resume : std::min(resume, idle));
+    const int n = epoll_wait(epoll_.get(), events.data(), kEventsPerWait, timeout);
     if (n < 0 && errno != EINTR) {
       throw std::system_error(errno, std::generic_category(), "epoll_wait");
     }
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
       if (fd == stop_fd_) {
+        std::lock_guard lock(listing_mutex_);
         connections_.curr_connections.fetch_sub(open_.size(), std::memory_order_relaxed);
         open_.clear();
         return;
       }
       if (udp_ && fd == udp_->fd()) {
+        last_datagram_.store(TcpConnection::steadySeconds(), std::memory_order_relaxed);
         udp_->onReadable();
       } else if (listener_ && fd == listener_.get()) {
         acceptConnections();
@@ -103,7 +117,10 @@ void Worker::acceptConnections() {
       spdlog::warn("cannot watch a new TCP connection: {}", strerror(errno));
       continue;
     }
-    open_[fd] = Connection{std::make_unique<TcpConnection>(std::move(socket), limits_), EPOLLIN};
+    {
+      std::lock_guard lock(listing_mutex_);
+      open_[fd] = Connection{std::make_unique<TcpConnection>(std::move(socket), limits_), EPOLLIN};
+    }
     connections_.curr_connections.fetch_add(1, std::memory_order_relaxed);
     connections_.total_connections.fetch_add(1, std::memory_order_relaxed);
   }
@@ -111,7 +128,8 @@ void Worker::acceptConnections() {
 
 void Worker::pauseListener() {
   if (!listener_resume_ && watch(listener_.get(), 0, EPOLL_CTL_MOD)) {
-    listener_resume_ = std::chrono::steady_clock::now() + kListenerPause;
+    listener_paused_at_ = std::chrono::steady_clock::now();
+    listener_resume_ = listener_paused_at_ + kListenerPause;
     connections_.listen_disabled_num.fetch_add(1, std::memory_order_relaxed);
     connections_.accepting_conns.store(false, std::memory_order_relaxed);
     // Counted every time (listen_disabled_num), logged once per worker.
@@ -129,6 +147,9 @@ int Worker::resumeListener() {
   const auto now = std::chrono::steady_clock::now();
   if (now >= *listener_resume_ && watch(listener_.get(), EPOLLIN, EPOLL_CTL_MOD)) {
     listener_resume_.reset();
+    const auto paused = std::chrono::duration_cast<std::chrono::microseconds>(now - listener_paused_at_);
+    connections_.time_in_listen_disabled_us.fetch_add(static_cast<uint64_t>(paused.count()),
+                                                      std::memory_order_relaxed);
     connections_.accepting_conns.store(true, std::memory_order_relaxed);
     return -1;
   }
@@ -158,8 +179,52 @@ void Worker::onConnection(int fd, uint32_t events) {
 
 void Worker::close(int fd) {
   // Closing the descriptor (TcpConnection's destructor) also removes it from epoll.
-  open_.erase(fd);
+  {
+    std::lock_guard lock(listing_mutex_);
+    open_.erase(fd);
+  }
   connections_.curr_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+int Worker::closeIdle() {
+  if (idle_timeout_ == 0) {
+    return -1;
+  }
+  const int64_t now = TcpConnection::steadySeconds();
+  if (now >= next_idle_check_) {
+    next_idle_check_ = now + kIdleCheckMs / 1000;
+    std::vector<int> idle;
+    for (const auto& [fd, connection] : open_) {
+      // As memcached: more than idle_timeout whole seconds, and only while
+      // the connection waits for a command (not mid-value or mid-reply).
+      if (connection.tcp->awaitingCommand() && now - connection.tcp->lastCommand() > idle_timeout_) {
+        idle.push_back(fd);
+      }
+    }
+    for (const int fd : idle) {
+      close(fd);
+      proto::bump(stats_.idle_kicks);
+    }
+  }
+  return kIdleCheckMs;
+}
+
+void Worker::listSockets(std::vector<proto::ConnectionInfo>& out) const {
+  const int64_t now = TcpConnection::steadySeconds();
+  auto since = [now](int64_t then) { return static_cast<uint64_t>(now > then ? now - then : 0); };
+  std::lock_guard lock(listing_mutex_);
+  if (listener_) {
+    out.push_back({listener_.get(), false, statsAddress(listener_.get(), false, false), "",
+                   "conn_listening", since(started_)});
+  }
+  if (udp_) {
+    out.push_back({udp_->fd(), true, statsAddress(udp_->fd(), true, false), "", "conn_read",
+                   since(last_datagram_.load(std::memory_order_relaxed))});
+  }
+  for (const auto& [fd, connection] : open_) {
+    out.push_back({fd, false, statsAddress(fd, false, true), statsAddress(fd, false, false),
+                   connection.tcp->stateName(), since(connection.tcp->lastCommand())});
+  }
 }
 
 }  // namespace unbuckle::net

@@ -2,13 +2,17 @@
 // UDP socket, its own TCP listener (both SO_REUSEPORT members of a group,
 // see reuseport_group.h) and the connections it accepted. A connection
 // stays on the worker that accepted it. The loop ends when the shared stop
-// eventfd becomes readable.
+// eventfd becomes readable. With an idle timeout it also closes the TCP
+// connections that wait for a command longer than that (memcached's
+// -o idle_timeout, counted as idle_kicks), checking once a second.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <vector>
 #include <unordered_map>
 
 #include "proto/engine.h"
@@ -24,13 +28,16 @@ class Worker {
   // `udp` may be null (UDP disabled) and `listener` empty (TCP disabled).
   Worker(proto::Engine& engine, proto::WorkerStats& stats, proto::ConnectionStats& connections,
          int stop_fd, std::unique_ptr<UdpEndpoint> udp, FileDescriptor listener,
-         const ConnectionLimits& limits, uint32_t max_connections);
+         const ConnectionLimits& limits, uint32_t max_connections, uint32_t idle_timeout = 0);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
   // Serves until the stop eventfd is readable, then closes its connections.
   // Runs once.
   void run();
+
+  // Appends this worker's sockets as `stats conns` shows them; any thread.
+  void listSockets(std::vector<proto::ConnectionInfo>& out) const;
 
  private:
   struct Connection {
@@ -46,6 +53,9 @@ class Worker {
   int resumeListener();
   void onConnection(int fd, uint32_t events);
   void close(int fd);
+  // Closes connections idle past the timeout; returns the epoll_wait
+  // timeout until the next check (-1: no timeout).
+  int closeIdle();
 
   proto::Engine& engine_;
   proto::WorkerStats& stats_;
@@ -55,10 +65,18 @@ class Worker {
   FileDescriptor listener_;
   ConnectionLimits limits_;
   uint32_t max_connections_;
+  uint32_t idle_timeout_;
+  const int64_t started_;   // steady seconds: the listening sockets' "last command"
+  std::atomic<int64_t> last_datagram_;
+  int64_t next_idle_check_ = 0;
   FileDescriptor epoll_;
   std::optional<std::chrono::steady_clock::time_point> listener_resume_;
+  std::chrono::steady_clock::time_point listener_paused_at_;
   bool listener_paused_before_ = false;
+  // Written by the worker thread only, always under listing_mutex_, so that
+  // listSockets() can read it from another thread.
   std::unordered_map<int, Connection> open_;
+  mutable std::mutex listing_mutex_;
 };
 
 }  // namespace unbuckle::net

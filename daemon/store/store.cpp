@@ -209,7 +209,9 @@ class StoreCore {
 
   void flushAll(RelTime oldest_live);
   size_t crawl(size_t budget);
+  size_t reclaimTails(size_t budget);
   StoreStats stats() const;
+  void resetStats();
 
  private:
   SizeClass& classOf(const Item* item) const { return *classes_[item->class_id_ - 1]; }
@@ -217,6 +219,7 @@ class StoreCore {
   Miss deadReason(const Item* item, RelTime now) const;
   Item* takeChunk(SizeClass& cls, size_t size, AccessState& st, const Item* protect);
   bool freeFromTail(SizeClass& cls, AccessState& st, const Item* protect);
+  void reclaimFromTail(SizeClass& cls, AccessState& st);
   std::byte* takePageFromAnotherClass(const SizeClass& taker, AccessState& st, const Item* protect);
   SizeClass* classWithMostPages(const SizeClass& except) const;
   std::byte* pageToMove(const SizeClass& cls, const std::byte* avoid) const;
@@ -249,7 +252,8 @@ class StoreCore {
 
   std::mutex crawl_mutex_;   // serialises crawl()
   size_t crawl_class_ = 0;
-  std::atomic<uint64_t> crawler_items_checked_{0};
+  std::atomic<uint64_t> crawler_starts_{0};
+  std::atomic<uint64_t> tail_passes_{0};
 };
 
 struct Store::Impl : StoreCore {
@@ -330,6 +334,7 @@ Allocation StoreCore::allocate(AccessState& st, uint32_t flags, RelTime exptime,
   if (!fits(st.key.size(), value_length)) return {nullptr, AllocError::kTooLarge};
   size_t size = sizeof(Item) + replyLength(st.key.size(), flags, value_length);
   SizeClass& cls = classFor(size);
+  reclaimFromTail(cls, st);
   Item* it = takeChunk(cls, size, st, current(st));
   if (it == nullptr) return {nullptr, AllocError::kOutOfMemory};
 
@@ -370,6 +375,7 @@ Item* StoreCore::takeChunk(SizeClass& cls, size_t size, AccessState& st, const I
       }
       // A chunk freed on the class's leaving page stays off the free list.
       while (freeFromTail(cls, st, protect)) {
+        ++cls.counters().direct_reclaims;
         if (Item* chunk = cls.takeChunk(size)) return chunk;
       }
       if (attempt == kPageMoveAttempts) {
@@ -537,6 +543,36 @@ bool StoreCore::freeFromTail(SizeClass& cls, AccessState& st, const Item* protec
   return true;
 }
 
+// What memcached without its segmented LRU does before every allocation
+// (lru_pull_tail without LRU_PULL_EVICT): unlink the expired and flushed
+// items at the class's LRU tail, up to kTailSearch of them, stopping at the
+// first live one. These are memcached's `reclaimed`; so an expired item a
+// set runs into counts there even while the crawler runs.
+void StoreCore::reclaimFromTail(SizeClass& cls, AccessState& st) {
+  // An item this Access already returned stays valid until it ends.
+  const Item* handed_out = st.looked_up ? st.item : nullptr;
+  std::lock_guard lock(cls.mutex());
+  Item* candidate = cls.lruTail();
+  for (int tried = 0; candidate != nullptr && tried < kTailSearch; ++tried) {
+    Item* next = cls.towardsHead(candidate);
+    if (candidate != handed_out) {
+      uint64_t hash = hashKey(candidate->key());
+      Shard& shard = shardFor(hash);
+      bool held = &shard == &st.shard;
+      if (held || shard.mutex.try_lock()) {
+        bool dead = deadReason(candidate, st.now) != Miss::kAbsent;
+        if (dead) {
+          countReclaim(cls.counters(), candidate);
+          drop(shard, cls, candidate, hash);
+        }
+        if (!held) shard.mutex.unlock();
+        if (!dead) return;
+      }
+    }
+    candidate = next;
+  }
+}
+
 void StoreCore::countReclaim(SizeClassCounters& counters, const Item* dead) {
   ++counters.reclaimed;
   if (!dead->fetched()) ++counters.expired_unfetched;
@@ -612,6 +648,10 @@ void StoreCore::flushAll(RelTime oldest_live) {
 size_t StoreCore::crawl(size_t budget) {
   std::lock_guard crawl_lock(crawl_mutex_);
   RelTime now = clock_.now();
+  if (crawl_class_ == 0) {
+    std::lock_guard lock(classes_[0]->mutex());
+    if (classes_[0]->crawlCursor() == nullptr) crawler_starts_.fetch_add(1, std::memory_order_relaxed);
+  }
   size_t checked = 0;
   size_t reclaimed = 0;
   size_t classes_done = 0;
@@ -626,12 +666,16 @@ size_t StoreCore::crawl(size_t budget) {
       while (it != nullptr && checked < batch_end) {
         Item* next = cls.towardsHead(it);
         ++checked;
+        ++cls.counters().crawler_items_checked;
         uint64_t hash = hashKey(it->key());
         Shard& shard = shardFor(hash);
         if (shard.mutex.try_lock()) {
-          if (deadReason(it, now) != Miss::kAbsent) {
+          Miss dead = deadReason(it, now);
+          if (dead != Miss::kAbsent) {
+            // memcached's crawler: crawler_reclaimed, and expired_unfetched
+            // only for an expired item, not a flushed one.
             ++cls.counters().crawler_reclaimed;
-            if (!it->fetched()) ++cls.counters().expired_unfetched;
+            if (!it->fetched() && dead == Miss::kExpired) ++cls.counters().expired_unfetched;
             drop(shard, cls, it, hash);
             ++reclaimed;
           }
@@ -647,7 +691,46 @@ size_t StoreCore::crawl(size_t budget) {
       ++classes_done;
     }
   }
-  crawler_items_checked_.fetch_add(checked, std::memory_order_relaxed);
+  return reclaimed;
+}
+
+// memcached's LRU maintainer, as far as expiry goes: it keeps pulling the
+// tails of the LRUs and unlinks the expired and flushed items it finds
+// there as `reclaimed` (the crawler finds the rest). Per class, from the
+// tail until the first live item; items in a busy shard are stepped over.
+size_t StoreCore::reclaimTails(size_t budget) {
+  tail_passes_.fetch_add(1, std::memory_order_relaxed);
+  RelTime now = clock_.now();
+  size_t reclaimed = 0;
+  for (const auto& cls : classes_) {
+    bool more = true;
+    while (more && reclaimed < budget) {
+      std::lock_guard lock(cls->mutex());
+      size_t batch_end = std::min(budget, reclaimed + kCrawlBatch);
+      Item* it = cls->lruTail();
+      more = false;
+      for (int busy = 0; it != nullptr && reclaimed < batch_end && busy < kTailSearch;) {
+        Item* next = cls->towardsHead(it);
+        uint64_t hash = hashKey(it->key());
+        Shard& shard = shardFor(hash);
+        if (!shard.mutex.try_lock()) {
+          ++busy;
+          it = next;
+          continue;
+        }
+        bool dead = deadReason(it, now) != Miss::kAbsent;
+        if (dead) {
+          countReclaim(cls->counters(), it);
+          drop(shard, *cls, it, hash);
+          ++reclaimed;
+        }
+        shard.mutex.unlock();
+        if (!dead) break;
+        it = next;
+        more = it != nullptr;
+      }
+    }
+  }
   return reclaimed;
 }
 
@@ -665,7 +748,10 @@ StoreStats StoreCore::stats() const {
     s.expired_unfetched += c.expired_unfetched;
     s.evicted_unfetched += c.evicted_unfetched;
     s.crawler_reclaimed += c.crawler_reclaimed;
+    s.crawler_items_checked += c.crawler_items_checked;
+    s.direct_reclaims += c.direct_reclaims;
     s.slabs_moved += c.pages_moved_out;
+    s.lru_crawler_running = s.lru_crawler_running || cls->crawlCursor() != nullptr;
     if (c.total_pages == 0) continue;
     SlabClassStats& out = s.classes.emplace_back();
     static_cast<SizeClassCounters&>(out) = c;
@@ -677,7 +763,8 @@ StoreStats StoreCore::stats() const {
     const Item* tail = cls->lruTail();
     out.oldest_age = tail != nullptr && now > tail->time_ ? now - tail->time_ : 0;
   }
-  s.crawler_items_checked = crawler_items_checked_.load(std::memory_order_relaxed);
+  s.lru_crawler_starts = crawler_starts_.load(std::memory_order_relaxed);
+  s.lru_maintainer_juggles = tail_passes_.load(std::memory_order_relaxed);
   s.total_malloced = arena_.pagesAllocated() * basePageSize(config_);   // the slack is ours, not -m's
   s.limit_maxbytes = config_.memory_limit;
   size_t buckets = 0;
@@ -689,6 +776,29 @@ StoreStats StoreCore::stats() const {
   }
   s.hash_power_level = static_cast<uint32_t>(std::bit_width(buckets) - 1);
   return s;
+}
+
+void StoreCore::resetStats() {
+  // What memcached's stats_reset() zeroes: its global stats (total_items,
+  // slabs_moved, lru_crawler_starts) and every class's itemstats.
+  for (const auto& cls : classes_) {
+    std::lock_guard lock(cls->mutex());
+    SizeClassCounters& c = cls->counters();
+    c.total_items = 0;
+    c.evicted = 0;
+    c.evicted_nonzero = 0;
+    c.evicted_time = 0;
+    c.evicted_unfetched = 0;
+    c.expired_unfetched = 0;
+    c.outofmemory = 0;
+    c.reclaimed = 0;
+    c.crawler_reclaimed = 0;
+    c.crawler_items_checked = 0;
+    c.direct_reclaims = 0;
+    c.pages_moved_out = 0;
+  }
+  crawler_starts_.store(0, std::memory_order_relaxed);
+  tail_passes_.store(0, std::memory_order_relaxed);
 }
 
 // ---- Item ------------------------------------------------------------------
@@ -748,7 +858,9 @@ void Store::lockedAccess(std::string_view key, void (*thunk)(void*, Access&), vo
 
 void Store::flushAll(RelTime oldest_live) { impl_->flushAll(oldest_live); }
 size_t Store::crawl(size_t budget) { return impl_->crawl(budget); }
+size_t Store::reclaimTails(size_t budget) { return impl_->reclaimTails(budget); }
 StoreStats Store::stats() const { return impl_->stats(); }
+void Store::resetStats() { impl_->resetStats(); }
 const StoreConfig& Store::config() const { return impl_->config(); }
 const Clock& Store::clock() const { return impl_->clock(); }
 

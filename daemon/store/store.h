@@ -193,6 +193,10 @@ struct SizeClassCounters {
   uint64_t outofmemory = 0;
   uint64_t reclaimed = 0;
   uint64_t crawler_reclaimed = 0;
+  uint64_t crawler_items_checked = 0;
+  // Allocations that had to free a chunk from the LRU tail first (memcached
+  // counts each round of its pull-tail-then-alloc loop).
+  uint64_t direct_reclaims = 0;
   uint64_t pages_moved_out = 0;   // pages given to other classes
 };
 
@@ -222,6 +226,18 @@ struct StoreStats {
   uint64_t hash_bytes = 0;
   bool hash_is_expanding = false;
   uint64_t slabs_moved = 0;       // pages passed from one class to another
+  uint64_t slab_reassign_rescues = 0;
+  uint64_t slab_reassign_chunk_rescues = 0;
+  uint64_t slab_reassign_evictions_nomem = 0;
+  uint64_t slab_reassign_inline_reclaim = 0;
+  uint64_t slab_reassign_busy_items = 0;
+  uint64_t slab_reassign_busy_deletes = 0;
+  bool slab_reassign_running = false;
+  uint32_t slab_automove = 0;
+  bool lru_crawler_running = false;   // a crawler pass is part-way up some class's LRU
+  uint64_t lru_crawler_starts = 0;    // crawler passes begun over all classes
+  uint64_t lru_maintainer_juggles = 0;   // reclaimTails() passes
+  uint64_t direct_reclaims = 0;
   std::vector<SlabClassStats> classes;   // only classes that have pages
 };
 
@@ -256,8 +272,16 @@ class Store {
   // each class's LRU from the tail and resuming where the last call stopped,
   // and unlinks the expired or flushed ones. Returns how many it reclaimed.
   size_t crawl(size_t budget);
+  // memcached's LRU maintainer pulling the LRU tails: unlinks the expired
+  // and flushed items at each class's tail (up to the first live one, at
+  // most `budget` in all) as `reclaimed`. Returns how many.
+  size_t reclaimTails(size_t budget);
 
   StoreStats stats() const;
+  // memcached's `stats reset` for the store: total_items, the eviction,
+  // reclaim, crawler and direct-reclaim counters start again from 0 (item
+  // counts, pages and the memory in use stay what they are).
+  void resetStats();
   const StoreConfig& config() const;
   // The clock the store was built with (the engine converts exptimes with it).
   const Clock& clock() const;

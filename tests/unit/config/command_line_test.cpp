@@ -81,6 +81,7 @@ TEST_F(CommandLineTest, DefaultsMatchTheArchitectureTable) {
   EXPECT_EQ(c.memory_limit_mb, 64u);
   EXPECT_EQ(c.max_item_size, 1u << 20);
   EXPECT_EQ(c.max_connections, 1024u);
+  EXPECT_EQ(c.idle_timeout, 0u);
   EXPECT_EQ(c.xdp_mode, XdpMode::kAuto);
   EXPECT_EQ(c.zerocopy, ZeroCopy::kAuto);
   EXPECT_FALSE(c.busy_poll);
@@ -155,6 +156,7 @@ TEST_F(CommandLineTest, ValidatesEveryOtherFlag) {
   EXPECT_EQ(run({"--threads", "3"}).threads, 3u);
   expectRefused({"--memory-limit", "0"}, "--memory-limit");
   EXPECT_EQ(run({"--max-connections", "10"}).max_connections, 10u);
+  EXPECT_EQ(run({"--idle-timeout", "30"}).idle_timeout, 30u);
   expectRefused({"--max-connections", "0"}, "--max-connections");
   EXPECT_EQ(run({"--xdp-mode", "native"}).xdp_mode, XdpMode::kNative);
   EXPECT_EQ(run({"--xdp-mode", "skb"}).xdp_mode, XdpMode::kSkb);
@@ -310,8 +312,9 @@ TEST_F(CommandLineTest, ShippedConfigFileDocumentsTheTrueDefaults) {
     EXPECT_NE(shipped.find(key + " = "), std::string::npos) << "key missing from the file: " << key;
     ++keys;
   }
-  // The 17 flags of ARCHITECTURE.md, --max-connections, --cpus, --debug-fixed-reply.
-  EXPECT_EQ(keys, 20u);
+  // The 17 flags of ARCHITECTURE.md, --max-connections, --cpus, --debug-fixed-reply,
+  // --idle-timeout.
+  EXPECT_EQ(keys, 21u);
 }
 
 }  // namespace

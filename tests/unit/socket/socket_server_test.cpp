@@ -85,6 +85,17 @@ class TcpClient {
     return bytes;
   }
 
+  // Reads until the bytes end with `suffix` (or the peer closed, or the timeout).
+  std::string readUntil(std::string_view suffix) {
+    std::string bytes;
+    while (!bytes.ends_with(suffix)) {
+      const std::string more = read(1);
+      if (more.empty()) break;
+      bytes += more;
+    }
+    return bytes;
+  }
+
   // True once the server closed the connection (EOF within the timeout).
   bool closedByServer() {
     if (closed_) {
@@ -377,6 +388,87 @@ TEST_F(SocketServerTest, StopClosesConnectionsAndJoins) {
   client.read(100);
   EXPECT_TRUE(client.closedByServer());
   server_.reset();
+}
+
+// memcached's `stats conns`: per worker its listener and UDP socket, then
+// every client with its peer and local address and what it is doing.
+TEST_F(SocketServerTest, StatsConnsListsEverySocket) {
+  start();
+  const std::string port = std::to_string(port_);
+  TcpClient idle(port_);
+  idle.send("version\r\n");
+  ASSERT_EQ(idle.readUntil("\r\n").substr(0, 8), "VERSION ");
+  TcpClient mid_value(port_);
+  mid_value.send("set k 0 0 10\r\nab");
+  TcpClient asking(port_);
+  ASSERT_TRUE(eventually([&] { return stats_.connections().curr_connections == 3; }));
+  asking.send("stats conns\r\n");
+  const std::string reply = asking.readUntil("END\r\n");
+
+  const std::vector<proto::ConnectionInfo> sockets = stats_.connectionList();
+  ASSERT_EQ(sockets.size(), 2u + 2u + 3u);   // 2 workers: listener + UDP each; 3 clients
+  size_t listening = 0, udp = 0, reading = 0, parsing = 0, nread = 0;
+  for (const auto& c : sockets) {
+    EXPECT_NE(reply.find("STAT " + std::to_string(c.fd) + ":addr " + c.addr + "\r\n"), std::string::npos);
+    if (c.state == "conn_listening") {
+      ++listening;
+      EXPECT_EQ(c.addr, "tcp:127.0.0.1:" + port);
+      EXPECT_EQ(c.listen_addr, "");
+    } else if (c.udp) {
+      ++udp;
+      EXPECT_EQ(c.addr, "udp:127.0.0.1:" + port);
+      EXPECT_EQ(c.state, "conn_read");
+      EXPECT_NE(reply.find("STAT " + std::to_string(c.fd) + ":UDP UDP\r\n"), std::string::npos);
+    } else {
+      EXPECT_EQ(c.addr.rfind("tcp:127.0.0.1:", 0), 0u) << c.addr;
+      EXPECT_EQ(c.listen_addr, "tcp:127.0.0.1:" + port);
+      reading += c.state == "conn_read";
+      nread += c.state == "conn_nread";
+      parsing += c.state == "conn_parse_cmd";   // the one asking, while it runs `stats conns`
+    }
+  }
+  EXPECT_EQ(listening, 2u);
+  EXPECT_EQ(udp, 2u);
+  EXPECT_EQ(reading + parsing, 2u);
+  EXPECT_EQ(nread, 1u);
+  EXPECT_NE(reply.find(":state conn_parse_cmd\r\n"), std::string::npos) << reply;
+  EXPECT_NE(reply.find(":state conn_nread\r\n"), std::string::npos) << reply;
+
+  server_->stop();
+  EXPECT_TRUE(stats_.connectionList().empty());
+}
+
+// -o idle_timeout: a client that sends nothing for longer is closed without
+// a word and counted as idle_kicks; one in the middle of a value is not.
+TEST_F(SocketServerTest, IdleTimeoutClosesIdleConnections) {
+  SocketServerConfig config;
+  config.idle_timeout = 1;
+  start(config);
+  TcpClient idle(port_);
+  idle.send("version\r\n");
+  ASSERT_EQ(idle.readUntil("\r\n").substr(0, 8), "VERSION ");
+  TcpClient mid_value(port_);
+  mid_value.send("set k 0 0 10\r\nab");
+  const auto begin = Clock::now();
+  EXPECT_TRUE(idle.closedByServer());
+  const auto waited = Clock::now() - begin;
+  EXPECT_GE(waited, std::chrono::milliseconds(900));
+  EXPECT_LT(waited, std::chrono::seconds(4));
+  EXPECT_TRUE(eventually([&] { return sum(&proto::WorkerStats::idle_kicks) == 1; }));
+  EXPECT_EQ(stats_.connections().curr_connections, 1u);
+  mid_value.send("cdefghij\r\n");
+  EXPECT_EQ(mid_value.readUntil("\r\n"), "STORED\r\n");
+}
+
+TEST_F(SocketServerTest, NoIdleTimeoutByDefault) {
+  start();
+  TcpClient client(port_);
+  client.send("version\r\n");
+  ASSERT_EQ(client.readUntil("\r\n").substr(0, 8), "VERSION ");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  client.send("version\r\n");
+  EXPECT_EQ(client.readUntil("\r\n").substr(0, 8), "VERSION ");
+  EXPECT_EQ(sum(&proto::WorkerStats::idle_kicks), 0u);
 }
 
 }  // namespace
