@@ -50,6 +50,8 @@ void crawl(std::stop_token stop, store::Store& store, const proto::RuntimeSettin
     if (!stop.stop_requested() && settings.lru_crawler.load(std::memory_order_relaxed)) {
       store.crawl(kCrawlBudget);
     }
+    // memcached's slab automover: pages to where the sets are (`slabs automove`).
+    if (!stop.stop_requested()) store.movePages();
   }
 }
 

@@ -13,11 +13,9 @@ constexpr auto kOnDemandWait = std::chrono::milliseconds(20);
 // The background mover and `slabs reassign` may wait longer: no set waits.
 constexpr auto kBackgroundWait = std::chrono::milliseconds(100);
 constexpr auto kRetry = std::chrono::microseconds(50);
-// memcached's MIN_PAGES_FOR_RECLAIM, MIN_PAGES_FOR_SOURCE and default
-// slab_automove_ratio.
+// memcached's MIN_PAGES_FOR_RECLAIM and MIN_PAGES_FOR_SOURCE.
 constexpr double kMinPagesForReclaim = 2.5;
 constexpr uint64_t kMinPagesForSource = 2;
-constexpr double kMaxAgeRatio = 0.8;
 // Pages one maintain() call may send to the pool (memcached loops without
 // its one-second pause while it reclaims to the pool).
 constexpr size_t kPoolMovesPerStep = 64;
@@ -352,7 +350,7 @@ std::array<int, 2> PageMover::automoveDecision(RelTime now) {
   }
   before_ = std::move(after);
   if (decision[1] != 0 && youngest != -1 && oldest != -1 && window_cur_ > kWindow && youngest_evicting &&
-      static_cast<double>(youngest_age) < static_cast<double>(oldest_age) * kMaxAgeRatio) {
+      static_cast<double>(youngest_age) < static_cast<double>(oldest_age) * age_ratio_.load(std::memory_order_relaxed)) {
     decision = {oldest, youngest};
   }
   return decision;

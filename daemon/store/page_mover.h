@@ -102,6 +102,9 @@ class PageMover {
   // 0 off, 1 memcached's default automover, 2 move on every eviction.
   void setMode(uint32_t mode) { mode_.store(mode, std::memory_order_relaxed); }
   uint32_t mode() const { return mode_.load(std::memory_order_relaxed); }
+  // memcached's slab_automove_ratio: a class-to-class move needs the
+  // evicting class's tail age below this share of the oldest class's.
+  void setAgeRatio(double ratio) { age_ratio_.store(ratio, std::memory_order_relaxed); }
   // Mode 2: `cls` just evicted; the next maintain() moves a page to it.
   void evicted(const SizeClass& cls);
 
@@ -172,6 +175,7 @@ class PageMover {
   std::mutex mover_mutex_;   // one background or requested move at a time
   std::atomic<bool> running_{false};
   std::atomic<uint32_t> mode_{1};
+  std::atomic<double> age_ratio_{0.8};
   std::atomic<int> evicting_class_{0};   // mode 2's pending destination
   int pick_cursor_ = 0;
 

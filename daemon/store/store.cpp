@@ -625,9 +625,8 @@ size_t StoreCore::crawl(size_t budget) {
 
 MemoryLimitChange StoreCore::setMemoryLimit(size_t bytes) {
   if (bytes < basePageSize(config_)) return MemoryLimitChange::kTooSmall;
-  if (bytes > Store::kMaxMemoryLimit || !mover_.setPageLimit(pageLimitFor(config_, bytes))) {
-    return MemoryLimitChange::kCannotGrow;
-  }
+  if (bytes > Store::kMaxMemoryLimit) return MemoryLimitChange::kTooLarge;
+  if (!mover_.setPageLimit(pageLimitFor(config_, bytes))) return MemoryLimitChange::kCannotGrow;
   memory_limit_.store(bytes, std::memory_order_relaxed);
   return MemoryLimitChange::kOk;
 }
@@ -741,6 +740,7 @@ size_t Store::movePages() { return impl_->mover().maintain(impl_->now()); }
 
 Reassign Store::reassign(int src, int dst) { return impl_->mover().reassign(src, dst, impl_->now()); }
 void Store::setAutomove(uint32_t mode) { impl_->mover().setMode(mode); }
+void Store::setAutomoveRatio(double ratio) { impl_->mover().setAgeRatio(ratio); }
 MemoryLimitChange Store::setMemoryLimit(size_t bytes) { return impl_->setMemoryLimit(bytes); }
 size_t Store::crawl(size_t budget) { return impl_->crawl(budget); }
 StoreStats Store::stats() const { return impl_->stats(); }

@@ -249,7 +249,8 @@ enum class Reassign { kOk, kBusy, kBadClass, kNoSpare, kSame };
 enum class MemoryLimitChange {
   kOk,
   kTooSmall,     // below one page
-  kCannotGrow,   // beyond the arena: lent (umem) memory, or above kMaxMemoryLimit
+  kTooLarge,     // above kMaxMemoryLimit
+  kCannotGrow,   // beyond the arena: lent memory (a pinned umem) is fixed at start-up
 };
 
 class Store {
@@ -294,6 +295,8 @@ class Store {
   // memcached's `slabs automove`: 0 off, 1 (default) its automover, 2 a
   // page for every class that evicts.
   void setAutomove(uint32_t mode);
+  // memcached's `slabs automove ratio` (default 0.8).
+  void setAutomoveRatio(double ratio);
   // memcached's cache_memlimit. Growing needs room in the arena (an own
   // arena reserves address space for kMaxMemoryLimit; lent memory cannot
   // grow); shrinking releases free pages now and the mover frees more as

@@ -285,7 +285,7 @@ TEST(PageMover, MemoryLimitGrowsAndShrinks) {
   EXPECT_EQ(store.stats().total_malloced, 8 * kMiB);
 
   EXPECT_EQ(store.setMemoryLimit(kMiB / 2), MemoryLimitChange::kTooSmall);
-  EXPECT_EQ(store.setMemoryLimit(Store::kMaxMemoryLimit + kMiB), MemoryLimitChange::kCannotGrow);
+  EXPECT_EQ(store.setMemoryLimit(Store::kMaxMemoryLimit + kMiB), MemoryLimitChange::kTooLarge);
 }
 
 TEST(PageMover, LentMemoryCannotGrow) {
