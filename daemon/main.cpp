@@ -95,6 +95,7 @@ int serve(const config::DaemonConfig& config) {
   store::StoreConfig store_config;
   store_config.memory_limit = size_t{config.memory_limit_mb} << 20;
   store_config.max_item_size = config.max_item_size;
+  store_config.evictions = !config.disable_evictions;
   size_t arena_bytes = 0;
   try {
     arena_bytes = store::Store::arenaBytes(store_config);

@@ -120,7 +120,14 @@ std::byte* PageMover::takePage(const SizeClass& taker, const MoveContext& ctx) {
       if (!leaving_class_.compare_exchange_strong(none, donor)) continue;
       inline_reclaim_.fetch_add(donor->claimPage(page), std::memory_order_relaxed);
     }
-    if (!emptyLeavingPage(*donor, ctx)) continue;
+    const Emptying emptying = emptyLeavingPage(*donor, ctx);
+    if (emptying == Emptying::kStuck) {
+      // Only evictions would empty it, and the caller may not evict.
+      donor->unclaimPage();
+      leaving_class_.store(nullptr, std::memory_order_release);
+      return nullptr;
+    }
+    if (emptying == Emptying::kWaiting) continue;
     leaving_class_.store(nullptr, std::memory_order_release);
     if (donor == &taker) {
       // The taker's own page emptied (it helped someone else's move):
@@ -172,22 +179,23 @@ std::byte* PageMover::emptiestPage(const SizeClass& cls) const {
   return best;
 }
 
-// Empties what it can of `cls`'s leaving page (cls locked). True once every
-// chunk on it is free; chunks being filled and items in busy shards are left
-// for a later round.
-bool PageMover::emptyLeavingPage(SizeClass& cls, const MoveContext& ctx) {
+// Empties what it can of `cls`'s leaving page (cls locked): kEmpty once
+// every chunk on it is free; chunks being filled and items in busy shards
+// are left for a later round (kWaiting); kStuck when a live item could only
+// be evicted and the caller may not.
+PageMover::Emptying PageMover::emptyLeavingPage(SizeClass& cls, const MoveContext& ctx) {
   std::byte* page = cls.leavingPage();
-  bool empty = true;
+  Emptying result = Emptying::kEmpty;
   for (std::byte* p = page; p < cls.carvedEnd(page); p += cls.chunkSize()) {
     auto* chunk = reinterpret_cast<Item*>(p);
     auto state = static_cast<ChunkState>(chunk->chunk_state_);
     if (state == ChunkState::kFree) continue;
     if (state == ChunkState::kAllocated) {
       busy_items_.fetch_add(1, std::memory_order_relaxed);
-      empty = false;
+      result = Emptying::kWaiting;
       continue;
     }
-    switch (items_.clearChunk(cls, chunk, ctx, true)) {
+    switch (items_.clearChunk(cls, chunk, ctx)) {
       case ChunkFate::kRescued:
         rescues_.fetch_add(1, std::memory_order_relaxed);
         break;
@@ -198,11 +206,13 @@ bool PageMover::emptyLeavingPage(SizeClass& cls, const MoveContext& ctx) {
         break;
       case ChunkFate::kBusy:
         busy_items_.fetch_add(1, std::memory_order_relaxed);
-        empty = false;
+        result = Emptying::kWaiting;
         break;
+      case ChunkFate::kKept:
+        return Emptying::kStuck;
     }
   }
-  return empty;
+  return result;
 }
 
 bool PageMover::movePage(SizeClass& src, SizeClass* dst, RelTime now) {
@@ -226,7 +236,7 @@ bool PageMover::movePage(SizeClass& src, SizeClass* dst, RelTime now) {
     std::lock_guard lock(src.mutex());
     // A set may have finished the move for itself, or withdrawn the claim.
     if (src.leavingPage() != page) break;
-    if (emptyLeavingPage(src, ctx)) {
+    if (emptyLeavingPage(src, ctx) == Emptying::kEmpty) {
       leaving_class_.store(nullptr, std::memory_order_release);
       moved = src.removeClaimedPage();
     } else if (std::chrono::steady_clock::now() >= deadline) {

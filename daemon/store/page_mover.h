@@ -55,12 +55,14 @@ struct MoveContext {
   const std::mutex* held_shard = nullptr;   // the shard mutex the caller holds, if any
   std::span<const Item* const> pinned;      // pages holding these never leave for this caller
   RelTime now = 0;
+  bool may_evict = true;                    // false: only pages whose live items can be rescued
 };
 
 enum class ChunkFate {
   kRescued,     // copied into a free chunk of the same class
   kReclaimed,   // expired or flushed, unlinked
   kEvicted,     // live, no free chunk to rescue it into: unlinked
+  kKept,        // live, no free chunk, and the caller may not evict
   kBusy,        // its shard is held elsewhere: left for a later round
 };
 
@@ -73,8 +75,8 @@ class PageMover {
     virtual ~Items() = default;
     // Under cls's mutex: frees the chunk of `item`, linked on cls's
     // leaving page, rescuing a live item into another chunk of cls when one
-    // is free (`may_rescue`), else unlinking it.
-    virtual ChunkFate clearChunk(SizeClass& cls, Item* item, const MoveContext& ctx, bool may_rescue) = 0;
+    // is free, else unlinking it (if ctx.may_evict).
+    virtual ChunkFate clearChunk(SizeClass& cls, Item* item, const MoveContext& ctx) = 0;
   };
 
   // Where a release of memory past the limit goes (madvise on an own
@@ -146,7 +148,8 @@ class PageMover {
   std::byte* pageToMove(const SizeClass& cls, const MoveContext& ctx) const;
   std::byte* emptiestPage(const SizeClass& cls) const;
   bool pinned(const std::byte* page, const MoveContext& ctx) const;
-  bool emptyLeavingPage(SizeClass& cls, const MoveContext& ctx);
+  enum class Emptying { kEmpty, kWaiting, kStuck };
+  Emptying emptyLeavingPage(SizeClass& cls, const MoveContext& ctx);
   // Moves the emptiest page of src to dst (nullptr: the pool). The mover
   // mutex is held.
   bool movePage(SizeClass& src, SizeClass* dst, RelTime now);

@@ -248,7 +248,7 @@ class StoreCore : public PageMover::Items {
   PageMover& mover() { return mover_; }
   MemoryLimitChange setMemoryLimit(size_t bytes);
 
-  ChunkFate clearChunk(SizeClass& cls, Item* item, const MoveContext& ctx, bool may_rescue) override;
+  ChunkFate clearChunk(SizeClass& cls, Item* item, const MoveContext& ctx) override;
 
  private:
   SizeClass& classOf(const Item* item) const { return *classes_[item->class_id_ - 1]; }
@@ -402,7 +402,7 @@ Allocation StoreCore::allocate(AccessState& st, uint32_t flags, RelTime exptime,
 
 Item* StoreCore::takeChunk(SizeClass& cls, size_t size, AccessState& st, const Item* protect) {
   const std::array<const Item*, 5> pinned{protect, st.held[0], st.held[1], st.held[2], st.held[3]};
-  const MoveContext ctx{&st.shard.mutex, pinned, st.now};
+  const MoveContext ctx{&st.shard.mutex, pinned, st.now, config_.evictions};
   for (int attempt = 0;; ++attempt) {
     {
       std::lock_guard lock(cls.mutex());
@@ -415,9 +415,7 @@ Item* StoreCore::takeChunk(SizeClass& cls, size_t size, AccessState& st, const I
       while (freeFromTail(cls, st, protect)) {
         if (Item* chunk = cls.takeChunk(size)) return chunk;
       }
-      // Without evictions (-M) no live item goes to make room, on a page
-      // taken from another class either.
-      if (attempt == kPageMoveAttempts || !config_.evictions) {
+      if (attempt == kPageMoveAttempts) {
         ++cls.counters().outofmemory;
         return nullptr;
       }
@@ -434,8 +432,9 @@ Item* StoreCore::takeChunk(SizeClass& cls, size_t size, AccessState& st, const I
 
 // Empties one linked chunk of a leaving page (cls locked) for the mover:
 // an expired or flushed item is reclaimed, a live one copied into a free
-// chunk of its class when there is one, else evicted.
-ChunkFate StoreCore::clearChunk(SizeClass& cls, Item* item, const MoveContext& ctx, bool may_rescue) {
+// chunk of its class when there is one, else evicted (with evictions off
+// (-M), a set's move leaves it and gives up on the page).
+ChunkFate StoreCore::clearChunk(SizeClass& cls, Item* item, const MoveContext& ctx) {
   uint64_t hash = hashKey(item->key());
   Shard& shard = shardFor(hash);
   bool held = &shard.mutex == ctx.held_shard;
@@ -445,15 +444,17 @@ ChunkFate StoreCore::clearChunk(SizeClass& cls, Item* item, const MoveContext& c
     countReclaim(cls.counters(), item);
     drop(shard, cls, item, hash);
     fate = ChunkFate::kReclaimed;
-  } else if (Item* copy = may_rescue ? cls.takeChunk(item->totalSize()) : nullptr) {
+  } else if (Item* copy = cls.takeChunk(item->totalSize())) {
     std::memcpy(static_cast<void*>(copy), item, item->totalSize());
     shard.index.remove(item, hash);
     shard.index.insert(copy, hash);
     cls.lruReplace(item, copy);
     fate = ChunkFate::kRescued;
-  } else {
+  } else if (ctx.may_evict) {
     countEviction(cls.counters(), item, ctx.now);
     drop(shard, cls, item, hash);
+  } else {
+    fate = ChunkFate::kKept;
   }
   if (!held) shard.mutex.unlock();
   return fate;

@@ -41,5 +41,37 @@ TEST_F(SmallStoreTest, PrependsAndMetaAppendsAreAllStored) {
   EXPECT_EQ(tcp("get mk\r\n"), "VALUE mk 0 " + std::to_string(value.size()) + "\r\n" + value + "\r\nEND\r\n");
 }
 
+class NoEvictionsTest : public EngineTest {
+ protected:
+  static store::StoreConfig noEvictions() {
+    store::StoreConfig c;
+    c.memory_limit = 8u << 20;
+    c.evictions = false;
+    return c;
+  }
+  NoEvictionsTest() : EngineTest(noEvictions()) {}
+};
+
+// memcached -M -m 8, over TCP: 80 sets of 100,000 bytes are stored, the
+// 120 after them answered with an error, nothing evicted.
+TEST_F(NoEvictionsTest, AFullStoreAnswersOutOfMemory) {
+  const std::string value(100000, 'x');
+  int stored = 0;
+  int refused = 0;
+  for (int i = 0; i < 200; ++i) {
+    const std::string reply = tcp("set k" + std::to_string(i) + " 0 0 100000\r\n" + value + "\r\n");
+    if (reply == "STORED\r\n") {
+      ++stored;
+    } else {
+      EXPECT_EQ(reply, "SERVER_ERROR out of memory storing object\r\n");
+      ++refused;
+    }
+  }
+  EXPECT_EQ(stored, 80);
+  EXPECT_EQ(refused, 120);
+  EXPECT_EQ(store_.stats().evictions, 0u);
+  EXPECT_EQ(tcp("get k0\r\n").substr(0, 20), "VALUE k0 0 100000\r\nx");
+}
+
 }  // namespace
 }  // namespace unbuckle::proto::testing

@@ -72,14 +72,22 @@ Appended append(Store& store, std::string_view key, std::string_view added) {
 // item, which the move then waited for (20 ms, four times) before failing.
 TEST(PageMover, AnAppendNeverWaitsOnMemoryItHolds) {
   ManualClock clock;
-  Store store(withMemory(2 * kMiB), clock);
+  // Lent memory, faulted in up front: the first touch of an own arena's
+  // (huge) page may stall on the kernel, which is not what this measures.
+  StoreConfig config = withMemory(2 * kMiB);
+  std::vector<std::byte> memory(Store::arenaBytes(config));
+  config.arena_memory = memory;
+  Store store(config, clock);
   ASSERT_EQ(setItem(store, "mk", "no"), AllocError::kNone);
   std::string expected = "no";
   for (int i = 0; i < 50; ++i) {
     const Appended result = append(store, "mk", "!!");
     expected += "!!";
     EXPECT_TRUE(result.stored) << "append " << i;
-    EXPECT_LT(result.longest, std::chrono::milliseconds(10)) << "append " << i;
+    // No chunk waited for (only this thread uses the store); the wait used
+    // to be four 20 ms deadlines. The bound leaves room for a loaded host.
+    EXPECT_EQ(store.stats().slab_reassign_busy_items, 0u) << "append " << i;
+    EXPECT_LT(result.longest, std::chrono::milliseconds(70)) << "append " << i;
   }
   EXPECT_EQ(test::getReply(store, "mk"), test::expectedReply("mk", 0, expected));
 }
@@ -88,16 +96,20 @@ TEST(PageMover, AnAppendNeverWaitsOnMemoryItHolds) {
 // out of memory at once instead of waiting for itself.
 TEST(PageMover, AnAllocationPinnedByItsOwnChunkFailsWithoutWaiting) {
   ManualClock clock;
-  Store store(withMemory(kMiB), clock);
+  StoreConfig config = withMemory(kMiB);
+  std::vector<std::byte> memory(Store::arenaBytes(config));
+  config.arena_memory = memory;
+  Store store(config, clock);
   store.access("k", [&](Access& a) {
     Allocation small = a.allocate(0, 0, 10);
     ASSERT_NE(small.item, nullptr);
     const auto start = Clock::now();
     EXPECT_EQ(a.allocate(0, 0, 5000).error, AllocError::kOutOfMemory);
-    EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(5));
+    EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(70));
     a.release(small.item);
   });
   EXPECT_EQ(setItem(store, "k", std::string(5000, 'x')), AllocError::kNone);
+  EXPECT_EQ(store.stats().slab_reassign_busy_items, 0u);
 }
 
 std::string valueOf(size_t length, int i) { return std::string(length, static_cast<char>('a' + i % 26)); }
