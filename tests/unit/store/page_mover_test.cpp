@@ -3,9 +3,13 @@
 // moves, and evictions can be turned off.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/store.h"
@@ -310,6 +314,73 @@ TEST(PageMover, LentMemoryCannotGrow) {
   EXPECT_EQ(store.stats().limit_maxbytes, 2 * kMiB);
   EXPECT_EQ(store.setMemoryLimit(kMiB), MemoryLimitChange::kOk);
   EXPECT_EQ(store.setMemoryLimit(2 * kMiB), MemoryLimitChange::kOk);
+}
+
+// Sets of changing sizes and reads on four threads while the background
+// mover and `slabs reassign` move pages (rescuing items under the readers):
+// every reply stays whole and the books balance.
+TEST(PageMover, MovesUnderLoadKeepItemsWhole) {
+  constexpr int kThreads = 4;
+  constexpr int kOps = 20000;
+  constexpr int kKeys = 2000;
+  constexpr size_t kPhaseLengths[] = {50, 4000, 400, 20000, 20};
+  constexpr int kPhases = static_cast<int>(std::size(kPhaseLengths));
+  ManualClock clock;
+  Store store(withMemory(4 * kMiB), clock);
+  std::atomic<uint64_t> bad_replies{0};
+  std::atomic<bool> done{false};
+  auto expected = [](const std::string& key, size_t length) {
+    std::string v = key + "|";
+    v.resize(length, static_cast<char>('a' + key.size() % 26));
+    return v;
+  };
+  auto worker = [&](int id) {
+    std::mt19937 rng(7 + id);
+    for (int op = 0; op < kOps; ++op) {
+      const std::string key = numbered("key:", rng() % kKeys);
+      if (rng() % 2 == 0) {
+        const size_t length = kPhaseLengths[op * kPhases / kOps];
+        setItem(store, key, expected(key, length), static_cast<uint32_t>(length));
+      } else {
+        store.access(key, [&](Access& a) {
+          Item* item = a.item();
+          if (item != nullptr && item->reply() != test::expectedReply(key, item->flags(), expected(key, item->flags()))) {
+            bad_replies.fetch_add(1);
+          }
+        });
+      }
+    }
+  };
+  std::thread mover([&] {
+    for (int tick = 0; !done.load(); ++tick) {
+      clock.advance(1);
+      store.setAutomove(tick % 20 < 15 ? 1 : 2);
+      store.movePages();
+      store.reassign(-1, tick % 3 == 0 ? 0 : static_cast<int>(1 + tick % 30));
+      store.crawl(1000);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  std::vector<std::thread> workers;
+  for (int id = 0; id < kThreads; ++id) workers.emplace_back(worker, id);
+  for (std::thread& t : workers) t.join();
+  done = true;
+  mover.join();
+
+  EXPECT_EQ(bad_replies.load(), 0u);
+  const StoreStats s = store.stats();
+  EXPECT_GT(s.slabs_moved, 0u);
+  uint64_t pages = s.slab_global_page_pool;
+  for (const SlabClassStats& c : s.classes) {
+    pages += c.total_pages;
+    EXPECT_EQ(c.used_chunks, c.items) << "class " << c.id;
+  }
+  EXPECT_EQ(pages * kMiB, s.total_malloced);
+  EXPECT_LE(s.total_malloced, 4 * kMiB);
+  EXPECT_FALSE(s.slab_reassign_running);
+  std::printf("%llu pages moved, %llu rescued, %llu busy\n", static_cast<unsigned long long>(s.slabs_moved),
+              static_cast<unsigned long long>(s.slab_reassign_rescues),
+              static_cast<unsigned long long>(s.slab_reassign_busy_items));
 }
 
 }  // namespace
