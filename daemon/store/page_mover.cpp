@@ -97,13 +97,27 @@ bool PageMover::pinned(const std::byte* page, const MoveContext& ctx) const {
 // A thread that pins the leaving page, or whose wait is over, withdraws the
 // claim, so no claim outlives the threads working on it and no thread waits
 // on a chunk it holds itself.
-std::byte* PageMover::takePage(const SizeClass& taker, const MoveContext& ctx) {
+std::byte* PageMover::takePage(SizeClass& taker, const MoveContext& ctx) {
   const auto deadline = std::chrono::steady_clock::now() + kOnDemandWait;
+  // With no page to move, waiting helps only when other threads hold
+  // chunks of the taker (being filled, or items in busy shards): they will
+  // soon be evictable. What this caller pins stays pinned.
+  const auto mine = static_cast<uint64_t>(std::count_if(ctx.pinned.begin(), ctx.pinned.end(), [&](const Item* item) {
+    return item != nullptr && item->slabClass() == taker.id();
+  }));
+  bool others_hold_chunks = false;
+  {
+    std::lock_guard lock(taker.mutex());
+    others_hold_chunks = taker.counters().used_chunks > mine;
+  }
   for (bool first = true;; first = false) {
     if (!first) std::this_thread::sleep_for(kRetry);   // a yield would starve waiters of the donor's mutex
     SizeClass* donor = leaving_class_.load(std::memory_order_acquire);
-    if (donor == nullptr) donor = classWithMostPages(taker);
-    if (donor == nullptr) return nullptr;
+    if (donor == nullptr) donor = classWithMostPages(taker, ctx);
+    if (donor == nullptr) {
+      if (others_hold_chunks && std::chrono::steady_clock::now() < deadline) continue;
+      return nullptr;
+    }
     std::lock_guard lock(donor->mutex());
     std::byte* page = donor->leavingPage();
     const bool late = std::chrono::steady_clock::now() >= deadline;
@@ -115,7 +129,7 @@ std::byte* PageMover::takePage(const SizeClass& taker, const MoveContext& ctx) {
     if (late) return nullptr;
     if (page == nullptr) {
       page = pageToMove(*donor, ctx);
-      if (page == nullptr) return nullptr;
+      if (page == nullptr) continue;
       SizeClass* none = nullptr;
       if (!leaving_class_.compare_exchange_strong(none, donor)) continue;
       inline_reclaim_.fetch_add(donor->claimPage(page), std::memory_order_relaxed);
@@ -139,13 +153,15 @@ std::byte* PageMover::takePage(const SizeClass& taker, const MoveContext& ctx) {
   }
 }
 
-SizeClass* PageMover::classWithMostPages(const SizeClass& except) const {
+// The class with the most pages among those with a page the caller does
+// not pin.
+SizeClass* PageMover::classWithMostPages(const SizeClass& except, const MoveContext& ctx) const {
   SizeClass* most = nullptr;
   uint64_t most_pages = 0;
   for (const auto& cls : classes_) {
     if (cls.get() == &except) continue;
     std::lock_guard lock(cls->mutex());
-    if (cls->counters().total_pages > most_pages) {
+    if (cls->counters().total_pages > most_pages && pageToMove(*cls, ctx) != nullptr) {
       most = cls.get();
       most_pages = cls->counters().total_pages;
     }

@@ -92,7 +92,7 @@ class PageMover {
 
   // A page emptied from another class for `taker` (whose mutex the caller
   // does not hold), or nullptr: nothing movable, or the deadline passed.
-  std::byte* takePage(const SizeClass& taker, const MoveContext& ctx);
+  std::byte* takePage(SizeClass& taker, const MoveContext& ctx);
 
   // One background step (see the top of this file). Returns pages moved.
   size_t maintain(RelTime now);
@@ -144,7 +144,7 @@ class PageMover {
   };
   static constexpr size_t kWindow = 30;   // memcached's slab_automove_window
 
-  SizeClass* classWithMostPages(const SizeClass& except) const;
+  SizeClass* classWithMostPages(const SizeClass& except, const MoveContext& ctx) const;
   std::byte* pageToMove(const SizeClass& cls, const MoveContext& ctx) const;
   std::byte* emptiestPage(const SizeClass& cls) const;
   bool pinned(const std::byte* page, const MoveContext& ctx) const;
