@@ -36,7 +36,6 @@ class Arena {
   std::byte* pageOf(const void* p) const {
     return base_ + (static_cast<const std::byte*>(p) - base_) / page_size_ * page_size_;
   }
-  size_t pagesAllocated() const { return std::min(next_page_.load(std::memory_order_relaxed), page_count_); }
 
   uint32_t ref(const void* p) const {
     return static_cast<uint32_t>((static_cast<const std::byte*>(p) - base_) / kAlignment + 1);
