@@ -19,6 +19,7 @@ constexpr uint64_t kMinPagesForSource = 2;
 // Pages one maintain() call may send to the pool (memcached loops without
 // its one-second pause while it reclaims to the pool).
 constexpr size_t kPoolMovesPerStep = 64;
+constexpr size_t kPagesScanned = 64;   // per choice of the emptiest page
 
 }  // namespace
 
@@ -180,11 +181,16 @@ std::byte* PageMover::pageToMove(const SizeClass& cls, const MoveContext& ctx) c
   return nullptr;
 }
 
-// The page with the fewest chunks in use (an empty one ends the search).
-std::byte* PageMover::emptiestPage(const SizeClass& cls) const {
+// The page with the fewest chunks in use among up to kPagesScanned of the
+// class's pages, from where the last search stopped (an empty one ends the
+// search): a class of a large store has thousands of pages, and the scan
+// holds its mutex.
+std::byte* PageMover::emptiestPage(const SizeClass& cls) {
+  const std::vector<std::byte*>& pages = cls.pages();
   std::byte* best = nullptr;
   uint32_t best_used = UINT32_MAX;
-  for (std::byte* page : cls.pages()) {
+  for (size_t i = 0; i < std::min(pages.size(), kPagesScanned); ++i) {
+    std::byte* page = pages[scan_cursor_++ % pages.size()];
     uint32_t used = cls.usedChunksOn(page);
     if (used < best_used) {
       best = page;

@@ -146,7 +146,7 @@ class PageMover {
 
   SizeClass* classWithMostPages(const SizeClass& except, const MoveContext& ctx) const;
   std::byte* pageToMove(const SizeClass& cls, const MoveContext& ctx) const;
-  std::byte* emptiestPage(const SizeClass& cls) const;
+  std::byte* emptiestPage(const SizeClass& cls);
   bool pinned(const std::byte* page, const MoveContext& ctx) const;
   enum class Emptying { kEmpty, kWaiting, kStuck };
   Emptying emptyLeavingPage(SizeClass& cls, const MoveContext& ctx);
@@ -181,6 +181,7 @@ class PageMover {
   std::atomic<double> age_ratio_{0.8};
   std::atomic<int> evicting_class_{0};   // mode 2's pending destination
   int pick_cursor_ = 0;
+  size_t scan_cursor_ = 0;   // where emptiestPage() resumes (both under mover_mutex_)
 
   // Automove state (under mover_mutex_).
   std::vector<std::array<Window, kWindow>> windows_;
