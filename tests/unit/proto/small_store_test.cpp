@@ -71,6 +71,8 @@ TEST_F(NoEvictionsTest, AFullStoreAnswersOutOfMemory) {
   EXPECT_EQ(refused, 120);
   EXPECT_EQ(store_.stats().evictions, 0u);
   EXPECT_EQ(tcp("get k0\r\n").substr(0, 20), "VALUE k0 0 100000\r\nx");
+  // An append whose own bytes find no memory: memcached's answer too.
+  EXPECT_EQ(tcp("append k1 0 0 100000\r\n" + value + "\r\n"), "SERVER_ERROR out of memory storing object\r\n");
 }
 
 }  // namespace
