@@ -31,6 +31,20 @@ StoreConfig withMemory(size_t bytes) {
   return c;
 }
 
+// A store on memory the test lends it (faulted in up front, no huge pages),
+// as the AF_XDP datapath lends its umem.
+struct LentStore {
+  explicit LentStore(size_t bytes) : memory(Store::arenaBytes(withMemory(bytes))), store(config(bytes), clock) {}
+  StoreConfig config(size_t bytes) {
+    StoreConfig c = withMemory(bytes);
+    c.arena_memory = memory;
+    return c;
+  }
+  ManualClock clock;
+  std::vector<std::byte> memory;
+  Store store;
+};
+
 // The engine's append: the request's bytes in a fresh item, then the
 // combined item; on no memory the request's bytes are copied out, the fresh
 // item given back and the combined item tried again. Returns the longest
@@ -75,13 +89,10 @@ Appended append(Store& store, std::string_view key, std::string_view added) {
 // of another class, and the page first chosen held the append's own fresh
 // item, which the move then waited for (20 ms, four times) before failing.
 TEST(PageMover, AnAppendNeverWaitsOnMemoryItHolds) {
-  ManualClock clock;
-  // Lent memory, faulted in up front: the first touch of an own arena's
-  // (huge) page may stall on the kernel, which is not what this measures.
-  StoreConfig config = withMemory(2 * kMiB);
-  std::vector<std::byte> memory(Store::arenaBytes(config));
-  config.arena_memory = memory;
-  Store store(config, clock);
+  // Lent memory: the first touch of an own arena's (huge) page may stall on
+  // the kernel, which is not what this measures.
+  LentStore lent(2 * kMiB);
+  Store& store = lent.store;
   ASSERT_EQ(setItem(store, "mk", "no"), AllocError::kNone);
   std::string expected = "no";
   for (int i = 0; i < 50; ++i) {
@@ -99,11 +110,8 @@ TEST(PageMover, AnAppendNeverWaitsOnMemoryItHolds) {
 // A set whose only movable page is pinned by its own fresh chunk answers
 // out of memory at once instead of waiting for itself.
 TEST(PageMover, AnAllocationPinnedByItsOwnChunkFailsWithoutWaiting) {
-  ManualClock clock;
-  StoreConfig config = withMemory(kMiB);
-  std::vector<std::byte> memory(Store::arenaBytes(config));
-  config.arena_memory = memory;
-  Store store(config, clock);
+  LentStore lent(kMiB);
+  Store& store = lent.store;
   store.access("k", [&](Access& a) {
     Allocation small = a.allocate(0, 0, 10);
     ASSERT_NE(small.item, nullptr);
@@ -305,11 +313,8 @@ TEST(PageMover, MemoryLimitGrowsAndShrinks) {
 }
 
 TEST(PageMover, LentMemoryCannotGrow) {
-  ManualClock clock;
-  StoreConfig config = withMemory(2 * kMiB);
-  std::vector<std::byte> memory(Store::arenaBytes(config));
-  config.arena_memory = memory;
-  Store store(config, clock);
+  LentStore lent(2 * kMiB);
+  Store& store = lent.store;
   EXPECT_EQ(store.setMemoryLimit(4 * kMiB), MemoryLimitChange::kCannotGrow);
   EXPECT_EQ(store.stats().limit_maxbytes, 2 * kMiB);
   EXPECT_EQ(store.setMemoryLimit(kMiB), MemoryLimitChange::kOk);
