@@ -56,6 +56,8 @@ void crawl(std::stop_token stop, store::Store& store, const proto::RuntimeSettin
     if (settings.lru_crawler.load(std::memory_order_relaxed)) {
       store.crawl(kCrawlBudget);
     }
+    // memcached's slab automover: pages to where the sets are (`slabs automove`).
+    if (!stop.stop_requested()) store.movePages();
   }
 }
 
@@ -99,6 +101,7 @@ int serve(const config::DaemonConfig& config) {
   store::StoreConfig store_config;
   store_config.memory_limit = size_t{config.memory_limit_mb} << 20;
   store_config.max_item_size = config.max_item_size;
+  store_config.evictions = !config.disable_evictions;
   size_t arena_bytes = 0;
   try {
     arena_bytes = store::Store::arenaBytes(store_config);

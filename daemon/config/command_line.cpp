@@ -240,6 +240,10 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
       ->check(kByteSize)
       ->capture_default_str()
       ->type_name("BYTES");
+  app.add_flag("--disable-evictions", config.disable_evictions,
+               "A set that finds memory full answers \"SERVER_ERROR out of memory storing "
+               "object\" instead of evicting a live item; expired and flushed items are still "
+               "reclaimed (memcached -M)");
   app.add_option("--max-connections", config.max_connections,
                  "Concurrent TCP connections; beyond it a client gets \"ERROR Too many open "
                  "connections\" (memcached -c)")

@@ -38,6 +38,7 @@ struct DaemonConfig {
   uint32_t threads = 0;                  // default: nproc (socket), one per RX queue (xdp: 0 here)
   uint64_t memory_limit_mb = 64;
   size_t max_item_size = size_t{1} << 20;
+  bool disable_evictions = false;        // memcached -M
   uint32_t max_connections = 1024;       // memcached -c
   uint32_t idle_timeout = 0;             // seconds; memcached -o idle_timeout, 0 = never
   XdpMode xdp_mode = XdpMode::kAuto;

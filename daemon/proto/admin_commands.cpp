@@ -1,7 +1,7 @@
 // flush_all, version, verbosity, quit and memcached's administrative
 // commands. Features this server does not have answer as memcached does
-// when they are disabled (shutdown, slab reassignment, watch, dumps), and
-// runtime memory-limit changes are refused with memcached's failure line.
+// when they are disabled (shutdown, watch, dumps); slab reassignment and
+// cache_memlimit act on the store's page mover.
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -86,25 +86,64 @@ void processCacheMemlimit(CommandContext& ctx, const Tokens& tokens) {
   } else if (megabytes > 1000000000) {
     ctx.reply("MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\n");
   } else {
-    ctx.reply("MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust\r\n");
+    switch (ctx.store.setMemoryLimit(size_t{megabytes} << 20)) {
+      case store::MemoryLimitChange::kOk:
+        ctx.reply(kOk);
+        break;
+      case store::MemoryLimitChange::kCannotGrow:
+        ctx.reply("MEMLIMIT_ADJUST_FAILED item memory is fixed at its start-up size (lent or pinned): "
+                  "restart with a larger --memory-limit\r\n");
+        break;
+      case store::MemoryLimitChange::kTooSmall:
+      case store::MemoryLimitChange::kTooLarge:
+        ctx.reply("MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust\r\n");
+        break;
+    }
   }
 }
 
+namespace {
+
+std::string_view reassignReply(store::Reassign result) {
+  switch (result) {
+    case store::Reassign::kOk: return kOk;
+    case store::Reassign::kBusy: return "BUSY currently processing reassign request\r\n";
+    case store::Reassign::kBadClass: return "BADCLASS invalid src or dst class id\r\n";
+    case store::Reassign::kNoSpare: return "NOSPARE source class has no spare pages\r\n";
+    case store::Reassign::kSame: return "SAME src and dst class are identical\r\n";
+  }
+  return kError;
+}
+
+}  // namespace
+
+// memcached 1.6.18's process_slabs_command: reassign (exactly two class
+// ids, no noreply) moves a page before it answers; automove switches the
+// store's page mover (page_mover.h).
 void processSlabs(CommandContext& ctx, const Tokens& tokens) {
   if (tokens.count() == 4 && tokens[1] == "reassign") {
-    ctx.reply("CLIENT_ERROR slab reassignment disabled\r\n");
+    int32_t src = 0;
+    int32_t dst = 0;
+    if (!parseI32(tokens[2], src) || !parseI32(tokens[3], dst)) {
+      ctx.reply(kBadFormat);
+      return;
+    }
+    ctx.reply(reassignReply(ctx.store.reassign(src, dst)));
     return;
   }
   if (tokens.count() < 3 || tokens[1] != "automove") {
     ctx.reply(kError);
     return;
   }
-  // Accepted and validated as memcached does; the store moves pages when a
-  // set needs one, so the setting has no effect.
   ctx.noreply = isNoreply(tokens);
   if (tokens[2] == "ratio") {
     double ratio = 0;
-    ctx.reply(tokens.count() >= 4 && parseDouble(tokens[3], ratio) ? kOk : kError);
+    if (tokens.count() < 4 || !parseDouble(tokens[3], ratio)) {
+      ctx.reply(kError);
+      return;
+    }
+    ctx.store.setAutomoveRatio(ratio);
+    ctx.reply(kOk);
     return;
   }
   uint32_t level = 0;
@@ -112,7 +151,12 @@ void processSlabs(CommandContext& ctx, const Tokens& tokens) {
     ctx.reply(kBadFormat);
     return;
   }
-  ctx.reply(level <= 2 ? kOk : kError);
+  if (level > 2) {
+    ctx.reply(kError);
+    return;
+  }
+  ctx.store.setAutomove(level);
+  ctx.reply(kOk);
 }
 
 void processLru(CommandContext& ctx, const Tokens& tokens) {

@@ -1,6 +1,7 @@
 #include "proto/item_storage.h"
 
 #include <cstring>
+#include <string>
 
 #include "proto/item_lookup.h"
 
@@ -21,20 +22,33 @@ CasCheck compareCas(uint64_t requested, uint64_t current, bool set_stale) {
 }
 
 // append/prepend: a new item with the old item's flags and exptime holding
-// both values; `fresh` only carried the request's bytes.
+// both values; `fresh` only carried the request's bytes. When the combined
+// item finds no memory, `fresh` may be what pins the page the store would
+// move: the request's bytes are copied out, `fresh` given back, and the
+// allocation tried once more. If it still fails the answer is memcached's
+// for a failed combined allocation (do_store_item leaves NOT_STORED).
 StoreResult combine(Access& a, Item& old, Item& fresh, StoreMode mode) {
-  const store::Allocation both =
-      a.allocate(old.flags(), old.exptime(), old.valueLength() + fresh.valueLength());
-  if (!both.item) {
+  const uint32_t length = old.valueLength() + fresh.valueLength();
+  store::Allocation both = a.allocate(old.flags(), old.exptime(), length);
+  std::string request;
+  std::string_view added = fresh.value();
+  const bool retried = both.error == store::AllocError::kOutOfMemory;
+  if (retried) {
+    request.assign(added);
+    added = request;
     a.release(&fresh);
+    both = a.allocate(old.flags(), old.exptime(), length);
+  }
+  if (!both.item) {
+    if (!retried) a.release(&fresh);
     return StoreResult::kNotStored;
   }
-  const std::string_view first = mode == StoreMode::kAppend ? old.value() : fresh.value();
-  const std::string_view second = mode == StoreMode::kAppend ? fresh.value() : old.value();
+  const std::string_view first = mode == StoreMode::kAppend ? old.value() : added;
+  const std::string_view second = mode == StoreMode::kAppend ? added : old.value();
   char* out = both.item->mutableValue();
   std::memcpy(out, first.data(), first.size());
   std::memcpy(out + first.size(), second.data(), second.size());
-  a.release(&fresh);
+  if (!retried) a.release(&fresh);
   a.link(both.item);
   return StoreResult::kStored;
 }

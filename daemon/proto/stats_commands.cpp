@@ -72,13 +72,11 @@ std::string timeval(const ::timeval& tv) {
 // Settings whose flags other parts of the daemon own, at memcached 1.6.18's
 // defaults until those flags reach EngineConfig.
 struct SettingsWithoutFlagYet {
-  static constexpr bool evictions = true;          // -M turns it off
   static constexpr bool cas_enabled = true;        // -C
   static constexpr bool flush_enabled = true;      // -F
   static constexpr bool dump_enabled = true;       // -X
   static constexpr bool shutdown_command = false;  // -A
   static constexpr uint32_t temporary_ttl = 61;
-  static constexpr bool slab_reassign = true;   // pages move between classes
 };
 
 // Descriptors the process holds besides its client connections (listeners,
@@ -192,7 +190,7 @@ void generalStats(CommandContext& ctx, StatLines& s) {
   s.add("bytes", store.bytes);
   s.add("curr_items", store.curr_items);
   s.add("total_items", store.total_items);
-  s.add("slab_global_page_pool", uint64_t{0});   // unused pages stay in the arena, not a pool
+  s.add("slab_global_page_pool", store.slab_global_page_pool);
   s.add("expired_unfetched", store.expired_unfetched);
   s.add("evicted_unfetched", store.evicted_unfetched);
   s.add("evicted_active", uint64_t{0});   // no active bit: one LRU per class
@@ -224,14 +222,14 @@ void settingsStats(CommandContext& ctx, StatLines& s) {
   const store::StoreConfig& store = ctx.store.config();
   const RuntimeSettings& runtime = ctx.registry.settings();
   auto text = [&](std::string_view name, std::string_view value) { s.add(name, value); };
-  s.add("maxbytes", uint64_t{store.memory_limit});
+  s.add("maxbytes", ctx.store.stats().limit_maxbytes);   // follows cache_memlimit
   s.add("maxconns", uint64_t{ctx.config.max_connections});
   s.add("tcpport", uint64_t{ctx.config.tcp_port});
   s.add("udpport", uint64_t{ctx.config.udp_port});
   text("inter", ctx.config.listen.empty() ? std::string_view("NULL") : ctx.config.listen);
   s.add("verbosity", uint64_t{runtime.verbosity.load(std::memory_order_relaxed)});
   s.add("oldest", uint64_t{runtime.oldest_live.load(std::memory_order_relaxed)});
-  text("evictions", Later::evictions ? "on" : "off");
+  text("evictions", store.evictions ? "on" : "off");
   text("domain_socket", "NULL");   // no unix socket
   text("umask", "700");
   s.add("shutdown_command", Later::shutdown_command);
@@ -250,7 +248,7 @@ void settingsStats(CommandContext& ctx, StatLines& s) {
   s.add("item_size_max", uint64_t{store.max_item_size});
   s.add("maxconns_fast", true);   // over -c: "ERROR Too many open connections" at once
   s.add("hashpower_init", uint64_t{0});
-  s.add("slab_reassign", Later::slab_reassign);
+  s.add("slab_reassign", true);   // pages move between classes (page_mover.h)
   s.add("slab_automove", uint64_t{ctx.store.stats().slab_automove});
   text("slab_automove_ratio", "0.80");
   s.add("slab_automove_window", uint64_t{30});

@@ -10,7 +10,7 @@ Arena::Arena(std::span<std::byte> region, size_t page_size)
 std::byte* Arena::allocatePage() {
   // Once full, stay read-only: allocation failures are the common case then.
   if (next_page_.load(std::memory_order_relaxed) >= page_count_) return nullptr;
-  // fetch_add may run past the end under contention; pagesAllocated() clamps.
+  // fetch_add may run past the end under contention: such a page is refused.
   size_t page = next_page_.fetch_add(1, std::memory_order_relaxed);
   if (page >= page_count_) return nullptr;
   return base_ + page * page_size_;

@@ -3,7 +3,7 @@
 //
 //   region  |page 0            |page 1            |...      |page n-1     |unused tail
 //            ^ handed out in order by allocatePage(), never given back (size
-//              classes pass pages between themselves, see store.cpp)
+//              classes pass pages between themselves, page_mover.h)
 //
 // Items refer to each other by 32-bit references instead of pointers:
 // ref = offset / 8 + 1, with 0 meaning "none". Items start on 8-byte
@@ -31,11 +31,11 @@ class Arena {
   std::byte* allocatePage();
 
   size_t pageSize() const { return page_size_; }
+  size_t pageCount() const { return page_count_; }
   // The page that holds `p` (which must lie in a handed-out page).
   std::byte* pageOf(const void* p) const {
     return base_ + (static_cast<const std::byte*>(p) - base_) / page_size_ * page_size_;
   }
-  size_t pagesAllocated() const { return std::min(next_page_.load(std::memory_order_relaxed), page_count_); }
 
   uint32_t ref(const void* p) const {
     return static_cast<uint32_t>((static_cast<const std::byte*>(p) - base_) / kAlignment + 1);

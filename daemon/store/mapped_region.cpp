@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <system_error>
 
 namespace unbuckle::store {
@@ -19,5 +20,13 @@ MappedRegion::MappedRegion(size_t bytes) : base_(nullptr), size_(bytes) {
 }
 
 MappedRegion::~MappedRegion() { munmap(base_, size_); }
+
+void MappedRegion::release(std::byte* p, size_t n) {
+  // Page-aligned inside [p, p + n): arena pages are not 4 KiB multiples.
+  const uintptr_t kPage = 4096;
+  uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + kPage - 1) & ~(kPage - 1);
+  uintptr_t end = (reinterpret_cast<uintptr_t>(p) + n) & ~(kPage - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
 
 }  // namespace unbuckle::store

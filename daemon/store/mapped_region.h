@@ -16,6 +16,9 @@ class MappedRegion {
   MappedRegion& operator=(const MappedRegion&) = delete;
 
   std::span<std::byte> bytes() const { return {base_, size_}; }
+  // Gives the memory of [p, p + n) back to the kernel; it reads as zeros
+  // when touched again.
+  void release(std::byte* p, size_t n);
 
  private:
   std::byte* base_;

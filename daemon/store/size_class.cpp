@@ -42,24 +42,33 @@ std::byte* SizeClass::carvedEnd(std::byte* page) const {
   return page == carve_page_ ? carve_next_ : page + size_t{chunks_per_page_} * chunk_size_;
 }
 
-bool SizeClass::claimPage(std::byte* page) {
-  if (leaving_page_ != nullptr) return false;
+uint32_t SizeClass::claimPage(std::byte* page) {
   if (page == carve_page_) {
     for (; carve_left_ > 0; --carve_left_, carve_next_ += chunk_size_) {
       (new (carve_next_) Item)->chunk_state_ = static_cast<uint8_t>(ChunkState::kFree);
     }
   }
   leaving_page_ = page;
+  uint32_t taken = 0;
   uint32_t* link = &free_head_;
   while (*link != 0) {
     Item* chunk = arena_.at<Item>(*link);
     if (inLeavingPage(chunk)) {
       *link = chunk->hash_next_;
+      ++taken;
     } else {
       link = &chunk->hash_next_;
     }
   }
-  return true;
+  return taken;
+}
+
+uint32_t SizeClass::usedChunksOn(std::byte* page) const {
+  uint32_t used = 0;
+  for (std::byte* p = page; p < carvedEnd(page); p += chunk_size_) {
+    used += reinterpret_cast<const Item*>(p)->chunk_state_ != static_cast<uint8_t>(ChunkState::kFree);
+  }
+  return used;
 }
 
 void SizeClass::unclaimPage() {
@@ -146,6 +155,26 @@ void SizeClass::lruDrop(Item* item) {
   remove(item);
   --counters_.items;
   counters_.bytes -= item->totalSize();
+}
+
+void SizeClass::lruReplace(Item* item, Item* copy) {
+  const uint32_t ref = arena_.ref(copy);
+  copy->lru_prev_ = item->lru_prev_;
+  copy->lru_next_ = item->lru_next_;
+  if (copy->lru_prev_ != 0) {
+    arena_.at<Item>(copy->lru_prev_)->lru_next_ = ref;
+  } else {
+    lru_head_ = ref;
+  }
+  if (copy->lru_next_ != 0) {
+    arena_.at<Item>(copy->lru_next_)->lru_prev_ = ref;
+  } else {
+    lru_tail_ = ref;
+  }
+  if (crawl_cursor_ == arena_.ref(item)) crawl_cursor_ = ref;
+  copy->chunk_state_ = static_cast<uint8_t>(ChunkState::kLinked);
+  item->chunk_state_ = static_cast<uint8_t>(ChunkState::kAllocated);
+  returnChunk(item);
 }
 
 void SizeClass::lruBump(Item* item) {

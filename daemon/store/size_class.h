@@ -51,9 +51,12 @@ class SizeClass {
   // End of the chunks of one of the class's pages that were ever handed
   // out: [page, carvedEnd(page)) in steps of chunkSize().
   std::byte* carvedEnd(std::byte* page) const;
-  // Claims one of the class's pages to leave it; false if another page is
-  // leaving already. Its chunks are all carved from then on.
-  bool claimPage(std::byte* page);
+  // Claims one of the class's pages to leave it (none may be leaving). Its
+  // chunks are all carved from then on; returns how many of its free chunks
+  // came off the free list.
+  uint32_t claimPage(std::byte* page);
+  // Chunks of one of the class's pages that are allocated or linked.
+  uint32_t usedChunksOn(std::byte* page) const;
   std::byte* leavingPage() const { return leaving_page_; }
   // Gives up the claim: the page's free chunks go back on the free list.
   void unclaimPage();
@@ -66,6 +69,9 @@ class SizeClass {
   void lruAdd(Item* item);
   void lruDrop(Item* item);
   void lruBump(Item* item);
+  // `copy` (a chunk from takeChunk() holding the same item) takes `item`'s
+  // place in the LRU; `item`'s chunk is freed.
+  void lruReplace(Item* item, Item* copy);
   Item* lruTail() const { return arena_.at<Item>(lru_tail_); }
   Item* towardsHead(const Item* item) const { return arena_.at<Item>(item->lru_prev_); }
 

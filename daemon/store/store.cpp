@@ -1,9 +1,11 @@
 // The item store: how the pieces fit and who locks what.
 //
 // Memory
-//   One arena (arena.h) is cut into memory_limit / max(1 MiB, max_item_size)
-//   pages of that size plus kPageSlack bytes. A page goes to a size class
-//   when that class has no free chunk left. Chunk sizes
+//   One arena (arena.h) is cut into pages of max(1 MiB, max_item_size) plus
+//   kPageSlack bytes, of which memory_limit / max(1 MiB, max_item_size) may
+//   be in use (an own arena reserves address space for kMaxMemoryLimit so
+//   that cache_memlimit can grow; lent memory holds exactly the limit). A
+//   page goes to a size class when that class has no free chunk left. Chunk sizes
 //   start at header + min_chunk and grow by growth_factor (8-byte aligned);
 //   the last class is a whole page, so every allowed item fits one chunk.
 //
@@ -15,14 +17,19 @@
 //
 //   page   |chunk|chunk|chunk| ... |chunk|slack|        all chunks of one class
 //
-//   When the arena is used up, a class evicts from its own LRU tail. When it
-//   has nothing there to evict (no pages yet, as when the item sizes
-//   change), it takes a page from the class with the most pages, evicting
-//   that page's items: memcached's slab reassignment, done by the set that
-//   needs it instead of by a background mover, so a set does not fail while
-//   any class holds evictable items. Items other threads hold at that moment
-//   are waited for, at most kPageMoveWait per attempt, and only then does a
-//   set answer out of memory (see takePageFromAnotherClass).
+//   A class short of chunks takes a page no class owns (page_mover.h: the
+//   global pool, else a fresh page while under the memory limit). When
+//   there is none it evicts from its own LRU tail; when it has nothing
+//   there to evict (no pages yet, as when the item sizes change), it takes
+//   a page from the class with the most pages, emptying that page: live
+//   items are copied into free chunks of their class where there are any,
+//   else evicted. The pages holding what the set's own Access holds are
+//   never taken; items other threads hold are waited for, at most 20 ms per
+//   attempt, and only then does a set answer out of memory. In the
+//   background the page mover (memcached's automover, Store::movePages())
+//   sends the pages of classes with more than 2.5 pages of free chunks to
+//   the global pool, and `slabs reassign` moves one on request. With
+//   evictions off (-M) a set reclaims only expired and flushed items.
 //
 //   chunk  |Item header, 40 B |VALUE <key> <flags> <bytes>\r\n|<data>|\r\nEND\r\n|unused|
 //          |cas, hash link,   |      ^ key at reply offset 6 ^ value_offset_
@@ -48,11 +55,12 @@
 //   time_ is written with both held (or before the item enters the LRU), so
 //   either mutex is enough to read it.
 //
-//   Order: shard, then class. Whoever holds a class mutex and needs a shard
-//   (eviction, the crawler) uses try_lock and skips the item when that
-//   fails, so no thread ever waits for a shard while holding a class; a
-//   page move that needs a busy shard retries with the class released. No
-//   thread holds two class mutexes. An
+//   Order: (mover mutex,) shard, then class, then the page pool's mutex.
+//   Whoever holds a class mutex and needs a shard (eviction, the crawler,
+//   the page mover) uses try_lock and skips the item when that fails, so no
+//   thread ever waits for a shard while holding a class; a page move that
+//   needs a busy shard retries with the class released. No thread holds two
+//   class mutexes. An
 //   item in a class's LRU cannot be unlinked or freed without that class's
 //   mutex, so under it an LRU item's key is stable and can be hashed to find
 //   the item's shard. Items allocated but not yet linked are in no index and
@@ -65,8 +73,9 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <array>
 #include <charconv>
-#include <chrono>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -78,6 +87,7 @@
 #include "store/hash_index.h"
 #include "store/key_hash.h"
 #include "store/mapped_region.h"
+#include "store/page_mover.h"
 #include "store/size_class.h"
 
 namespace unbuckle::store {
@@ -92,10 +102,6 @@ constexpr size_t kRehashBucketsPerAccess = 4;
 constexpr RelTime kUpdateInterval = 60;   // memcached's ITEM_UPDATE_INTERVAL
 constexpr int kTailSearch = 5;            // LRU tail items tried per allocation
 constexpr int kPageMoveAttempts = 4;      // rounds of "evict, else move a page" per allocation
-// How long a set waits for the items on a leaving page that other threads
-// hold: a preempted holder needs a scheduler slice or two.
-constexpr auto kPageMoveWait = std::chrono::milliseconds(20);
-constexpr auto kPageMoveRetry = std::chrono::microseconds(50);
 constexpr size_t kCrawlBatch = 64;        // items checked per class-lock hold
 constexpr size_t kMinPageSize = size_t{1} << 20;
 constexpr size_t kMinItemSizeLimit = 1024;
@@ -132,6 +138,23 @@ size_t pageSizeFor(const StoreConfig& config) { return basePageSize(config) + kP
 
 size_t regionSizeFor(const StoreConfig& config) {
   return config.memory_limit / basePageSize(config) * pageSizeFor(config);
+}
+
+size_t pageLimitFor(const StoreConfig& config, size_t memory_limit) { return memory_limit / basePageSize(config); }
+
+// An own arena reserves address space for the largest memory limit, so that
+// cache_memlimit can grow it; memory is committed only as pages fill. Where
+// the kernel refuses such a reservation (strict overcommit), the arena is
+// the memory limit and cannot grow.
+std::optional<MappedRegion> ownRegionFor(const StoreConfig& config) {
+  if (!config.arena_memory.empty()) return std::nullopt;
+  StoreConfig largest = config;
+  largest.memory_limit = Store::kMaxMemoryLimit;
+  try {
+    return std::optional<MappedRegion>(std::in_place, std::min(regionSizeFor(largest), Arena::kMaxBytes));
+  } catch (const std::system_error&) {
+    return std::optional<MappedRegion>(std::in_place, regionSizeFor(config));
+  }
 }
 
 const StoreConfig& validatedLimits(const StoreConfig& config) {
@@ -186,9 +209,21 @@ struct AccessState {
   bool looked_up = false;
   Item* item = nullptr;
   Miss miss = Miss::kAbsent;
+  // Chunks this Access allocated and has neither linked nor released (an
+  // append holds two): the page mover never waits on them.
+  std::array<const Item*, 4> held{};
+
+  void hold(const Item* chunk) {
+    auto slot = std::find(held.begin(), held.end(), nullptr);
+    if (slot != held.end()) *slot = chunk;
+  }
+  void letGo(const Item* chunk) {
+    auto slot = std::find(held.begin(), held.end(), chunk);
+    if (slot != held.end()) *slot = nullptr;
+  }
 };
 
-class StoreCore {
+class StoreCore : public PageMover::Items {
  public:
   StoreCore(const StoreConfig& config, Clock& clock);
 
@@ -202,7 +237,7 @@ class StoreCore {
   void bump(AccessState& st);
   Allocation allocate(AccessState& st, uint32_t flags, RelTime exptime, uint32_t value_length);
   void link(AccessState& st, Item* fresh, uint64_t cas);
-  void release(Item* fresh);
+  void release(AccessState& st, Item* fresh);
   void unlink(AccessState& st);
   Item* current(AccessState& st) { return st.shard.index.find(st.key, st.hash); }
   uint64_t nextCas() { return last_cas_.fetch_add(1, std::memory_order_relaxed) + 1; }
@@ -212,6 +247,10 @@ class StoreCore {
   size_t reclaimTails(size_t budget);
   StoreStats stats() const;
   void resetStats();
+  PageMover& mover() { return mover_; }
+  MemoryLimitChange setMemoryLimit(size_t bytes);
+
+  ChunkFate clearChunk(SizeClass& cls, Item* item, const MoveContext& ctx) override;
 
  private:
   SizeClass& classOf(const Item* item) const { return *classes_[item->class_id_ - 1]; }
@@ -220,10 +259,6 @@ class StoreCore {
   Item* takeChunk(SizeClass& cls, size_t size, AccessState& st, const Item* protect);
   bool freeFromTail(SizeClass& cls, AccessState& st, const Item* protect);
   void reclaimFromTail(SizeClass& cls, AccessState& st);
-  std::byte* takePageFromAnotherClass(const SizeClass& taker, AccessState& st, const Item* protect);
-  SizeClass* classWithMostPages(const SizeClass& except) const;
-  std::byte* pageToMove(const SizeClass& cls, const std::byte* avoid) const;
-  bool unlinkLeavingPage(SizeClass& cls, AccessState& st);
   // What memcached counts when an expired or flushed item is taken for its
   // chunk, and when a live one is evicted.
   static void countReclaim(SizeClassCounters& counters, const Item* dead);
@@ -238,8 +273,8 @@ class StoreCore {
   Arena arena_;
   std::vector<std::unique_ptr<SizeClass>> classes_;   // classes_[i] has id i + 1
   std::vector<std::unique_ptr<Shard>> shards_;
-  // The class whose page is leaving, if any; written under its mutex.
-  std::atomic<SizeClass*> leaving_class_{nullptr};
+  PageMover mover_;
+  std::atomic<size_t> memory_limit_;
   std::atomic<uint64_t> last_cas_{0};
 
   // Flush marks (see deadReason): items last accessed at or before
@@ -264,9 +299,14 @@ StoreCore::StoreCore(const StoreConfig& config, Clock& clock)
     : config_(validated(config)),
       clock_(clock),
       page_size_(pageSizeFor(config)),
-      own_memory_(config.arena_memory.empty() ? std::optional<MappedRegion>(std::in_place, regionSizeFor(config_))
-                                               : std::nullopt),
-      arena_(own_memory_ ? own_memory_->bytes() : config.arena_memory, page_size_) {
+      own_memory_(ownRegionFor(config_)),
+      arena_(own_memory_ ? own_memory_->bytes() : config.arena_memory, page_size_),
+      mover_(arena_, classes_, *this, pageLimitFor(config_, config_.memory_limit),
+             own_memory_ ? +[](void* region, std::byte* page, size_t bytes) {
+               static_cast<MappedRegion*>(region)->release(page, bytes);
+             } : +[](void*, std::byte*, size_t) {},
+             own_memory_ ? &*own_memory_ : nullptr),
+      memory_limit_(config_.memory_limit) {
   std::vector<uint32_t> sizes = chunkSizes(config_, page_size_);
   for (size_t i = 0; i < sizes.size(); ++i) {
     classes_.push_back(std::make_unique<SizeClass>(arena_, static_cast<uint8_t>(i + 1), sizes[i]));
@@ -337,6 +377,7 @@ Allocation StoreCore::allocate(AccessState& st, uint32_t flags, RelTime exptime,
   reclaimFromTail(cls, st);
   Item* it = takeChunk(cls, size, st, current(st));
   if (it == nullptr) return {nullptr, AllocError::kOutOfMemory};
+  st.hold(it);
 
   it->cas_ = 0;
   it->hash_next_ = 0;
@@ -365,11 +406,13 @@ Allocation StoreCore::allocate(AccessState& st, uint32_t flags, RelTime exptime,
 }
 
 Item* StoreCore::takeChunk(SizeClass& cls, size_t size, AccessState& st, const Item* protect) {
+  const std::array<const Item*, 5> pinned{protect, st.held[0], st.held[1], st.held[2], st.held[3]};
+  const MoveContext ctx{&st.shard.mutex, pinned, st.now, config_.evictions};
   for (int attempt = 0;; ++attempt) {
     {
       std::lock_guard lock(cls.mutex());
       if (Item* chunk = cls.takeChunk(size)) return chunk;
-      if (std::byte* page = arena_.allocatePage()) {
+      if (std::byte* page = mover_.newPage()) {
         cls.addPage(page);
         return cls.takeChunk(size);
       }
@@ -384,7 +427,7 @@ Item* StoreCore::takeChunk(SizeClass& cls, size_t size, AccessState& st, const I
       }
     }
     // Never two class mutexes at once: the donor's is released before ours.
-    if (std::byte* page = takePageFromAnotherClass(cls, st, protect)) {
+    if (std::byte* page = mover_.takePage(cls, ctx)) {
       std::lock_guard lock(cls.mutex());
       cls.addPage(page);
       return cls.takeChunk(size);
@@ -393,107 +436,34 @@ Item* StoreCore::takeChunk(SizeClass& cls, size_t size, AccessState& st, const I
   }
 }
 
-// A page from another class, emptied of its items; nullptr if none could
-// be had.
-//
-// Emptying a page needs the shard of every item on it, and each thread that
-// wants a page holds one shard (its Access's) while it waits. So one page in
-// the whole store is leaving at a time (from leaving_class_), every thread
-// that wants a page works on that one, each unlinking the items it can lock
-// (those of its own shard among them), and whoever finds it empty takes it.
-// A thread whose accessed item is on the leaving page, or whose wait is
-// over, withdraws the claim, so no claim outlives the threads working on it.
-std::byte* StoreCore::takePageFromAnotherClass(const SizeClass& taker, AccessState& st, const Item* protect) {
-  const std::byte* protected_page = protect != nullptr ? arena_.pageOf(protect) : nullptr;
-  const auto deadline = std::chrono::steady_clock::now() + kPageMoveWait;
-  for (bool first = true;; first = false) {
-    if (!first) std::this_thread::sleep_for(kPageMoveRetry);   // a yield would starve waiters of the donor's mutex
-    SizeClass* donor = leaving_class_.load(std::memory_order_acquire);
-    if (donor == nullptr) donor = classWithMostPages(taker);
-    if (donor == nullptr) return nullptr;
-    std::lock_guard lock(donor->mutex());
-    std::byte* page = donor->leavingPage();
-    bool late = std::chrono::steady_clock::now() >= deadline;
-    if (page != nullptr && (page == protected_page || late)) {
-      donor->unclaimPage();
-      leaving_class_.store(nullptr, std::memory_order_release);
-      page = nullptr;
-    }
-    if (late) return nullptr;
-    if (page == nullptr) {
-      page = pageToMove(*donor, protected_page);
-      SizeClass* none = nullptr;
-      if (page == nullptr || !leaving_class_.compare_exchange_strong(none, donor)) continue;
-      donor->claimPage(page);
-    }
-    if (!unlinkLeavingPage(*donor, st)) continue;
-    leaving_class_.store(nullptr, std::memory_order_release);
-    if (donor == &taker) {
-      // The taker's own page emptied (it helped someone else's move):
-      // its chunks are free for the taker as they are.
-      donor->unclaimPage();
-      return nullptr;
-    }
-    return donor->removeClaimedPage();
+// Empties one linked chunk of a leaving page (cls locked) for the mover:
+// an expired or flushed item is reclaimed, a live one copied into a free
+// chunk of its class when there is one, else evicted (with evictions off
+// (-M), a set's move leaves it and gives up on the page).
+ChunkFate StoreCore::clearChunk(SizeClass& cls, Item* item, const MoveContext& ctx) {
+  uint64_t hash = hashKey(item->key());
+  Shard& shard = shardFor(hash);
+  bool held = &shard.mutex == ctx.held_shard;
+  if (!held && !shard.mutex.try_lock()) return ChunkFate::kBusy;
+  ChunkFate fate = ChunkFate::kEvicted;
+  if (deadReason(item, ctx.now) != Miss::kAbsent) {
+    countReclaim(cls.counters(), item);
+    drop(shard, cls, item, hash);
+    fate = ChunkFate::kReclaimed;
+  } else if (Item* copy = cls.takeChunk(item->totalSize())) {
+    std::memcpy(static_cast<void*>(copy), item, item->totalSize());
+    shard.index.remove(item, hash);
+    shard.index.insert(copy, hash);
+    cls.lruReplace(item, copy);
+    fate = ChunkFate::kRescued;
+  } else if (ctx.may_evict) {
+    countEviction(cls.counters(), item, ctx.now);
+    drop(shard, cls, item, hash);
+  } else {
+    fate = ChunkFate::kKept;
   }
-}
-
-SizeClass* StoreCore::classWithMostPages(const SizeClass& except) const {
-  SizeClass* most = nullptr;
-  uint64_t most_pages = 0;
-  for (const auto& cls : classes_) {
-    if (cls.get() == &except) continue;
-    std::lock_guard lock(cls->mutex());
-    if (cls->counters().total_pages > most_pages) {
-      most = cls.get();
-      most_pages = cls->counters().total_pages;
-    }
-  }
-  return most;
-}
-
-// The page of the class's LRU tail (its oldest item goes first), else any
-// page of the class but `avoid`; nullptr if there is none.
-std::byte* StoreCore::pageToMove(const SizeClass& cls, const std::byte* avoid) const {
-  const Item* tail = cls.lruTail();
-  if (tail != nullptr && arena_.pageOf(tail) != avoid) return arena_.pageOf(tail);
-  for (std::byte* page : cls.pages()) {
-    if (page != avoid) return page;
-  }
-  return nullptr;
-}
-
-// Unlinks the items on `cls`'s leaving page (cls locked) whose shard is free
-// or the caller's. True once every chunk on it is free; chunks being filled
-// elsewhere and items in busy shards are left for a later round.
-bool StoreCore::unlinkLeavingPage(SizeClass& cls, AccessState& st) {
-  std::byte* page = cls.leavingPage();
-  SizeClassCounters& counters = cls.counters();
-  bool empty = true;
-  for (std::byte* p = page; p < cls.carvedEnd(page); p += cls.chunkSize()) {
-    auto* chunk = reinterpret_cast<Item*>(p);
-    auto state = static_cast<ChunkState>(chunk->chunk_state_);
-    if (state == ChunkState::kFree) continue;
-    if (state == ChunkState::kAllocated) {
-      empty = false;
-      continue;
-    }
-    uint64_t hash = hashKey(chunk->key());
-    Shard& shard = shardFor(hash);
-    bool held = &shard == &st.shard;
-    if (!held && !shard.mutex.try_lock()) {
-      empty = false;
-      continue;
-    }
-    if (deadReason(chunk, st.now) != Miss::kAbsent) {
-      countReclaim(counters, chunk);
-    } else {
-      countEviction(counters, chunk, st.now);
-    }
-    drop(shard, cls, chunk, hash);
-    if (!held) shard.mutex.unlock();
-  }
-  return empty;
+  if (!held) shard.mutex.unlock();
+  return fate;
 }
 
 // Frees one chunk of `cls` (locked) from its LRU tail: the first expired or
@@ -524,7 +494,7 @@ bool StoreCore::freeFromTail(SizeClass& cls, AccessState& st, const Item* protec
           releaseVictimShard();
           return true;
         }
-        if (victim == nullptr) {
+        if (victim == nullptr && config_.evictions) {
           victim = candidate;
           victim_shard = &shard;
           victim_hash = hash;
@@ -540,6 +510,7 @@ bool StoreCore::freeFromTail(SizeClass& cls, AccessState& st, const Item* protec
   countEviction(counters, victim, st.now);
   drop(*victim_shard, cls, victim, victim_hash);
   releaseVictimShard();
+  mover_.evicted(cls);
   return true;
 }
 
@@ -597,6 +568,7 @@ void StoreCore::link(AccessState& st, Item* fresh, uint64_t cas) {
     std::lock_guard lock(cls.mutex());
     drop(st.shard, cls, old, st.hash);
   }
+  st.letGo(fresh);
   fresh->cas_ = cas != 0 ? cas : nextCas();
   fresh->time_ = st.now;
   st.shard.index.insert(fresh, st.hash);
@@ -609,7 +581,8 @@ void StoreCore::link(AccessState& st, Item* fresh, uint64_t cas) {
   st.item = fresh;
 }
 
-void StoreCore::release(Item* fresh) {
+void StoreCore::release(AccessState& st, Item* fresh) {
+  st.letGo(fresh);
   SizeClass& cls = classOf(fresh);
   std::lock_guard lock(cls.mutex());
   cls.returnChunk(fresh);
@@ -734,6 +707,14 @@ size_t StoreCore::reclaimTails(size_t budget) {
   return reclaimed;
 }
 
+MemoryLimitChange StoreCore::setMemoryLimit(size_t bytes) {
+  if (bytes < basePageSize(config_)) return MemoryLimitChange::kTooSmall;
+  if (bytes > Store::kMaxMemoryLimit) return MemoryLimitChange::kTooLarge;
+  if (!mover_.setPageLimit(pageLimitFor(config_, bytes))) return MemoryLimitChange::kCannotGrow;
+  memory_limit_.store(bytes, std::memory_order_relaxed);
+  return MemoryLimitChange::kOk;
+}
+
 StoreStats StoreCore::stats() const {
   StoreStats s;
   RelTime now = clock_.now();
@@ -765,8 +746,17 @@ StoreStats StoreCore::stats() const {
   }
   s.lru_crawler_starts = crawler_starts_.load(std::memory_order_relaxed);
   s.lru_maintainer_juggles = tail_passes_.load(std::memory_order_relaxed);
-  s.total_malloced = arena_.pagesAllocated() * basePageSize(config_);   // the slack is ours, not -m's
-  s.limit_maxbytes = config_.memory_limit;
+  // Pages in classes and in the global pool; the slack is ours, not -m's.
+  s.total_malloced = mover_.pagesOwned() * basePageSize(config_);
+  s.limit_maxbytes = memory_limit_.load(std::memory_order_relaxed);
+  const PageMover::Counters moves = mover_.counters();
+  s.slab_reassign_rescues = moves.rescues;
+  s.slab_reassign_evictions_nomem = moves.evictions_nomem;
+  s.slab_reassign_inline_reclaim = moves.inline_reclaim;
+  s.slab_reassign_busy_items = moves.busy_items;
+  s.slab_reassign_running = moves.running;
+  s.slab_automove = mover_.mode();
+  s.slab_global_page_pool = moves.pool_pages;
   size_t buckets = 0;
   for (const auto& shard : shards_) {
     std::lock_guard lock(shard->mutex);
@@ -780,7 +770,8 @@ StoreStats StoreCore::stats() const {
 
 void StoreCore::resetStats() {
   // What memcached's stats_reset() zeroes: its global stats (total_items,
-  // slabs_moved, lru_crawler_starts) and every class's itemstats.
+  // slabs_moved and the slab_reassign_* counters, lru_crawler_starts) and
+  // every class's itemstats.
   for (const auto& cls : classes_) {
     std::lock_guard lock(cls->mutex());
     SizeClassCounters& c = cls->counters();
@@ -799,6 +790,7 @@ void StoreCore::resetStats() {
   }
   crawler_starts_.store(0, std::memory_order_relaxed);
   tail_passes_.store(0, std::memory_order_relaxed);
+  mover_.resetCounters();
 }
 
 // ---- Item ------------------------------------------------------------------
@@ -827,7 +819,7 @@ Allocation Access::allocate(uint32_t flags, RelTime exptime, uint32_t value_leng
 }
 
 void Access::link(Item* fresh, uint64_t cas) { stateOf(impl_).core.link(stateOf(impl_), fresh, cas); }
-void Access::release(Item* fresh) { stateOf(impl_).core.release(fresh); }
+void Access::release(Item* fresh) { stateOf(impl_).core.release(stateOf(impl_), fresh); }
 void Access::unlink() { stateOf(impl_).core.unlink(stateOf(impl_)); }
 
 void Access::setExptime(RelTime exptime) {
@@ -857,6 +849,12 @@ void Store::lockedAccess(std::string_view key, void (*thunk)(void*, Access&), vo
 }
 
 void Store::flushAll(RelTime oldest_live) { impl_->flushAll(oldest_live); }
+size_t Store::movePages() { return impl_->mover().maintain(impl_->now()); }
+
+Reassign Store::reassign(int src, int dst) { return impl_->mover().reassign(src, dst, impl_->now()); }
+void Store::setAutomove(uint32_t mode) { impl_->mover().setMode(mode); }
+void Store::setAutomoveRatio(double ratio) { impl_->mover().setAgeRatio(ratio); }
+MemoryLimitChange Store::setMemoryLimit(size_t bytes) { return impl_->setMemoryLimit(bytes); }
 size_t Store::crawl(size_t budget) { return impl_->crawl(budget); }
 size_t Store::reclaimTails(size_t budget) { return impl_->reclaimTails(budget); }
 StoreStats Store::stats() const { return impl_->stats(); }

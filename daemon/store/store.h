@@ -49,6 +49,10 @@ struct StoreConfig {
   size_t memory_limit = 64u << 20;   // item memory, memcached -m
   size_t max_item_size = 1u << 20;   // memcached -I: bounds the whole item
   double growth_factor = 1.25;       // memcached -f
+  // memcached -M off: a set that finds no free chunk evicts a live item.
+  // With evictions off it may still reclaim expired and flushed ones (as
+  // memcached -M does), and otherwise fails with kOutOfMemory.
+  bool evictions = true;
   size_t min_chunk = 48;             // memcached -n
   // Memory for the item arena, at least Store::arenaBytes(config) bytes and
   // 8-byte aligned, borrowed for the store's lifetime (the AF_XDP datapath
@@ -91,6 +95,7 @@ class Item {
   friend class HashIndex;
   friend class SizeClass;
   friend class StoreCore;
+  friend class PageMover;
 
   enum Bit : uint8_t { kFetched = 1, kStale = 2, kWinTokenSent = 4, kKeyBinary = 8 };
   static constexpr size_t kKeyOffset = 6;      // after "VALUE "
@@ -225,20 +230,35 @@ struct StoreStats {
   uint32_t hash_power_level = 0;
   uint64_t hash_bytes = 0;
   bool hash_is_expanding = false;
-  uint64_t slabs_moved = 0;       // pages passed from one class to another
-  uint64_t slab_reassign_rescues = 0;
+  uint64_t slabs_moved = 0;       // pages that left a class (to another class or the pool)
+  // The page mover (page_mover.h), in memcached's names.
+  uint64_t slab_reassign_rescues = 0;          // live items copied off a leaving page
+  // Every item is one chunk here (no chunked items): nothing to rescue chunk-wise.
   uint64_t slab_reassign_chunk_rescues = 0;
-  uint64_t slab_reassign_evictions_nomem = 0;
-  uint64_t slab_reassign_inline_reclaim = 0;
-  uint64_t slab_reassign_busy_items = 0;
+  uint64_t slab_reassign_evictions_nomem = 0;  // live items dropped, no free chunk to rescue them into
+  uint64_t slab_reassign_inline_reclaim = 0;   // free chunks of a leaving page taken off the free list
+  uint64_t slab_reassign_busy_items = 0;       // chunks found in use by another thread, waited for
+  // memcached unlinks items that stay referenced too long; here a busy item
+  // is waited for until the move's deadline, never deleted.
   uint64_t slab_reassign_busy_deletes = 0;
   bool slab_reassign_running = false;
-  uint32_t slab_automove = 0;
+  uint32_t slab_automove = 1;                  // the mover's mode (`slabs automove`)
+  uint64_t slab_global_page_pool = 0;          // free pages in no class
   bool lru_crawler_running = false;   // a crawler pass is part-way up some class's LRU
   uint64_t lru_crawler_starts = 0;    // crawler passes begun over all classes
   uint64_t lru_maintainer_juggles = 0;   // reclaimTails() passes
   uint64_t direct_reclaims = 0;
   std::vector<SlabClassStats> classes;   // only classes that have pages
+};
+
+// memcached's `slabs reassign` answers (its 1.6.18 reassign_result_type).
+enum class Reassign { kOk, kBusy, kBadClass, kNoSpare, kSame };
+
+enum class MemoryLimitChange {
+  kOk,
+  kTooSmall,     // below one page
+  kTooLarge,     // above kMaxMemoryLimit
+  kCannotGrow,   // beyond the arena: lent memory (a pinned umem) is fixed at start-up
 };
 
 class Store {
@@ -276,6 +296,24 @@ class Store {
   // and flushed items at each class's tail (up to the first live one, at
   // most `budget` in all) as `reclaimed`. Returns how many.
   size_t reclaimTails(size_t budget);
+
+  // One step of the page mover (memcached's slab automover, page_mover.h),
+  // for the maintenance thread about once a second. Returns pages moved.
+  size_t movePages();
+  // memcached's `slabs reassign <src> <dst>`: moves a page of class src (-1:
+  // any class with two pages or more) to class dst (0: the global pool),
+  // before it returns.
+  Reassign reassign(int src, int dst);
+  // memcached's `slabs automove`: 0 off, 1 (default) its automover, 2 a
+  // page for every class that evicts.
+  void setAutomove(uint32_t mode);
+  // memcached's `slabs automove ratio` (default 0.8).
+  void setAutomoveRatio(double ratio);
+  // memcached's cache_memlimit. Growing needs room in the arena (an own
+  // arena reserves address space for kMaxMemoryLimit; lent memory cannot
+  // grow); shrinking releases free pages now and the mover frees more as
+  // whole pages of chunks fall free.
+  MemoryLimitChange setMemoryLimit(size_t bytes);
 
   StoreStats stats() const;
   // memcached's `stats reset` for the store: total_items, the eviction,

@@ -177,6 +177,13 @@ TEST_F(CommandLineTest, ValidatesEveryOtherFlag) {
   expectRefused({"stray"}, "stray");
 }
 
+TEST_F(CommandLineTest, DisableEvictionsIsAFlagAndAKey) {
+  EXPECT_FALSE(run({}).disable_evictions);
+  EXPECT_TRUE(run({"--disable-evictions"}).disable_evictions);
+  EXPECT_TRUE(run({"--config", write("m.conf", "disable-evictions = true\n")}).disable_evictions);
+  EXPECT_NE(parse({"--help"}).message.find("--disable-evictions"), std::string::npos);
+}
+
 TEST_F(CommandLineTest, CpusTakeATasksetListAndNeedXdp) {
   const DaemonConfig c = run({"--interface", "eth0", "--cpus", "0,2-4,7"});
   EXPECT_EQ(c.cpus, (std::vector<uint32_t>{0, 2, 3, 4, 7}));
@@ -313,8 +320,8 @@ TEST_F(CommandLineTest, ShippedConfigFileDocumentsTheTrueDefaults) {
     ++keys;
   }
   // The 17 flags of ARCHITECTURE.md, --max-connections, --cpus, --debug-fixed-reply,
-  // --idle-timeout.
-  EXPECT_EQ(keys, 21u);
+  // --idle-timeout, --disable-evictions.
+  EXPECT_EQ(keys, 22u);
 }
 
 }  // namespace

@@ -104,22 +104,55 @@ TEST_F(AdminTest, QuitClosesAfterAnEmptyResponse) {
 TEST_F(AdminTest, DisabledFeatures) {
   EXPECT_EQ(tcp("shutdown\r\nshutdown graceful\r\n"),
             "ERROR: shutdown not enabled\r\nERROR: shutdown not enabled\r\n");
-  EXPECT_EQ(tcp("slabs\r\nslabs reassign 1 2\r\nslabs automove 1\r\nslabs automove 3\r\n"
-                "slabs automove x\r\nslabs automove ratio 0.5\r\nslabs automove ratio\r\n"),
-            "ERROR\r\nCLIENT_ERROR slab reassignment disabled\r\nOK\r\nERROR\r\n"
-            "CLIENT_ERROR bad command line format\r\nOK\r\nERROR\r\n");
   EXPECT_EQ(tcp("watch\r\nwatch fetchers noreply\r\n"), "CLIENT_ERROR watch commands not allowed\r\n");
   EXPECT_EQ(tcp("lru\r\nlru mode flat\r\nlru tune 10 10 0.1 2\r\nlru tune 50 50 0.1 2\r\nlru tune 1 1 0 2\r\n"),
             "ERROR\r\nERROR\r\nOK\r\nERROR hot and warm pcts must not exceed 80\r\n"
             "ERROR hot/warm age factors must be greater than 0\r\n");
 }
 
+// Replies as memcached 1.6.18 gives them (checked against it over TCP).
+TEST_F(AdminTest, SlabsCommands) {
+  EXPECT_EQ(tcp("slabs\r\nslabs reassign 1 2\r\nslabs reassign 1 1\r\nslabs reassign 99 1\r\n"
+                "slabs reassign -1 0\r\nslabs reassign a b\r\nslabs reassign 1\r\n"
+                "slabs reassign 1 2 noreply\r\nslabs reassign 0 1\r\nslabs reassign -2 1\r\n"
+                "slabs reassign 1 0\r\n"),
+            "ERROR\r\nNOSPARE source class has no spare pages\r\nSAME src and dst class are identical\r\n"
+            "BADCLASS invalid src or dst class id\r\nBADCLASS invalid src or dst class id\r\n"
+            "CLIENT_ERROR bad command line format\r\nERROR\r\nERROR\r\n"
+            "NOSPARE source class has no spare pages\r\nBADCLASS invalid src or dst class id\r\n"
+            "NOSPARE source class has no spare pages\r\n");
+  EXPECT_EQ(tcp("slabs automove 2\r\nslabs automove 3\r\nslabs automove x\r\nslabs automove ratio 0.5\r\n"
+                "slabs automove ratio\r\n"),
+            "OK\r\nERROR\r\nCLIENT_ERROR bad command line format\r\nOK\r\nERROR\r\n");
+  EXPECT_EQ(store_.stats().slab_automove, 2u);
+  EXPECT_EQ(tcp("slabs automove 0 noreply\r\n"), "");
+  EXPECT_EQ(store_.stats().slab_automove, 0u);
+}
+
+TEST_F(AdminTest, SlabsReassignMovesAPage) {
+  const std::string value(100000, 'v');
+  for (int i = 0; i < 200; ++i) {
+    tcp("set k" + std::to_string(i) + " 0 0 " + std::to_string(value.size()) + "\r\n" + value + "\r\n");
+  }
+  ASSERT_EQ(store_.stats().classes.size(), 1u);
+  const std::string big = std::to_string(store_.stats().classes[0].id);
+  EXPECT_EQ(tcp("slabs reassign " + big + " 1\r\nslabs reassign " + big + " 0\r\n"), "OK\r\nOK\r\n");
+  const store::StoreStats s = store_.stats();
+  EXPECT_EQ(s.slabs_moved, 2u);
+  EXPECT_EQ(s.slab_global_page_pool, 1u);
+  EXPECT_EQ(s.classes.at(0).id, 1u);
+}
+
 TEST_F(AdminTest, CacheMemlimit) {
   EXPECT_EQ(tcp("cache_memlimit\r\ncache_memlimit abc\r\ncache_memlimit 4\r\ncache_memlimit 64 noreply\r\n"
-                "cache_memlimit 2000000000\r\ncache_memlimit 64\r\n"),
+                "cache_memlimit 2000000000\r\ncache_memlimit 128\r\n"),
             "ERROR\r\nERROR\r\nMEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m\r\n"
-            "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\n"
-            "MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust\r\n");
+            "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\nOK\r\n");
+  EXPECT_EQ(store_.stats().limit_maxbytes, uint64_t{128} << 20);
+  EXPECT_EQ(tcp("cache_memlimit 8\r\n"), "OK\r\n");
+  EXPECT_EQ(store_.stats().limit_maxbytes, uint64_t{8} << 20);
+  // Above what the store's references reach (32 GiB): memcached's failure line.
+  EXPECT_EQ(tcp("cache_memlimit 40000\r\n"), "MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust\r\n");
 }
 
 }  // namespace

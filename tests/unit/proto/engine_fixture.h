@@ -53,8 +53,8 @@ class EngineTest : public ::testing::Test {
     return c;
   }
 
-  EngineTest()
-      : store_(storeConfig(), clock_), worker_(registry_.addWorker()),
+  explicit EngineTest(const store::StoreConfig& config = storeConfig())
+      : store_(config, clock_), worker_(registry_.addWorker()),
         engine_(store_, EngineConfig{}, registry_) {}
 
   // Feeds `input` as one stream read; expects all of it to be consumed and
