@@ -27,6 +27,7 @@
 #include "socket/socket_server.h"
 #include "store/clock.h"
 #include "store/store.h"
+#include "unbuckle/version.h"
 
 namespace {
 
@@ -167,7 +168,7 @@ int serve(const config::DaemonConfig& config) {
   std::jthread crawler(crawl, std::ref(*store), std::cref(stats.settings()));
 
   spdlog::info(
-      "unbuckle-xdp " UNBUCKLE_VERSION " serving: backend {}, listen {}, UDP port {}, "
+      "unbuckle-xdp " UNBUCKLE_VERSION " (memcached " UNBUCKLE_MEMCACHED_VERSION " protocol) serving: backend {}, listen {}, UDP port {}, "
       "TCP port {}, {} threads, memory {} MB{}, max item {} bytes, max connections {}{}",
       xdp ? "xdp" : "socket", config.listen, portText(config.port), portText(config.tcp_port),
       threads, config.memory_limit_mb, umem_region ? " (in the umem, pinned)" : "", config.max_item_size,

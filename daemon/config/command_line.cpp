@@ -8,6 +8,8 @@
 #include <map>
 #include <thread>
 
+#include "unbuckle/version.h"
+
 namespace unbuckle::config {
 namespace {
 
@@ -197,7 +199,8 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
   app.set_config("--config", default_config_path,
                  "Read settings from FILE (the default is read when present); flags override it")
       ->type_name("FILE");
-  app.set_version_flag("--version", "unbuckle-xdp " UNBUCKLE_VERSION);
+  app.set_version_flag(
+      "--version", "unbuckle-xdp " UNBUCKLE_VERSION " (memcached " UNBUCKLE_MEMCACHED_VERSION " protocol)");
 
   app.add_option("--interface", config.interfaces,
                  "Attach XDP to IFACE at start-up (repeatable; needs --backend xdp)")

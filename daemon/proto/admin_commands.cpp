@@ -11,10 +11,7 @@
 #include "proto/exptime.h"
 #include "proto/number_parse.h"
 #include "proto/reply_text.h"
-
-#ifndef UNBUCKLE_VERSION
-#error "UNBUCKLE_VERSION must be defined by the build"
-#endif
+#include "unbuckle/version.h"
 
 namespace unbuckle::proto {
 
@@ -54,7 +51,7 @@ void processFlushAll(CommandContext& ctx, const Tokens& tokens) {
   ctx.reply(kOk);
 }
 
-void processVersion(CommandContext& ctx) { ctx.reply("VERSION " UNBUCKLE_VERSION "\r\n"); }
+void processVersion(CommandContext& ctx) { ctx.reply("VERSION " UNBUCKLE_MEMCACHED_VERSION "\r\n"); }
 
 void processVerbosity(CommandContext& ctx, const Tokens& tokens) {
   ctx.noreply = isNoreply(tokens);

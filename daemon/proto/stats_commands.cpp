@@ -15,6 +15,7 @@
 
 #include "proto/commands.h"
 #include "proto/reply_text.h"
+#include "unbuckle/version.h"
 
 namespace unbuckle::proto {
 
@@ -78,7 +79,7 @@ void generalStats(CommandContext& ctx, StatLines& s) {
   // memcached's current_time starts 2 s after its start, as RelTime does.
   s.add("uptime", uint64_t{now});
   s.add("time", static_cast<uint64_t>(ctx.clock().processStarted() + now));
-  s.add("version", std::string_view(UNBUCKLE_VERSION));
+  s.add("version", std::string_view(UNBUCKLE_MEMCACHED_VERSION));
   s.add("pointer_size", uint64_t{8 * sizeof(void*)});
   s.add("rusage_user", timeval(usage.ru_utime));
   s.add("rusage_system", timeval(usage.ru_stime));
@@ -139,6 +140,7 @@ void generalStats(CommandContext& ctx, StatLines& s) {
   s.add("moves_within_lru", uint64_t{0});
   s.add("direct_reclaims", store.evictions + store.reclaimed);
   s.add("total_malloced", store.total_malloced);
+  s.add("unbuckle_version", std::string_view(UNBUCKLE_VERSION));
   s.add("udp_datagrams_in", sum(&WorkerStats::udp_datagrams_in));
   s.add("udp_datagrams_out", sum(&WorkerStats::udp_datagrams_out));
   s.add("udp_dropped_short", sum(&WorkerStats::udp_dropped_short));

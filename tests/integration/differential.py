@@ -13,7 +13,7 @@ cas numbers may differ between servers, so they are compared by behaviour:
 each server's cas values are renamed, per key, to the order in which they were
 first seen, and a request that carries a cas gets each server's own value from
 its last reply. Remaining TTLs (`t`, `exp=`) may differ by a clock tick.
-The `version` text and `me`'s la/cls/size are not compared. A counter's space
+`version` is compared byte for byte; `me`'s la/cls/size are not compared. A counter's space
 padding after incr/decr is not compared either (see Peer._unpad). `stats` is
 checked for field names only.
 
@@ -486,7 +486,7 @@ class Peer:
                     history.append(cas)
 
     def normalise(self, reply, key):
-        """(reply with cas/TTL/version numbers replaced, list of TTL numbers)."""
+        """(reply with cas/TTL numbers replaced, list of TTL numbers)."""
         units, rest = mc.split_replies(reply)
         ttls = []
         out = []
@@ -502,8 +502,6 @@ class Peer:
                 head = _TTL_TOKEN.sub(b"t<ttl>", head)
             elif parts[0] == b"ME":
                 head = self._normalise_me(parts, ttls)
-            elif parts[0] == b"VERSION":
-                head = b"VERSION <v>"
             out.append(head + sep + data)
         return b"".join(out) + rest, ttls
 

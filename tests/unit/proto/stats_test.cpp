@@ -60,7 +60,7 @@ TEST_F(StatsTest, GeneralStatsInMemcachedOrderAndFormat) {
       "hash_power_level", "hash_bytes", "hash_is_expanding", "slabs_moved", "lru_crawler_starts", "bytes",
       "curr_items", "total_items", "expired_unfetched", "evicted_unfetched", "evictions", "reclaimed",
       "crawler_reclaimed", "crawler_items_checked", "moves_to_cold", "moves_to_warm",
-      "moves_within_lru", "direct_reclaims", "total_malloced", "udp_datagrams_in",
+      "moves_within_lru", "direct_reclaims", "total_malloced", "unbuckle_version", "udp_datagrams_in",
       "udp_datagrams_out", "udp_dropped_short", "udp_dropped_multipacket", "udp_dropped_incomplete",
       "udp_dropped_denied", "udp_reply_truncated"};
   std::vector<std::string> names;
@@ -71,7 +71,8 @@ TEST_F(StatsTest, GeneralStatsInMemcachedOrderAndFormat) {
   EXPECT_EQ(m.at("pid"), std::to_string(getpid()));
   EXPECT_EQ(m.at("uptime"), "2");
   EXPECT_EQ(m.at("time"), std::to_string(clock_.processStarted() + 2));
-  EXPECT_EQ(m.at("version"), UNBUCKLE_VERSION);
+  EXPECT_EQ(m.at("version"), "1.6.18");
+  EXPECT_EQ(m.at("unbuckle_version"), UNBUCKLE_VERSION);
   EXPECT_EQ(m.at("pointer_size"), "64");
   EXPECT_TRUE(isSecondsDotMicros(m.at("rusage_user"))) << m.at("rusage_user");
   EXPECT_TRUE(isSecondsDotMicros(m.at("rusage_system"))) << m.at("rusage_system");
