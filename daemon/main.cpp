@@ -6,6 +6,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -94,6 +95,7 @@ int serve(const config::DaemonConfig& config) {
   store::StoreConfig store_config;
   store_config.memory_limit = size_t{config.memory_limit_mb} << 20;
   store_config.max_item_size = config.max_item_size;
+  store_config.use_cas = !config.disable_cas;
   size_t arena_bytes = 0;
   try {
     arena_bytes = store::Store::arenaBytes(store_config);
@@ -133,6 +135,16 @@ int serve(const config::DaemonConfig& config) {
   engine_config.tcp_port = config.tcp_port;
   engine_config.max_connections = config.max_connections;
   engine_config.threads = threads;
+  engine_config.flush_enabled = !config.disable_flush_all;
+  engine_config.dump_enabled = !config.disable_dumping;
+  engine_config.temporary_ttl = config.temporary_ttl;
+  if (config.enable_shutdown) {
+    // Process-directed, so that the sigwait() below receives it.
+    engine_config.shutdown = [](bool graceful) {
+      spdlog::info("shutdown{} command received", graceful ? " graceful" : "");
+      kill(getpid(), SIGINT);
+    };
+  }
   proto::Engine engine(*store, engine_config, stats);
 
   net::SocketServerConfig server_config;

@@ -290,6 +290,21 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
       ->check(quiet(CLI::IsMember(kLogLevels)))
       ->capture_default_str()
       ->type_name("LEVEL");
+  app.add_flag("--disable-dumping", config.disable_dumping,
+               "Refuse `stats cachedump` and `lru_crawler metadump` (memcached -X)");
+  app.add_flag("--enable-shutdown", config.enable_shutdown,
+               "Let the `shutdown` command stop the daemon, as SIGINT does (memcached -A)");
+  app.add_flag("--disable-flush-all", config.disable_flush_all,
+               "Refuse `flush_all` (memcached -F)");
+  app.add_flag("--disable-cas", config.disable_cas,
+               "Items carry no cas: gets and mg show 0, cas answers EXISTS, a flush_all also "
+               "drops the sets of its own second, values may be 8 bytes longer (memcached -C)");
+  app.add_option("--temporary-ttl", config.temporary_ttl,
+                 "memcached -o temporary_ttl, shown by `stats settings` (temp_lru, "
+                 "temporary_ttl) and nothing else: this server has one LRU per size class "
+                 "and no separate unevictable LRU for items with a shorter TTL")
+      ->check(quiet(CLI::Range(0, INT32_MAX)))
+      ->type_name("SECONDS");
   app.add_option("--debug-fixed-reply", config.debug_fixed_reply,
                  "Benchmark ceiling only (tools/bench.sh): the AF_XDP workers answer every "
                  "memcached UDP request with the same GET hit of BYTES value bytes, without "

@@ -37,17 +37,23 @@ bool parseDouble(std::string_view text, double& out) {
 void processFlushAll(CommandContext& ctx, const Tokens& tokens) {
   ctx.noreply = isNoreply(tokens);
   bump(ctx.stats.cmd_flush);
+  if (!ctx.config.flush_enabled) {
+    ctx.reply("CLIENT_ERROR flush_all not allowed\r\n");
+    return;
+  }
   int32_t delay = 0;
   if (tokens.count() != (ctx.noreply ? 2u : 1u) && !parseI32(tokens[1], delay)) {
     ctx.reply(kInvalidExptime);
     return;
   }
   const store::RelTime when = delay > 0 ? realtime(delay, ctx.clock()) : ctx.clock().now();
-  // memcached keeps `when - 1`; a delay that converts to 0 ("already past
-  // before we started") flushes nothing.
-  const store::RelTime oldest_live = when - 1;
+  // With cas memcached keeps `when - 1` (the cas mark covers the rest of
+  // the second), without it `when`. 0 ("already past before we started")
+  // flushes nothing.
+  const bool use_cas = ctx.store.config().use_cas;
+  const store::RelTime oldest_live = use_cas ? when - 1 : when;
   ctx.registry.settings().oldest_live.store(oldest_live, std::memory_order_relaxed);
-  if (oldest_live != 0) ctx.store.flushAll(oldest_live);
+  ctx.store.flushAll(oldest_live, use_cas);
   ctx.reply(kOk);
 }
 
@@ -71,7 +77,18 @@ void processQuit(CommandContext& ctx) {
   ctx.session.close = true;
 }
 
-void processShutdown(CommandContext& ctx) { ctx.reply("ERROR: shutdown not enabled\r\n"); }
+// memcached closes the connection without a reply and raises SIGINT (or
+// SIGUSR1 for graceful); here the daemon's callback stops it.
+void processShutdown(CommandContext& ctx, const Tokens& tokens) {
+  if (!ctx.config.shutdown) {
+    ctx.reply("ERROR: shutdown not enabled\r\n");
+  } else if (tokens.count() == 1 || (tokens.count() == 2 && tokens[1] == "graceful")) {
+    ctx.session.close = true;
+    ctx.config.shutdown(tokens.count() == 2);
+  } else {
+    ctx.reply("CLIENT_ERROR invalid shutdown mode\r\n");
+  }
+}
 
 void processCacheMemlimit(CommandContext& ctx, const Tokens& tokens) {
   ctx.noreply = isNoreply(tokens);

@@ -28,7 +28,7 @@ void processFlushAll(CommandContext& ctx, const Tokens& tokens);
 void processVersion(CommandContext& ctx);
 void processVerbosity(CommandContext& ctx, const Tokens& tokens);
 void processQuit(CommandContext& ctx);
-void processShutdown(CommandContext& ctx);
+void processShutdown(CommandContext& ctx, const Tokens& tokens);
 void processCacheMemlimit(CommandContext& ctx, const Tokens& tokens);
 void processSlabs(CommandContext& ctx, const Tokens& tokens);
 void processLru(CommandContext& ctx, const Tokens& tokens);

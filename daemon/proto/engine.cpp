@@ -86,7 +86,7 @@ constexpr Command kCommands[] = {
     {"version", 1, kAnyCount, [](CommandContext& c, const Tokens&) { processVersion(c); }},
     {"quit", 1, kAnyCount, [](CommandContext& c, const Tokens&) { processQuit(c); }},
     {"verbosity", 2, 3, processVerbosity},
-    {"shutdown", 1, kAnyCount, [](CommandContext& c, const Tokens&) { processShutdown(c); }},
+    {"shutdown", 1, kAnyCount, processShutdown},
     {"cache_memlimit", 2, 3, processCacheMemlimit},
     {"slabs", 1, kAnyCount, processSlabs},
     {"lru", 2, kAnyCount, processLru},

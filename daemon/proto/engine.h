@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string_view>
 
 #include "proto/reply_sink.h"
@@ -21,6 +23,14 @@ struct EngineConfig {
   // Initial `verbosity` (a runtime setting kept in the StatsRegistry; it is
   // only shown, nothing is logged per command).
   uint32_t verbosity = 0;
+  // memcached's switches, from the daemon's flags (cas on or off is the
+  // store's: StoreConfig::use_cas).
+  bool flush_enabled = true;                // --disable-flush-all (-F)
+  bool dump_enabled = true;                 // --disable-dumping (-X)
+  std::optional<uint32_t> temporary_ttl;    // --temporary-ttl: `stats settings` only
+  // `shutdown` (--enable-shutdown, -A): stops the daemon, graceful or not;
+  // empty = refused as memcached without -A.
+  std::function<void(bool graceful)> shutdown;
 };
 
 enum class Transport { kStream, kDatagram };

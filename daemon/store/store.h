@@ -50,6 +50,9 @@ struct StoreConfig {
   size_t max_item_size = 1u << 20;   // memcached -I: bounds the whole item
   double growth_factor = 1.25;       // memcached -f
   size_t min_chunk = 48;             // memcached -n
+  // false is memcached -C: items carry no cas (Item::cas() is 0, link() and
+  // setCas() keep it 0) and memcached's size rule counts 8 bytes less.
+  bool use_cas = true;
   // Memory for the item arena, at least Store::arenaBytes(config) bytes and
   // 8-byte aligned, borrowed for the store's lifetime (the AF_XDP datapath
   // lends a slice of its umem). Empty: the store maps its own.
@@ -246,11 +249,14 @@ class Store {
   template <typename Fn>
   auto access(std::string_view key, Fn&& fn);
 
-  // memcached's flush_all: items last touched at or before `oldest_live`
-  // become invalid once now() >= oldest_live. When oldest_live <= now()
-  // (an immediate flush) exactly the items linked before the call become
-  // invalid, so a set in the same second after the flush survives.
-  void flushAll(RelTime oldest_live);
+  // memcached's flush_all with its settings.oldest_live: items last touched
+  // at or before `oldest_live` become invalid once now() >= oldest_live; 0
+  // flushes nothing. With use_cas, a flush due at once (oldest_live <=
+  // now()) uses up one cas unique, as memcached's oldest_cas, and every item
+  // with a lower cas becomes invalid too. (memcached passes its flush time
+  // minus one with cas, so a set in the flush's own second survives; without
+  // cas it passes the flush time, and such a set is flushed.)
+  void flushAll(RelTime oldest_live, bool use_cas = true);
 
   // One step of the background crawler: checks up to `budget` items, walking
   // each class's LRU from the tail and resuming where the last call stopped,

@@ -192,6 +192,34 @@ TEST_F(CommandLineTest, DebugFixedReplyIsForTheXdpBackendOnly) {
   expectRefused({"--interface", "eth0", "--debug-fixed-reply", "2000000"}, "--debug-fixed-reply");
 }
 
+// memcached's -X -A -F -C and -o temporary_ttl, as flags and as config keys.
+TEST_F(CommandLineTest, MemcachedSwitches) {
+  const DaemonConfig off = run({});
+  EXPECT_FALSE(off.disable_dumping);
+  EXPECT_FALSE(off.enable_shutdown);
+  EXPECT_FALSE(off.disable_flush_all);
+  EXPECT_FALSE(off.disable_cas);
+  EXPECT_FALSE(off.temporary_ttl);
+  const DaemonConfig on = run({"--disable-dumping", "--enable-shutdown", "--disable-flush-all",
+                               "--disable-cas", "--temporary-ttl", "30"});
+  EXPECT_TRUE(on.disable_dumping);
+  EXPECT_TRUE(on.enable_shutdown);
+  EXPECT_TRUE(on.disable_flush_all);
+  EXPECT_TRUE(on.disable_cas);
+  EXPECT_EQ(on.temporary_ttl, 30u);
+  const std::string path = write("s.conf",
+                                 "disable-dumping = true\nenable-shutdown = true\n"
+                                 "disable-flush-all = true\ndisable-cas = true\ntemporary-ttl = 0\n");
+  const DaemonConfig file = run({"--config", path});
+  EXPECT_TRUE(file.disable_dumping);
+  EXPECT_TRUE(file.enable_shutdown);
+  EXPECT_TRUE(file.disable_flush_all);
+  EXPECT_TRUE(file.disable_cas);
+  EXPECT_EQ(file.temporary_ttl, 0u);
+  expectRefused({"--temporary-ttl", "-1"}, "--temporary-ttl");
+  expectRefused({"--temporary-ttl", "x"}, "--temporary-ttl");
+}
+
 TEST_F(CommandLineTest, AllowReplacesTheDefaultList) {
   const DaemonConfig c = run({"--allow", "10.1.0.0/16", "--allow", "::1"});
   ASSERT_EQ(c.allow.size(), 2u);
@@ -210,7 +238,8 @@ TEST_F(CommandLineTest, HelpExplainsEveryFlag) {
         "--memory-limit", "--max-item-size", "--max-connections", "--xdp-mode", "--zerocopy",
         "--busy-poll", "--kernel-cache", "--kernel-cache-entries", "--allow",
         "--control-socket", "--pin-path", "--log-level", "--config", "--cpus",
-        "--debug-fixed-reply"}) {
+        "--debug-fixed-reply", "--disable-dumping", "--enable-shutdown", "--disable-flush-all",
+        "--disable-cas", "--temporary-ttl"}) {
     EXPECT_NE(outcome.message.find(flag), std::string::npos) << flag;
   }
   const ParseOutcome version = parse({"--version"});
@@ -310,8 +339,9 @@ TEST_F(CommandLineTest, ShippedConfigFileDocumentsTheTrueDefaults) {
     EXPECT_NE(shipped.find(key + " = "), std::string::npos) << "key missing from the file: " << key;
     ++keys;
   }
-  // The 17 flags of ARCHITECTURE.md, --max-connections, --cpus, --debug-fixed-reply.
-  EXPECT_EQ(keys, 20u);
+  // The 17 flags of ARCHITECTURE.md, --max-connections, --cpus, --debug-fixed-reply,
+  // memcached's -X -A -F -C and -o temporary_ttl.
+  EXPECT_EQ(keys, 25u);
 }
 
 }  // namespace

@@ -114,6 +114,97 @@ TEST_F(AdminTest, DisabledFeatures) {
             "ERROR hot/warm age factors must be greater than 0\r\n");
 }
 
+// memcached 1.6.18 (captured): an immediate flush_all uses up one cas
+// unique, a delayed one does not; `flush_all 1` takes the sets of its own
+// second; an absolute time before the start flushes nothing, uses one up.
+TEST_F(AdminTest, FlushAllUsesUpACasAsMemcached) {
+  EXPECT_EQ(tcp("set a 0 0 1\r\nx\r\ngets a\r\nflush_all\r\nset a 0 0 1\r\nx\r\ngets a\r\n"
+                "flush_all 2\r\nset a 0 0 1\r\nx\r\ngets a\r\nflush_all 1\r\nset a 0 0 1\r\nx\r\n"
+                "gets a\r\nflush_all -1\r\nset a 0 0 1\r\nx\r\ngets a\r\n"),
+            "STORED\r\nVALUE a 0 1 1\r\nx\r\nEND\r\nOK\r\nSTORED\r\nVALUE a 0 1 3\r\nx\r\nEND\r\n"
+            "OK\r\nSTORED\r\nVALUE a 0 1 4\r\nx\r\nEND\r\nOK\r\nSTORED\r\nEND\r\n"
+            "OK\r\nSTORED\r\nVALUE a 0 1 8\r\nx\r\nEND\r\n");
+  EXPECT_EQ(tcp("set b 0 0 1\r\nx\r\nflush_all 1000000000\r\nget b\r\nset c 0 0 1\r\nx\r\ngets c\r\n"),
+            "STORED\r\nOK\r\nVALUE b 0 1\r\nx\r\nEND\r\nSTORED\r\nVALUE c 0 1 11\r\nx\r\nEND\r\n");
+}
+
+// An engine with the daemon's memcached switches set, over its own store.
+class SwitchedEngine {
+ public:
+  SwitchedEngine(EngineConfig config, bool use_cas) : store_(storeConfig(use_cas), clock_),
+      worker_(registry_.addWorker()), engine_(store_, config, registry_) {}
+
+  std::string tcp(std::string_view input) {
+    sink_.clear();
+    Session session;
+    const size_t used = engine_.process(input, sink_, session, worker_);
+    closed_ = session.close;
+    if (!closed_) {
+      EXPECT_EQ(used, input.size());
+    }
+    return sink_.text();
+  }
+  bool closed() const { return closed_; }
+
+ private:
+  static store::StoreConfig storeConfig(bool use_cas) {
+    store::StoreConfig c;
+    c.use_cas = use_cas;
+    return c;
+  }
+  store::ManualClock clock_;
+  store::Store store_;
+  StatsRegistry registry_;
+  WorkerStats& worker_;
+  Engine engine_;
+  RecordingSink sink_;
+  bool closed_ = false;
+};
+
+// memcached -F.
+TEST(AdminSwitches, DisabledFlushAll) {
+  EngineConfig config;
+  config.flush_enabled = false;
+  SwitchedEngine e(config, true);
+  EXPECT_EQ(e.tcp("set foo 0 0 1\r\nx\r\nflush_all\r\nflush_all 0 noreply\r\nflush_all x\r\nget foo\r\n"),
+            "STORED\r\nCLIENT_ERROR flush_all not allowed\r\nCLIENT_ERROR flush_all not allowed\r\n"
+            "VALUE foo 0 1\r\nx\r\nEND\r\n");
+}
+
+// memcached -A: shutdown closes without a reply and stops the daemon.
+TEST(AdminSwitches, EnabledShutdown) {
+  std::vector<bool> calls;
+  EngineConfig config;
+  config.shutdown = [&](bool graceful) { calls.push_back(graceful); };
+  SwitchedEngine e(config, true);
+  EXPECT_EQ(e.tcp("shutdown foo\r\nshutdown graceful x\r\nshutdown noreply\r\n"),
+            "CLIENT_ERROR invalid shutdown mode\r\nCLIENT_ERROR invalid shutdown mode\r\n"
+            "CLIENT_ERROR invalid shutdown mode\r\n");
+  EXPECT_TRUE(calls.empty());
+  EXPECT_EQ(e.tcp("shutdown\r\nversion\r\n"), "");
+  EXPECT_TRUE(e.closed());
+  EXPECT_EQ(e.tcp("shutdown graceful\r\n"), "");
+  EXPECT_EQ(calls, (std::vector<bool>{false, true}));
+}
+
+// memcached -C, replies captured from memcached 1.6.18 -C.
+TEST(AdminSwitches, DisabledCas) {
+  SwitchedEngine e(EngineConfig{}, false);
+  EXPECT_EQ(e.tcp("set a 0 0 1\r\nx\r\ngets a\r\ngats 100 a\r\ncas a 0 0 1 0\r\ny\r\ncas a 0 0 1 1\r\nz\r\n"
+                  "cas b 0 0 1 0\r\nz\r\nget a\r\nmg a c v\r\nms a 1 C0\r\nq\r\nms a 1 C5\r\nw\r\n"
+                  "mg a c v t\r\nma n N0 c\r\nma n c\r\nmg a\r\nmd a C0\r\nmd a C3\r\nmn\r\n"),
+            "STORED\r\nVALUE a 0 1 0\r\nx\r\nEND\r\nVALUE a 0 1 0\r\nx\r\nEND\r\nEXISTS\r\nEXISTS\r\n"
+            "NOT_FOUND\r\nVALUE a 0 1\r\nx\r\nEND\r\nVA 1 c0\r\nx\r\nEX\r\nEX\r\nVA 1 c0 t100\r\nx\r\n"
+            "HD c0\r\nHD c0\r\nHD\r\nHD\r\nNF\r\nMN\r\n");
+  EXPECT_EQ(e.tcp("set a 0 0 1\r\nx\r\nmd a C3\r\nma a C3\r\nset n 0 0 1\r\n1\r\nma n C3\r\nma n C0 v\r\n"
+                  "incr n 1\r\nms a 1 MA C4\r\ny\r\nms a 1 MA\r\nz\r\nmg a v c\r\nms b 1 C0\r\nq\r\n"
+                  "ms b 1 C7 MA N0\r\nq\r\n"),
+            "STORED\r\nEX\r\nEX\r\nSTORED\r\nEX\r\nVA 1\r\n2\r\n3\r\nHD\r\nHD\r\nVA 3 c0\r\nxyz\r\nNF\r\nNS\r\n");
+  // Without cas a flush also takes the sets of its own second.
+  EXPECT_EQ(e.tcp("set a 0 0 1\r\nx\r\nflush_all\r\nset a 0 0 1\r\nx\r\nget a\r\n"),
+            "STORED\r\nOK\r\nSTORED\r\nEND\r\n");
+}
+
 TEST_F(AdminTest, CacheMemlimit) {
   EXPECT_EQ(tcp("cache_memlimit\r\ncache_memlimit abc\r\ncache_memlimit 4\r\ncache_memlimit 64 noreply\r\n"
                 "cache_memlimit 2000000000\r\ncache_memlimit 64\r\n"),
