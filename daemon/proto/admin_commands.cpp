@@ -2,6 +2,7 @@
 // commands. Features this server does not have answer as memcached does
 // when they are disabled (shutdown, slab reassignment, watch, dumps), and
 // runtime memory-limit changes are refused with memcached's failure line.
+#include <bitset>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -155,15 +156,19 @@ void processLru(CommandContext& ctx, const Tokens& tokens) {
 
 namespace {
 
-// memcached 1.6.18's lru_crawler_crawl() for an expired-items crawl: "all",
+constexpr uint32_t kMaxClassIds = 64;   // MAX_NUMBER_OF_SLAB_CLASSES
+
+// memcached 1.6.18's lru_crawler_crawl(): "all", "hash" (metadump only),
 // or a comma-separated list of class ids (empty items skipped, as strtok
-// does), each in [1, 64). It starts a crawl of every class named, with or
-// without items; "hash" fails in that version.
-std::string_view crawlReply(std::string_view classes) {
-  constexpr uint32_t kMaxClassIds = 64;   // MAX_NUMBER_OF_SLAB_CLASSES
-  if (classes == "all") return kOk;
+// does), each in [1, 64). A crawl starts for every class named, with or
+// without items. Returns the refusal line, or empty with `wanted` set.
+std::string_view parseCrawlClasses(std::string_view classes, bool metadump,
+                                   std::bitset<kMaxClassIds>& wanted) {
+  if (classes == "all" || (metadump && classes == "hash")) {
+    wanted.set();
+    return {};
+  }
   if (classes == "hash") return "ERROR an unknown error happened\r\n";
-  bool any = false;
   while (!classes.empty()) {
     const size_t comma = classes.find(',');
     const std::string_view id_text = classes.substr(0, comma);
@@ -171,18 +176,123 @@ std::string_view crawlReply(std::string_view classes) {
     if (id_text.empty()) continue;
     uint32_t id = 0;
     if (!parseU32(id_text, id) || id < 1 || id >= kMaxClassIds) return "BADCLASS invalid class id\r\n";
-    any = true;
+    wanted.set(id);
   }
-  return any ? kOk : "NOTSTARTED no items to crawl\r\n";
+  return wanted.any() ? std::string_view() : "NOTSTARTED no items to crawl\r\n";
+}
+
+// util.c's uriencode(): all but [A-Za-z0-9._~-] as %XX.
+void uriEncode(std::string_view key, std::string& out) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (const char c : key) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[byte >> 4];
+      out += kHex[byte & 15];
+    }
+  }
+}
+
+// crawler.c's metadump line for a live item (expired and flushed ones are
+// left out). cls and size are this store's, as in `me`.
+void appendMetadumpLine(const store::Store::ItemSnapshot& s, const store::Clock& clock, std::string& out) {
+  const store::RelTime now = clock.now();
+  if (s.flushed || (s.exptime != 0 && s.exptime < now)) return;
+  const int64_t started = clock.processStarted();
+  ReplyLine line;
+  out += "key=";
+  uriEncode(s.key, out);
+  line.add(" exp=").addSigned(s.exptime == 0 ? -1 : started + s.exptime);
+  line.add(" la=").addNumber(static_cast<uint64_t>(started + s.last_access));
+  line.add(" cas=").addNumber(s.cas);
+  line.add(s.fetched ? " fetch=yes" : " fetch=no");
+  line.add(" cls=").addNumber(s.class_id);
+  line.add(" size=").addNumber(s.total_size);
+  line.add("\n");
+  out += line.view();
 }
 
 }  // namespace
 
-// As a memcached whose crawler runs and whose dump commands are off (-X, as
-// `stats settings` says): enable and disable start and stop the store's
-// crawler (daemon/main.cpp); crawl validates its class list, since that
-// crawler walks every class anyway; sleep and tocrawl are kept for `stats
-// settings` only.
+// memcached's item_cachedump(): a class's items from its LRU head (memcached
+// walks its COLD LRU only; this store has one LRU per class), binary keys
+// skipped, at most 2 MB of lines, exptime as unix time or 0 for never.
+void processStatsCachedump(CommandContext& ctx, const Tokens& tokens) {
+  constexpr size_t kMaxReply = 2 * 1024 * 1024;
+  constexpr size_t kShortestLine = sizeof("ITEM  [0 b; 0 s]\r\n") - 1;
+  if (!ctx.config.dump_enabled) {
+    ctx.reply("CLIENT_ERROR stats cachedump not allowed\r\n");
+    return;
+  }
+  if (tokens.count() < 4) {
+    ctx.reply("CLIENT_ERROR bad command line\r\n");
+    return;
+  }
+  uint32_t id = 0;
+  uint32_t limit = 0;
+  if (!parseU32(tokens[2], id) || !parseU32(tokens[3], limit)) {
+    ctx.reply(kBadFormat);
+    return;
+  }
+  if (id >= kMaxClassIds) {
+    ctx.reply("CLIENT_ERROR Illegal slab id\r\n");
+    return;
+  }
+  // Binary keys do not count towards the limit, so take all that can fit.
+  const auto items = ctx.store.classHead(static_cast<uint8_t>(id), kMaxReply / kShortestLine);
+  const int64_t started = ctx.clock().processStarted();
+  std::string out;
+  uint32_t shown = 0;
+  for (const store::Store::ItemSnapshot& s : items) {
+    if (limit != 0 && shown == limit) break;
+    if (s.key_binary) continue;
+    ReplyLine line;
+    // memcached copies the key as a C string: it ends at a NUL byte.
+    line.add("ITEM ").add(std::string_view(s.key).substr(0, s.key.find('\0')));
+    line.add(" [").addNumber(s.value_length).add(" b; ");
+    line.addNumber(s.exptime == 0 ? 0 : static_cast<uint64_t>(started + s.exptime)).add(" s]\r\n");
+    if (out.size() + line.view().size() + 6 > kMaxReply) break;   // 6: "END\r\n\0"
+    out += line.view();
+    ++shown;
+  }
+  out += kEnd;
+  ctx.reply(out);
+}
+
+namespace {
+
+void processCrawlOrMetadump(CommandContext& ctx, bool metadump, std::string_view classes) {
+  if (metadump && !ctx.config.dump_enabled) {
+    ctx.reply("ERROR metadump not allowed\r\n");
+    return;
+  }
+  std::bitset<kMaxClassIds> wanted;
+  const std::string_view refused = parseCrawlClasses(classes, metadump, wanted);
+  if (!refused.empty() || !metadump) {
+    ctx.reply(refused.empty() ? kOk : refused);
+    return;
+  }
+  // memcached's crawler writes a metadump to the connection's socket; over
+  // UDP that socket has no peer and nothing arrives.
+  if (ctx.session.transport == Transport::kDatagram) return;
+  std::string out;
+  ctx.store.forEachItem([&](const store::Store::ItemSnapshot& s) {
+    if (wanted.test(s.class_id % kMaxClassIds)) appendMetadumpLine(s, ctx.clock(), out);
+  });
+  out += kEnd;
+  ctx.reply(out);
+}
+
+}  // namespace
+
+// As memcached's: enable and disable start and stop the store's crawler
+// (daemon/main.cpp); crawl validates its class list, since that crawler
+// walks every class anyway; metadump lists the live items of the classes
+// named (unless --disable-dumping), walking the index, so "hash" is "all";
+// sleep and tocrawl are kept for `stats settings` only.
 void processLruCrawler(CommandContext& ctx, const Tokens& tokens) {
   RuntimeSettings& settings = ctx.registry.settings();
   const std::string_view sub = tokens.count() >= 2 ? tokens[1] : std::string_view();
@@ -190,7 +300,7 @@ void processLruCrawler(CommandContext& ctx, const Tokens& tokens) {
     if (!settings.lru_crawler.load(std::memory_order_relaxed)) {
       ctx.reply("CLIENT_ERROR lru crawler disabled\r\n");
     } else {
-      ctx.reply(sub == "crawl" ? crawlReply(tokens[2]) : "ERROR metadump not allowed\r\n");
+      processCrawlOrMetadump(ctx, sub == "metadump", tokens[2]);
     }
   } else if (tokens.count() == 3 && (sub == "sleep" || sub == "tocrawl")) {
     uint32_t value = 0;

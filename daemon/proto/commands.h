@@ -34,6 +34,8 @@ void processSlabs(CommandContext& ctx, const Tokens& tokens);
 void processLru(CommandContext& ctx, const Tokens& tokens);
 void processWatch(CommandContext& ctx, const Tokens& tokens);
 void processLruCrawler(CommandContext& ctx, const Tokens& tokens);
+// stats cachedump <class> <limit> (admin_commands.cpp; dispatched by processStats)
+void processStatsCachedump(CommandContext& ctx, const Tokens& tokens);
 
 // stats and its subcommands (stats_commands.cpp)
 void processStats(CommandContext& ctx, const Tokens& tokens);

@@ -266,7 +266,7 @@ void processStats(CommandContext& ctx, const Tokens& tokens) {
     s.add("sizes_status", std::string_view("disabled"));
     ctx.reply(s.text());
   } else if (sub == "cachedump") {
-    ctx.reply("CLIENT_ERROR stats cachedump not allowed\r\n");
+    processStatsCachedump(ctx, tokens);
   } else {
     // detail, conns, sizes_enable, extstore, proxy and unknown names.
     ctx.reply(kError);

@@ -214,6 +214,8 @@ class StoreCore {
   }
 
   void flushAll(RelTime oldest_live, bool use_cas);
+  std::vector<Store::ItemSnapshot> classHead(uint8_t class_id, size_t limit) const;
+  void forEachItem(const std::function<void(const Store::ItemSnapshot&)>& fn) const;
   size_t crawl(size_t budget);
   StoreStats stats() const;
 
@@ -773,5 +775,70 @@ const Clock& Store::clock() const { return impl_->clock(); }
 bool Store::fits(size_t key_length, size_t value_length) const {
   return impl_->fits(key_length, value_length);
 }
+
+// ---- Dumps (stats cachedump, lru_crawler metadump) ---------------------------
+
+namespace {
+
+Store::ItemSnapshot snapshotOf(const Item& it, bool flushed) {
+  Store::ItemSnapshot s;
+  s.key = std::string(it.key());
+  s.key_binary = it.keyBinary();
+  s.value_length = it.valueLength();
+  s.exptime = it.exptime();
+  s.last_access = it.lastAccess();
+  s.cas = it.cas();
+  s.fetched = it.fetched();
+  s.flushed = flushed;
+  s.class_id = it.slabClass();
+  s.total_size = it.totalSize();
+  return s;
+}
+
+}  // namespace
+
+std::vector<Store::ItemSnapshot> StoreCore::classHead(uint8_t class_id, size_t limit) const {
+  std::vector<Store::ItemSnapshot> out;
+  if (class_id == 0 || class_id > classes_.size()) return out;
+  // Under the class mutex only the places and keys (stable there); the
+  // rest is read under each item's shard, which may not be waited for here.
+  std::vector<std::pair<const Item*, std::string>> places;
+  {
+    SizeClass& cls = *classes_[class_id - 1];
+    std::lock_guard lock(cls.mutex());
+    for (const Item* it = cls.lruHead(); it != nullptr && places.size() < limit; it = cls.towardsTail(it)) {
+      places.emplace_back(it, std::string(it->key()));
+    }
+  }
+  const RelTime now = clock_.now();
+  for (const auto& [place, key] : places) {
+    const uint64_t hash = hashKey(key);
+    Shard& shard = *shards_[hash >> (64 - kShardBits)];
+    std::lock_guard lock(shard.mutex);
+    const Item* it = shard.index.find(key, hash);
+    if (it == place) out.push_back(snapshotOf(*it, deadReason(it, now) == Miss::kFlushed));
+  }
+  return out;
+}
+
+void StoreCore::forEachItem(const std::function<void(const Store::ItemSnapshot&)>& fn) const {
+  std::vector<Store::ItemSnapshot> batch;
+  for (const auto& shard : shards_) {
+    batch.clear();
+    {
+      std::lock_guard lock(shard->mutex);
+      const RelTime now = clock_.now();
+      shard->index.forEach(
+          [&](const Item& it) { batch.push_back(snapshotOf(it, deadReason(&it, now) == Miss::kFlushed)); });
+    }
+    for (const Store::ItemSnapshot& s : batch) fn(s);
+  }
+}
+
+std::vector<Store::ItemSnapshot> Store::classHead(uint8_t class_id, size_t limit) const {
+  return impl_->classHead(class_id, limit);
+}
+
+void Store::forEachItem(const std::function<void(const ItemSnapshot&)>& fn) const { impl_->forEachItem(fn); }
 
 }  // namespace unbuckle::store

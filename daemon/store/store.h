@@ -29,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -272,6 +273,29 @@ class Store {
   // within max_item_size (for early refusal of huge sets). Items whose key
   // exceeds kMaxKeyLength never fit.
   bool fits(size_t key_length, size_t value_length) const;
+
+  // For the dump commands (`stats cachedump`, `lru_crawler metadump`): what
+  // they show of one item, copied under its locks.
+  struct ItemSnapshot {
+    std::string key;
+    bool key_binary = false;
+    uint32_t value_length = 0;
+    RelTime exptime = 0;       // 0 = never
+    RelTime last_access = 0;
+    uint64_t cas = 0;
+    bool fetched = false;
+    bool flushed = false;      // dead by flush_all, not yet unlinked
+    uint8_t class_id = 0;
+    size_t total_size = 0;     // Item::totalSize()
+  };
+  // The first `limit` items of class `class_id` from its LRU head (most
+  // recent first), expired and flushed ones included as memcached shows
+  // them. The class is locked while their places are read, not while the
+  // snapshots are taken; an item replaced meanwhile is left out.
+  std::vector<ItemSnapshot> classHead(uint8_t class_id, size_t limit) const;
+  // Every linked item, one index shard (1/256 of the items) at a time:
+  // fn runs with no lock held.
+  void forEachItem(const std::function<void(const ItemSnapshot&)>& fn) const;
 
  private:
   struct Impl;

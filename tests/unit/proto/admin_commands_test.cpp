@@ -1,5 +1,7 @@
 // flush_all, version, verbosity, quit, unknown commands and the
 // administrative commands this server answers as a disabled memcached.
+#include <algorithm>
+
 #include "engine_fixture.h"
 
 namespace unbuckle::proto::testing {
@@ -48,15 +50,15 @@ TEST_F(AdminTest, UnknownCommands) {
   EXPECT_EQ(tcp("extstore item_size 100\r\n"), "ERROR\r\n");
 }
 
-// The replies of memcached 1.6.18 -X (dump commands off) to the same lines.
-TEST_F(AdminTest, LruCrawlerAnswersAsMemcachedWithDumpsOff) {
+// The replies of memcached 1.6.18 to the same lines (empty store).
+TEST_F(AdminTest, LruCrawlerAnswersAsMemcached) {
   EXPECT_EQ(tcp("lru_crawler crawl all\r\nlru_crawler crawl 1\r\nlru_crawler crawl hash\r\n"
                 "lru_crawler crawl 0\r\nlru_crawler crawl 63\r\nlru_crawler crawl 64\r\n"
                 "lru_crawler crawl 1,x\r\nlru_crawler crawl 1,,2\r\nlru_crawler crawl ,\r\n"
                 "lru_crawler metadump all\r\nlru_crawler crawl\r\nlru_crawler\r\nlru_crawler bogus\r\n"),
             "OK\r\nOK\r\nERROR an unknown error happened\r\nBADCLASS invalid class id\r\nOK\r\n"
             "BADCLASS invalid class id\r\nBADCLASS invalid class id\r\nOK\r\nNOTSTARTED no items to crawl\r\n"
-            "ERROR metadump not allowed\r\nERROR\r\nERROR\r\nERROR\r\n");
+            "END\r\nERROR\r\nERROR\r\nERROR\r\n");
   EXPECT_EQ(tcp("lru_crawler tocrawl -1\r\nlru_crawler tocrawl 5\r\nlru_crawler sleep 1000001\r\n"
                 "lru_crawler sleep 1000000\r\nlru_crawler sleep x\r\nlru_crawler tocrawl 5 noreply\r\n"),
             "CLIENT_ERROR bad command line format\r\nOK\r\nCLIENT_ERROR sleep must be one second or less\r\n"
@@ -160,6 +162,71 @@ class SwitchedEngine {
   RecordingSink sink_;
   bool closed_ = false;
 };
+
+// Formats captured from memcached 1.6.18 (items already in its COLD LRU):
+// "ITEM b [2 b; 1796401665 s]\r\nITEM a [1 b; 0 s]\r\nEND\r\n".
+TEST_F(AdminTest, StatsCachedump) {
+  tcp("set a 0 0 1\r\nx\r\nset b 0 100 2\r\nxy\r\nms Zm9v 2 b\r\nhi\r\n");
+  const std::string expires = std::to_string(clock_.processStarted() + clock_.now() + 100);
+  EXPECT_EQ(tcp("stats cachedump 1 0\r\nstats cachedump 1 1\r\nstats cachedump 2 0\r\n"
+                "stats cachedump 64 0\r\nstats cachedump 0 0\r\nstats cachedump 1\r\nstats cachedump x 1\r\n"),
+            "ITEM b [2 b; " + expires + " s]\r\nITEM a [1 b; 0 s]\r\nEND\r\n"
+            "ITEM b [2 b; " + expires + " s]\r\nEND\r\nEND\r\nCLIENT_ERROR Illegal slab id\r\n"
+            "END\r\nCLIENT_ERROR bad command line\r\nCLIENT_ERROR bad command line format\r\n");
+  // memcached answers it over UDP too.
+  EXPECT_EQ(udp("stats cachedump 1 1\r\n"), (Responses{"ITEM b [2 b; " + expires + " s]\r\nEND\r\n"}));
+}
+
+TEST_F(AdminTest, StatsCachedumpStopsAt2MB) {
+  const std::string value(20, 'v');
+  std::string sets;
+  for (int i = 0; i < 80000; ++i) {
+    sets += "set key" + std::to_string(100000 + i) + " 0 0 20\r\n" + value + "\r\n";
+  }
+  tcp(sets);
+  // "ITEM key1xxxxx [20 b; 0 s]\r\n" is 28 bytes: memcached stops before a
+  // line that leaves no room for "END\r\n\0" in 2 MB, after 74,898 lines.
+  const std::string all = tcp("stats cachedump 2 0\r\n");
+  EXPECT_TRUE(all.ends_with("END\r\n"));
+  EXPECT_EQ(all.size(), 74898u * 28 + 5);
+  EXPECT_EQ(all.substr(0, 28), "ITEM key179999 [20 b; 0 s]\r\n");
+}
+
+// crawler.c's format: "key=<uri-encoded> exp=<unix time|-1> la=<unix time>
+// cas=<n> fetch=<yes|no> cls=<id> size=<n>\n" per live item, then END.
+TEST_F(AdminTest, LruCrawlerMetadump) {
+  tcp("set a/b 0 0 1\r\nx\r\nset exp 0 1 2\r\nxy\r\nget a/b\r\n");
+  const int64_t started = clock_.processStarted();
+  const std::string la = std::to_string(started + clock_.now());
+  const std::string exp = std::to_string(started + clock_.now() + 1);
+  const std::string dump = tcp("lru_crawler metadump 1\r\n");
+  EXPECT_TRUE(dump.ends_with("END\r\n"));
+  EXPECT_NE(dump.find("key=a%2Fb exp=-1 la=" + la + " cas=1 fetch=yes cls=1 size="), std::string::npos) << dump;
+  EXPECT_NE(dump.find("key=exp exp=" + exp + " la=" + la + " cas=2 fetch=no cls=1 size="), std::string::npos) << dump;
+  EXPECT_EQ(tcp("lru_crawler metadump 2\r\n"), "END\r\n");
+  EXPECT_EQ(tcp("lru_crawler metadump hash\r\n"), dump);
+  EXPECT_EQ(tcp("lru_crawler metadump 0\r\nlru_crawler metadump ,\r\n"),
+            "BADCLASS invalid class id\r\nNOTSTARTED no items to crawl\r\n");
+  // Expired (exptime before now) and flushed items are left out.
+  clock_.advance(2);
+  const std::string later = tcp("lru_crawler metadump all\r\n");
+  EXPECT_EQ(std::count(later.begin(), later.end(), '\n'), 2) << later;
+  tcp("flush_all\r\n");
+  EXPECT_EQ(tcp("lru_crawler metadump all\r\n"), "END\r\n");
+  // Over UDP memcached's crawler writes to a socket without a peer: nothing.
+  EXPECT_EQ(udp("lru_crawler metadump all\r\n"), (Responses{}));
+}
+
+// memcached -X, replies captured from memcached 1.6.18 -X.
+TEST(AdminSwitches, DisabledDumping) {
+  EngineConfig config;
+  config.dump_enabled = false;
+  SwitchedEngine e(config, true);
+  EXPECT_EQ(e.tcp("set a 0 0 1\r\nx\r\nstats cachedump 1 0\r\nlru_crawler metadump all\r\n"
+                  "lru_crawler metadump hash\r\nlru_crawler crawl all\r\n"),
+            "STORED\r\nCLIENT_ERROR stats cachedump not allowed\r\nERROR metadump not allowed\r\n"
+            "ERROR metadump not allowed\r\nOK\r\n");
+}
 
 // memcached -F.
 TEST(AdminSwitches, DisabledFlushAll) {
