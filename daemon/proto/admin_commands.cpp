@@ -275,8 +275,13 @@ void processCrawlOrMetadump(CommandContext& ctx, bool metadump, std::string_view
     ctx.reply(refused.empty() ? kOk : refused);
     return;
   }
-  // memcached's crawler writes a metadump to the connection's socket; over
-  // UDP that socket has no peer and nothing arrives.
+  // memcached's crawler writes a metadump to the connection's socket
+  // itself, so nothing may wait to be sent before it; over UDP that socket
+  // has no peer and nothing arrives.
+  if (ctx.out.stacked()) {
+    ctx.reply("ERROR cannot pipeline other commands before metadump\r\n");
+    return;
+  }
   if (ctx.session.transport == Transport::kDatagram) return;
   std::string out;
   ctx.store.forEachItem([&](const store::Store::ItemSnapshot& s) {

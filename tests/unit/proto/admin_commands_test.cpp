@@ -55,10 +55,11 @@ TEST_F(AdminTest, LruCrawlerAnswersAsMemcached) {
   EXPECT_EQ(tcp("lru_crawler crawl all\r\nlru_crawler crawl 1\r\nlru_crawler crawl hash\r\n"
                 "lru_crawler crawl 0\r\nlru_crawler crawl 63\r\nlru_crawler crawl 64\r\n"
                 "lru_crawler crawl 1,x\r\nlru_crawler crawl 1,,2\r\nlru_crawler crawl ,\r\n"
-                "lru_crawler metadump all\r\nlru_crawler crawl\r\nlru_crawler\r\nlru_crawler bogus\r\n"),
+                "lru_crawler crawl\r\nlru_crawler\r\nlru_crawler bogus\r\n"),
             "OK\r\nOK\r\nERROR an unknown error happened\r\nBADCLASS invalid class id\r\nOK\r\n"
             "BADCLASS invalid class id\r\nBADCLASS invalid class id\r\nOK\r\nNOTSTARTED no items to crawl\r\n"
-            "END\r\nERROR\r\nERROR\r\nERROR\r\n");
+            "ERROR\r\nERROR\r\nERROR\r\n");
+  EXPECT_EQ(tcp("lru_crawler metadump all\r\n"), "END\r\n");
   EXPECT_EQ(tcp("lru_crawler tocrawl -1\r\nlru_crawler tocrawl 5\r\nlru_crawler sleep 1000001\r\n"
                 "lru_crawler sleep 1000000\r\nlru_crawler sleep x\r\nlru_crawler tocrawl 5 noreply\r\n"),
             "CLIENT_ERROR bad command line format\r\nOK\r\nCLIENT_ERROR sleep must be one second or less\r\n"
@@ -213,6 +214,11 @@ TEST_F(AdminTest, LruCrawlerMetadump) {
   EXPECT_EQ(std::count(later.begin(), later.end(), '\n'), 2) << later;
   tcp("flush_all\r\n");
   EXPECT_EQ(tcp("lru_crawler metadump all\r\n"), "END\r\n");
+  // As memcached, after a response it has not sent yet (a get's are sent at once).
+  tcp("set p 0 0 1\r\nx\r\n");
+  EXPECT_EQ(tcp("set q 0 0 1\r\nx\r\nlru_crawler metadump all\r\n"),
+            "STORED\r\nERROR cannot pipeline other commands before metadump\r\n");
+  EXPECT_TRUE(tcp("get p\r\nlru_crawler metadump all\r\n").starts_with("VALUE p 0 1\r\nx\r\nEND\r\nkey="));
   // Over UDP memcached's crawler writes to a socket without a peer: nothing.
   EXPECT_EQ(udp("lru_crawler metadump all\r\n"), (Responses{}));
 }
