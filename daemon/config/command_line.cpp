@@ -300,9 +300,9 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
                "Items carry no cas: gets and mg show 0, cas answers EXISTS, a flush_all also "
                "drops the sets of its own second, values may be 8 bytes longer (memcached -C)");
   app.add_option("--temporary-ttl", config.temporary_ttl,
-                 "memcached -o temporary_ttl, shown by `stats settings` (temp_lru, "
-                 "temporary_ttl) and nothing else: this server has one LRU per size class "
-                 "and no separate unevictable LRU for items with a shorter TTL")
+                 "memcached -o temporary_ttl, as `lru temp_ttl` sets it later: shown by `stats "
+                 "settings` (temp_lru, temporary_ttl) and nothing else, since this server has "
+                 "one LRU per size class and no separate unevictable LRU for shorter TTLs")
       ->check(quiet(CLI::Range(0, INT32_MAX)))
       ->type_name("SECONDS");
   app.add_option("--debug-fixed-reply", config.debug_fixed_reply,

@@ -130,10 +130,34 @@ void processSlabs(CommandContext& ctx, const Tokens& tokens) {
   ctx.reply(level <= 2 ? kOk : kError);
 }
 
+// memcached's lru command as with its LRU maintainer (on by default):
+// validated and kept as memcached does, shown by `stats settings`, without
+// effect on this store's one LRU per class.
 void processLru(CommandContext& ctx, const Tokens& tokens) {
   ctx.noreply = isNoreply(tokens);
-  // Only `lru tune` exists without memcached's LRU maintainer thread; it is
-  // validated as memcached does and has no effect on this store's LRU.
+  RuntimeSettings& settings = ctx.registry.settings();
+  if (tokens[1] == "mode" && tokens.count() >= 3) {
+    const bool flat = tokens[2] == "flat";
+    if (!flat && tokens[2] != "segmented") {
+      ctx.reply(kError);
+      return;
+    }
+    settings.lru_segmented.store(!flat, std::memory_order_relaxed);
+    ctx.reply(kOk);
+    return;
+  }
+  if (tokens[1] == "temp_ttl" && tokens.count() >= 3) {
+    int32_t ttl = 0;
+    if (!parseI32(tokens[2], ttl)) {
+      ctx.reply(kError);
+      return;
+    }
+    // A negative TTL turns the temporary LRU off and keeps the old value.
+    settings.temp_lru.store(ttl >= 0, std::memory_order_relaxed);
+    if (ttl >= 0) settings.temporary_ttl.store(static_cast<uint32_t>(ttl), std::memory_order_relaxed);
+    ctx.reply(kOk);
+    return;
+  }
   if (tokens[1] != "tune" || tokens.count() < 6) {
     ctx.reply(kError);
     return;

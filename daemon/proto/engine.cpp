@@ -130,7 +130,12 @@ void dispatch(CommandContext& ctx, const Tokens& tokens) {
 
 Engine::Engine(store::Store& store, const EngineConfig& config, StatsRegistry& stats)
     : store_(store), config_(config), stats_(stats) {
-  stats_.settings().verbosity.store(config.verbosity, std::memory_order_relaxed);
+  RuntimeSettings& settings = stats_.settings();
+  settings.verbosity.store(config.verbosity, std::memory_order_relaxed);
+  if (config.temporary_ttl) {
+    settings.temp_lru.store(true, std::memory_order_relaxed);
+    settings.temporary_ttl.store(*config.temporary_ttl, std::memory_order_relaxed);
+  }
 }
 
 size_t Engine::process(std::string_view input, ReplySink& out, Session& session,

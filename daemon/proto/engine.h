@@ -27,7 +27,8 @@ struct EngineConfig {
   // store's: StoreConfig::use_cas).
   bool flush_enabled = true;                // --disable-flush-all (-F)
   bool dump_enabled = true;                 // --disable-dumping (-X)
-  std::optional<uint32_t> temporary_ttl;    // --temporary-ttl: `stats settings` only
+  // --temporary-ttl: the initial `lru temp_ttl` (RuntimeSettings).
+  std::optional<uint32_t> temporary_ttl;
   // `shutdown` (--enable-shutdown, -A): stops the daemon, graceful or not;
   // empty = refused as memcached without -A.
   std::function<void(bool graceful)> shutdown;
@@ -54,7 +55,7 @@ struct Session {
 
 // An engine keeps no per-call state, so one engine may serve every worker
 // at once. Build it at start-up: the constructor publishes config.verbosity
-// as the runtime verbosity in the registry.
+// and config.temporary_ttl as runtime settings in the registry.
 class Engine {
  public:
   Engine(store::Store& store, const EngineConfig& config, StatsRegistry& stats);

@@ -108,6 +108,12 @@ struct RuntimeSettings {
   std::atomic<bool> lru_crawler{true};
   std::atomic<uint32_t> lru_crawler_sleep{100};
   std::atomic<uint32_t> lru_crawler_tocrawl{0};
+  // `lru mode` and `lru temp_ttl` (the latter also --temporary-ttl), as
+  // memcached's defaults. Shown only: this store has one LRU per class, no
+  // segments and no separate LRU for short TTLs.
+  std::atomic<bool> lru_segmented{true};
+  std::atomic<bool> temp_lru{false};
+  std::atomic<uint32_t> temporary_ttl{61};
 };
 
 // Counters of a datapath that `stats` shows after memcached's fields (the

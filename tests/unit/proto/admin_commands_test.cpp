@@ -112,9 +112,17 @@ TEST_F(AdminTest, DisabledFeatures) {
             "ERROR\r\nCLIENT_ERROR slab reassignment disabled\r\nOK\r\nERROR\r\n"
             "CLIENT_ERROR bad command line format\r\nOK\r\nERROR\r\n");
   EXPECT_EQ(tcp("watch\r\nwatch fetchers noreply\r\n"), "CLIENT_ERROR watch commands not allowed\r\n");
-  EXPECT_EQ(tcp("lru\r\nlru mode flat\r\nlru tune 10 10 0.1 2\r\nlru tune 50 50 0.1 2\r\nlru tune 1 1 0 2\r\n"),
-            "ERROR\r\nERROR\r\nOK\r\nERROR hot and warm pcts must not exceed 80\r\n"
+  EXPECT_EQ(tcp("lru\r\nlru tune 10 10 0.1 2\r\nlru tune 50 50 0.1 2\r\nlru tune 1 1 0 2\r\n"),
+            "ERROR\r\nOK\r\nERROR hot and warm pcts must not exceed 80\r\n"
             "ERROR hot/warm age factors must be greater than 0\r\n");
+  // Captured from memcached 1.6.18.
+  EXPECT_EQ(tcp("lru mode flat\r\nlru mode x\r\nlru temp_ttl 10\r\nlru temp_ttl -1\r\nlru temp_ttl x\r\n"
+                "lru mode\r\nlru temp_ttl\r\n"),
+            "OK\r\nERROR\r\nOK\r\nOK\r\nERROR\r\nERROR\r\nERROR\r\n");
+  const RuntimeSettings& settings = registry_.settings();
+  EXPECT_FALSE(settings.lru_segmented.load());
+  EXPECT_FALSE(settings.temp_lru.load());
+  EXPECT_EQ(settings.temporary_ttl.load(), 10u);
 }
 
 // memcached 1.6.18 (captured): an immediate flush_all uses up one cas
@@ -232,6 +240,19 @@ TEST(AdminSwitches, DisabledDumping) {
                   "lru_crawler metadump hash\r\nlru_crawler crawl all\r\n"),
             "STORED\r\nCLIENT_ERROR stats cachedump not allowed\r\nERROR metadump not allowed\r\n"
             "ERROR metadump not allowed\r\nOK\r\n");
+}
+
+// memcached -o temporary_ttl: a runtime setting, as `lru temp_ttl` sets it.
+TEST(AdminSwitches, TemporaryTtl) {
+  EngineConfig config;
+  config.temporary_ttl = 30;
+  store::ManualClock clock;
+  store::Store store(store::StoreConfig{}, clock);
+  StatsRegistry registry;
+  EXPECT_FALSE(registry.settings().temp_lru.load());
+  Engine engine(store, config, registry);
+  EXPECT_TRUE(registry.settings().temp_lru.load());
+  EXPECT_EQ(registry.settings().temporary_ttl.load(), 30u);
 }
 
 // memcached -F.
