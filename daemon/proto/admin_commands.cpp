@@ -307,12 +307,18 @@ void processCrawlOrMetadump(CommandContext& ctx, bool metadump, std::string_view
     return;
   }
   if (ctx.session.transport == Transport::kDatagram) return;
-  std::string out;
+  // One response, handed to the sink in pieces rather than built whole.
+  constexpr size_t kPiece = 64 * 1024;
+  std::string piece;
   ctx.store.forEachItem([&](const store::Store::ItemSnapshot& s) {
-    if (wanted.test(s.class_id % kMaxClassIds)) appendMetadumpLine(s, ctx.clock(), out);
+    if (wanted.test(s.class_id % kMaxClassIds)) appendMetadumpLine(s, ctx.clock(), piece);
+    if (piece.size() >= kPiece) {
+      ctx.out.append(piece);
+      piece.clear();
+    }
   });
-  out += kEnd;
-  ctx.reply(out);
+  piece += kEnd;
+  ctx.reply(piece);
 }
 
 }  // namespace

@@ -231,6 +231,18 @@ TEST_F(AdminTest, LruCrawlerMetadump) {
   EXPECT_EQ(udp("lru_crawler metadump all\r\n"), (Responses{}));
 }
 
+TEST_F(AdminTest, LargeMetadumpIsOneResponse) {
+  std::string sets;
+  for (int i = 0; i < 5000; ++i) sets += "set key" + std::to_string(i) + " 0 0 1\r\nx\r\n";
+  tcp(sets);
+  feed("lru_crawler metadump all\r\n");
+  ASSERT_EQ(sink_.responses().size(), 1u);
+  const std::string& dump = sink_.responses()[0];
+  EXPECT_GT(dump.size(), 64u * 1024);
+  EXPECT_EQ(std::count(dump.begin(), dump.end(), '\n'), 5001);
+  EXPECT_TRUE(dump.ends_with("\nEND\r\n"));
+}
+
 // memcached -X, replies captured from memcached 1.6.18 -X.
 TEST(AdminSwitches, DisabledDumping) {
   EngineConfig config;
