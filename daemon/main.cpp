@@ -6,6 +6,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -27,6 +28,7 @@
 #include "socket/socket_server.h"
 #include "store/clock.h"
 #include "store/store.h"
+#include "unbuckle/version.h"
 
 namespace {
 
@@ -102,6 +104,7 @@ int serve(const config::DaemonConfig& config) {
   store_config.memory_limit = size_t{config.memory_limit_mb} << 20;
   store_config.max_item_size = config.max_item_size;
   store_config.evictions = !config.disable_evictions;
+  store_config.use_cas = !config.disable_cas;
   size_t arena_bytes = 0;
   try {
     arena_bytes = store::Store::arenaBytes(store_config);
@@ -143,6 +146,16 @@ int serve(const config::DaemonConfig& config) {
   engine_config.threads = threads;
   engine_config.listen = config.listen;
   engine_config.idle_timeout = config.idle_timeout;
+  engine_config.flush_enabled = !config.disable_flush_all;
+  engine_config.dump_enabled = !config.disable_dumping;
+  engine_config.temporary_ttl = config.temporary_ttl;
+  if (config.enable_shutdown) {
+    // Process-directed, so that the sigwait() below receives it.
+    engine_config.shutdown = [](bool graceful) {
+      spdlog::info("shutdown{} command received", graceful ? " graceful" : "");
+      kill(getpid(), SIGINT);
+    };
+  }
   proto::Engine engine(*store, engine_config, stats);
 
   net::SocketServerConfig server_config;
@@ -179,7 +192,7 @@ int serve(const config::DaemonConfig& config) {
   std::jthread crawler(crawl, std::ref(*store), std::cref(stats.settings()));
 
   spdlog::info(
-      "unbuckle-xdp " UNBUCKLE_VERSION " serving: backend {}, listen {}, UDP port {}, "
+      "unbuckle-xdp " UNBUCKLE_VERSION " (memcached " UNBUCKLE_MEMCACHED_VERSION " protocol) serving: backend {}, listen {}, UDP port {}, "
       "TCP port {}, {} threads, memory {} MB{}, max item {} bytes, max connections {}{}",
       xdp ? "xdp" : "socket", config.listen, portText(config.port), portText(config.tcp_port),
       threads, config.memory_limit_mb, umem_region ? " (in the umem, pinned)" : "", config.max_item_size,

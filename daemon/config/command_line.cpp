@@ -8,6 +8,8 @@
 #include <map>
 #include <thread>
 
+#include "unbuckle/version.h"
+
 namespace unbuckle::config {
 namespace {
 
@@ -197,7 +199,8 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
   app.set_config("--config", default_config_path,
                  "Read settings from FILE (the default is read when present); flags override it")
       ->type_name("FILE");
-  app.set_version_flag("--version", "unbuckle-xdp " UNBUCKLE_VERSION);
+  app.set_version_flag(
+      "--version", "unbuckle-xdp " UNBUCKLE_VERSION " (memcached " UNBUCKLE_MEMCACHED_VERSION " protocol)");
 
   app.add_option("--interface", config.interfaces,
                  "Attach XDP to IFACE at start-up (repeatable; needs --backend xdp)")
@@ -297,6 +300,21 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
       ->check(quiet(CLI::IsMember(kLogLevels)))
       ->capture_default_str()
       ->type_name("LEVEL");
+  app.add_flag("--disable-dumping", config.disable_dumping,
+               "Refuse `stats cachedump` and `lru_crawler metadump` (memcached -X)");
+  app.add_flag("--enable-shutdown", config.enable_shutdown,
+               "Let the `shutdown` command stop the daemon, as SIGINT does (memcached -A)");
+  app.add_flag("--disable-flush-all", config.disable_flush_all,
+               "Refuse `flush_all` (memcached -F)");
+  app.add_flag("--disable-cas", config.disable_cas,
+               "Items carry no cas: gets and mg show 0, cas answers EXISTS, a flush_all also "
+               "drops the sets of its own second, values may be 8 bytes longer (memcached -C)");
+  app.add_option("--temporary-ttl", config.temporary_ttl,
+                 "memcached -o temporary_ttl, as `lru temp_ttl` sets it later: shown by `stats "
+                 "settings` (temp_lru, temporary_ttl) and nothing else, since this server has "
+                 "one LRU per size class and no separate unevictable LRU for shorter TTLs")
+      ->check(quiet(CLI::Range(0, INT32_MAX)))
+      ->type_name("SECONDS");
   app.add_option("--debug-fixed-reply", config.debug_fixed_reply,
                  "Benchmark ceiling only (tools/bench.sh): the AF_XDP workers answer every "
                  "memcached UDP request with the same GET hit of BYTES value bytes, without "

@@ -51,6 +51,14 @@ struct DaemonConfig {
   std::string control_socket = "/run/unbuckle-xdp/control.sock";
   std::string pin_path = "/sys/fs/bpf/unbuckle-xdp";
   std::string log_level = "info";        // trace debug info warn error critical off
+  // memcached's switches of its administrative commands and features.
+  bool disable_dumping = false;          // -X: stats cachedump, lru_crawler metadump refused
+  bool enable_shutdown = false;          // -A: the `shutdown` command stops the daemon
+  bool disable_flush_all = false;        // -F: flush_all refused
+  bool disable_cas = false;              // -C: items carry no cas
+  // -o temporary_ttl: shown by `stats settings` only (see --help); unset
+  // is memcached's temp_lru off.
+  std::optional<uint32_t> temporary_ttl;
   // Benchmark ceiling (tools/bench.sh): AF_XDP workers answer every request
   // with a fixed GET hit of this many value bytes; unset = serve normally.
   std::optional<uint32_t> debug_fixed_reply;

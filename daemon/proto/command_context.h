@@ -38,6 +38,8 @@ class ResponseStream {
     has_bytes_ = false;
   }
   void flush() { sent_since_flush_ = false; }
+  // Whether responses wait in memcached's queue (its resp_has_stack()).
+  bool stacked() const { return sent_since_flush_; }
 
  private:
   ReplySink& sink_;

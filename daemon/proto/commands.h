@@ -28,12 +28,14 @@ void processFlushAll(CommandContext& ctx, const Tokens& tokens);
 void processVersion(CommandContext& ctx);
 void processVerbosity(CommandContext& ctx, const Tokens& tokens);
 void processQuit(CommandContext& ctx);
-void processShutdown(CommandContext& ctx);
+void processShutdown(CommandContext& ctx, const Tokens& tokens);
 void processCacheMemlimit(CommandContext& ctx, const Tokens& tokens);
 void processSlabs(CommandContext& ctx, const Tokens& tokens);
 void processLru(CommandContext& ctx, const Tokens& tokens);
 void processWatch(CommandContext& ctx, const Tokens& tokens);
 void processLruCrawler(CommandContext& ctx, const Tokens& tokens);
+// stats cachedump <class> <limit> (admin_commands.cpp; dispatched by processStats)
+void processStatsCachedump(CommandContext& ctx, const Tokens& tokens);
 
 // stats and its subcommands (stats_commands.cpp)
 void processStats(CommandContext& ctx, const Tokens& tokens);

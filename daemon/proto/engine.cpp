@@ -86,7 +86,7 @@ constexpr Command kCommands[] = {
     {"version", 1, kAnyCount, [](CommandContext& c, const Tokens&) { processVersion(c); }},
     {"quit", 1, kAnyCount, [](CommandContext& c, const Tokens&) { processQuit(c); }},
     {"verbosity", 2, 3, processVerbosity},
-    {"shutdown", 1, kAnyCount, [](CommandContext& c, const Tokens&) { processShutdown(c); }},
+    {"shutdown", 1, kAnyCount, processShutdown},
     {"cache_memlimit", 2, 3, processCacheMemlimit},
     {"slabs", 1, kAnyCount, processSlabs},
     {"lru", 2, kAnyCount, processLru},
@@ -130,7 +130,12 @@ void dispatch(CommandContext& ctx, const Tokens& tokens) {
 
 Engine::Engine(store::Store& store, const EngineConfig& config, StatsRegistry& stats)
     : store_(store), config_(config), stats_(stats) {
-  stats_.settings().verbosity.store(config.verbosity, std::memory_order_relaxed);
+  RuntimeSettings& settings = stats_.settings();
+  settings.verbosity.store(config.verbosity, std::memory_order_relaxed);
+  if (config.temporary_ttl) {
+    settings.temp_lru.store(true, std::memory_order_relaxed);
+    settings.temporary_ttl.store(*config.temporary_ttl, std::memory_order_relaxed);
+  }
 }
 
 size_t Engine::process(std::string_view input, ReplySink& out, Session& session,

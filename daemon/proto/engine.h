@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +26,15 @@ struct EngineConfig {
   // Initial `verbosity` (a runtime setting kept in the StatsRegistry; it is
   // only shown, nothing is logged per command).
   uint32_t verbosity = 0;
+  // memcached's switches, from the daemon's flags (cas on or off is the
+  // store's: StoreConfig::use_cas).
+  bool flush_enabled = true;                // --disable-flush-all (-F)
+  bool dump_enabled = true;                 // --disable-dumping (-X)
+  // --temporary-ttl: the initial `lru temp_ttl` (RuntimeSettings).
+  std::optional<uint32_t> temporary_ttl;
+  // `shutdown` (--enable-shutdown, -A): stops the daemon, graceful or not;
+  // empty = refused as memcached without -A.
+  std::function<void(bool graceful)> shutdown;
 };
 
 enum class Transport { kStream, kDatagram };
@@ -47,7 +58,7 @@ struct Session {
 
 // An engine keeps no per-call state, so one engine may serve every worker
 // at once. Build it at start-up: the constructor publishes config.verbosity
-// as the runtime verbosity in the registry.
+// and config.temporary_ttl as runtime settings in the registry.
 class Engine {
  public:
   Engine(store::Store& store, const EngineConfig& config, StatsRegistry& stats);

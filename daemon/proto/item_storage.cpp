@@ -120,7 +120,11 @@ StoreResult place(Access& a, Item& fresh, const StoreRequest& r, WorkerStats& st
 
 }  // namespace
 
-StoreOutcome storeItem(store::Store& store, WorkerStats& stats, const StoreRequest& r) {
+StoreOutcome storeItem(store::Store& store, WorkerStats& stats, const StoreRequest& request) {
+  // memcached -C: the new item has no room for the request's cas, so there
+  // is nothing to compare (cas answers EXISTS, an append with C stores).
+  StoreRequest r = request;
+  if (!store.config().use_cas) r.cas = 0;
   const auto value_length = static_cast<uint32_t>(r.block.size() - 2);
   return store.access(r.key, [&](Access& a) {
     const store::Allocation fresh = a.allocate(r.flags, r.exptime, value_length);

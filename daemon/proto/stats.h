@@ -113,6 +113,10 @@ struct RuntimeSettings {
   std::atomic<bool> lru_crawler{true};
   std::atomic<uint32_t> lru_crawler_sleep{100};
   std::atomic<uint32_t> lru_crawler_tocrawl{0};
+  // `lru temp_ttl` (also --temporary-ttl), as memcached's defaults. Shown
+  // only: this store has one LRU per class and no separate LRU for short TTLs.
+  std::atomic<bool> temp_lru{false};
+  std::atomic<uint32_t> temporary_ttl{61};
 };
 
 // memcached's `stats detail`: per key prefix (the key up to its first ':',

@@ -19,6 +19,7 @@
 
 #include "proto/commands.h"
 #include "proto/reply_text.h"
+#include "unbuckle/version.h"
 
 namespace unbuckle::proto {
 
@@ -69,16 +70,6 @@ std::string timeval(const ::timeval& tv) {
   return std::string(text, static_cast<size_t>(n));
 }
 
-// Settings whose flags other parts of the daemon own, at memcached 1.6.18's
-// defaults until those flags reach EngineConfig.
-struct SettingsWithoutFlagYet {
-  static constexpr bool cas_enabled = true;        // -C
-  static constexpr bool flush_enabled = true;      // -F
-  static constexpr bool dump_enabled = true;       // -X
-  static constexpr bool shutdown_command = false;  // -A
-  static constexpr uint32_t temporary_ttl = 61;
-};
-
 // Descriptors the process holds besides its client connections (listeners,
 // UDP sockets, epoll, eventfds, BPF maps, AF_XDP sockets): memcached's
 // reserved_fds, the ones -c does not count.
@@ -109,7 +100,7 @@ void generalStats(CommandContext& ctx, StatLines& s) {
   // memcached's current_time starts 2 s after its start, as RelTime does.
   s.add("uptime", uint64_t{now});
   s.add("time", static_cast<uint64_t>(ctx.clock().processStarted() + now));
-  s.add("version", std::string_view(UNBUCKLE_VERSION));
+  s.add("version", std::string_view(UNBUCKLE_MEMCACHED_VERSION));
   s.add("libevent", std::string_view("none"));   // epoll and AF_XDP rings, no libevent
   s.add("pointer_size", uint64_t{8 * sizeof(void*)});
   s.add("rusage_user", timeval(usage.ru_utime));
@@ -205,6 +196,7 @@ void generalStats(CommandContext& ctx, StatLines& s) {
   s.add("moves_within_lru", uint64_t{0});
   s.add("direct_reclaims", store.direct_reclaims);
   s.add("lru_bumps_dropped", uint64_t{0});   // bumps are done inline, never queued
+  s.add("unbuckle_version", std::string_view(UNBUCKLE_VERSION));
   s.add("udp_datagrams_in", sum(&WorkerStats::udp_datagrams_in));
   s.add("udp_datagrams_out", sum(&WorkerStats::udp_datagrams_out));
   s.add("udp_dropped_short", sum(&WorkerStats::udp_dropped_short));
@@ -218,7 +210,6 @@ void generalStats(CommandContext& ctx, StatLines& s) {
 }
 
 void settingsStats(CommandContext& ctx, StatLines& s) {
-  using Later = SettingsWithoutFlagYet;
   const store::StoreConfig& store = ctx.store.config();
   const RuntimeSettings& runtime = ctx.registry.settings();
   auto text = [&](std::string_view name, std::string_view value) { s.add(name, value); };
@@ -232,7 +223,7 @@ void settingsStats(CommandContext& ctx, StatLines& s) {
   text("evictions", store.evictions ? "on" : "off");
   text("domain_socket", "NULL");   // no unix socket
   text("umask", "700");
-  s.add("shutdown_command", Later::shutdown_command);
+  s.add("shutdown_command", static_cast<bool>(ctx.config.shutdown));
   s.add("growth_factor", store.growth_factor);
   s.add("chunk_size", uint64_t{store.min_chunk});
   s.add("num_threads", uint64_t{ctx.config.threads});
@@ -240,7 +231,7 @@ void settingsStats(CommandContext& ctx, StatLines& s) {
   text("stat_key_prefix", std::string_view(&PrefixStats::kDelimiter, 1));
   s.add("detail_enabled", ctx.registry.prefixes().enabled());
   s.add("reqs_per_event", uint64_t{20});   // commands per connection per event (socket/tcp_connection.h)
-  s.add("cas_enabled", Later::cas_enabled);
+  s.add("cas_enabled", store.use_cas);
   s.add("tcp_backlog", uint64_t{1024});
   text("binding_protocol", "ascii");   // no binary protocol
   s.add("auth_enabled_sasl", false);
@@ -257,8 +248,8 @@ void settingsStats(CommandContext& ctx, StatLines& s) {
   s.add("lru_crawler_sleep", uint64_t{runtime.lru_crawler_sleep.load(std::memory_order_relaxed)});
   s.add("lru_crawler_tocrawl", uint64_t{runtime.lru_crawler_tocrawl.load(std::memory_order_relaxed)});
   s.add("tail_repair_time", uint64_t{0});
-  s.add("flush_enabled", Later::flush_enabled);
-  s.add("dump_enabled", Later::dump_enabled);
+  s.add("flush_enabled", ctx.config.flush_enabled);
+  s.add("dump_enabled", ctx.config.dump_enabled);
   text("hash_algorithm", "fold-multiply");   // store/key_hash.cpp
   // The crawler thread also reclaims at the LRU tails as memcached's
   // maintainer does; one LRU per class, so the segment sizes are shown at
@@ -269,8 +260,8 @@ void settingsStats(CommandContext& ctx, StatLines& s) {
   s.add("warm_lru_pct", uint64_t{40});
   text("hot_max_factor", "0.20");
   text("warm_max_factor", "2.00");
-  s.add("temp_lru", false);
-  s.add("temporary_ttl", uint64_t{Later::temporary_ttl});
+  s.add("temp_lru", runtime.temp_lru.load(std::memory_order_relaxed));
+  s.add("temporary_ttl", uint64_t{runtime.temporary_ttl.load(std::memory_order_relaxed)});
   s.add("idle_timeout", uint64_t{ctx.config.idle_timeout});
   s.add("watcher_logbuf_size", uint64_t{262144});
   s.add("worker_logbuf_size", uint64_t{65536});
@@ -434,7 +425,7 @@ void processStats(CommandContext& ctx, const Tokens& tokens) {
   } else if (sub == "detail") {
     detailStats(ctx, tokens);
   } else if (sub == "cachedump") {
-    ctx.reply("CLIENT_ERROR stats cachedump not allowed\r\n");
+    processStatsCachedump(ctx, tokens);
   } else {
     // sizes_enable, extstore, proxy and unknown names.
     ctx.reply(kError);

@@ -35,6 +35,16 @@ class HashIndex {
     if (old_) migrateSome(buckets);
   }
 
+  // Calls fn(const Item&) for every item, old buckets not yet moved included.
+  template <typename Fn>
+  void forEach(Fn&& fn) const {
+    auto chain = [&](uint32_t ref) {
+      for (; ref != 0; ref = arena_.at<Item>(ref)->hash_next_) fn(*arena_.at<Item>(ref));
+    };
+    for (size_t b = 0; b <= mask_; ++b) chain(table_[b]);
+    for (size_t b = migrated_; old_ && b <= old_mask_; ++b) chain(old_[b]);
+  }
+
   bool expanding() const { return old_ != nullptr; }
   size_t bucketCount() const { return mask_ + 1; }
   size_t bytes() const { return (bucketCount() + (old_ ? old_mask_ + 1 : 0)) * sizeof(uint32_t); }

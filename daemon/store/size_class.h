@@ -74,6 +74,8 @@ class SizeClass {
   void lruReplace(Item* item, Item* copy);
   Item* lruTail() const { return arena_.at<Item>(lru_tail_); }
   Item* towardsHead(const Item* item) const { return arena_.at<Item>(item->lru_prev_); }
+  Item* lruHead() const { return arena_.at<Item>(lru_head_); }
+  Item* towardsTail(const Item* item) const { return arena_.at<Item>(item->lru_next_); }
 
   // The next item the crawler checks; nullptr = start again at the tail.
   Item* crawlCursor() const { return arena_.at<Item>(crawl_cursor_); }

@@ -127,7 +127,8 @@ size_t replyLength(size_t key_length, uint32_t flags, size_t value_length) {
 }
 
 // memcached's item_size_ok(): sizeof(item) + cas + key + 1 + value + 2.
-constexpr size_t kMemcachedItemOverhead = 48 + 8;
+constexpr size_t kMemcachedItemHeader = 48;
+constexpr size_t kMemcachedCas = 8;
 constexpr size_t kPageSlack = 24;
 
 size_t basePageSize(const StoreConfig& config) {
@@ -241,8 +242,15 @@ class StoreCore : public PageMover::Items {
   void unlink(AccessState& st);
   Item* current(AccessState& st) { return st.shard.index.find(st.key, st.hash); }
   uint64_t nextCas() { return last_cas_.fetch_add(1, std::memory_order_relaxed) + 1; }
+  // What link() and setCas() store: memcached -C stores none.
+  uint64_t casToStore(uint64_t requested) {
+    if (!config_.use_cas) return 0;
+    return requested != 0 ? requested : nextCas();
+  }
 
-  void flushAll(RelTime oldest_live);
+  void flushAll(RelTime oldest_live, bool use_cas);
+  std::vector<Store::ItemSnapshot> classHead(uint8_t class_id, size_t limit) const;
+  void forEachItem(const std::function<void(const Store::ItemSnapshot&)>& fn) const;
   size_t crawl(size_t budget);
   size_t reclaimTails(size_t budget);
   StoreStats stats() const;
@@ -315,8 +323,8 @@ StoreCore::StoreCore(const StoreConfig& config, Clock& clock)
 }
 
 bool StoreCore::fits(size_t key_length, size_t value_length) const {
-  return key_length <= kMaxKeyLength &&
-         kMemcachedItemOverhead + key_length + 1 + value_length + 2 <= config_.max_item_size;
+  const size_t overhead = kMemcachedItemHeader + (config_.use_cas ? kMemcachedCas : 0);
+  return key_length <= kMaxKeyLength && overhead + key_length + 1 + value_length + 2 <= config_.max_item_size;
 }
 
 SizeClass& StoreCore::classFor(size_t item_size) const {
@@ -373,6 +381,9 @@ void StoreCore::bump(AccessState& st) {
 Allocation StoreCore::allocate(AccessState& st, uint32_t flags, RelTime exptime, uint32_t value_length) {
   if (!fits(st.key.size(), value_length)) return {nullptr, AllocError::kTooLarge};
   size_t size = sizeof(Item) + replyLength(st.key.size(), flags, value_length);
+  // Without cas, memcached's rule lets an item's value grow 8 bytes, which
+  // with 9-digit lengths and 10-digit flags outgrows the page slack.
+  if (size > page_size_) return {nullptr, AllocError::kTooLarge};
   SizeClass& cls = classFor(size);
   reclaimFromTail(cls, st);
   Item* it = takeChunk(cls, size, st, current(st));
@@ -569,7 +580,7 @@ void StoreCore::link(AccessState& st, Item* fresh, uint64_t cas) {
     drop(st.shard, cls, old, st.hash);
   }
   st.letGo(fresh);
-  fresh->cas_ = cas != 0 ? cas : nextCas();
+  fresh->cas_ = casToStore(cas);
   fresh->time_ = st.now;
   st.shard.index.insert(fresh, st.hash);
   SizeClass& cls = classOf(fresh);
@@ -599,19 +610,28 @@ void StoreCore::unlink(AccessState& st) {
   st.miss = Miss::kAbsent;
 }
 
-void StoreCore::flushAll(RelTime oldest_live) {
+void StoreCore::flushAll(RelTime oldest_live, bool use_cas) {
   std::lock_guard lock(flush_mutex_);
   RelTime now = clock_.now();
+  // Everything linked so far has a lower cas than the one used up here.
+  if (use_cas && oldest_live <= now) {
+    const uint64_t mark = nextCas();
+    if (oldest_live != 0) flushed_cas_below_.store(mark, std::memory_order_relaxed);
+  }
+  if (oldest_live == 0) return;
   auto raiseFlushedBefore = [&](RelTime t) {
     if (t > flushed_before_.load(std::memory_order_relaxed)) flushed_before_.store(t, std::memory_order_relaxed);
   };
   RelTime pending = flush_pending_.load(std::memory_order_relaxed);
   if (pending != 0 && pending <= now) raiseFlushedBefore(pending);
   if (oldest_live <= now) {
-    // Everything linked so far has a cas at or below last_cas_; the time
-    // mark stops a second short so that later sets in this second survive.
-    flushed_cas_below_.store(last_cas_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    raiseFlushedBefore(std::min(oldest_live, now - 1));
+    // With cas the mark covers every item linked so far, so the time mark
+    // may go down, as memcached's oldest_live does: only later sets see it.
+    if (use_cas) {
+      flushed_before_.store(oldest_live, std::memory_order_relaxed);
+    } else {
+      raiseFlushedBefore(oldest_live);
+    }
     flush_pending_.store(0, std::memory_order_release);
   } else {
     flush_pending_.store(oldest_live, std::memory_order_release);
@@ -828,7 +848,7 @@ void Access::setExptime(RelTime exptime) {
 
 void Access::setCas(uint64_t cas) {
   AccessState& st = stateOf(impl_);
-  if (Item* it = st.core.current(st)) it->cas_ = cas != 0 ? cas : st.core.nextCas();
+  if (Item* it = st.core.current(st)) it->cas_ = st.core.casToStore(cas);
 }
 
 // ---- Store -----------------------------------------------------------------
@@ -848,7 +868,7 @@ void Store::lockedAccess(std::string_view key, void (*thunk)(void*, Access&), vo
   thunk(ctx, access);
 }
 
-void Store::flushAll(RelTime oldest_live) { impl_->flushAll(oldest_live); }
+void Store::flushAll(RelTime oldest_live, bool use_cas) { impl_->flushAll(oldest_live, use_cas); }
 size_t Store::movePages() { return impl_->mover().maintain(impl_->now()); }
 
 Reassign Store::reassign(int src, int dst) { return impl_->mover().reassign(src, dst, impl_->now()); }
@@ -865,5 +885,70 @@ const Clock& Store::clock() const { return impl_->clock(); }
 bool Store::fits(size_t key_length, size_t value_length) const {
   return impl_->fits(key_length, value_length);
 }
+
+// ---- Dumps (stats cachedump, lru_crawler metadump) ---------------------------
+
+namespace {
+
+Store::ItemSnapshot snapshotOf(const Item& it, bool flushed) {
+  Store::ItemSnapshot s;
+  s.key = std::string(it.key());
+  s.key_binary = it.keyBinary();
+  s.value_length = it.valueLength();
+  s.exptime = it.exptime();
+  s.last_access = it.lastAccess();
+  s.cas = it.cas();
+  s.fetched = it.fetched();
+  s.flushed = flushed;
+  s.class_id = it.slabClass();
+  s.total_size = it.totalSize();
+  return s;
+}
+
+}  // namespace
+
+std::vector<Store::ItemSnapshot> StoreCore::classHead(uint8_t class_id, size_t limit) const {
+  std::vector<Store::ItemSnapshot> out;
+  if (class_id == 0 || class_id > classes_.size()) return out;
+  // Under the class mutex only the places and keys (stable there); the
+  // rest is read under each item's shard, which may not be waited for here.
+  std::vector<std::pair<const Item*, std::string>> places;
+  {
+    SizeClass& cls = *classes_[class_id - 1];
+    std::lock_guard lock(cls.mutex());
+    for (const Item* it = cls.lruHead(); it != nullptr && places.size() < limit; it = cls.towardsTail(it)) {
+      places.emplace_back(it, std::string(it->key()));
+    }
+  }
+  const RelTime now = clock_.now();
+  for (const auto& [place, key] : places) {
+    const uint64_t hash = hashKey(key);
+    Shard& shard = *shards_[hash >> (64 - kShardBits)];
+    std::lock_guard lock(shard.mutex);
+    const Item* it = shard.index.find(key, hash);
+    if (it == place) out.push_back(snapshotOf(*it, deadReason(it, now) == Miss::kFlushed));
+  }
+  return out;
+}
+
+void StoreCore::forEachItem(const std::function<void(const Store::ItemSnapshot&)>& fn) const {
+  std::vector<Store::ItemSnapshot> batch;
+  for (const auto& shard : shards_) {
+    batch.clear();
+    {
+      std::lock_guard lock(shard->mutex);
+      const RelTime now = clock_.now();
+      shard->index.forEach(
+          [&](const Item& it) { batch.push_back(snapshotOf(it, deadReason(&it, now) == Miss::kFlushed)); });
+    }
+    for (const Store::ItemSnapshot& s : batch) fn(s);
+  }
+}
+
+std::vector<Store::ItemSnapshot> Store::classHead(uint8_t class_id, size_t limit) const {
+  return impl_->classHead(class_id, limit);
+}
+
+void Store::forEachItem(const std::function<void(const ItemSnapshot&)>& fn) const { impl_->forEachItem(fn); }
 
 }  // namespace unbuckle::store

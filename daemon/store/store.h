@@ -29,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -54,6 +55,9 @@ struct StoreConfig {
   // memcached -M does), and otherwise fails with kOutOfMemory.
   bool evictions = true;
   size_t min_chunk = 48;             // memcached -n
+  // false is memcached -C: items carry no cas (Item::cas() is 0, link() and
+  // setCas() keep it 0) and memcached's size rule counts 8 bytes less.
+  bool use_cas = true;
   // Memory for the item arena, at least Store::arenaBytes(config) bytes and
   // 8-byte aligned, borrowed for the store's lifetime (the AF_XDP datapath
   // lends a slice of its umem). Empty: the store maps its own.
@@ -282,11 +286,14 @@ class Store {
   template <typename Fn>
   auto access(std::string_view key, Fn&& fn);
 
-  // memcached's flush_all: items last touched at or before `oldest_live`
-  // become invalid once now() >= oldest_live. When oldest_live <= now()
-  // (an immediate flush) exactly the items linked before the call become
-  // invalid, so a set in the same second after the flush survives.
-  void flushAll(RelTime oldest_live);
+  // memcached's flush_all with its settings.oldest_live: items last touched
+  // at or before `oldest_live` become invalid once now() >= oldest_live; 0
+  // flushes nothing. With use_cas, a flush due at once (oldest_live <=
+  // now()) uses up one cas unique, as memcached's oldest_cas, and every item
+  // with a lower cas becomes invalid too. (memcached passes its flush time
+  // minus one with cas, so a set in the flush's own second survives; without
+  // cas it passes the flush time, and such a set is flushed.)
+  void flushAll(RelTime oldest_live, bool use_cas = true);
 
   // One step of the background crawler: checks up to `budget` items, walking
   // each class's LRU from the tail and resuming where the last call stopped,
@@ -328,6 +335,29 @@ class Store {
   // within max_item_size (for early refusal of huge sets). Items whose key
   // exceeds kMaxKeyLength never fit.
   bool fits(size_t key_length, size_t value_length) const;
+
+  // For the dump commands (`stats cachedump`, `lru_crawler metadump`): what
+  // they show of one item, copied under its locks.
+  struct ItemSnapshot {
+    std::string key;
+    bool key_binary = false;
+    uint32_t value_length = 0;
+    RelTime exptime = 0;       // 0 = never
+    RelTime last_access = 0;
+    uint64_t cas = 0;
+    bool fetched = false;
+    bool flushed = false;      // dead by flush_all, not yet unlinked
+    uint8_t class_id = 0;
+    size_t total_size = 0;     // Item::totalSize()
+  };
+  // The first `limit` items of class `class_id` from its LRU head (most
+  // recent first), expired and flushed ones included as memcached shows
+  // them. The class is locked while their places are read, not while the
+  // snapshots are taken; an item replaced meanwhile is left out.
+  std::vector<ItemSnapshot> classHead(uint8_t class_id, size_t limit) const;
+  // Every linked item, one index shard (1/256 of the items) at a time:
+  // fn runs with no lock held.
+  void forEachItem(const std::function<void(const ItemSnapshot&)>& fn) const;
 
  private:
   struct Impl;

@@ -201,6 +201,34 @@ TEST_F(CommandLineTest, DebugFixedReplyIsForTheXdpBackendOnly) {
   expectRefused({"--interface", "eth0", "--debug-fixed-reply", "2000000"}, "--debug-fixed-reply");
 }
 
+// memcached's -X -A -F -C and -o temporary_ttl, as flags and as config keys.
+TEST_F(CommandLineTest, MemcachedSwitches) {
+  const DaemonConfig off = run({});
+  EXPECT_FALSE(off.disable_dumping);
+  EXPECT_FALSE(off.enable_shutdown);
+  EXPECT_FALSE(off.disable_flush_all);
+  EXPECT_FALSE(off.disable_cas);
+  EXPECT_FALSE(off.temporary_ttl);
+  const DaemonConfig on = run({"--disable-dumping", "--enable-shutdown", "--disable-flush-all",
+                               "--disable-cas", "--temporary-ttl", "30"});
+  EXPECT_TRUE(on.disable_dumping);
+  EXPECT_TRUE(on.enable_shutdown);
+  EXPECT_TRUE(on.disable_flush_all);
+  EXPECT_TRUE(on.disable_cas);
+  EXPECT_EQ(on.temporary_ttl, 30u);
+  const std::string path = write("s.conf",
+                                 "disable-dumping = true\nenable-shutdown = true\n"
+                                 "disable-flush-all = true\ndisable-cas = true\ntemporary-ttl = 0\n");
+  const DaemonConfig file = run({"--config", path});
+  EXPECT_TRUE(file.disable_dumping);
+  EXPECT_TRUE(file.enable_shutdown);
+  EXPECT_TRUE(file.disable_flush_all);
+  EXPECT_TRUE(file.disable_cas);
+  EXPECT_EQ(file.temporary_ttl, 0u);
+  expectRefused({"--temporary-ttl", "-1"}, "--temporary-ttl");
+  expectRefused({"--temporary-ttl", "x"}, "--temporary-ttl");
+}
+
 TEST_F(CommandLineTest, AllowReplacesTheDefaultList) {
   const DaemonConfig c = run({"--allow", "10.1.0.0/16", "--allow", "::1"});
   ASSERT_EQ(c.allow.size(), 2u);
@@ -219,12 +247,13 @@ TEST_F(CommandLineTest, HelpExplainsEveryFlag) {
         "--memory-limit", "--max-item-size", "--max-connections", "--xdp-mode", "--zerocopy",
         "--busy-poll", "--kernel-cache", "--kernel-cache-entries", "--allow",
         "--control-socket", "--pin-path", "--log-level", "--config", "--cpus",
-        "--debug-fixed-reply"}) {
+        "--debug-fixed-reply", "--disable-dumping", "--enable-shutdown", "--disable-flush-all",
+        "--disable-cas", "--temporary-ttl"}) {
     EXPECT_NE(outcome.message.find(flag), std::string::npos) << flag;
   }
   const ParseOutcome version = parse({"--version"});
   EXPECT_EQ(version.exit_code, 0);
-  EXPECT_EQ(version.message.rfind("unbuckle-xdp ", 0), 0u) << version.message;
+  EXPECT_EQ(version.message, "unbuckle-xdp " UNBUCKLE_VERSION " (memcached 1.6.18 protocol)");
 }
 
 TEST_F(CommandLineTest, ConfigFileSetsKeysAndFlagsWin) {
@@ -320,8 +349,8 @@ TEST_F(CommandLineTest, ShippedConfigFileDocumentsTheTrueDefaults) {
     ++keys;
   }
   // The 17 flags of ARCHITECTURE.md, --max-connections, --cpus, --debug-fixed-reply,
-  // --idle-timeout, --disable-evictions.
-  EXPECT_EQ(keys, 22u);
+  // --idle-timeout, --disable-evictions, memcached's -X -A -F -C and -o temporary_ttl.
+  EXPECT_EQ(keys, 27u);
 }
 
 }  // namespace

@@ -66,9 +66,9 @@ TEST(StoreFlush, ImmediateFlushDropsEverythingLinkedBefore) {
   ASSERT_EQ(setItem(store, "a", "1"), AllocError::kNone);
   clock.set(5);
   ASSERT_EQ(setItem(store, "b", "2"), AllocError::kNone);
-  store.flushAll(clock.now());
-  // Set in the same second as the flush, after it: survives. (In another
-  // size class, so that its allocation does not reclaim "a" and "b".)
+  store.flushAll(clock.now() - 1);   // what the engine passes for an immediate flush_all
+  // Set in the same second as the flush, after it: survives (the cas mark).
+  // (In another size class, so that its allocation does not reclaim "a" and "b".)
   ASSERT_EQ(setItem(store, "c", std::string(500, '3')), AllocError::kNone);
   EXPECT_EQ(missOf(store, "a"), Miss::kFlushed);
   EXPECT_EQ(missOf(store, "b"), Miss::kFlushed);
@@ -83,12 +83,57 @@ TEST(StoreFlush, FlushWithAnOldTimeIsImmediateToo) {
   ManualClock clock;
   clock.set(50);
   Store store(StoreConfig{}, clock);
-  ASSERT_EQ(setItem(store, "a", "1"), AllocError::kNone);
-  store.flushAll(0);
-  EXPECT_FALSE(contains(store, "a"));
   ASSERT_EQ(setItem(store, "b", "1"), AllocError::kNone);
   store.flushAll(49);
   EXPECT_FALSE(contains(store, "b"));
+}
+
+// memcached 1.6.18: an immediate flush uses up one cas unique (oldest_cas),
+// a delayed one does not; 0 (a flush time before the start) flushes nothing
+// and still uses one up.
+TEST(StoreFlush, AnImmediateFlushUsesUpOneCas) {
+  ManualClock clock;
+  clock.set(50);
+  Store store(StoreConfig{}, clock);
+  ASSERT_EQ(setItem(store, "a", "1"), AllocError::kNone);
+  EXPECT_EQ(test::casOf(store, "a"), 1u);
+  store.flushAll(49);
+  ASSERT_EQ(setItem(store, "a", "1"), AllocError::kNone);
+  EXPECT_EQ(test::casOf(store, "a"), 3u);
+  store.flushAll(60);
+  ASSERT_EQ(setItem(store, "a", "1"), AllocError::kNone);
+  EXPECT_EQ(test::casOf(store, "a"), 4u);
+  store.flushAll(0);
+  EXPECT_TRUE(contains(store, "a"));
+  ASSERT_EQ(setItem(store, "b", "1"), AllocError::kNone);
+  EXPECT_EQ(test::casOf(store, "b"), 6u);
+  store.flushAll(49, false);   // without cas: no unique used up
+  clock.set(51);
+  ASSERT_EQ(setItem(store, "b", "1"), AllocError::kNone);
+  EXPECT_EQ(test::casOf(store, "b"), 7u);
+}
+
+// memcached -C: items carry cas 0, and a flush takes the sets of its own
+// second too (its time mark alone decides).
+TEST(StoreFlush, WithoutCas) {
+  ManualClock clock;
+  clock.set(50);
+  StoreConfig config;
+  config.use_cas = false;
+  Store store(config, clock);
+  ASSERT_EQ(setItem(store, "a", "1"), AllocError::kNone);
+  EXPECT_EQ(test::casOf(store, "a"), 0u);
+  store.flushAll(50, false);
+  ASSERT_EQ(setItem(store, "b", "1"), AllocError::kNone);
+  EXPECT_FALSE(contains(store, "a"));
+  EXPECT_FALSE(contains(store, "b"));
+  clock.set(51);
+  ASSERT_EQ(setItem(store, "c", "1"), AllocError::kNone);
+  EXPECT_TRUE(contains(store, "c"));
+  // memcached's size rule without the 8-byte cas: 1048524 is the largest value.
+  EXPECT_TRUE(store.fits(1, 1048524));
+  EXPECT_FALSE(store.fits(1, 1048525));
+  EXPECT_FALSE(Store(StoreConfig{}, clock).fits(1, 1048517));
 }
 
 TEST(StoreFlush, DelayedFlush) {
@@ -112,7 +157,7 @@ TEST(StoreFlush, ImmediateFlushCancelsAPendingOne) {
   Store store(StoreConfig{}, clock);
   store.flushAll(20);
   clock.set(5);
-  store.flushAll(5);
+  store.flushAll(4);
   ASSERT_EQ(setItem(store, "d", "1"), AllocError::kNone);
   clock.set(30);
   EXPECT_TRUE(contains(store, "d"));
