@@ -279,6 +279,7 @@ def fetch_source(work):
     if not (tree / "t" / "lib" / "MemcachedTest.pm").exists():
         found = [p.name for p in dest.iterdir() if p.is_dir()]
         sys.exit(f"FAIL: expected memcached-{SUITE_VERSION} from apt-get source, got {found}")
+    shutil.rmtree(apt)  # 20 MB of package lists, needed only for the download
     return tree
 
 
