@@ -40,8 +40,6 @@ SUITE_VERSION = "1.6.18"
 
 # Files not run against either server, and why.
 SKIPPED = {
-    "00-startup.t": "asserts that `-B binary` and `-B auto` start a server (binary protocol"
-                    " not built) and that `-b` sets tcp_backlog",
     "binary.t": "binary protocol, not built",
     "issue_50.t": "binary protocol (`-B binary`), not built",
     "binary-sasl.t": "SASL and the binary protocol, not built",
@@ -66,6 +64,8 @@ SKIPPED = {
                      " of each worker thread, not built",
     "issue_61.t": "`-R`: memcached's limit of requests per connection per libevent round and"
                   " its `conn_yields` counter, not built",
+    "64bit.t": "fakes a 4 GB `total_malloced` through memcached's T_MEMD_INITIAL_MALLOC test"
+               " hook",
     "misbehave.t": "memcached's seccomp sandbox (`-o drop_privileges`)",
     "issue_67.t": "memcached's MEMCACHED_PORT_FILENAME test hook and `-p -1` ephemeral"
                   " ports; binds the fixed port 11211",
@@ -80,26 +80,30 @@ SKIPPED = {
 # Files that fail against unbuckle-xdp because of work open in issue 9; the run
 # fails when one of them passes, so that this list stays true.
 KNOWN_FAILING = {
-    "64bit.t": "start-up flags: -M",
-    "dash-M.t": "start-up flags: -M",
-    "flush-all.t": "start-up flags: -F, -C",
-    "idle-timeout.t": "start-up flags: -o idle_timeout",
-    "lru-maintainer.t": "reclaimed counted as crawler_reclaimed; start-up flags: -o temporary_ttl",
-    "issue_163.t": "reclaimed counted as crawler_reclaimed",
-    "issue_183.t": "reclaimed counted as crawler_reclaimed",
-    "issue_22.t": "stats reset leaves the store's counters alone",
-    "slabs_reassign.t": "memory freed in one size class never reaches another (slabs reassign)",
-    "slabs-reassign2.t": "memory freed in one size class never reaches another",
-    "slabs-reassign-chunked.t": "memory freed in one size class never reaches another",
-    "stats.t": "stats fields as memcached prints them",
-    "stats-detail.t": "stats detail",
-    "stats-conns.t": "stats conns",
-    "dyn-maxbytes.t": "administrative commands: cache_memlimit",
-    "shutdown.t": "administrative commands: shutdown (-A)",
-    "lru-crawler.t": "administrative commands: lru_crawler metadump; the crawler off at start-up"
-                     " (-o no_modern)",
-    "watcher.t": "administrative commands: watch (-W)",
-    "watcher_connid.t": "administrative commands: watch, stats conns",
+    "00-startup.t": "issue 9, start-up flags: -C",
+    "dash-M.t": "issue 9, start-up flags: -M",
+    "flush-all.t": "issue 9, start-up flags: -F, -C",
+    "idle-timeout.t": "issue 9, start-up flags: -o idle_timeout",
+    "issue_163.t": "issue 9, reclaimed counted as crawler_reclaimed",
+    "issue_183.t": "issue 9, reclaimed counted as crawler_reclaimed",
+    # Also asserts memcached's segmented LRU: a canary fetched twice survives
+    # in WARM, `number_hot` grows; one LRU per class here.
+    "lru-maintainer.t": "issue 9, reclaimed counted as crawler_reclaimed; start-up flags:"
+                        " -o temporary_ttl",
+    "issue_22.t": "issue 9, stats reset leaves the store's counters alone",
+    "slabs_reassign.t": "issue 9, memory freed in one size class never reaches another:"
+                        " slabs reassign",
+    "slabs-reassign2.t": "issue 9, memory freed in one size class never reaches another",
+    "slabs-reassign-chunked.t": "issue 9, memory freed in one size class never reaches another",
+    "stats.t": "issue 9, stats fields as memcached 1.6.18 prints them",
+    "stats-detail.t": "issue 9, stats detail",
+    "stats-conns.t": "issue 9, stats conns",
+    "watcher_connid.t": "issue 9, stats conns; administrative commands: watch",
+    "dyn-maxbytes.t": "issue 9, administrative commands: cache_memlimit",
+    "shutdown.t": "issue 9, administrative commands: -A, shutdown",
+    "watcher.t": "issue 9, administrative commands: watch",
+    "lru-crawler.t": "issue 9, administrative commands: lru_crawler metadump; needs the"
+                     " crawler off at start-up (-o no_modern)",
 }
 
 # Assertions allowed to fail against unbuckle-xdp in files that must otherwise
@@ -107,6 +111,10 @@ KNOWN_FAILING = {
 ALLOWED_FAILURES = {
     # Each unanswered binary request also skips its "missing datagram" checks.
     "udp.t": (re.compile(r"binary protocol"), 7, "its binary-protocol requests (not built)"),
+    # A server that does not start skips the settings checks that follow.
+    "00-startup.t": (re.compile(r"^(binary works|auto works|-b works)$"), 2,
+                     "`-B binary`/`-B auto` (binary protocol not built) and `-b` (no listen"
+                     " backlog flag)"),
 }
 
 # Seconds a file took on 2 cores, 16 files at a time, against the slower server
@@ -145,11 +153,11 @@ class Result:
         pattern, unrun = (allowed[0], allowed[1]) if allowed else (None, 0)
         failures = [d for d, _ in self.failures if not (pattern and pattern.search(d))]
         ran = self.passed + self.failed
-        if failures or ran not in (self.planned, self.planned - unrun):
+        if failures or not self.planned - unrun <= ran <= self.planned:
             return False
         # Test::More exits with the number of failures (with or without those
         # that never ran), 255 when the file died.
-        return self.returncode in (0, len(self.failures), len(self.failures) + unrun)
+        return self.returncode in (0, len(self.failures), len(self.failures) + self.planned - ran)
 
     def cell(self):
         if self.skip_all is not None:
@@ -159,7 +167,7 @@ class Result:
         if self.timed_out:
             text += " TIMEOUT"
         elif self.planned is not None and self.passed + self.failed != self.planned:
-            text += " DIED"
+            text += f" {self.planned - self.passed - self.failed} not run"
         return text
 
     def first_failure(self):
