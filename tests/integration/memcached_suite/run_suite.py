@@ -31,6 +31,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -123,7 +124,7 @@ ALLOWED_FAILURES = {
 DURATIONS = {
     "maxconns.t": 78, "chunked-items.t": 63, "getset.t": 50, "lru-crawler.t": 44,
     "metaget.t": 25, "lru-maintainer.t": 24, "watcher.t": 21,
-    "expirations.t": 19, "item_size_max.t": 17, "dyn-maxbytes.t": 17, "slabs-reassign2.t": 20,
+    "expirations.t": 29, "item_size_max.t": 17, "dyn-maxbytes.t": 17, "slabs-reassign2.t": 20,
     "idle-timeout.t": 14, "issue_41.t": 13, "udp.t": 13, "flush-all.t": 13,
     "shutdown.t": 12, "slabs_reassign.t": 10, "slabs-reassign-chunked.t": 10,
 }
@@ -144,6 +145,7 @@ class Result:
         self.seconds = 0.0
         self.failures = []      # (description, first diagnostic lines)
         self.output = ""
+        self.first_try = None   # the failed Result this one re-ran
 
     def ok(self, allowed=None):
         """Every assertion planned ran and passed, but those `allowed` (an
@@ -220,9 +222,14 @@ def file_timeout(name):
 def run_file(build_dir, name, server, env, timeout):
     result = Result(name, server)
     start = time.monotonic()
-    proc = subprocess.Popen(["perl", f"-I{HERE / 'perl'}", "-MDebugtimeBySleep", f"t/{name}"], cwd=build_dir, env=env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    if stopping.is_set():
+        raise SystemExit("stopped")
+    # -MDebugtimeBySleep: see perl/DebugtimeBySleep.pm.
+    proc = subprocess.Popen(["perl", f"-I{HERE / 'perl'}", "-MDebugtimeBySleep", f"t/{name}"],
+                            cwd=build_dir, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    running.add(proc.pid)
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -231,6 +238,7 @@ def run_file(build_dir, name, server, env, timeout):
         out, _ = proc.communicate()
     # Servers the file started and did not stop are in its process group.
     _end_group(proc.pid)
+    running.discard(proc.pid)
     result.returncode = proc.returncode
     result.seconds = time.monotonic() - start
     parse_tap(result, out.decode(errors="replace"))
@@ -238,6 +246,18 @@ def run_file(build_dir, name, server, env, timeout):
     logs.mkdir(exist_ok=True)
     (logs / f"{name}.log").write_text(result.output)
     return result
+
+
+# Process groups of the files running now, ended when the runner is stopped.
+running = set()
+stopping = threading.Event()
+
+
+def _stop(signum, _frame):
+    stopping.set()
+    for pgid in list(running):
+        _end_group(pgid)
+    raise SystemExit(f"stopped by signal {signum}")
 
 
 def _end_group(pgid):
@@ -364,14 +384,22 @@ def main():
     jobs.sort(key=lambda j: -DURATIONS.get(j[0], DEFAULT_DURATION))
     results = {}
     start = time.monotonic()
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            futures = [pool.submit(run_file, dirs[s], f, s, env,
-                                   args.file_timeout or file_timeout(f)) for f, s in jobs]
-            for future in concurrent.futures.as_completed(futures):
-                r = future.result()
-                results[(r.name, r.server)] = r
-                print(f"  {r.server:9} {r.name:26} {r.cell():22} {r.seconds:6.1f}s", flush=True)
+        run_jobs(jobs, dirs, env, args, args.jobs, results)
+        # A file that must pass and failed gets one more run, 4 at a time: the
+        # suite has timing assertions that 2 loaded cores can miss. Its verdict
+        # says so.
+        again = [(r.name, r.server) for r in results.values()
+                 if not r.ok(_allowed(r)) and not (r.server == "unbuckle"
+                                                   and r.name in KNOWN_FAILING)]
+        if again:
+            print(f"again, {len(again)} failed run(s):")
+            first = {k: results[k] for k in again}
+            run_jobs(again, dirs, env, args, 4, results)
+            for k in again:
+                results[k].first_try = first[k]
     finally:
         shutil.rmtree(rundir, ignore_errors=True)
     wall = time.monotonic() - start
@@ -384,6 +412,16 @@ def main():
             print(f"  {p}")
         sys.exit(1)
     print("PASS")
+
+
+def run_jobs(jobs, dirs, env, args, parallel, results):
+    with concurrent.futures.ThreadPoolExecutor(max_workers=parallel) as pool:
+        futures = [pool.submit(run_file, dirs[s], f, s, env,
+                               args.file_timeout or file_timeout(f)) for f, s in jobs]
+        for future in concurrent.futures.as_completed(futures):
+            r = future.result()
+            results[(r.name, r.server)] = r
+            print(f"  {r.server:9} {r.name:26} {r.cell():22} {r.seconds:6.1f}s", flush=True)
 
 
 def report(files, dirs, results, ran_skipped):
@@ -399,12 +437,17 @@ def report(files, dirs, results, ran_skipped):
             verdict, problem = judge(f, mc, ub)
             if problem:
                 problems.append(f"{f}: {problem}")
+            for r in (mc, ub):
+                if r and r.first_try and r.ok(_allowed(r)):
+                    verdict += f" ({r.server}: failed once, passed on a second run)"
         print(f"{f:26} {cells[0]:22} {cells[1]:22} {verdict}")
     failing = [r for r in results.values() if not r.ok(_allowed(r))]
+    failing += [r.first_try for r in results.values() if r.first_try]
     if failing:
         print("\nfirst failing assertion:")
-        for r in sorted(failing, key=lambda r: (r.name, r.server)):
-            print(f"  {r.name} [{r.server}]: {r.first_failure()[:300]}")
+        for r in sorted(failing, key=lambda r: (r.name, r.server, r.first_try is None)):
+            again = " (first run)" if any(x.first_try is r for x in results.values()) else ""
+            print(f"  {r.name} [{r.server}]{again}: {r.first_failure()[:300]}")
     return problems
 
 
