@@ -84,25 +84,17 @@ KNOWN_FAILING = {
     "00-startup.t": "issue 9, start-up flags: -C",
     "dash-M.t": "issue 9, start-up flags: -M",
     "flush-all.t": "issue 9, start-up flags: -F, -C",
-    "idle-timeout.t": "issue 9, start-up flags: -o idle_timeout",
-    "issue_163.t": "issue 9, reclaimed counted as crawler_reclaimed",
-    "issue_183.t": "issue 9, reclaimed counted as crawler_reclaimed",
-    # Also asserts memcached's segmented LRU: a canary fetched twice survives
-    # in WARM, `number_hot` grows; one LRU per class here.
-    "lru-maintainer.t": "issue 9, reclaimed counted as crawler_reclaimed; start-up flags:"
-                        " -o temporary_ttl",
-    "issue_22.t": "issue 9, stats reset leaves the store's counters alone",
+    "lru-maintainer.t": "issue 9, start-up flags: -o temporary_ttl",
     "slabs_reassign.t": "issue 9, memory freed in one size class never reaches another:"
                         " slabs reassign",
     "slabs-reassign2.t": "issue 9, memory freed in one size class never reaches another",
     "slabs-reassign-chunked.t": "issue 9, memory freed in one size class never reaches another",
-    "stats.t": "issue 9, stats fields as memcached 1.6.18 prints them",
-    "stats-detail.t": "issue 9, stats detail",
-    "stats-conns.t": "issue 9, stats conns",
-    "watcher_connid.t": "issue 9, stats conns; administrative commands: watch",
+    "stats.t": "issue 9, stats fields (99 general ones for memcached's 83: this server's own"
+               " counters come too); administrative commands: stats cachedump",
     "dyn-maxbytes.t": "issue 9, administrative commands: cache_memlimit",
     "shutdown.t": "issue 9, administrative commands: -A, shutdown",
     "watcher.t": "issue 9, administrative commands: watch",
+    "watcher_connid.t": "issue 9, administrative commands: watch",
     "lru-crawler.t": "issue 9, administrative commands: lru_crawler metadump; needs the"
                      " crawler off at start-up (-o no_modern)",
 }
@@ -113,9 +105,13 @@ ALLOWED_FAILURES = {
     # Each unanswered binary request also skips its "missing datagram" checks.
     "udp.t": (re.compile(r"binary protocol"), 7, "its binary-protocol requests (not built)"),
     # A server that does not start skips the settings checks that follow.
-    "00-startup.t": (re.compile(r"^(binary works|auto works|-b works)$"), 2,
+    "00-startup.t": (re.compile(r"^#\d+ (binary works|auto works|-b works)$"), 2,
                      "`-B binary`/`-B auto` (binary protocol not built) and `-b` (no listen"
                      " backlog flag)"),
+    # The first canary is rescued by memcached's WARM LRU (the one in TEMP, #226, must pass).
+    "lru-maintainer.t": (re.compile(r"^#(44 moved some items to cold|47 our canary moved to warm"
+                                    r"|119 canary == |\d+ high exptime items went into hot LRU)"),
+                         0, "memcached's segmented LRU (HOT/WARM/COLD); one LRU per class here"),
 }
 
 # Seconds a file took on 2 cores, 16 files at a time, against the slower server
@@ -172,13 +168,14 @@ class Result:
             text += f" {self.planned - self.passed - self.failed} not run"
         return text
 
-    def first_failure(self):
-        """The first failed assertion with its got/expected, or why the file
-        stopped (the wrapper's or daemon's refusal, perl's last words)."""
+    def first_failure(self, allowed=None):
+        """The first failed assertion (not `allowed`) with its got/expected, or
+        why the file stopped (the wrapper's or daemon's refusal, perl's last words)."""
         lines = self.output.splitlines()
         refusals = [l for l in lines if re.match(r"(memcached-debug|unbuckle-xdp|memcached):", l)]
-        if self.failures:
-            description, diag = self.failures[0]
+        failures = [f for f in self.failures if not (allowed and allowed[0].search(f[0]))]
+        if failures:
+            description, diag = failures[0]
             return f"{description} {diag}".strip()
         if self.timed_out:
             last = [l for l in lines if l.strip()][-1:] or ["no output"]
@@ -197,10 +194,10 @@ def parse_tap(result, text):
             if result.planned == 0:
                 result.skip_all = m.group(2) or ""
             continue
-        m = re.match(r"(not )?ok \d+\s*-?\s*(.*)$", line)
+        m = re.match(r"(not )?ok (\d+)\s*-?\s*(.*)$", line)
         if not m:
             continue
-        description = m.group(2)
+        description = f"#{m.group(2)} {m.group(3)}"
         if m.group(1) and "# TODO" not in description:
             result.failed += 1
             diag = []
@@ -447,7 +444,7 @@ def report(files, dirs, results, ran_skipped):
         print("\nfirst failing assertion:")
         for r in sorted(failing, key=lambda r: (r.name, r.server, r.first_try is None)):
             again = " (first run)" if any(x.first_try is r for x in results.values()) else ""
-            print(f"  {r.name} [{r.server}]{again}: {r.first_failure()[:300]}")
+            print(f"  {r.name} [{r.server}]{again}: {r.first_failure(_allowed(r))[:300]}")
     return problems
 
 
