@@ -9,6 +9,7 @@ packages=(
   iproute2 python3 memcached libmemcached-tools
   # Real memcached clients and twemproxy for tests/integration/clients.
   python3-pymemcache python3-pylibmc php-cli php-memcached nutcracker
+  perl dpkg-dev  # memcached 1.6.18's own t/*.t: perl runs them, dpkg-source unpacks them
 )
 missing=()
 for p in "${packages[@]}"; do
