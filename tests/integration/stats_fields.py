@@ -6,7 +6,7 @@ tests read after `stats reset`, expiry and flush agree with memcached's.
 Checked against a real memcached started here, the same requests to both:
 - `stats`, `stats settings`, `stats items`, `stats slabs`: the list of
   names in order (class ids replaced by "N"); the daemon's own fields
-  (udp_*, xdp_*, afxdp_*) may only follow memcached's;
+  (unbuckle_version, udp_*, xdp_*, afxdp_*) may only follow memcached's;
 - `stats conns`: the kinds of socket groups (listener, UDP, client) with
   their names in order (memcached has one listener, the daemon one per worker);
 - `stats detail on|dump|off`: byte for byte;
@@ -25,7 +25,7 @@ import time
 
 import mcharness as mc
 
-EXTRA_PREFIXES = ("udp_", "xdp_", "afxdp_")
+EXTRA_PREFIXES = ("unbuckle_", "udp_", "xdp_", "afxdp_")
 
 
 def request(client, line):

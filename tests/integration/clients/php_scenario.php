@@ -168,7 +168,7 @@ $s('version', fn($m) => array_values($m->getVersion()));
 function stat_names($stats) {
     $names = array_keys(array_values($stats)[0]);
     return array_values(array_filter($names, fn($n) =>
-        !preg_match('/^(udp|xdp|afxdp)_/', $n) && $n !== 'total_malloced'));
+        !preg_match('/^(unbuckle|udp|xdp|afxdp)_/', $n)));
 }
 $s('stats total_malloced', fn($m) => array_key_exists('total_malloced', array_values($m->getStats())[0]));
 $s('stats names', fn($m) => stat_names($m->getStats()));
