@@ -165,6 +165,11 @@ const StoreConfig& validatedLimits(const StoreConfig& config) {
   if (config.memory_limit < basePageSize(config)) {
     throw std::invalid_argument("store: memory limit smaller than one page (max(1 MiB, max item size))");
   }
+  if (config.automove > 2) throw std::invalid_argument("store: slab automove must be 0, 1 or 2");
+  if (!(config.automove_ratio > 0 && config.automove_ratio <= 1)) {
+    throw std::invalid_argument("store: slab automove ratio must be > 0 and <= 1");
+  }
+  if (config.automove_window < 3) throw std::invalid_argument("store: slab automove window must be at least 3");
   return config;
 }
 
@@ -313,8 +318,10 @@ StoreCore::StoreCore(const StoreConfig& config, Clock& clock)
              own_memory_ ? +[](void* region, std::byte* page, size_t bytes) {
                static_cast<MappedRegion*>(region)->release(page, bytes);
              } : +[](void*, std::byte*, size_t) {},
-             own_memory_ ? &*own_memory_ : nullptr),
+             own_memory_ ? &*own_memory_ : nullptr, config_.automove_window),
       memory_limit_(config_.memory_limit) {
+  mover_.setMode(config_.automove);
+  mover_.setAgeRatio(config_.automove_ratio);
   std::vector<uint32_t> sizes = chunkSizes(config_, page_size_);
   for (size_t i = 0; i < sizes.size(); ++i) {
     classes_.push_back(std::make_unique<SizeClass>(arena_, static_cast<uint8_t>(i + 1), sizes[i]));
@@ -776,6 +783,8 @@ StoreStats StoreCore::stats() const {
   s.slab_reassign_busy_items = moves.busy_items;
   s.slab_reassign_running = moves.running;
   s.slab_automove = mover_.mode();
+  s.slab_automove_ratio = mover_.ageRatio();
+  s.slab_automove_window = static_cast<uint32_t>(mover_.window());
   s.slab_global_page_pool = moves.pool_pages;
   size_t buckets = 0;
   for (const auto& shard : shards_) {
