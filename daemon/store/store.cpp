@@ -6,7 +6,8 @@
 //   be in use (an own arena reserves address space for kMaxMemoryLimit so
 //   that cache_memlimit can grow; lent memory holds exactly the limit). A
 //   page goes to a size class when that class has no free chunk left. Chunk sizes
-//   start at header + min_chunk and grow by growth_factor (8-byte aligned);
+//   start at memcached's item header + min_chunk and grow by growth_factor
+//   (8-byte aligned): memcached's chunk sizes;
 //   the last class is a whole page, so every allowed item fits one chunk.
 //
 //   Whether an item is allowed is memcached's rule (its 56-byte header and
@@ -183,11 +184,13 @@ const StoreConfig& validated(const StoreConfig& config) {
   return config;
 }
 
-// Chunk sizes as memcached's slabs_init(): grow by the factor, 8-aligned,
-// until the next would pass page / factor; the last class is the page.
+// Chunk sizes as memcached's slabs_init(): from its item header plus -n
+// (so the sizes are memcached's, and a value sized to fit one of its classes
+// fits the same class here), grow by the factor, 8-aligned, until the next
+// would pass page / factor; the last class is the page.
 std::vector<uint32_t> chunkSizes(const StoreConfig& config, size_t page_size) {
   std::vector<uint32_t> sizes;
-  size_t size = alignUp(sizeof(Item) + config.min_chunk, Arena::kAlignment);
+  size_t size = alignUp(kMemcachedItemHeader + config.min_chunk, Arena::kAlignment);
   while (sizes.size() < kMaxClasses - 1 && size < page_size / config.growth_factor) {
     sizes.push_back(static_cast<uint32_t>(size));
     size_t next = alignUp(static_cast<size_t>(static_cast<double>(size) * config.growth_factor), Arena::kAlignment);
