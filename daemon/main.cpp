@@ -105,6 +105,9 @@ int serve(const config::DaemonConfig& config) {
   store_config.max_item_size = config.max_item_size;
   store_config.evictions = !config.disable_evictions;
   store_config.use_cas = !config.disable_cas;
+  store_config.automove = config.slab_automove;
+  store_config.automove_ratio = config.slab_automove_ratio;
+  store_config.automove_window = config.slab_automove_window;
   size_t arena_bytes = 0;
   try {
     arena_bytes = store::Store::arenaBytes(store_config);

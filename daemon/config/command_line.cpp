@@ -23,6 +23,11 @@ const std::map<std::string, bool> kOnOff{{"on", true}, {"off", false}};
 const std::vector<std::string> kLogLevels{"trace", "debug", "info",    "warn",
                                           "error", "critical", "off"};
 
+// memcached refuses a slab_automove_window below 3; the cap keeps the
+// window's slots (one per class per second) to a few MB.
+constexpr uint32_t kMinAutomoveWindow = 3;
+constexpr uint32_t kMaxAutomoveWindow = 3600;
+
 // memcached -I limits (ITEM_SIZE_MAX_LOWER_LIMIT, ITEM_SIZE_MAX_UPPER_LIMIT).
 constexpr size_t kMinItemSize = 1024;
 constexpr size_t kMaxItemSize = size_t{1} << 30;
@@ -87,6 +92,19 @@ const CLI::Validator kByteSize(
       }
       if (*bytes < kMinItemSize || *bytes > kMaxItemSize) {
         return "'" + text + "' is outside 1k..1024m";
+      }
+      return {};
+    },
+    "");
+
+// memcached's slab_automove_ratio: > 0 and at most 1.
+const CLI::Validator kAutomoveRatio(
+    [](std::string& text) -> std::string {
+      double ratio = 0;
+      const char* end = text.data() + text.size();
+      const auto [rest, error] = std::from_chars(text.data(), end, ratio);
+      if (rest == text.data() || rest != end || error != std::errc() || !(ratio > 0 && ratio <= 1)) {
+        return "'" + text + "' is not a ratio above 0 and at most 1, such as 0.8";
       }
       return {};
     },
@@ -247,6 +265,29 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
                "A set that finds memory full answers \"SERVER_ERROR out of memory storing "
                "object\" instead of evicting a live item; expired and flushed items are still "
                "reclaimed (memcached -M)");
+  app.add_option("--slab-automove", config.slab_automove,
+                 "Pages move between size classes in the background: 0 never (only `slabs "
+                 "reassign` and sets short of memory move them), 1 memcached's automover, 2 a "
+                 "page to every class that evicts; `slabs automove` changes it later "
+                 "(memcached -o slab_automove)")
+      ->check(quiet(CLI::Range(0, 2)))
+      ->capture_default_str()
+      ->type_name("0|1|2");
+  app.add_option("--slab-automove-ratio", config.slab_automove_ratio,
+                 "The automover gives a class a page of another only when the age of its "
+                 "oldest item is below this share of the other's, above 0 and at most 1; "
+                 "`slabs automove ratio` changes it later (memcached -o slab_automove_ratio)")
+      ->check(kAutomoveRatio)
+      ->default_str("0.8")
+      ->type_name("RATIO");
+  app.add_option("--slab-automove-window", config.slab_automove_window,
+                 "Seconds of history the automover decides on: a class's free pages go to "
+                 "the global pool after this many seconds without new pages or evictions, " +
+                     std::to_string(kMinAutomoveWindow) + ".." + std::to_string(kMaxAutomoveWindow) +
+                     " (memcached -o slab_automove_window)")
+      ->check(quiet(CLI::Range(kMinAutomoveWindow, kMaxAutomoveWindow)))
+      ->capture_default_str()
+      ->type_name("SECONDS");
   app.add_option("--max-connections", config.max_connections,
                  "Concurrent TCP connections; beyond it a client gets \"ERROR Too many open "
                  "connections\" (memcached -c)")

@@ -39,6 +39,10 @@ struct DaemonConfig {
   uint64_t memory_limit_mb = 64;
   size_t max_item_size = size_t{1} << 20;
   bool disable_evictions = false;        // memcached -M
+  // memcached's -o slab_automove, slab_automove_ratio, slab_automove_window.
+  uint32_t slab_automove = 1;            // 0 off, 1 automover, 2 a page per eviction
+  double slab_automove_ratio = 0.8;
+  uint32_t slab_automove_window = 30;    // seconds
   uint32_t max_connections = 1024;       // memcached -c
   uint32_t idle_timeout = 0;             // seconds; memcached -o idle_timeout, 0 = never
   XdpMode xdp_mode = XdpMode::kAuto;

@@ -240,9 +240,10 @@ void settingsStats(CommandContext& ctx, StatLines& s) {
   s.add("maxconns_fast", true);   // over -c: "ERROR Too many open connections" at once
   s.add("hashpower_init", uint64_t{0});
   s.add("slab_reassign", true);   // pages move between classes (page_mover.h)
-  s.add("slab_automove", uint64_t{ctx.store.stats().slab_automove});
-  text("slab_automove_ratio", "0.80");
-  s.add("slab_automove_window", uint64_t{30});
+  const store::StoreStats mover = ctx.store.stats();
+  s.add("slab_automove", uint64_t{mover.slab_automove});
+  s.add("slab_automove_ratio", mover.slab_automove_ratio);
+  s.add("slab_automove_window", uint64_t{mover.slab_automove_window});
   s.add("slab_chunk_max", uint64_t{store.max_item_size});   // items are never split into chunks
   s.add("lru_crawler", runtime.lru_crawler.load(std::memory_order_relaxed));
   s.add("lru_crawler_sleep", uint64_t{runtime.lru_crawler_sleep.load(std::memory_order_relaxed)});

@@ -24,13 +24,14 @@ constexpr size_t kPagesScanned = 64;   // per choice of the emptiest page
 }  // namespace
 
 PageMover::PageMover(Arena& arena, const std::vector<std::unique_ptr<SizeClass>>& classes, Items& items,
-                     size_t page_limit, ReleaseFn release, void* release_owner)
+                     size_t page_limit, ReleaseFn release, void* release_owner, size_t window)
     : arena_(arena),
       classes_(classes),
       items_(items),
       release_(release),
       release_owner_(release_owner),
-      page_limit_(page_limit) {}
+      page_limit_(page_limit),
+      window_(window) {}
 
 size_t PageMover::pagesOwned() const {
   std::lock_guard lock(pool_mutex_);
@@ -317,8 +318,8 @@ Reassign PageMover::reassign(int src, int dst, RelTime now) {
 
 std::array<int, 2> PageMover::automoveDecision(RelTime now) {
   const size_t n = classes_.size();
-  if (windows_.size() != n) {   // the store adds its classes after building the mover
-    windows_.assign(n, {});
+  if (before_.size() != n) {   // the store adds its classes after building the mover
+    windows_.assign(n * window_, {});
     before_.assign(n, {});
     reclaimable_.assign(n, false);
   }
@@ -341,7 +342,8 @@ std::array<int, 2> PageMover::automoveDecision(RelTime now) {
   bool youngest_evicting = false;
   std::array<int, 2> decision{-1, -1};
   for (size_t i = 0; i < n; ++i) {
-    Window& w = windows_[i][window_cur_ % kWindow];
+    const std::span<Window> slots(&windows_[i * window_], window_);
+    Window& w = slots[window_cur_ % window_];
     w = Window{};
     const uint64_t evicted = after[i].evicted - before_[i].evicted;
     if (evicted > 0) {
@@ -355,13 +357,13 @@ std::array<int, 2> PageMover::automoveDecision(RelTime now) {
     uint64_t evicted_seen = 0;
     float ratio_sum = 0;
     bool dirty = false;
-    for (const Window& slot : windows_[i]) {
+    for (const Window& slot : slots) {
       age_sum += slot.age;
       evicted_seen += slot.evicted_seen;
       ratio_sum += slot.evicted_ratio;
       dirty = dirty || slot.dirty;
     }
-    const uint64_t age = age_sum / kWindow;
+    const uint64_t age = age_sum / window_;
     const int id = static_cast<int>(i) + 1;
     reclaimable_[i] = !dirty && static_cast<double>(after[i].free_chunks) >
                                     static_cast<double>(after[i].chunks_per_page) * kMinPagesForReclaim;
@@ -374,14 +376,14 @@ std::array<int, 2> PageMover::automoveDecision(RelTime now) {
       oldest = id;
       oldest_age = age;
     }
-    if (age < youngest_age && (evicted_seen > kWindow / 2 || ratio_sum / kWindow > 0.25f)) {
+    if (age < youngest_age && (evicted_seen > window_ / 2 || ratio_sum / window_ > 0.25f)) {
       youngest = id;
       youngest_age = age;
       youngest_evicting = w.evicted_seen;
     }
   }
   before_ = std::move(after);
-  if (decision[1] != 0 && youngest != -1 && oldest != -1 && window_cur_ > kWindow && youngest_evicting &&
+  if (decision[1] != 0 && youngest != -1 && oldest != -1 && window_cur_ > window_ && youngest_evicting &&
       static_cast<double>(youngest_age) < static_cast<double>(oldest_age) * age_ratio_.load(std::memory_order_relaxed)) {
     decision = {oldest, youngest};
   }

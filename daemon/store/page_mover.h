@@ -83,8 +83,10 @@ class PageMover {
   // mapping; nothing on lent memory, whose pages stay pinned).
   using ReleaseFn = void (*)(void* owner, std::byte* page, size_t bytes);
 
+  // `window`: memcached's slab_automove_window, the seconds of history
+  // (maintain() steps) an automove decision looks at; at least 3.
   PageMover(Arena& arena, const std::vector<std::unique_ptr<SizeClass>>& classes, Items& items,
-            size_t page_limit, ReleaseFn release, void* release_owner);
+            size_t page_limit, ReleaseFn release, void* release_owner, size_t window);
 
   // A page no class owns: from the global pool, else (while under the page
   // limit) a released or fresh one; nullptr if none. Any mutex may be held.
@@ -107,6 +109,8 @@ class PageMover {
   // memcached's slab_automove_ratio: a class-to-class move needs the
   // evicting class's tail age below this share of the oldest class's.
   void setAgeRatio(double ratio) { age_ratio_.store(ratio, std::memory_order_relaxed); }
+  double ageRatio() const { return age_ratio_.load(std::memory_order_relaxed); }
+  size_t window() const { return window_; }
   // Mode 2: `cls` just evicted; the next maintain() moves a page to it.
   void evicted(const SizeClass& cls);
 
@@ -144,8 +148,6 @@ class PageMover {
     uint64_t chunks_per_page = 0;
     uint64_t age = 0;
   };
-  static constexpr size_t kWindow = 30;   // memcached's slab_automove_window
-
   SizeClass* classWithMostPages(const SizeClass& except, const MoveContext& ctx) const;
   std::byte* pageToMove(const SizeClass& cls, const MoveContext& ctx) const;
   std::byte* emptiestPage(const SizeClass& cls);
@@ -186,7 +188,8 @@ class PageMover {
   size_t scan_cursor_ = 0;   // where emptiestPage() resumes (both under mover_mutex_)
 
   // Automove state (under mover_mutex_).
-  std::vector<std::array<Window, kWindow>> windows_;
+  const size_t window_;
+  std::vector<Window> windows_;   // window_ slots per class, class after class
   std::vector<ClassSample> before_;
   std::vector<bool> reclaimable_;   // clean window and > 2.5 pages free, at the last decision
   uint64_t window_cur_ = 0;

@@ -6,7 +6,8 @@
 //   be in use (an own arena reserves address space for kMaxMemoryLimit so
 //   that cache_memlimit can grow; lent memory holds exactly the limit). A
 //   page goes to a size class when that class has no free chunk left. Chunk sizes
-//   start at header + min_chunk and grow by growth_factor (8-byte aligned);
+//   start at memcached's item header + min_chunk and grow by growth_factor
+//   (8-byte aligned): memcached's chunk sizes;
 //   the last class is a whole page, so every allowed item fits one chunk.
 //
 //   Whether an item is allowed is memcached's rule (its 56-byte header and
@@ -165,6 +166,11 @@ const StoreConfig& validatedLimits(const StoreConfig& config) {
   if (config.memory_limit < basePageSize(config)) {
     throw std::invalid_argument("store: memory limit smaller than one page (max(1 MiB, max item size))");
   }
+  if (config.automove > 2) throw std::invalid_argument("store: slab automove must be 0, 1 or 2");
+  if (!(config.automove_ratio > 0 && config.automove_ratio <= 1)) {
+    throw std::invalid_argument("store: slab automove ratio must be > 0 and <= 1");
+  }
+  if (config.automove_window < 3) throw std::invalid_argument("store: slab automove window must be at least 3");
   return config;
 }
 
@@ -178,11 +184,13 @@ const StoreConfig& validated(const StoreConfig& config) {
   return config;
 }
 
-// Chunk sizes as memcached's slabs_init(): grow by the factor, 8-aligned,
-// until the next would pass page / factor; the last class is the page.
+// Chunk sizes as memcached's slabs_init(): from its item header plus -n
+// (so the sizes are memcached's, and a value sized to fit one of its classes
+// fits the same class here), grow by the factor, 8-aligned, until the next
+// would pass page / factor; the last class is the page.
 std::vector<uint32_t> chunkSizes(const StoreConfig& config, size_t page_size) {
   std::vector<uint32_t> sizes;
-  size_t size = alignUp(sizeof(Item) + config.min_chunk, Arena::kAlignment);
+  size_t size = alignUp(kMemcachedItemHeader + config.min_chunk, Arena::kAlignment);
   while (sizes.size() < kMaxClasses - 1 && size < page_size / config.growth_factor) {
     sizes.push_back(static_cast<uint32_t>(size));
     size_t next = alignUp(static_cast<size_t>(static_cast<double>(size) * config.growth_factor), Arena::kAlignment);
@@ -313,8 +321,10 @@ StoreCore::StoreCore(const StoreConfig& config, Clock& clock)
              own_memory_ ? +[](void* region, std::byte* page, size_t bytes) {
                static_cast<MappedRegion*>(region)->release(page, bytes);
              } : +[](void*, std::byte*, size_t) {},
-             own_memory_ ? &*own_memory_ : nullptr),
+             own_memory_ ? &*own_memory_ : nullptr, config_.automove_window),
       memory_limit_(config_.memory_limit) {
+  mover_.setMode(config_.automove);
+  mover_.setAgeRatio(config_.automove_ratio);
   std::vector<uint32_t> sizes = chunkSizes(config_, page_size_);
   for (size_t i = 0; i < sizes.size(); ++i) {
     classes_.push_back(std::make_unique<SizeClass>(arena_, static_cast<uint8_t>(i + 1), sizes[i]));
@@ -776,6 +786,8 @@ StoreStats StoreCore::stats() const {
   s.slab_reassign_busy_items = moves.busy_items;
   s.slab_reassign_running = moves.running;
   s.slab_automove = mover_.mode();
+  s.slab_automove_ratio = mover_.ageRatio();
+  s.slab_automove_window = static_cast<uint32_t>(mover_.window());
   s.slab_global_page_pool = moves.pool_pages;
   size_t buckets = 0;
   for (const auto& shard : shards_) {

@@ -58,6 +58,12 @@ struct StoreConfig {
   // false is memcached -C: items carry no cas (Item::cas() is 0, link() and
   // setCas() keep it 0) and memcached's size rule counts 8 bytes less.
   bool use_cas = true;
+  // The page mover (page_mover.h) at start-up, as memcached's -o
+  // slab_automove (0..2), slab_automove_ratio (0 < r <= 1) and
+  // slab_automove_window (seconds of history, at least 3).
+  uint32_t automove = 1;
+  double automove_ratio = 0.8;
+  uint32_t automove_window = 30;
   // Memory for the item arena, at least Store::arenaBytes(config) bytes and
   // 8-byte aligned, borrowed for the store's lifetime (the AF_XDP datapath
   // lends a slice of its umem). Empty: the store maps its own.
@@ -247,6 +253,8 @@ struct StoreStats {
   uint64_t slab_reassign_busy_deletes = 0;
   bool slab_reassign_running = false;
   uint32_t slab_automove = 1;                  // the mover's mode (`slabs automove`)
+  double slab_automove_ratio = 0.8;            // `slabs automove ratio`
+  uint32_t slab_automove_window = 30;
   uint64_t slab_global_page_pool = 0;          // free pages in no class
   bool lru_crawler_running = false;   // a crawler pass is part-way up some class's LRU
   uint64_t lru_crawler_starts = 0;    // crawler passes begun over all classes
@@ -272,7 +280,8 @@ class Store {
 
   // Throws std::invalid_argument for a config it cannot honour (memory_limit
   // above kMaxMemoryLimit or below one page, max_item_size below 1 KiB,
-  // growth_factor <= 1, arena_memory too small or misaligned) and
+  // growth_factor <= 1, an automove setting outside memcached's range,
+  // arena_memory too small or misaligned) and
   // std::system_error if the arena cannot be mapped.
   explicit Store(const StoreConfig& config, Clock& clock);
   // The bytes of item arena `config` needs: memory_limit in whole pages

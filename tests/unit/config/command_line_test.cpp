@@ -229,6 +229,33 @@ TEST_F(CommandLineTest, MemcachedSwitches) {
   expectRefused({"--temporary-ttl", "x"}, "--temporary-ttl");
 }
 
+// memcached's -o slab_automove, slab_automove_ratio and slab_automove_window,
+// as flags and as config keys, refused where memcached refuses them.
+TEST_F(CommandLineTest, SlabAutomoveTunables) {
+  const DaemonConfig defaults = run({});
+  EXPECT_EQ(defaults.slab_automove, 1u);
+  EXPECT_EQ(defaults.slab_automove_ratio, 0.8);
+  EXPECT_EQ(defaults.slab_automove_window, 30u);
+  const DaemonConfig flags =
+      run({"--slab-automove", "2", "--slab-automove-ratio", "0.5", "--slab-automove-window", "3"});
+  EXPECT_EQ(flags.slab_automove, 2u);
+  EXPECT_EQ(flags.slab_automove_ratio, 0.5);
+  EXPECT_EQ(flags.slab_automove_window, 3u);
+  const std::string path =
+      write("m.conf", "slab-automove = 0\nslab-automove-ratio = 1\nslab-automove-window = 60\n");
+  const DaemonConfig file = run({"--config", path});
+  EXPECT_EQ(file.slab_automove, 0u);
+  EXPECT_EQ(file.slab_automove_ratio, 1.0);
+  EXPECT_EQ(file.slab_automove_window, 60u);
+  expectRefused({"--slab-automove", "3"}, "--slab-automove");
+  expectRefused({"--slab-automove", "-1"}, "--slab-automove");
+  expectRefused({"--slab-automove-ratio", "0"}, "--slab-automove-ratio");
+  expectRefused({"--slab-automove-ratio", "1.01"}, "--slab-automove-ratio");
+  expectRefused({"--slab-automove-ratio", "x"}, "--slab-automove-ratio");
+  expectRefused({"--slab-automove-window", "2"}, "--slab-automove-window");
+  expectRefused({"--slab-automove-window", "3601"}, "--slab-automove-window");
+}
+
 TEST_F(CommandLineTest, AllowReplacesTheDefaultList) {
   const DaemonConfig c = run({"--allow", "10.1.0.0/16", "--allow", "::1"});
   ASSERT_EQ(c.allow.size(), 2u);
@@ -248,7 +275,8 @@ TEST_F(CommandLineTest, HelpExplainsEveryFlag) {
         "--busy-poll", "--kernel-cache", "--kernel-cache-entries", "--allow",
         "--control-socket", "--pin-path", "--log-level", "--config", "--cpus",
         "--debug-fixed-reply", "--disable-dumping", "--enable-shutdown", "--disable-flush-all",
-        "--disable-cas", "--temporary-ttl"}) {
+        "--disable-cas", "--temporary-ttl", "--slab-automove", "--slab-automove-ratio",
+        "--slab-automove-window"}) {
     EXPECT_NE(outcome.message.find(flag), std::string::npos) << flag;
   }
   const ParseOutcome version = parse({"--version"});
@@ -349,8 +377,9 @@ TEST_F(CommandLineTest, ShippedConfigFileDocumentsTheTrueDefaults) {
     ++keys;
   }
   // The 17 flags of ARCHITECTURE.md, --max-connections, --cpus, --debug-fixed-reply,
-  // --idle-timeout, --disable-evictions, memcached's -X -A -F -C and -o temporary_ttl.
-  EXPECT_EQ(keys, 27u);
+  // --idle-timeout, --disable-evictions, memcached's -X -A -F -C, -o temporary_ttl,
+  // slab_automove, slab_automove_ratio and slab_automove_window.
+  EXPECT_EQ(keys, 30u);
 }
 
 }  // namespace

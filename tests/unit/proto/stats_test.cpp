@@ -190,6 +190,19 @@ TEST_F(StatsTest, Settings) {
   EXPECT_EQ(tcp("stats settings extra\r\n"), tcp("stats settings\r\n"));
 }
 
+// The page mover's settings as memcached prints them, following `slabs
+// automove` (the window is fixed at start-up, as in memcached).
+TEST_F(StatsTest, SettingsShowTheAutomover) {
+  auto m = asMap(parseStats(tcp("stats settings\r\n")));
+  EXPECT_EQ(m.at("slab_automove"), "1");
+  EXPECT_EQ(m.at("slab_automove_ratio"), "0.80");
+  EXPECT_EQ(m.at("slab_automove_window"), "30");
+  EXPECT_EQ(tcp("slabs automove ratio 0.25\r\nslabs automove 2\r\n"), "OK\r\nOK\r\n");
+  m = asMap(parseStats(tcp("stats settings\r\n")));
+  EXPECT_EQ(m.at("slab_automove"), "2");
+  EXPECT_EQ(m.at("slab_automove_ratio"), "0.25");
+}
+
 TEST_F(StatsTest, FlushAllShowsInOldest) {
   tcp("flush_all\r\n");
   EXPECT_EQ(asMap(parseStats(tcp("stats settings\r\n"))).at("oldest"), "1");

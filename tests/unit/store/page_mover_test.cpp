@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -225,6 +226,50 @@ TEST(PageMover, AutomoveWaitsForAQuietWindow) {
   EXPECT_GE(s.slabs_moved, 5u);
   EXPECT_EQ(s.slab_global_page_pool, s.slabs_moved);
   EXPECT_EQ(s.total_malloced, 8 * kMiB);   // pooled pages still count
+}
+
+// memcached's slab_automove_window: with 3 s of history the free pages go
+// to the pool after a few quiet steps; with the default 30 not yet.
+TEST(PageMover, TheWindowSetsHowLongAClassMustBeQuiet) {
+  auto freedPagesAfter = [](uint32_t window, int seconds) {
+    ManualClock clock;
+    StoreConfig config = withMemory(8 * kMiB);
+    config.automove_window = window;
+    Store store(config, clock);
+    fill(store, "big", 11000, 700);
+    store.flushAll(clock.now());
+    runMaintenance(store, clock, seconds);
+    const StoreStats s = store.stats();
+    EXPECT_EQ(s.slab_automove_window, window);
+    return s.slab_global_page_pool;
+  };
+  EXPECT_GE(freedPagesAfter(3, 5), 5u);
+  EXPECT_EQ(freedPagesAfter(30, 5), 0u);
+}
+
+TEST(PageMover, StartsWithTheConfiguredModeAndRatio) {
+  ManualClock clock;
+  StoreConfig config = withMemory(4 * kMiB);
+  config.automove = 0;
+  config.automove_ratio = 0.5;
+  Store store(config, clock);
+  EXPECT_EQ(store.stats().slab_automove, 0u);
+  EXPECT_EQ(store.stats().slab_automove_ratio, 0.5);
+  fill(store, "big", 11000, 300);
+  store.flushAll(clock.now());
+  runMaintenance(store, clock, 40);
+  EXPECT_EQ(store.stats().slabs_moved, 0u);
+  store.setAutomoveRatio(0.25);
+  EXPECT_EQ(store.stats().slab_automove_ratio, 0.25);
+  StoreConfig window = config;
+  window.automove_window = 2;
+  EXPECT_THROW(Store(window, clock), std::invalid_argument);
+  StoreConfig ratio = config;
+  ratio.automove_ratio = 1.5;
+  EXPECT_THROW(Store(ratio, clock), std::invalid_argument);
+  StoreConfig mode = config;
+  mode.automove = 3;
+  EXPECT_THROW(Store(mode, clock), std::invalid_argument);
 }
 
 TEST(PageMover, AutomoveTwoGivesAnEvictingClassAPage) {

@@ -51,7 +51,7 @@ class FullStore : public ::testing::Test {
 };
 
 TEST_F(FullStore, EvictsInLeastRecentlyUsedOrder) {
-  EXPECT_EQ(capacity_, static_cast<int>(kMiB / 184));   // 169-byte items in 184-byte chunks
+  EXPECT_EQ(capacity_, static_cast<int>(kMiB / 192));   // 169-byte items in 192-byte chunks
   for (int i = 0; i < 10; ++i) {
     ASSERT_EQ(setItem(store_, keyOf(capacity_ + i), kValue), AllocError::kNone);
     EXPECT_FALSE(contains(store_, keyOf(i)));
@@ -145,7 +145,7 @@ TEST_F(FullStore, SkipsItemsWhoseShardIsBusy) {
 }
 
 TEST_F(FullStore, AClassWithoutPagesTakesOneFromAnotherClass) {
-  // The only page belongs to the 184-byte class; a bigger item gets it, and
+  // The only page belongs to the 192-byte class; a bigger item gets it, and
   // every item on it goes.
   const std::string big(1000, 'b');
   ASSERT_EQ(setItem(store_, "big", big), AllocError::kNone);
@@ -166,7 +166,7 @@ TEST_F(FullStore, AClassWithoutPagesTakesOneFromAnotherClass) {
   EXPECT_EQ(s.slabs_moved, 2u);
   EXPECT_FALSE(contains(store_, "big"));
   ASSERT_EQ(s.classes.size(), 1u);
-  EXPECT_EQ(s.classes[0].chunk_size, 184u);
+  EXPECT_EQ(s.classes[0].chunk_size, 192u);
   EXPECT_EQ(s.classes[0].used_chunks, 1u);
   EXPECT_EQ(s.classes[0].free_chunks, static_cast<uint64_t>(capacity_ - 1));
 }

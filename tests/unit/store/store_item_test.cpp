@@ -138,9 +138,10 @@ TEST(StoreItem, SizeClassIsTheSmallestChunkThatFits) {
     uint32_t chunk_size;
     uint8_t class_id;
   };
-  // Chunks: 40 + 48 = 88, then x1.25 rounded up to 8: 112, 144, 184, 232.
-  const Case cases[] = {{27, 88, 88, 1}, {28, 89, 112, 2}, {51, 112, 112, 2}, {52, 113, 144, 3},
-                        {83, 144, 144, 3}, {84, 145, 184, 4}, {170, 232, 232, 5}};
+  // memcached's chunks: its 48-byte item header + 48 = 96, then x1.25
+  // rounded up to 8: 120, 152, 192, 240.
+  const Case cases[] = {{35, 96, 96, 1}, {36, 97, 120, 2}, {59, 120, 120, 2}, {60, 121, 152, 3},
+                        {91, 152, 152, 3}, {92, 153, 192, 4}, {178, 240, 240, 5}};
   for (const Case& c : cases) {
     std::string key = "k";
     ASSERT_EQ(setItem(store, key, std::string(c.value_length, 'v')), AllocError::kNone);
@@ -184,6 +185,32 @@ TEST(StoreItem, ChunkSizesGrowByTheFactorUpToAPage) {
   EXPECT_EQ(classes.back().chunk_size, kMiB + 24);   // a page: 1 MiB plus the slack for our layout
   EXPECT_EQ(classes.back().chunks_per_page, 1u);
   EXPECT_LE(last_class, 63u);
+}
+
+// memcached 1.6.18's chunk sizes at its defaults (`memcached -vv`), below
+// its 512 KB chunk limit: its tests size values to fit them (t/slabs-reassign2.t's
+// 11,000 and 7,000 bytes fill its 11,104- and 7,104-byte chunks), and a class
+// here that starts a little lower holds a fifth fewer such items.
+TEST(StoreItem, ChunkSizesAreMemcacheds) {
+  ManualClock clock;
+  Store store(withMemory(64 * kMiB), clock);
+  const std::vector<uint32_t> memcached = {
+      96,    120,   152,   192,   240,   304,   384,    480,    600,    752,    944,    1184,   1480,
+      1856,  2320,  2904,  3632,  4544,  5680,  7104,   8880,   11104,  13880,  17352,  21696,  27120,
+      33904, 42384, 52984, 66232, 82792, 103496, 129376, 161720, 202152, 252696, 315872, 394840};
+  for (uint32_t chunk : memcached) {
+    // A value a little shorter than the chunk: too long for the class below.
+    ASSERT_EQ(setItem(store, test::numbered("k", chunk), std::string(chunk - 80, 'x')), AllocError::kNone);
+  }
+  std::vector<uint32_t> ours;
+  for (const SlabClassStats& c : store.stats().classes) {
+    if (ours.size() < memcached.size()) ours.push_back(c.chunk_size);
+  }
+  EXPECT_EQ(ours, memcached);
+  ASSERT_EQ(setItem(store, "nfoo5000", std::string(11000, 'B')), AllocError::kNone);
+  ASSERT_EQ(setItem(store, "ifoo5000", std::string(7000, 'B')), AllocError::kNone);
+  store.access("nfoo5000", [](Access& a) { EXPECT_EQ(a.item()->slabClass(), 22); });
+  store.access("ifoo5000", [](Access& a) { EXPECT_EQ(a.item()->slabClass(), 20); });
 }
 
 TEST(StoreItem, TooLargeExactlyAtMemcachedsBoundary) {
