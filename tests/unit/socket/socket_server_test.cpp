@@ -201,7 +201,7 @@ TEST_F(SocketServerTest, TcpSetAndGet) {
   const std::string hit = "VALUE a 5 3\r\nabc\r\nEND\r\n";
   EXPECT_EQ(client.read(hit.size()), hit);
   EXPECT_EQ(stats_.connections().curr_connections, 1u);
-  EXPECT_EQ(stats_.connections().total_connections, 1u);
+  EXPECT_EQ(stats_.connections().total_connections, 3u + 1u);   // the server's own 3, then the client
   EXPECT_EQ(sum(&proto::WorkerStats::bytes_read), 25u);
   EXPECT_TRUE(eventually([&] { return sum(&proto::WorkerStats::bytes_written) == 8 + hit.size(); }));
 }
@@ -390,8 +390,9 @@ TEST_F(SocketServerTest, StopClosesConnectionsAndJoins) {
   server_.reset();
 }
 
-// memcached's `stats conns`: per worker its listener and UDP socket, then
-// every client with its peer and local address and what it is doing.
+// memcached's `stats conns`: its one listener, one UDP socket per worker,
+// then every client with its peer and local address and what it is doing.
+// The SO_REUSEPORT group of listeners is listed once, as memcached's one.
 TEST_F(SocketServerTest, StatsConnsListsEverySocket) {
   start();
   const std::string port = std::to_string(port_);
@@ -406,7 +407,7 @@ TEST_F(SocketServerTest, StatsConnsListsEverySocket) {
   const std::string reply = asking.readUntil("END\r\n");
 
   const std::vector<proto::ConnectionInfo> sockets = stats_.connectionList();
-  ASSERT_EQ(sockets.size(), 2u + 2u + 3u);   // 2 workers: listener + UDP each; 3 clients
+  ASSERT_EQ(sockets.size(), 1u + 2u + 3u);   // the listener, 2 workers' UDP, 3 clients
   size_t listening = 0, udp = 0, reading = 0, parsing = 0, nread = 0;
   for (const auto& c : sockets) {
     EXPECT_NE(reply.find("STAT " + std::to_string(c.fd) + ":addr " + c.addr + "\r\n"), std::string::npos);
@@ -427,7 +428,7 @@ TEST_F(SocketServerTest, StatsConnsListsEverySocket) {
       parsing += c.state == "conn_parse_cmd";   // the one asking, while it runs `stats conns`
     }
   }
-  EXPECT_EQ(listening, 2u);
+  EXPECT_EQ(listening, 1u);
   EXPECT_EQ(udp, 2u);
   EXPECT_EQ(reading + parsing, 2u);
   EXPECT_EQ(nread, 1u);
@@ -436,6 +437,33 @@ TEST_F(SocketServerTest, StatsConnsListsEverySocket) {
 
   server_->stop();
   EXPECT_TRUE(stats_.connectionList().empty());
+}
+
+// memcached -t 2 -l 127.0.0.1 -p P -U P holds 3 conns of its own (the
+// listener, a UDP one per thread) and prints one less than it holds: one
+// client asking `stats` reads curr_connections 3, total_connections 4.
+TEST_F(SocketServerTest, ConnectionCountsAsMemcachedWithTheSameThreads) {
+  start();
+  TcpClient client(port_);
+  client.send("stats\r\n");
+  const std::string reply = client.readUntil("END\r\n");
+  EXPECT_NE(reply.find("STAT curr_connections 3\r\n"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("STAT total_connections 4\r\n"), std::string::npos) << reply;
+  EXPECT_EQ(stats_.connections().server_conns, 3u);
+  server_->stop();
+  EXPECT_EQ(stats_.connections().server_conns, 0u);
+}
+
+// Without UDP (memcached -U 0) only the listener is its own.
+TEST_F(SocketServerTest, ConnectionCountsWithoutUdp) {
+  SocketServerConfig config;
+  config.udp_port = 0;
+  start(config);
+  TcpClient client(port_);
+  client.send("stats\r\n");
+  const std::string reply = client.readUntil("END\r\n");
+  EXPECT_NE(reply.find("STAT curr_connections 1\r\n"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("STAT total_connections 2\r\n"), std::string::npos) << reply;
 }
 
 // -o idle_timeout: a client that sends nothing for longer is closed without
