@@ -12,7 +12,9 @@ Checked against a real memcached started here, the same requests to both:
 - `curr_connections` and `total_connections` as memcached counts them (its
   listener and one UDP connection per thread included) with the same
   threads, with UDP and without (-U 0), while clients come and go and
-  after `stats reset`;
+  after `stats reset`; and without an address (memcached without -l, the
+  daemon without --listen): TCP and UDP answered over ::1, `inter NULL`,
+  the same counts and `stats conns` kinds with both families' sockets;
 - `stats detail on|dump|off`: byte for byte;
 - `stats reset`: total_items and the eviction counters start again
   (t/issue_22.t);
@@ -25,6 +27,7 @@ Fails naming the missing and extra names.
 import argparse
 import os
 import re
+import socket
 import tempfile
 import time
 
@@ -182,6 +185,54 @@ def without_udp(server):
     return mc.Server(server.name, argv, server.port, private_dir)
 
 
+def every_address(server):
+    """The same server started again without an address: memcached without
+    -l, the daemon without --listen (0.0.0.0 and ::). Traffic stays on
+    loopback."""
+    argv = list(server.argv)
+    flag = "-l" if server.name == "memcached" else "--listen"
+    at = argv.index(flag)
+    del argv[at:at + 2]
+    private_dir = None
+    if server.private_dir:
+        private_dir = tempfile.mkdtemp(prefix="unbuckle-it-")
+        argv = [a.replace(server.private_dir, private_dir) for a in argv]
+    return mc.Server(server.name, argv, server.port, private_dir)
+
+
+def ask_ipv6(port, kind, payload):
+    """The first reply from [::1]:port over TCP or UDP, b"" when none."""
+    with socket.socket(socket.AF_INET6, kind) as s:
+        s.settimeout(2)
+        try:
+            s.connect(("::1", port))
+            s.send(payload)
+            return s.recv(2048)
+        except OSError:
+            return b""
+
+
+def compare_every_address(memcached, daemon):
+    """Without an address both answer over IPv6 too (TCP and UDP to ::1),
+    show `inter NULL` and count a listener and a UDP socket per thread per
+    family."""
+    seen = []
+    for server in (memcached, daemon):
+        seen.append((ask_ipv6(server.port, socket.SOCK_STREAM, b"version\r\n")[:8],
+                     ask_ipv6(server.port, socket.SOCK_DGRAM, b"\0\7\0\0\0\1\0\0version\r\n")[:16],
+                     mc.stats(server.port, "settings")["inter"]))
+    if seen[0] != seen[1] or seen[1][0] != b"VERSION ":
+        mc.fail(f"without an address (TCP over ::1, UDP over ::1, inter): memcached {seen[0]}, "
+                f"unbuckle {seen[1]}")
+    print(f"every address: IPv6 TCP and UDP answered, inter {seen[1][2]} as memcached", flush=True)
+    compare_connections(memcached, daemon)
+    replies = [request(c, b"stats conns\r\n") for c in (mc.TcpClient(memcached.port),
+                                                          mc.TcpClient(daemon.port))]
+    want, got = (conn_kinds(r) for r in replies)
+    if want != got:
+        mc.fail(f"stats conns without an address: memcached {want}, unbuckle {got}")
+
+
 def compare_reset(memcached, daemon):
     counters = ("total_items", "evictions", "evicted_unfetched", "reclaimed", "crawler_reclaimed",
                 "curr_items")
@@ -275,6 +326,11 @@ def main():
             daemon.stop()
             with without_udp(memcached) as memcached_tcp, without_udp(daemon) as daemon_tcp:
                 compare_connections(memcached_tcp, daemon_tcp)
+    with mc.Server.memcached(64, 2) as memcached, mc.Server.daemon(args.daemon, 64, 2) as daemon:
+        memcached.stop()
+        daemon.stop()
+        with every_address(memcached) as memcached_all, every_address(daemon) as daemon_all:
+            compare_every_address(memcached_all, daemon_all)
     with mc.Server.memcached(64, 2) as memcached, mc.Server.daemon(args.daemon, 64, 2) as daemon:
         compare_tail_reclaims(memcached, daemon)
     with mc.Server.memcached(2, 2) as memcached, mc.Server.daemon(args.daemon, 2, 2) as daemon:
