@@ -147,7 +147,9 @@ int serve(const config::DaemonConfig& config) {
   engine_config.tcp_port = config.tcp_port;
   engine_config.max_connections = config.max_connections;
   engine_config.threads = threads;
-  engine_config.listen = config.listen;
+  // Empty: every address, shown as memcached shows no -l (`inter NULL`).
+  const std::string listen = config.listen_given ? config.listen : std::string();
+  engine_config.listen = listen;
   engine_config.idle_timeout = config.idle_timeout;
   engine_config.flush_enabled = !config.disable_flush_all;
   engine_config.dump_enabled = !config.disable_dumping;
@@ -162,7 +164,7 @@ int serve(const config::DaemonConfig& config) {
   proto::Engine engine(*store, engine_config, stats);
 
   net::SocketServerConfig server_config;
-  server_config.listen = config.listen;
+  server_config.listen = listen;
   // With XDP too: it passes what it does not steer (IPv4 fragments of a
   // request larger than one frame, IPv6 with extension headers), and a
   // kernel socket on the port answers those, as memcached would.
@@ -197,7 +199,8 @@ int serve(const config::DaemonConfig& config) {
   spdlog::info(
       "unbuckle-xdp " UNBUCKLE_VERSION " (memcached " UNBUCKLE_MEMCACHED_VERSION " protocol) serving: backend {}, listen {}, UDP port {}, "
       "TCP port {}, {} threads, memory {} MB{}, max item {} bytes, max connections {}{}",
-      xdp ? "xdp" : "socket", config.listen, portText(config.port), portText(config.tcp_port),
+      xdp ? "xdp" : "socket", listen.empty() ? "0.0.0.0 and ::" : listen, portText(config.port),
+      portText(config.tcp_port),
       threads, config.memory_limit_mb, umem_region ? " (in the umem, pinned)" : "", config.max_item_size,
       config.max_connections,
       config.config_file.empty() ? std::string() : ", config " + config.config_file);

@@ -234,7 +234,10 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
                  "memcached TCP port (kernel sockets); 0 disables TCP [default: --port]")
       ->check(quiet(CLI::Range(0, 65535)))
       ->type_name("N");
-  app.add_option("--listen", config.listen, "Address for TCP and for the socket backend")
+  app.add_option("--listen", config.listen,
+                 "Address for TCP and for the kernel UDP sockets. Not given, 0.0.0.0 and :: "
+                 "(every IPv4 and IPv6 address, as memcached without -l); given, that address "
+                 "only: 0.0.0.0 is IPv4 only, :: IPv6 only (as memcached -l)")
       ->check(kAddress)
       ->capture_default_str()
       ->type_name("ADDR");
@@ -379,6 +382,7 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
   if (app.get_config_ptr()->count() > 0) {
     config.config_file = app.get_config_ptr()->as<std::string>();
   }
+  config.listen_given = app.count("--listen") > 0;
   config.port = static_cast<uint16_t>(port);
   config.tcp_port = static_cast<uint16_t>(app.count("--tcp-port") > 0 ? tcp_port : port);
   if (backend.empty()) {

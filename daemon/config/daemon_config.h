@@ -34,6 +34,9 @@ struct DaemonConfig {
   uint16_t port = 11211;                 // UDP; 0 disables UDP
   uint16_t tcp_port = 11211;             // default: --port; 0 disables TCP
   std::string listen = "0.0.0.0";        // numeric IPv4 or IPv6 address
+  // --listen given (flag or key): that address only. Not given: 0.0.0.0
+  // and ::, every address as memcached without -l.
+  bool listen_given = false;
   Backend backend = Backend::kSocket;    // default: kXdp when an interface is given
   uint32_t threads = 0;                  // default: nproc (socket), one per RX queue (xdp: 0 here)
   uint64_t memory_limit_mb = 64;

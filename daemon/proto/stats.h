@@ -93,10 +93,17 @@ struct WorkerStats {
   const SlabClassCounters& slabClass(uint8_t id) const { return slab_classes[id % kMaxSlabClasses]; }
 };
 
-// Process-wide connection counters, written by the TCP datapath.
+// Process-wide connection counters, written by the socket datapath.
+// memcached counts a "connection" for each of its own listening sockets and
+// UDP receive contexts too, and prints one less than it holds (memcached.c
+// server_socket, conn_new); `stats` adds server_conns to the clients the
+// same way.
 struct ConnectionStats {
-  std::atomic<uint64_t> curr_connections{0};
-  std::atomic<uint64_t> total_connections{0};
+  std::atomic<uint64_t> curr_connections{0};    // accepted TCP clients open now
+  std::atomic<uint64_t> total_connections{0};   // server_conns opened + clients accepted
+  // One per TCP listening address, one per worker per UDP address: what
+  // memcached -t N -l ADDR opens for the same addresses.
+  std::atomic<uint64_t> server_conns{0};
   std::atomic<uint64_t> rejected_connections{0};
   std::atomic<uint64_t> conn_yields{0};
   std::atomic<uint64_t> listen_disabled_num{0};

@@ -93,6 +93,8 @@ void generalStats(CommandContext& ctx, StatLines& s) {
   const store::RelTime now = ctx.clock().now();
   const RuntimeSettings& runtime = ctx.registry.settings();
   const uint64_t curr_connections = conns.curr_connections.load(std::memory_order_relaxed);
+  // memcached prints curr_conns - 1 (its listener and UDP contexts counted).
+  const uint64_t held = curr_connections + conns.server_conns.load(std::memory_order_relaxed);
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
 
@@ -106,7 +108,7 @@ void generalStats(CommandContext& ctx, StatLines& s) {
   s.add("rusage_user", timeval(usage.ru_utime));
   s.add("rusage_system", timeval(usage.ru_stime));
   s.add("max_connections", uint64_t{ctx.config.max_connections});
-  s.add("curr_connections", curr_connections);
+  s.add("curr_connections", held > 0 ? held - 1 : 0);
   s.add("total_connections", r.connectionCount(&ConnectionStats::total_connections));
   s.add("rejected_connections", r.connectionCount(&ConnectionStats::rejected_connections));
   // Every socket `stats conns` lists: listeners, UDP sockets, clients.

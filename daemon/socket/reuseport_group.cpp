@@ -45,6 +45,12 @@ int socketType(Protocol protocol) {
                                     : SOCK_DGRAM | SOCK_CLOEXEC;
 }
 
+// memcached makes every IPv6 socket IPv6 only, so that `::` and `0.0.0.0`
+// are two listeners and an IPv4 client never shows as ::ffff:a.b.c.d.
+bool ipv6Only(int fd, const Endpoint& endpoint) {
+  return endpoint.family() != AF_INET6 || enable(fd, IPPROTO_IPV6, IPV6_V6ONLY);
+}
+
 // 0 when nobody holds the port, else the errno of the failed bind. TCP sets
 // SO_REUSEADDR so that connections of a previous run in TIME_WAIT are no
 // obstacle; on UDP that option would share the port, so it stays off there.
@@ -53,7 +59,8 @@ int probe(const Endpoint& endpoint, Protocol protocol) {
   if (!fd) {
     return errno;
   }
-  if (protocol == Protocol::kTcp && !enable(fd.get(), SOL_SOCKET, SO_REUSEADDR)) {
+  if ((protocol == Protocol::kTcp && !enable(fd.get(), SOL_SOCKET, SO_REUSEADDR)) ||
+      !ipv6Only(fd.get(), endpoint)) {
     return errno;
   }
   return bind(fd.get(), endpoint.get(), endpoint.length) == 0 ? 0 : errno;
@@ -69,7 +76,7 @@ Result<std::vector<FileDescriptor>> openReusePortGroup(const Endpoint& endpoint,
   std::vector<FileDescriptor> sockets;
   for (size_t i = 0; i < count; ++i) {
     FileDescriptor fd(socket(endpoint.family(), socketType(protocol), 0));
-    if (!fd || !enable(fd.get(), SOL_SOCKET, SO_REUSEPORT) ||
+    if (!fd || !enable(fd.get(), SOL_SOCKET, SO_REUSEPORT) || !ipv6Only(fd.get(), endpoint) ||
         (protocol == Protocol::kTcp && (!enable(fd.get(), SOL_SOCKET, SO_REUSEADDR) ||
                                         !enable(fd.get(), IPPROTO_TCP, TCP_NODELAY))) ||
         bind(fd.get(), endpoint.get(), endpoint.length) != 0 ||

@@ -37,26 +37,43 @@ SocketServer::SocketServer(const SocketServerConfig& config, FileDescriptor stop
                            proto::StatsRegistry& stats)
     : config_(config), stats_(stats), stop_(std::move(stop)) {}
 
+// The addresses `listen` stands for (see SocketServerConfig::listen).
+std::vector<std::string> SocketServer::addresses(const std::string& listen) {
+  if (!listen.empty()) {
+    return {listen};
+  }
+  std::vector<std::string> every = {"0.0.0.0"};
+  if (FileDescriptor probe(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0)); probe) {
+    every.push_back("::");
+  } else {
+    spdlog::warn("no IPv6 on this host ({}): listening on 0.0.0.0 only", strerror(errno));
+  }
+  return every;
+}
+
 Result<std::unique_ptr<SocketServer>> SocketServer::create(const SocketServerConfig& config,
                                                            proto::Engine& engine,
                                                            proto::StatsRegistry& stats) {
-  std::vector<FileDescriptor> udp_sockets;
-  std::vector<FileDescriptor> tcp_sockets;
-  for (const auto& [port, protocol, sockets] :
-       {std::tuple{config.udp_port, Protocol::kUdp, &udp_sockets},
-        std::tuple{config.tcp_port, Protocol::kTcp, &tcp_sockets}}) {
-    if (port == 0) {
-      continue;
+  // Per protocol, one SO_REUSEPORT group per address: groups[a][worker].
+  std::vector<std::vector<FileDescriptor>> udp_groups;
+  std::vector<std::vector<FileDescriptor>> tcp_groups;
+  for (const std::string& address : addresses(config.listen)) {
+    for (const auto& [port, protocol, groups] :
+         {std::tuple{config.udp_port, Protocol::kUdp, &udp_groups},
+          std::tuple{config.tcp_port, Protocol::kTcp, &tcp_groups}}) {
+      if (port == 0) {
+        continue;
+      }
+      const auto endpoint = Endpoint::parse(address, port);
+      if (!endpoint) {
+        return Error{"cannot listen on " + address + ": not a numeric IP address"};
+      }
+      auto group = openReusePortGroup(*endpoint, protocol, config.threads);
+      if (!group.ok()) {
+        return Error{group.error()};
+      }
+      groups->push_back(std::move(group.value()));
     }
-    const auto endpoint = Endpoint::parse(config.listen, port);
-    if (!endpoint) {
-      return Error{"cannot listen on " + config.listen + ": not a numeric IP address"};
-    }
-    auto group = openReusePortGroup(*endpoint, protocol, config.threads);
-    if (!group.ok()) {
-      return Error{group.error()};
-    }
-    *sockets = std::move(group.value());
   }
   FileDescriptor stop(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!stop) {
@@ -70,21 +87,28 @@ Result<std::unique_ptr<SocketServer>> SocketServer::create(const SocketServerCon
   try {
     for (size_t i = 0; i < config.threads; ++i) {
       proto::WorkerStats& worker_stats = stats.addWorker();
-      std::unique_ptr<UdpEndpoint> udp;
-      if (!udp_sockets.empty()) {
-        udp = std::make_unique<UdpEndpoint>(std::move(udp_sockets[i]), engine, worker_stats,
-                                            server->config_.allow, reply_budget);
+      std::vector<std::unique_ptr<UdpEndpoint>> udp;
+      for (auto& group : udp_groups) {
+        udp.push_back(std::make_unique<UdpEndpoint>(std::move(group[i]), engine, worker_stats,
+                                                    server->config_.allow, reply_budget));
       }
-      FileDescriptor listener = tcp_sockets.empty() ? FileDescriptor() : std::move(tcp_sockets[i]);
+      std::vector<FileDescriptor> listeners;
+      for (auto& group : tcp_groups) {
+        listeners.push_back(std::move(group[i]));
+      }
       server->workers_.push_back(std::make_unique<Worker>(
           engine, worker_stats, stats.connections(), server->stop_.get(), std::move(udp),
-          std::move(listener), limits, config.max_connections, config.idle_timeout));
+          std::move(listeners), limits, config.max_connections, config.idle_timeout));
     }
   } catch (const std::system_error& e) {
     return Error{std::string("cannot start the socket workers: ") + e.what()};
   }
+  // memcached -t N: one conn per TCP listener, N per UDP socket.
+  server->server_conns_ = tcp_groups.size() + udp_groups.size() * config.threads;
+  stats.connections().server_conns.fetch_add(server->server_conns_, std::memory_order_relaxed);
+  stats.connections().total_connections.fetch_add(server->server_conns_, std::memory_order_relaxed);
   server->lister_id_ = stats.addConnectionLister([s = server.get()](auto& out) {
-    for (const auto& worker : s->workers_) worker->listSockets(out);
+    for (const auto& worker : s->workers_) worker->listSockets(out, worker == s->workers_.front());
   });
   return server;
 }
@@ -105,6 +129,8 @@ void SocketServer::stop() {
     stats_.removeConnectionLister(lister_id_);
     lister_id_ = -1;
   }
+  stats_.connections().server_conns.fetch_sub(server_conns_, std::memory_order_relaxed);
+  server_conns_ = 0;
   if (threads_.empty()) {
     return;
   }

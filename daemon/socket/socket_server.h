@@ -1,9 +1,13 @@
 // memcached over kernel sockets: UDP with recvmmsg/sendmmsg (the socket
 // backend) and TCP with epoll, on `threads` workers that each own one
-// SO_REUSEPORT socket per protocol (see worker.h). TCP connections are
-// spread by the kernel's SO_REUSEPORT flow hash rather than by an accept
-// thread: no hand-off between threads, no shared listener. Every socket is
-// listed in `stats conns` through the StatsRegistry.
+// SO_REUSEPORT socket per protocol and address (see worker.h). TCP
+// connections are spread by the kernel's SO_REUSEPORT flow hash rather than
+// by an accept thread: no hand-off between threads, no shared listener.
+//
+// `stats conns` and the connection counts read as memcached -t <threads>
+// with the same addresses: per address one TCP listener (the group is
+// listed once, by its first socket) and one UDP socket per worker (memcached
+// has one UDP "connection" per thread), then the clients.
 #pragma once
 
 #include <cstddef>
@@ -23,7 +27,10 @@
 namespace unbuckle::net {
 
 struct SocketServerConfig {
-  std::string listen = "0.0.0.0";   // numeric IPv4 or IPv6 address
+  // A numeric IPv4 or IPv6 address (IPv6 ones are IPv6 only, as memcached
+  // sets IPV6_V6ONLY); empty: 0.0.0.0 and ::, as memcached without -l (::
+  // is skipped with a warning where the host has no IPv6).
+  std::string listen;
   uint16_t udp_port = 11211;        // 0: no UDP
   uint16_t tcp_port = 11211;        // 0: no TCP
   size_t threads = 1;
@@ -44,6 +51,10 @@ class SocketServer {
   SocketServer(const SocketServer&) = delete;
   SocketServer& operator=(const SocketServer&) = delete;
 
+  // The addresses `listen` stands for: itself, or 0.0.0.0 and :: (without
+  // :: where the host has no IPv6).
+  static std::vector<std::string> addresses(const std::string& listen);
+
   void start();
   // Tells every worker to stop and joins them; connections and listening
   // sockets close. The server cannot be started again.
@@ -55,6 +66,7 @@ class SocketServer {
   SocketServerConfig config_;
   proto::StatsRegistry& stats_;
   int lister_id_ = -1;   // our sockets in `stats conns`
+  uint64_t server_conns_ = 0;   // our part of ConnectionStats::server_conns
   FileDescriptor stop_;   // eventfd, readable once stop() is called
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
 
+#include "socket/tcp_connection.h"
 #include "udp/frame_header.h"
 
 namespace unbuckle::net {
@@ -12,6 +13,7 @@ namespace unbuckle::net {
 UdpEndpoint::UdpEndpoint(FileDescriptor socket, proto::Engine& engine, proto::WorkerStats& stats,
                          const std::vector<config::Cidr>& allow, size_t max_reply_bytes)
     : socket_(std::move(socket)),
+      last_datagram_(TcpConnection::steadySeconds()),
       engine_(engine),
       stats_(stats),
       source_filter_(allow, stats),
@@ -22,6 +24,7 @@ UdpEndpoint::UdpEndpoint(FileDescriptor socket, proto::Engine& engine, proto::Wo
 }
 
 void UdpEndpoint::onReadable() {
+  last_datagram_.store(TcpConnection::steadySeconds(), std::memory_order_relaxed);
   for (size_t i = 0; i < kBatch; ++i) {
     iov_[i] = iovec{buffers_.get() + i * kMaxDatagram, kMaxDatagram};
     msghdr& message = messages_[i].msg_hdr;

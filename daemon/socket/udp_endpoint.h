@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -30,6 +31,8 @@ class UdpEndpoint {
               const std::vector<config::Cidr>& allow, size_t max_reply_bytes);
 
   int fd() const { return socket_.get(); }
+  // Steady seconds of the last datagram (start-up before any), for `stats conns`.
+  int64_t lastDatagram() const { return last_datagram_.load(std::memory_order_relaxed); }
 
   // Serves one batch of waiting datagrams (none waiting is fine).
   void onReadable();
@@ -38,6 +41,7 @@ class UdpEndpoint {
   void serve(std::string_view datagram, const sockaddr_storage& source, socklen_t length);
 
   FileDescriptor socket_;
+  std::atomic<int64_t> last_datagram_;
   proto::Engine& engine_;
   proto::WorkerStats& stats_;
   udp::SourceFilter source_filter_;

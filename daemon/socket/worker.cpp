@@ -30,29 +30,35 @@ constexpr int kIdleCheckMs = 1000;
 }  // namespace
 
 Worker::Worker(proto::Engine& engine, proto::WorkerStats& stats,
-               proto::ConnectionStats& connections, int stop_fd, std::unique_ptr<UdpEndpoint> udp,
-               FileDescriptor listener, const ConnectionLimits& limits, uint32_t max_connections,
-               uint32_t idle_timeout)
+               proto::ConnectionStats& connections, int stop_fd,
+               std::vector<std::unique_ptr<UdpEndpoint>> udp, std::vector<FileDescriptor> listeners,
+               const ConnectionLimits& limits, uint32_t max_connections, uint32_t idle_timeout)
     : engine_(engine),
       stats_(stats),
       connections_(connections),
       stop_fd_(stop_fd),
       udp_(std::move(udp)),
-      listener_(std::move(listener)),
+      listeners_(std::move(listeners)),
       limits_(limits),
       max_connections_(max_connections),
       idle_timeout_(idle_timeout),
       started_(TcpConnection::steadySeconds()),
-      last_datagram_(started_),
       epoll_(epoll_create1(EPOLL_CLOEXEC)) {
   if (!epoll_) {
     throw std::system_error(errno, std::generic_category(), "epoll_create1");
   }
-  if (!watch(stop_fd_, EPOLLIN, EPOLL_CTL_ADD) ||
-      (udp_ && !watch(udp_->fd(), EPOLLIN, EPOLL_CTL_ADD)) ||
-      (listener_ && !watch(listener_.get(), EPOLLIN, EPOLL_CTL_ADD))) {
+  bool watched = watch(stop_fd_, EPOLLIN, EPOLL_CTL_ADD);
+  for (const auto& endpoint : udp_) watched = watched && watch(endpoint->fd(), EPOLLIN, EPOLL_CTL_ADD);
+  for (const auto& listener : listeners_) watched = watched && watch(listener.get(), EPOLLIN, EPOLL_CTL_ADD);
+  if (!watched) {
     throw std::system_error(errno, std::generic_category(), "epoll_ctl");
   }
+}
+
+bool Worker::watchListeners(uint32_t events) {
+  bool watched = true;
+  for (const auto& listener : listeners_) watched = watch(listener.get(), events, EPOLL_CTL_MOD) && watched;
+  return watched;
 }
 
 bool Worker::watch(int fd, uint32_t events, int op) {
@@ -65,7 +71,7 @@ bool Worker::watch(int fd, uint32_t events, int op) {
 void Worker::run() {
   std::array<epoll_event, kEventsPerWait> events;
   for (;;) {
-    const int resume = resumeListener();
+    const int resume = resumeListeners();
     const int idle = closeIdle();
     const int timeout = resume < 0 ? idle : (idle < 0 ? resume : std::min(resume, idle));
     const int n = epoll_wait(epoll_.get(), events.data(), kEventsPerWait, timeout);
@@ -80,11 +86,14 @@ void Worker::run() {
         open_.clear();
         return;
       }
-      if (udp_ && fd == udp_->fd()) {
-        last_datagram_.store(TcpConnection::steadySeconds(), std::memory_order_relaxed);
-        udp_->onReadable();
-      } else if (listener_ && fd == listener_.get()) {
-        acceptConnections();
+      const auto endpoint = std::find_if(udp_.begin(), udp_.end(),
+                                         [fd](const auto& e) { return e->fd() == fd; });
+      const auto listener = std::find_if(listeners_.begin(), listeners_.end(),
+                                         [fd](const auto& l) { return l.get() == fd; });
+      if (endpoint != udp_.end()) {
+        (*endpoint)->onReadable();
+      } else if (listener != listeners_.end()) {
+        acceptConnections(fd);
       } else {
         onConnection(fd, events[i].events);
       }
@@ -92,15 +101,15 @@ void Worker::run() {
   }
 }
 
-void Worker::acceptConnections() {
+void Worker::acceptConnections(int listener) {
   for (int i = 0; i < kAcceptsPerEvent; ++i) {
-    FileDescriptor socket(accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    FileDescriptor socket(accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!socket) {
       if (errno == EINTR || errno == ECONNABORTED) {
         continue;
       }
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        pauseListener();
+        pauseListeners();
       } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
         spdlog::warn("accept on the TCP port failed: {}", strerror(errno));
       }
@@ -126,8 +135,8 @@ void Worker::acceptConnections() {
   }
 }
 
-void Worker::pauseListener() {
-  if (!listener_resume_ && watch(listener_.get(), 0, EPOLL_CTL_MOD)) {
+void Worker::pauseListeners() {
+  if (!listener_resume_ && watchListeners(0)) {
     listener_paused_at_ = std::chrono::steady_clock::now();
     listener_resume_ = listener_paused_at_ + kListenerPause;
     connections_.listen_disabled_num.fetch_add(1, std::memory_order_relaxed);
@@ -140,12 +149,12 @@ void Worker::pauseListener() {
   }
 }
 
-int Worker::resumeListener() {
+int Worker::resumeListeners() {
   if (!listener_resume_) {
     return -1;
   }
   const auto now = std::chrono::steady_clock::now();
-  if (now >= *listener_resume_ && watch(listener_.get(), EPOLLIN, EPOLL_CTL_MOD)) {
+  if (now >= *listener_resume_ && watchListeners(EPOLLIN)) {
     listener_resume_.reset();
     const auto paused = std::chrono::duration_cast<std::chrono::microseconds>(now - listener_paused_at_);
     connections_.time_in_listen_disabled_us.fetch_add(static_cast<uint64_t>(paused.count()),
@@ -209,17 +218,17 @@ int Worker::closeIdle() {
   return kIdleCheckMs;
 }
 
-void Worker::listSockets(std::vector<proto::ConnectionInfo>& out) const {
+void Worker::listSockets(std::vector<proto::ConnectionInfo>& out, bool with_listeners) const {
   const int64_t now = TcpConnection::steadySeconds();
   auto since = [now](int64_t then) { return static_cast<uint64_t>(now > then ? now - then : 0); };
   std::lock_guard lock(listing_mutex_);
-  if (listener_) {
-    out.push_back({listener_.get(), false, statsAddress(listener_.get(), false, false), "",
+  for (size_t i = 0; with_listeners && i < listeners_.size(); ++i) {
+    out.push_back({listeners_[i].get(), false, statsAddress(listeners_[i].get(), false, false), "",
                    "conn_listening", since(started_)});
   }
-  if (udp_) {
-    out.push_back({udp_->fd(), true, statsAddress(udp_->fd(), true, false), "", "conn_read",
-                   since(last_datagram_.load(std::memory_order_relaxed))});
+  for (const auto& endpoint : udp_) {
+    out.push_back({endpoint->fd(), true, statsAddress(endpoint->fd(), true, false), "", "conn_read",
+                   since(endpoint->lastDatagram())});
   }
   for (const auto& [fd, connection] : open_) {
     out.push_back({fd, false, statsAddress(fd, false, true), statsAddress(fd, false, false),

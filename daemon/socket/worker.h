@@ -1,6 +1,6 @@
 // One worker thread of the socket datapaths: an epoll loop over its own
-// UDP socket, its own TCP listener (both SO_REUSEPORT members of a group,
-// see reuseport_group.h) and the connections it accepted. A connection
+// UDP socket and TCP listener per listening address (SO_REUSEPORT members
+// of a group, see reuseport_group.h) and the connections it accepted. A connection
 // stays on the worker that accepted it. The loop ends when the shared stop
 // eventfd becomes readable. With an idle timeout it also closes the TCP
 // connections that wait for a command longer than that (memcached's
@@ -25,9 +25,10 @@ namespace unbuckle::net {
 
 class Worker {
  public:
-  // `udp` may be null (UDP disabled) and `listener` empty (TCP disabled).
+  // `udp` and `listeners` are empty when UDP or TCP is disabled.
   Worker(proto::Engine& engine, proto::WorkerStats& stats, proto::ConnectionStats& connections,
-         int stop_fd, std::unique_ptr<UdpEndpoint> udp, FileDescriptor listener,
+         int stop_fd, std::vector<std::unique_ptr<UdpEndpoint>> udp,
+         std::vector<FileDescriptor> listeners,
          const ConnectionLimits& limits, uint32_t max_connections, uint32_t idle_timeout = 0);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -37,7 +38,9 @@ class Worker {
   void run();
 
   // Appends this worker's sockets as `stats conns` shows them; any thread.
-  void listSockets(std::vector<proto::ConnectionInfo>& out) const;
+  // The listeners only `with_listeners`: a SO_REUSEPORT group is one
+  // listener per address to a client, as memcached's single one.
+  void listSockets(std::vector<proto::ConnectionInfo>& out, bool with_listeners) const;
 
  private:
   struct Connection {
@@ -46,11 +49,12 @@ class Worker {
   };
 
   bool watch(int fd, uint32_t events, int op);
-  void acceptConnections();
-  void pauseListener();
-  // Re-enables a paused listener when its pause is over; returns the
+  void acceptConnections(int listener);
+  void pauseListeners();
+  // Re-enables paused listeners when their pause is over; returns the
   // epoll_wait timeout until then (-1: not paused).
-  int resumeListener();
+  int resumeListeners();
+  bool watchListeners(uint32_t events);
   void onConnection(int fd, uint32_t events);
   void close(int fd);
   // Closes connections idle past the timeout; returns the epoll_wait
@@ -61,13 +65,12 @@ class Worker {
   proto::WorkerStats& stats_;
   proto::ConnectionStats& connections_;
   int stop_fd_;
-  std::unique_ptr<UdpEndpoint> udp_;
-  FileDescriptor listener_;
+  std::vector<std::unique_ptr<UdpEndpoint>> udp_;
+  std::vector<FileDescriptor> listeners_;
   ConnectionLimits limits_;
   uint32_t max_connections_;
   uint32_t idle_timeout_;
   const int64_t started_;   // steady seconds: the listening sockets' "last command"
-  std::atomic<int64_t> last_datagram_;
   int64_t next_idle_check_ = 0;
   FileDescriptor epoll_;
   std::optional<std::chrono::steady_clock::time_point> listener_resume_;

@@ -8,7 +8,13 @@ Checked against a real memcached started here, the same requests to both:
   names in order (class ids replaced by "N"); the daemon's own fields
   (unbuckle_version, udp_*, xdp_*, afxdp_*) may only follow memcached's;
 - `stats conns`: the kinds of socket groups (listener, UDP, client) with
-  their names in order (memcached has one listener, the daemon one per worker);
+  their names in order, and as many of each kind as memcached lists;
+- `curr_connections` and `total_connections` as memcached counts them (its
+  listener and one UDP connection per thread included) with the same
+  threads, with UDP and without (-U 0), while clients come and go and
+  after `stats reset`; and without an address (memcached without -l, the
+  daemon without --listen): TCP and UDP answered over ::1, `inter NULL`,
+  the same counts and `stats conns` kinds with both families' sockets;
 - `stats detail on|dump|off`: byte for byte;
 - `stats reset`: total_items and the eviction counters start again
   (t/issue_22.t);
@@ -21,6 +27,8 @@ Fails naming the missing and extra names.
 import argparse
 import os
 import re
+import socket
+import tempfile
 import time
 
 import mcharness as mc
@@ -62,6 +70,25 @@ def conn_groups(field_names):
     return {tuple(g) for g in groups.values()}
 
 
+def conn_kinds(reply):
+    """Sockets of `stats conns` per kind: listening, UDP, client."""
+    kinds = {}
+    for line in reply.split(b"\r\n"):
+        parts = line.split(b" ", 2)
+        if len(parts) != 3 or parts[0] != b"STAT" or not parts[1].endswith(b":state"):
+            continue
+        state = parts[2].decode()
+        kind = "listening" if state == "conn_listening" else None
+        kinds[parts[1].split(b":")[0]] = kind
+    for line in reply.split(b"\r\n"):
+        if line.endswith(b":UDP UDP"):
+            kinds[line.split(b" ")[1].split(b":")[0]] = "udp"
+    counts = {}
+    for kind in kinds.values():
+        counts[kind or "client"] = counts.get(kind or "client", 0) + 1
+    return counts
+
+
 def diff(what, expected, got, extras_allowed=False):
     missing = [n for n in expected if n not in got]
     extra = [n for n in got if n not in expected]
@@ -83,10 +110,11 @@ def compare_names(memcached, daemon):
     for client in clients:
         request(client, b"set a 0 0 1\r\nx\r\n")
         request(client, b"get a\r\n")
-    replies = {}
+    replies, raw = {}, {}
     for sub in ("", "settings", "items", "slabs", "conns"):
         line = f"stats {sub}".strip().encode() + b"\r\n"
-        replies[sub] = [names(request(c, line)) for c in clients]
+        raw[sub] = [request(c, line) for c in clients]
+        replies[sub] = [names(r) for r in raw[sub]]
     want, got = replies[""]
     diff("stats", want, got, extras_allowed=True)
     diff("stats settings", *replies["settings"])
@@ -95,7 +123,10 @@ def compare_names(memcached, daemon):
     want, got = (conn_groups(r) for r in replies["conns"])
     if want != got:
         mc.fail(f"stats conns: socket groups differ\nmemcached: {sorted(want)}\nunbuckle:  {sorted(got)}")
-    print(f"stats conns: {len(want)} kinds of socket, same names", flush=True)
+    want, got = (conn_kinds(r) for r in raw["conns"])
+    if want != got:
+        mc.fail(f"stats conns: sockets of each kind differ\nmemcached: {want}\nunbuckle:  {got}")
+    print(f"stats conns: {len(want)} kinds of socket, same names and numbers {got}", flush=True)
 
     detail = []
     for client in clients:
@@ -108,6 +139,98 @@ def compare_names(memcached, daemon):
     print("stats detail: same bytes", flush=True)
     for client in clients:
         client.close()
+
+
+def connection_counts(server):
+    stats = mc.stats(server.port)
+    return int(stats["curr_connections"]), int(stats["total_connections"])
+
+
+def compare_connections(memcached, daemon):
+    """(curr_connections, total_connections) after each step, both servers."""
+    seen = []
+    for server in (memcached, daemon):
+        steps = [connection_counts(server)]
+        first, second = mc.TcpClient(server.port), mc.TcpClient(server.port)
+        for client in (first, second):
+            client.request(b"version\r\n", done=lambda r: r.endswith(b"\r\n"))
+        steps.append(connection_counts(server))
+        first.close()
+        second.close()
+        time.sleep(0.3)   # the server sees the closes
+        steps.append(connection_counts(server))
+        client = mc.TcpClient(server.port)
+        request(client, b"stats reset\r\n")
+        client.close()
+        time.sleep(0.3)
+        steps.append(connection_counts(server))
+        seen.append(steps)
+    if seen[0] != seen[1]:
+        mc.fail(f"(curr_connections, total_connections) at start, with 2 clients, after they "
+                f"close, after stats reset:\nmemcached: {seen[0]}\nunbuckle:  {seen[1]}\n"
+                f"{' '.join(memcached.argv)}\n{' '.join(daemon.argv)}")
+    print(f"connections: {seen[1]} as memcached ({' '.join(memcached.argv[1:])})", flush=True)
+
+
+def without_udp(server):
+    """The same server started again with UDP off (memcached -U 0, --port 0)."""
+    argv = list(server.argv)
+    private_dir = None
+    if server.name == "memcached":
+        argv[argv.index("-U") + 1] = "0"
+    else:
+        argv[argv.index("--port") + 1] = "0"
+        private_dir = tempfile.mkdtemp(prefix="unbuckle-it-")
+        argv = [a.replace(server.private_dir, private_dir) for a in argv]
+    return mc.Server(server.name, argv, server.port, private_dir)
+
+
+def every_address(server):
+    """The same server started again without an address: memcached without
+    -l, the daemon without --listen (0.0.0.0 and ::). Traffic stays on
+    loopback."""
+    argv = list(server.argv)
+    flag = "-l" if server.name == "memcached" else "--listen"
+    at = argv.index(flag)
+    del argv[at:at + 2]
+    private_dir = None
+    if server.private_dir:
+        private_dir = tempfile.mkdtemp(prefix="unbuckle-it-")
+        argv = [a.replace(server.private_dir, private_dir) for a in argv]
+    return mc.Server(server.name, argv, server.port, private_dir)
+
+
+def ask_ipv6(port, kind, payload):
+    """The first reply from [::1]:port over TCP or UDP, b"" when none."""
+    with socket.socket(socket.AF_INET6, kind) as s:
+        s.settimeout(2)
+        try:
+            s.connect(("::1", port))
+            s.send(payload)
+            return s.recv(2048)
+        except OSError:
+            return b""
+
+
+def compare_every_address(memcached, daemon):
+    """Without an address both answer over IPv6 too (TCP and UDP to ::1),
+    show `inter NULL` and count a listener and a UDP socket per thread per
+    family."""
+    seen = []
+    for server in (memcached, daemon):
+        seen.append((ask_ipv6(server.port, socket.SOCK_STREAM, b"version\r\n")[:8],
+                     ask_ipv6(server.port, socket.SOCK_DGRAM, b"\0\7\0\0\0\1\0\0version\r\n")[:16],
+                     mc.stats(server.port, "settings")["inter"]))
+    if seen[0] != seen[1] or seen[1][0] != b"VERSION ":
+        mc.fail(f"without an address (TCP over ::1, UDP over ::1, inter): memcached {seen[0]}, "
+                f"unbuckle {seen[1]}")
+    print(f"every address: IPv6 TCP and UDP answered, inter {seen[1][2]} as memcached", flush=True)
+    compare_connections(memcached, daemon)
+    replies = [request(c, b"stats conns\r\n") for c in (mc.TcpClient(memcached.port),
+                                                          mc.TcpClient(daemon.port))]
+    want, got = (conn_kinds(r) for r in replies)
+    if want != got:
+        mc.fail(f"stats conns without an address: memcached {want}, unbuckle {got}")
 
 
 def compare_reset(memcached, daemon):
@@ -195,6 +318,19 @@ def main():
 
     with mc.Server.memcached(64, 2) as memcached, mc.Server.daemon(args.daemon, 64, 2) as daemon:
         compare_names(memcached, daemon)
+    for threads in (1, 4):
+        with mc.Server.memcached(64, threads) as memcached, \
+                mc.Server.daemon(args.daemon, 64, threads) as daemon:
+            compare_connections(memcached, daemon)
+            memcached.stop()
+            daemon.stop()
+            with without_udp(memcached) as memcached_tcp, without_udp(daemon) as daemon_tcp:
+                compare_connections(memcached_tcp, daemon_tcp)
+    with mc.Server.memcached(64, 2) as memcached, mc.Server.daemon(args.daemon, 64, 2) as daemon:
+        memcached.stop()
+        daemon.stop()
+        with every_address(memcached) as memcached_all, every_address(daemon) as daemon_all:
+            compare_every_address(memcached_all, daemon_all)
     with mc.Server.memcached(64, 2) as memcached, mc.Server.daemon(args.daemon, 64, 2) as daemon:
         compare_tail_reclaims(memcached, daemon)
     with mc.Server.memcached(2, 2) as memcached, mc.Server.daemon(args.daemon, 2, 2) as daemon:

@@ -180,11 +180,11 @@ def run(args):
     with netns.VethNamespaces(1, mtu=VETH_MTU) as net:
         memcached = start_memcached(net)
         try:
-            # --listen ::: the kernel socket that answers what XDP passes
-            # takes IPv6 as well as IPv4.
+            # No --listen: the kernel sockets that answer what XDP passes
+            # listen on 0.0.0.0 and ::, as memcached without -l.
             for interface, mtu in ((netns.SERVER_IF, VETH_MTU), ("lo", LO_MTU)):
                 print(f"== {interface}, MTU {mtu}", flush=True)
-                daemon = Daemon(net, args.daemon, interface, "--listen", "::")
+                daemon = Daemon(net, args.daemon, interface)
                 try:
                     startup = re.search(rf"{interface} \(.*", daemon.text()).group(0)
                     print(startup, flush=True)

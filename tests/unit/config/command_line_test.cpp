@@ -76,6 +76,7 @@ TEST_F(CommandLineTest, DefaultsMatchTheArchitectureTable) {
   EXPECT_EQ(c.port, 11211);
   EXPECT_EQ(c.tcp_port, 11211);
   EXPECT_EQ(c.listen, "0.0.0.0");
+  EXPECT_FALSE(c.listen_given);   // every address, IPv6 too (memcached without -l)
   EXPECT_EQ(c.backend, Backend::kSocket);
   EXPECT_EQ(c.threads, std::max(1u, std::thread::hardware_concurrency()));
   EXPECT_EQ(c.memory_limit_mb, 64u);
@@ -151,6 +152,7 @@ TEST_F(CommandLineTest, ParseByteSize) {
 
 TEST_F(CommandLineTest, ValidatesEveryOtherFlag) {
   EXPECT_EQ(run({"--listen", "::1"}).listen, "::1");
+  EXPECT_TRUE(run({"--listen", "0.0.0.0"}).listen_given);
   expectRefused({"--listen", "localhost"}, "--listen");
   expectRefused({"--threads", "0"}, "--threads");
   EXPECT_EQ(run({"--threads", "3"}).threads, 3u);
@@ -298,6 +300,7 @@ TEST_F(CommandLineTest, ConfigFileSetsKeysAndFlagsWin) {
   EXPECT_EQ(c.port, 12345);
   EXPECT_EQ(c.tcp_port, 12345);
   EXPECT_EQ(c.listen, "127.0.0.1");
+  EXPECT_TRUE(c.listen_given);
   EXPECT_EQ(c.threads, 3u);
   EXPECT_TRUE(c.busy_poll);
   EXPECT_EQ(c.max_item_size, 512u << 10);

@@ -33,6 +33,24 @@ TEST(Endpoint, ParsesAndPrintsNumericAddresses) {
   EXPECT_FALSE(Endpoint::parse("localhost", 1));
 }
 
+// IPv6 sockets are IPv6 only (memcached sets IPV6_V6ONLY): :: and 0.0.0.0
+// are two groups on the same port, and an IPv4 client never reaches ::.
+TEST(ReusePortGroup, Ipv6GroupsAreIpv6Only) {
+  const uint16_t port = freePort();
+  for (const Protocol protocol : {Protocol::kUdp, Protocol::kTcp}) {
+    auto v4 = openReusePortGroup(*Endpoint::parse("0.0.0.0", port), protocol, 2);
+    ASSERT_TRUE(v4.ok()) << v4.error();
+    auto v6 = openReusePortGroup(*Endpoint::parse("::", port), protocol, 2);
+    ASSERT_TRUE(v6.ok()) << v6.error();
+    for (const FileDescriptor& fd : v6.value()) {
+      int only = 0;
+      socklen_t length = sizeof only;
+      ASSERT_EQ(getsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &only, &length), 0);
+      EXPECT_EQ(only, 1);
+    }
+  }
+}
+
 TEST(ReusePortGroup, OpensOneBoundSocketPerWorker) {
   const uint16_t port = freePort();
   const auto endpoint = Endpoint::parse("127.0.0.1", port);

@@ -9,7 +9,9 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -150,7 +152,7 @@ class SocketServerTest : public ::testing::Test {
   void start(SocketServerConfig config = {}) {
     store_ = std::make_unique<store::Store>(store::StoreConfig{}, clock_);
     engine_ = std::make_unique<proto::Engine>(*store_, proto::EngineConfig{}, stats_);
-    config.listen = "127.0.0.1";
+    config.listen = listen_;
     config.threads = 2;
     if (config.allow.empty()) {
       config.allow = {*config::Cidr::parse("127.0.0.0/8")};
@@ -189,7 +191,26 @@ class SocketServerTest : public ::testing::Test {
   std::unique_ptr<proto::Engine> engine_;
   std::unique_ptr<SocketServer> server_;
   uint16_t port_ = 0;
+  std::string listen_ = "127.0.0.1";   // "": every address, as without --listen
 };
+
+// Sends `bytes` to [::1]:port over TCP or UDP and returns the first reply,
+// or nullopt when nothing listens there (refused, or silence).
+std::optional<std::string> askIpv6(int type, uint16_t port, std::string_view bytes) {
+  FileDescriptor fd(socket(AF_INET6, type, 0));
+  sockaddr_in6 address{};
+  address.sin6_family = AF_INET6;
+  address.sin6_port = htons(port);
+  address.sin6_addr = in6addr_loopback;
+  if (!fd || connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
+      ::send(fd.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size()) ||
+      !waitFor(fd.get(), POLLIN, Clock::now() + std::chrono::milliseconds(500))) {
+    return std::nullopt;
+  }
+  char buffer[2048];
+  const ssize_t n = recv(fd.get(), buffer, sizeof buffer, 0);
+  return n <= 0 ? std::nullopt : std::optional<std::string>(std::string(buffer, static_cast<size_t>(n)));
+}
 
 TEST_F(SocketServerTest, TcpSetAndGet) {
   start();
@@ -201,7 +222,7 @@ TEST_F(SocketServerTest, TcpSetAndGet) {
   const std::string hit = "VALUE a 5 3\r\nabc\r\nEND\r\n";
   EXPECT_EQ(client.read(hit.size()), hit);
   EXPECT_EQ(stats_.connections().curr_connections, 1u);
-  EXPECT_EQ(stats_.connections().total_connections, 1u);
+  EXPECT_EQ(stats_.connections().total_connections, 3u + 1u);   // the server's own 3, then the client
   EXPECT_EQ(sum(&proto::WorkerStats::bytes_read), 25u);
   EXPECT_TRUE(eventually([&] { return sum(&proto::WorkerStats::bytes_written) == 8 + hit.size(); }));
 }
@@ -390,8 +411,9 @@ TEST_F(SocketServerTest, StopClosesConnectionsAndJoins) {
   server_.reset();
 }
 
-// memcached's `stats conns`: per worker its listener and UDP socket, then
-// every client with its peer and local address and what it is doing.
+// memcached's `stats conns`: its one listener, one UDP socket per worker,
+// then every client with its peer and local address and what it is doing.
+// The SO_REUSEPORT group of listeners is listed once, as memcached's one.
 TEST_F(SocketServerTest, StatsConnsListsEverySocket) {
   start();
   const std::string port = std::to_string(port_);
@@ -406,7 +428,7 @@ TEST_F(SocketServerTest, StatsConnsListsEverySocket) {
   const std::string reply = asking.readUntil("END\r\n");
 
   const std::vector<proto::ConnectionInfo> sockets = stats_.connectionList();
-  ASSERT_EQ(sockets.size(), 2u + 2u + 3u);   // 2 workers: listener + UDP each; 3 clients
+  ASSERT_EQ(sockets.size(), 1u + 2u + 3u);   // the listener, 2 workers' UDP, 3 clients
   size_t listening = 0, udp = 0, reading = 0, parsing = 0, nread = 0;
   for (const auto& c : sockets) {
     EXPECT_NE(reply.find("STAT " + std::to_string(c.fd) + ":addr " + c.addr + "\r\n"), std::string::npos);
@@ -427,7 +449,7 @@ TEST_F(SocketServerTest, StatsConnsListsEverySocket) {
       parsing += c.state == "conn_parse_cmd";   // the one asking, while it runs `stats conns`
     }
   }
-  EXPECT_EQ(listening, 2u);
+  EXPECT_EQ(listening, 1u);
   EXPECT_EQ(udp, 2u);
   EXPECT_EQ(reading + parsing, 2u);
   EXPECT_EQ(nread, 1u);
@@ -436,6 +458,72 @@ TEST_F(SocketServerTest, StatsConnsListsEverySocket) {
 
   server_->stop();
   EXPECT_TRUE(stats_.connectionList().empty());
+}
+
+// memcached -t 2 -l 127.0.0.1 -p P -U P holds 3 conns of its own (the
+// listener, a UDP one per thread) and prints one less than it holds: one
+// client asking `stats` reads curr_connections 3, total_connections 4.
+TEST_F(SocketServerTest, ConnectionCountsAsMemcachedWithTheSameThreads) {
+  start();
+  TcpClient client(port_);
+  client.send("stats\r\n");
+  const std::string reply = client.readUntil("END\r\n");
+  EXPECT_NE(reply.find("STAT curr_connections 3\r\n"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("STAT total_connections 4\r\n"), std::string::npos) << reply;
+  EXPECT_EQ(stats_.connections().server_conns, 3u);
+  server_->stop();
+  EXPECT_EQ(stats_.connections().server_conns, 0u);
+}
+
+// Without UDP (memcached -U 0) only the listener is its own.
+TEST_F(SocketServerTest, ConnectionCountsWithoutUdp) {
+  SocketServerConfig config;
+  config.udp_port = 0;
+  start(config);
+  TcpClient client(port_);
+  client.send("stats\r\n");
+  const std::string reply = client.readUntil("END\r\n");
+  EXPECT_NE(reply.find("STAT curr_connections 1\r\n"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("STAT total_connections 2\r\n"), std::string::npos) << reply;
+}
+
+// Without --listen, as memcached without -l: IPv4 and IPv6, each its own
+// listener and UDP sockets (IPv6 ones IPv6 only), all in `stats conns` and
+// the counts (2 listeners + 2 x 2 UDP conns, less one).
+TEST_F(SocketServerTest, EveryAddressByDefaultIncludesIpv6) {
+  listen_ = "";
+  SocketServerConfig config;
+  config.allow = {*config::Cidr::parse("127.0.0.0/8"), *config::Cidr::parse("::1/128")};
+  start(config);
+  EXPECT_EQ(askIpv6(SOCK_STREAM, port_, "version\r\n").value_or("").substr(0, 8), "VERSION ");
+  EXPECT_EQ(askIpv6(SOCK_DGRAM, port_, header(7, 0, 1) + "version\r\n").value_or("").substr(0, 16),
+            header(7, 0, 1) + "VERSION ");
+  ASSERT_TRUE(eventually([&] { return stats_.connections().curr_connections == 0; }));
+  TcpClient v4(port_);
+  v4.send("stats\r\n");
+  const std::string reply = v4.readUntil("END\r\n");
+  EXPECT_NE(reply.find("STAT curr_connections 6\r\n"), std::string::npos) << reply;
+  const std::string port = std::to_string(port_);
+  std::vector<std::string> listeners, udp;
+  for (const auto& c : stats_.connectionList()) {
+    if (c.state == "conn_listening") listeners.push_back(c.addr);
+    if (c.udp) udp.push_back(c.addr);
+  }
+  std::sort(listeners.begin(), listeners.end());
+  std::sort(udp.begin(), udp.end());
+  EXPECT_EQ(listeners, (std::vector<std::string>{"tcp6:[::]:" + port, "tcp:0.0.0.0:" + port}));
+  EXPECT_EQ(udp, (std::vector<std::string>{"udp6:[::]:" + port, "udp6:[::]:" + port,
+                                           "udp:0.0.0.0:" + port, "udp:0.0.0.0:" + port}));
+}
+
+// An address given is the only one: nothing answers on IPv6.
+TEST_F(SocketServerTest, GivenIpv4AddressDoesNotListenOnIpv6) {
+  start();
+  EXPECT_EQ(askIpv6(SOCK_STREAM, port_, "version\r\n"), std::nullopt);
+  EXPECT_EQ(askIpv6(SOCK_DGRAM, port_, header(7, 0, 1) + "version\r\n"), std::nullopt);
+  UdpClient v4(port_);
+  v4.request(7, "version\r\n");
+  EXPECT_TRUE(v4.receive());
 }
 
 // -o idle_timeout: a client that sends nothing for longer is closed without
