@@ -226,7 +226,23 @@ TEST_F(CommandLineTest, MemcachedSwitches) {
   EXPECT_TRUE(file.disable_cas);
   EXPECT_EQ(file.temporary_ttl, 0u);
   expectRefused({"--temporary-ttl", "-1"}, "--temporary-ttl");
+  expectRefused({"--temporary-ttl", "30", "--no-lru-maintainer"},
+                "--temporary-ttl needs the LRU maintainer: drop --no-lru-maintainer");
   expectRefused({"--temporary-ttl", "x"}, "--temporary-ttl");
+}
+
+// memcached's -o no_lru_crawler and -o no_lru_maintainer.
+TEST_F(CommandLineTest, NoLruCrawlerNoLruMaintainer) {
+  const DaemonConfig off = run({});
+  EXPECT_FALSE(off.no_lru_crawler);
+  EXPECT_FALSE(off.no_lru_maintainer);
+  const DaemonConfig on = run({"--no-lru-crawler", "--no-lru-maintainer"});
+  EXPECT_TRUE(on.no_lru_crawler);
+  EXPECT_TRUE(on.no_lru_maintainer);
+  const std::string path = write("l.conf", "no-lru-crawler = true\nno-lru-maintainer = true\n");
+  const DaemonConfig file = run({"--config", path});
+  EXPECT_TRUE(file.no_lru_crawler);
+  EXPECT_TRUE(file.no_lru_maintainer);
 }
 
 TEST_F(CommandLineTest, AllowReplacesTheDefaultList) {
@@ -248,7 +264,7 @@ TEST_F(CommandLineTest, HelpExplainsEveryFlag) {
         "--busy-poll", "--kernel-cache", "--kernel-cache-entries", "--allow",
         "--control-socket", "--pin-path", "--log-level", "--config", "--cpus",
         "--debug-fixed-reply", "--disable-dumping", "--enable-shutdown", "--disable-flush-all",
-        "--disable-cas", "--temporary-ttl"}) {
+        "--disable-cas", "--temporary-ttl", "--no-lru-crawler", "--no-lru-maintainer"}) {
     EXPECT_NE(outcome.message.find(flag), std::string::npos) << flag;
   }
   const ParseOutcome version = parse({"--version"});
@@ -349,8 +365,9 @@ TEST_F(CommandLineTest, ShippedConfigFileDocumentsTheTrueDefaults) {
     ++keys;
   }
   // The 17 flags of ARCHITECTURE.md, --max-connections, --cpus, --debug-fixed-reply,
-  // --idle-timeout, --disable-evictions, memcached's -X -A -F -C and -o temporary_ttl.
-  EXPECT_EQ(keys, 27u);
+  // --idle-timeout, --disable-evictions, memcached's -X -A -F -C, -o temporary_ttl,
+  // -o no_lru_crawler and -o no_lru_maintainer.
+  EXPECT_EQ(keys, 29u);
 }
 
 }  // namespace
