@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -37,29 +38,35 @@ using namespace unbuckle;
 constexpr int kExitBadConfig = 1;
 constexpr int kExitRefused = 2;
 
-// The background crawler (memcached's LRU crawler): reclaims expired and
-// flushed items so their memory returns before the LRU reaches them. Each
-// interval it first reclaims the dead items at the LRU tails (memcached's
-// LRU maintainer, counted as `reclaimed`), then walks the LRUs (counted as
-// `crawler_reclaimed`).
+// The maintenance thread: memcached's LRU crawler and LRU maintainer. Each
+// interval the maintainer reclaims the dead items at the LRU tails (counted
+// as `reclaimed`), the crawler walks the LRUs for expired and flushed items
+// (`crawler_reclaimed`) so their memory returns before the LRU reaches
+// them, and the maintainer's automover sends pages to where the sets are
+// (`slabs automove`).
 constexpr auto kCrawlInterval = std::chrono::seconds(1);
 constexpr size_t kCrawlBudget = 20000;   // items checked per interval
 
-// `lru_crawler disable` pauses the walk, not the tails (as memcached's
-// maintainer goes on without its crawler).
-void crawl(std::stop_token stop, store::Store& store, const proto::RuntimeSettings& settings) {
+// `lru_crawler disable` pauses the walk, not the maintainer (as memcached's
+// maintainer goes on without its crawler); --no-lru-maintainer stops the
+// maintainer for good, as memcached -o no_lru_maintainer.
+void maintain(std::stop_token stop, store::Store& store, proto::RuntimeSettings& settings,
+              bool lru_maintainer) {
   std::mutex mutex;
   std::condition_variable_any wake;
   std::unique_lock lock(mutex);
   while (!stop.stop_requested()) {
     wake.wait_for(lock, stop, kCrawlInterval, [] { return false; });
     if (stop.stop_requested()) break;
-    store.reclaimTails(kCrawlBudget);
+    if (lru_maintainer) store.reclaimTails(kCrawlBudget);
+    // `lru_crawler crawl` asks for every class at once (a disabled crawler
+    // drops what was asked, as memcached's stopped thread does).
+    const uint32_t requested = settings.crawls_pending.load(std::memory_order_relaxed);
     if (settings.lru_crawler.load(std::memory_order_relaxed)) {
-      store.crawl(kCrawlBudget);
+      store.crawl(requested != 0 ? SIZE_MAX : kCrawlBudget);
     }
-    // memcached's slab automover: pages to where the sets are (`slabs automove`).
-    if (!stop.stop_requested()) store.movePages();
+    settings.crawls_pending.fetch_sub(requested, std::memory_order_relaxed);
+    if (lru_maintainer && !stop.stop_requested()) store.movePages();
   }
 }
 
@@ -153,6 +160,8 @@ int serve(const config::DaemonConfig& config) {
   engine_config.idle_timeout = config.idle_timeout;
   engine_config.flush_enabled = !config.disable_flush_all;
   engine_config.dump_enabled = !config.disable_dumping;
+  engine_config.lru_crawler = !config.no_lru_crawler;
+  engine_config.lru_maintainer = !config.no_lru_maintainer;
   engine_config.temporary_ttl = config.temporary_ttl;
   if (config.enable_shutdown) {
     // Process-directed, so that the sigwait() below receives it.
@@ -194,7 +203,7 @@ int serve(const config::DaemonConfig& config) {
   for (const auto& datapath : datapaths) {
     datapath->start();
   }
-  std::jthread crawler(crawl, std::ref(*store), std::cref(stats.settings()));
+  std::jthread crawler(maintain, std::ref(*store), std::ref(stats.settings()), !config.no_lru_maintainer);
 
   spdlog::info(
       "unbuckle-xdp " UNBUCKLE_VERSION " (memcached " UNBUCKLE_MEMCACHED_VERSION " protocol) serving: backend {}, listen {}, UDP port {}, "

@@ -353,6 +353,15 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
   app.add_flag("--disable-cas", config.disable_cas,
                "Items carry no cas: gets and mg show 0, cas answers EXISTS, a flush_all also "
                "drops the sets of its own second, values may be 8 bytes longer (memcached -C)");
+  app.add_flag("--no-lru-crawler", config.no_lru_crawler,
+               "Start with the LRU crawler (background reclaim of expired items) disabled, "
+               "as `lru_crawler disable` does; `lru_crawler enable` starts it (memcached -o "
+               "no_lru_crawler)");
+  app.add_flag("--no-lru-maintainer", config.no_lru_maintainer,
+               "No LRU maintainer: neither expired items at the LRU tails nor pages of free "
+               "chunks (`slabs automove`) are reclaimed in the background any more, only when a "
+               "set needs the memory; `lru mode` and `lru temp_ttl` answer ERROR (memcached -o "
+               "no_lru_maintainer)");
   app.add_option("--temporary-ttl", config.temporary_ttl,
                  "memcached -o temporary_ttl, as `lru temp_ttl` sets it later: shown by `stats "
                  "settings` (temp_lru, temporary_ttl) and nothing else, since this server has "
@@ -410,6 +419,9 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
   }
   if (config.debug_fixed_reply && config.backend != Backend::kXdp) {
     return {std::nullopt, 1, "--debug-fixed-reply needs the xdp backend (--interface)"};
+  }
+  if (config.temporary_ttl && config.no_lru_maintainer) {
+    return {std::nullopt, 1, "--temporary-ttl needs the LRU maintainer: drop --no-lru-maintainer"};
   }
   if (config.port == 0 && config.tcp_port == 0) {
     return {std::nullopt, 1, "--port and --tcp-port are both 0: nothing to serve"};

@@ -63,6 +63,11 @@ struct DaemonConfig {
   bool enable_shutdown = false;          // -A: the `shutdown` command stops the daemon
   bool disable_flush_all = false;        // -F: flush_all refused
   bool disable_cas = false;              // -C: items carry no cas
+  // -o no_lru_crawler: the crawler starts disabled (`lru_crawler enable`).
+  bool no_lru_crawler = false;
+  // -o no_lru_maintainer: no background reclaim at the LRU tails, no
+  // background page moves (the automover); on demand they still happen.
+  bool no_lru_maintainer = false;
   // -o temporary_ttl: shown by `stats settings` only (see --help); unset
   // is memcached's temp_lru off.
   std::optional<uint32_t> temporary_ttl;

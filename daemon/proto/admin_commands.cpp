@@ -178,10 +178,15 @@ void processSlabs(CommandContext& ctx, const Tokens& tokens) {
 // memcached's lru command as with its LRU maintainer (on by default):
 // validated and answered as memcached does, without effect on this store's
 // one LRU per class (so `stats settings` keeps `lru_segmented no`); the
-// temporary TTL is kept and shown.
+// temporary TTL is kept and shown. Without the maintainer
+// (--no-lru-maintainer) mode and temp_ttl answer ERROR, as memcached's.
 void processLru(CommandContext& ctx, const Tokens& tokens) {
   ctx.noreply = isNoreply(tokens);
   RuntimeSettings& settings = ctx.registry.settings();
+  if ((tokens[1] == "mode" || tokens[1] == "temp_ttl") && !ctx.config.lru_maintainer) {
+    ctx.reply(kError);
+    return;
+  }
   if (tokens[1] == "mode" && tokens.count() >= 3) {
     ctx.reply(tokens[2] == "flat" || tokens[2] == "segmented" ? kOk : kError);
     return;
@@ -336,6 +341,7 @@ void processCrawlOrMetadump(CommandContext& ctx, bool metadump, std::string_view
   std::bitset<kMaxClassIds> wanted;
   const std::string_view refused = parseCrawlClasses(classes, metadump, wanted);
   if (!refused.empty() || !metadump) {
+    if (refused.empty()) ctx.registry.settings().crawls_pending.fetch_add(1, std::memory_order_relaxed);
     ctx.reply(refused.empty() ? kOk : refused);
     return;
   }
@@ -364,8 +370,8 @@ void processCrawlOrMetadump(CommandContext& ctx, bool metadump, std::string_view
 }  // namespace
 
 // As memcached's: enable and disable start and stop the store's crawler
-// (daemon/main.cpp); crawl validates its class list, since that crawler
-// walks every class anyway; metadump lists the live items of the classes
+// (daemon/main.cpp); crawl validates its class list and has the crawler
+// walk every class once (they all need it anyway) before it sleeps again; metadump lists the live items of the classes
 // named (unless --disable-dumping), walking the index, so "hash" is "all";
 // sleep and tocrawl are kept for `stats settings` only.
 void processLruCrawler(CommandContext& ctx, const Tokens& tokens) {

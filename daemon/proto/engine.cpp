@@ -132,6 +132,7 @@ Engine::Engine(store::Store& store, const EngineConfig& config, StatsRegistry& s
     : store_(store), config_(config), stats_(stats) {
   RuntimeSettings& settings = stats_.settings();
   settings.verbosity.store(config.verbosity, std::memory_order_relaxed);
+  settings.lru_crawler.store(config.lru_crawler, std::memory_order_relaxed);
   if (config.temporary_ttl) {
     settings.temp_lru.store(true, std::memory_order_relaxed);
     settings.temporary_ttl.store(*config.temporary_ttl, std::memory_order_relaxed);

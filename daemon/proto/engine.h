@@ -30,6 +30,11 @@ struct EngineConfig {
   // store's: StoreConfig::use_cas).
   bool flush_enabled = true;                // --disable-flush-all (-F)
   bool dump_enabled = true;                 // --disable-dumping (-X)
+  // --no-lru-crawler: the initial `lru_crawler enable|disable` (RuntimeSettings).
+  bool lru_crawler = true;
+  // --no-lru-maintainer: no background reclaim at the LRU tails nor page
+  // moves (daemon/main.cpp); `stats` and `lru` answer as memcached's without it.
+  bool lru_maintainer = true;
   // --temporary-ttl: the initial `lru temp_ttl` (RuntimeSettings).
   std::optional<uint32_t> temporary_ttl;
   // `shutdown` (--enable-shutdown, -A): stops the daemon, graceful or not;

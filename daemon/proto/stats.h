@@ -120,6 +120,10 @@ struct RuntimeSettings {
   std::atomic<bool> lru_crawler{true};
   std::atomic<uint32_t> lru_crawler_sleep{100};
   std::atomic<uint32_t> lru_crawler_tocrawl{0};
+  // `lru_crawler crawl` requests not yet done: the maintenance thread
+  // (daemon/main.cpp) crawls every class once for them, then subtracts
+  // what it saw; `stats` shows lru_crawler_running 1 meanwhile.
+  std::atomic<uint32_t> crawls_pending{0};
   // `lru temp_ttl` (also --temporary-ttl), as memcached's defaults. Shown
   // only: this store has one LRU per class and no separate LRU for short TTLs.
   std::atomic<bool> temp_lru{false};

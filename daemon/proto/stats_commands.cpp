@@ -166,11 +166,15 @@ void generalStats(CommandContext& ctx, StatLines& s) {
   s.add("slab_reassign_busy_deletes", store.slab_reassign_busy_deletes);
   s.add("slab_reassign_running", uint64_t{store.slab_reassign_running});
   s.add("slabs_moved", store.slabs_moved);
+  // As memcached: the crawler's and the maintainer's counters only while
+  // they run (--no-lru-crawler, `lru_crawler disable`, --no-lru-maintainer).
+  const bool maintainer = ctx.config.lru_maintainer;
   if (runtime.lru_crawler.load(std::memory_order_relaxed)) {
-    s.add("lru_crawler_running", uint64_t{store.lru_crawler_running});
+    const bool requested = runtime.crawls_pending.load(std::memory_order_relaxed) != 0;
+    s.add("lru_crawler_running", uint64_t{store.lru_crawler_running || requested});
+    s.add("lru_crawler_starts", store.lru_crawler_starts);
   }
-  s.add("lru_crawler_starts", store.lru_crawler_starts);
-  s.add("lru_maintainer_juggles", store.lru_maintainer_juggles);   // passes over the LRU tails
+  if (maintainer) s.add("lru_maintainer_juggles", store.lru_maintainer_juggles);   // passes over the LRU tails
   s.add("malloc_fails", uint64_t{0});   // items live in a preallocated arena
   // No logger: `watch` streams nothing through these buffers.
   s.add("log_worker_dropped", uint64_t{0});
@@ -186,18 +190,20 @@ void generalStats(CommandContext& ctx, StatLines& s) {
   s.add("slab_global_page_pool", store.slab_global_page_pool);
   s.add("expired_unfetched", store.expired_unfetched);
   s.add("evicted_unfetched", store.evicted_unfetched);
-  s.add("evicted_active", uint64_t{0});   // no active bit: one LRU per class
+  if (maintainer) s.add("evicted_active", uint64_t{0});   // no active bit: one LRU per class
   s.add("evictions", store.evictions);
   s.add("reclaimed", store.reclaimed);
   s.add("crawler_reclaimed", store.crawler_reclaimed);
   s.add("crawler_items_checked", store.crawler_items_checked);
   s.add("lrutail_reflocked", uint64_t{0});   // no reference counts to find locked
-  // One LRU per class: items never move between segments.
-  s.add("moves_to_cold", uint64_t{0});
-  s.add("moves_to_warm", uint64_t{0});
-  s.add("moves_within_lru", uint64_t{0});
-  s.add("direct_reclaims", store.direct_reclaims);
-  s.add("lru_bumps_dropped", uint64_t{0});   // bumps are done inline, never queued
+  if (maintainer) {
+    // One LRU per class: items never move between segments.
+    s.add("moves_to_cold", uint64_t{0});
+    s.add("moves_to_warm", uint64_t{0});
+    s.add("moves_within_lru", uint64_t{0});
+    s.add("direct_reclaims", store.direct_reclaims);
+    s.add("lru_bumps_dropped", uint64_t{0});   // bumps are done inline, never queued
+  }
   s.add("unbuckle_version", std::string_view(UNBUCKLE_VERSION));
   s.add("udp_datagrams_in", sum(&WorkerStats::udp_datagrams_in));
   s.add("udp_datagrams_out", sum(&WorkerStats::udp_datagrams_out));
@@ -254,10 +260,10 @@ void settingsStats(CommandContext& ctx, StatLines& s) {
   s.add("flush_enabled", ctx.config.flush_enabled);
   s.add("dump_enabled", ctx.config.dump_enabled);
   text("hash_algorithm", "fold-multiply");   // store/key_hash.cpp
-  // The crawler thread also reclaims at the LRU tails as memcached's
-  // maintainer does; one LRU per class, so the segment sizes are shown at
-  // memcached's defaults.
-  s.add("lru_maintainer_thread", true);
+  // The maintenance thread reclaims at the LRU tails as memcached's
+  // maintainer does (daemon/main.cpp); one LRU per class, so the segment
+  // sizes are shown at memcached's defaults.
+  s.add("lru_maintainer_thread", ctx.config.lru_maintainer);
   s.add("lru_segmented", false);
   s.add("hot_lru_pct", uint64_t{20});
   s.add("warm_lru_pct", uint64_t{40});
@@ -307,12 +313,16 @@ void itemStats(CommandContext& ctx, StatLines& s) {
     // One LRU per class: every item is cold, every hit a hit to cold.
     const uint64_t hits = r.sumSlabClass(id, &SlabClassCounters::get_hits) +
                           r.sumSlabClass(id, &SlabClassCounters::touch_hits);
+    // Without the maintainer memcached has no segments, so shows none.
+    const bool maintainer = ctx.config.lru_maintainer;
     add("number", c.items);
-    add("number_hot", 0);
-    add("number_warm", 0);
-    add("number_cold", c.items);
-    add("age_hot", 0);
-    add("age_warm", 0);
+    if (maintainer) {
+      add("number_hot", 0);
+      add("number_warm", 0);
+      add("number_cold", c.items);
+      add("age_hot", 0);
+      add("age_warm", 0);
+    }
     add("age", c.oldest_age);
     add("mem_requested", c.mem_requested);
     add("evicted", c.evicted);
@@ -323,10 +333,11 @@ void itemStats(CommandContext& ctx, StatLines& s) {
     add("reclaimed", c.reclaimed);
     add("expired_unfetched", c.expired_unfetched);
     add("evicted_unfetched", c.evicted_unfetched);
-    add("evicted_active", 0);
+    if (maintainer) add("evicted_active", 0);
     add("crawler_reclaimed", c.crawler_reclaimed);
     add("crawler_items_checked", c.crawler_items_checked);
     add("lrutail_reflocked", 0);
+    if (!maintainer) continue;
     add("moves_to_cold", 0);
     add("moves_to_warm", 0);
     add("moves_within_lru", 0);

@@ -228,6 +228,8 @@ TEST_F(CommandLineTest, MemcachedSwitches) {
   EXPECT_TRUE(file.disable_cas);
   EXPECT_EQ(file.temporary_ttl, 0u);
   expectRefused({"--temporary-ttl", "-1"}, "--temporary-ttl");
+  expectRefused({"--temporary-ttl", "30", "--no-lru-maintainer"},
+                "--temporary-ttl needs the LRU maintainer: drop --no-lru-maintainer");
   expectRefused({"--temporary-ttl", "x"}, "--temporary-ttl");
 }
 
@@ -258,6 +260,20 @@ TEST_F(CommandLineTest, SlabAutomoveTunables) {
   expectRefused({"--slab-automove-window", "3601"}, "--slab-automove-window");
 }
 
+// memcached's -o no_lru_crawler and -o no_lru_maintainer.
+TEST_F(CommandLineTest, NoLruCrawlerNoLruMaintainer) {
+  const DaemonConfig off = run({});
+  EXPECT_FALSE(off.no_lru_crawler);
+  EXPECT_FALSE(off.no_lru_maintainer);
+  const DaemonConfig on = run({"--no-lru-crawler", "--no-lru-maintainer"});
+  EXPECT_TRUE(on.no_lru_crawler);
+  EXPECT_TRUE(on.no_lru_maintainer);
+  const std::string path = write("l.conf", "no-lru-crawler = true\nno-lru-maintainer = true\n");
+  const DaemonConfig file = run({"--config", path});
+  EXPECT_TRUE(file.no_lru_crawler);
+  EXPECT_TRUE(file.no_lru_maintainer);
+}
+
 TEST_F(CommandLineTest, AllowReplacesTheDefaultList) {
   const DaemonConfig c = run({"--allow", "10.1.0.0/16", "--allow", "::1"});
   ASSERT_EQ(c.allow.size(), 2u);
@@ -278,7 +294,7 @@ TEST_F(CommandLineTest, HelpExplainsEveryFlag) {
         "--control-socket", "--pin-path", "--log-level", "--config", "--cpus",
         "--debug-fixed-reply", "--disable-dumping", "--enable-shutdown", "--disable-flush-all",
         "--disable-cas", "--temporary-ttl", "--slab-automove", "--slab-automove-ratio",
-        "--slab-automove-window"}) {
+        "--slab-automove-window", "--no-lru-crawler", "--no-lru-maintainer"}) {
     EXPECT_NE(outcome.message.find(flag), std::string::npos) << flag;
   }
   const ParseOutcome version = parse({"--version"});
@@ -381,8 +397,9 @@ TEST_F(CommandLineTest, ShippedConfigFileDocumentsTheTrueDefaults) {
   }
   // The 17 flags of ARCHITECTURE.md, --max-connections, --cpus, --debug-fixed-reply,
   // --idle-timeout, --disable-evictions, memcached's -X -A -F -C, -o temporary_ttl,
-  // slab_automove, slab_automove_ratio and slab_automove_window.
-  EXPECT_EQ(keys, 30u);
+  // slab_automove, slab_automove_ratio, slab_automove_window, -o no_lru_crawler
+  // and -o no_lru_maintainer.
+  EXPECT_EQ(keys, 32u);
 }
 
 }  // namespace

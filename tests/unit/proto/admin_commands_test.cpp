@@ -69,6 +69,18 @@ TEST_F(AdminTest, LruCrawlerAnswersAsMemcached) {
             std::string::npos);
 }
 
+// memcached's crawler runs from the request until it has walked the
+// classes; the maintenance thread does that walk and takes the request back.
+TEST_F(AdminTest, LruCrawlerCrawlRunsUntilTheWalkIsDone) {
+  EXPECT_NE(tcp("stats\r\n").find("STAT lru_crawler_running 0\r\n"), std::string::npos);
+  EXPECT_EQ(tcp("lru_crawler crawl 1\r\nlru_crawler crawl x\r\n"),
+            "OK\r\nBADCLASS invalid class id\r\n");
+  EXPECT_EQ(registry_.settings().crawls_pending.load(), 1u);
+  EXPECT_NE(tcp("stats\r\n").find("STAT lru_crawler_running 1\r\n"), std::string::npos);
+  registry_.settings().crawls_pending.store(0);
+  EXPECT_NE(tcp("stats\r\n").find("STAT lru_crawler_running 0\r\n"), std::string::npos);
+}
+
 TEST_F(AdminTest, LruCrawlerDisableStopsTheCrawlerUntilEnabled) {
   EXPECT_EQ(tcp("lru_crawler enable\r\nlru_crawler enable x\r\nlru_crawler disable\r\nlru_crawler disable\r\n"
                 "lru_crawler crawl all\r\nlru_crawler metadump all\r\nlru_crawler crawl x\r\n"),
@@ -260,6 +272,20 @@ TEST(AdminSwitches, TemporaryTtl) {
   Engine engine(store, config, registry);
   EXPECT_TRUE(registry.settings().temp_lru.load());
   EXPECT_EQ(registry.settings().temporary_ttl.load(), 30u);
+}
+
+// memcached -o no_lru_crawler,no_lru_maintainer, replies captured from it.
+TEST(AdminSwitches, NoLruCrawlerNoLruMaintainer) {
+  EngineConfig config;
+  config.lru_crawler = false;
+  config.lru_maintainer = false;
+  SwitchedEngine e(config, true);
+  EXPECT_EQ(e.tcp("set a 0 0 1\r\nx\r\nlru mode flat\r\nlru temp_ttl 5\r\nlru tune 10 10 0.1 2\r\n"
+                  "lru_crawler crawl all\r\nlru_crawler metadump all\r\nlru_crawler disable\r\n"
+                  "lru_crawler enable\r\nlru_crawler enable\r\nlru_crawler disable\r\n"),
+            "STORED\r\nERROR\r\nERROR\r\nOK\r\nCLIENT_ERROR lru crawler disabled\r\n"
+            "CLIENT_ERROR lru crawler disabled\r\nOK\r\nOK\r\n"
+            "ERROR failed to start lru crawler thread\r\nOK\r\n");
 }
 
 // memcached -F.

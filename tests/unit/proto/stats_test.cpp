@@ -303,6 +303,46 @@ TEST_F(StatsTest, IdleKicksShownOnlyWithAnIdleTimeout) {
   EXPECT_EQ(asMap(parseStats(sink.responses().at(1))).at("idle_timeout"), "30");
 }
 
+// memcached 1.6.18 -o no_lru_crawler,no_lru_maintainer leaves out the
+// crawler's and the maintainer's fields (captured from it: `stats`, a
+// class of `stats items`, and two lines of `stats settings`).
+TEST_F(StatsTest, WithoutCrawlerAndMaintainerTheirFieldsGo) {
+  EngineConfig config;
+  config.lru_crawler = false;
+  config.lru_maintainer = false;
+  Engine engine(store_, config, registry_);
+  RecordingSink sink;
+  Session session;
+  engine.process("set a 0 0 1\r\nx\r\nstats\r\nstats items\r\nstats settings\r\n", sink, session,
+                 worker_);
+  std::vector<std::string> general = names(kMemcachedGeneral);
+  std::erase_if(general, [](const std::string& name) {
+    return name == "lru_crawler_running" || name == "lru_crawler_starts" ||
+           name == "lru_maintainer_juggles" || name == "evicted_active" ||
+           name.starts_with("moves_") || name == "direct_reclaims" || name == "lru_bumps_dropped";
+  });
+  std::vector<std::string> got = namesOf(parseStats(sink.responses().at(1)));
+  got.resize(std::find(got.begin(), got.end(), "unbuckle_version") - got.begin());
+  EXPECT_EQ(got, general);
+  std::vector<std::string> items;
+  for (const auto& [name, value] : parseStats(sink.responses().at(2))) {
+    items.push_back(name.substr(name.find(':', 6) + 1));
+  }
+  EXPECT_EQ(items, names("number age mem_requested evicted evicted_nonzero evicted_time "
+                         "outofmemory tailrepairs reclaimed expired_unfetched evicted_unfetched "
+                         "crawler_reclaimed crawler_items_checked lrutail_reflocked"));
+  const auto settings = asMap(parseStats(sink.responses().at(3)));
+  EXPECT_EQ(settings.at("lru_crawler"), "no");
+  EXPECT_EQ(settings.at("lru_maintainer_thread"), "no");
+  // `lru_crawler enable` brings the crawler's fields back, as memcached's.
+  sink.clear();
+  engine.process("lru_crawler enable\r\nstats\r\n", sink, session, worker_);
+  const auto enabled = asMap(parseStats(sink.responses().at(1)));
+  EXPECT_TRUE(enabled.count("lru_crawler_running"));
+  EXPECT_TRUE(enabled.count("lru_crawler_starts"));
+  EXPECT_FALSE(enabled.count("lru_maintainer_juggles"));
+}
+
 TEST_F(StatsTest, ResetStartsCountingAgain) {
   tcp("set a 0 0 1\r\nx\r\nget a\r\nget b\r\n");
   registry_.connections().total_connections = 5;
