@@ -348,7 +348,7 @@ void processCrawlOrMetadump(CommandContext& ctx, bool metadump, std::string_view
   // memcached's crawler writes a metadump to the connection's socket
   // itself, so nothing may wait to be sent before it; over UDP that socket
   // has no peer and nothing arrives.
-  if (ctx.out.stacked()) {
+  if (ctx.out.stacked() || ctx.session.replies_waiting) {
     ctx.reply("ERROR cannot pipeline other commands before metadump\r\n");
     return;
   }

@@ -59,6 +59,9 @@ struct Session {
   // command line has no newline yet. A multi-key get line may grow without
   // bound before its newline (memcached allows it); the datapath caps it.
   size_t need = 0;
+  // Set by a stream datapath before process(): replies to earlier commands
+  // still wait to be sent (memcached's resp_has_stack(), which metadump checks).
+  bool replies_waiting = false;
 };
 
 // An engine keeps no per-call state, so one engine may serve every worker

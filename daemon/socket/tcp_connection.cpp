@@ -137,6 +137,7 @@ size_t TcpConnection::runOneCommand(proto::Engine& engine, proto::WorkerStats& s
   } else if (const size_t newline = buffered.find('\n'); newline != std::string_view::npos) {
     length = newline + 1;
   }
+  session_.replies_waiting = output_.size() > 0;
   for (;;) {
     const size_t consumed = engine.process(buffered.substr(0, length), output_, session_, stats);
     if (consumed > 0 || length == buffered.size()) {

@@ -88,9 +88,6 @@ SKIPPED = {
 KNOWN_FAILING = {
     "lru-maintainer.t": "issue 9, -o temporary_ttl: no temporary LRU here, so #225 finds no"
                         " items:N:number_temp",
-    "lru-crawler.t": "issue 9, `lru_crawler metadump` after a pipelined command: the TCP"
-                     " connection hands the engine one command at a time, so it cannot tell"
-                     " that a response still waits to be sent",
 }
 
 # Assertions allowed to fail against unbuckle-xdp in files that must otherwise

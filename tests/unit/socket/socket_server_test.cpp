@@ -236,6 +236,19 @@ TEST_F(SocketServerTest, TcpPipelinedRequestsInOneWrite) {
   EXPECT_EQ(client.read(expected.size()), expected);
 }
 
+// memcached 1.6.18 (t/lru-crawler.t): a metadump behind a reply that is
+// still waiting to be sent is refused; alone it is answered.
+TEST_F(SocketServerTest, MetadumpAfterAPipelinedCommandIsRefused) {
+  start();
+  TcpClient client(port_);
+  client.send("set a 0 0 1\r\n1\r\nmg a v\r\nlru_crawler metadump all\r\n");
+  const std::string refused = "STORED\r\nVA 1\r\n1\r\nERROR cannot pipeline other commands before metadump\r\n";
+  EXPECT_EQ(client.read(refused.size()), refused);
+  client.send("lru_crawler metadump all\r\n");
+  const std::string dump = client.read(std::string("key=a exp=-1").size());
+  EXPECT_EQ(dump, "key=a exp=-1");
+}
+
 TEST_F(SocketServerTest, TcpRequestsSplitAtEveryByte) {
   start();
   TcpClient client(port_);
