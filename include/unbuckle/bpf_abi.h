@@ -40,7 +40,15 @@
 	X(drop_multi_datagram, "memcached request spanning several datagrams (memcached drops it too)") \
 	X(pass_oversize, "memcached UDP longer than an AF_XDP frame holds: passed to the kernel's UDP socket") \
 	X(redirect, "memcached UDP steered to the AF_XDP socket of its queue")         \
-	X(redirect_no_socket, "memcached UDP for a queue without a socket: passed")
+	X(redirect_no_socket, "memcached UDP for a queue without a socket: passed")  \
+	X(kc_hit, "single-key get answered from the kernel cache (XDP_TX)")           \
+	X(kc_hit_bytes, "reply bytes (memcached payload) sent by kernel-cache hits")   \
+	X(kc_miss_absent, "plain get whose key has no kernel-cache slot: redirected")  \
+	X(kc_miss_expired, "plain get whose slot is expired or in its last second: redirected") \
+	X(kc_miss_flushed, "plain get whose slot predates a flush_all: redirected")    \
+	X(kc_miss_busy, "plain get whose slot the daemon was writing: redirected")      \
+	X(kc_fallback_too_big, "kernel-cache hit whose reply does not fit the frame: redirected") \
+	X(kc_fallback_not_plain_get, "memcached UDP that is not one `get <key>\\r\\n`: redirected")
 
 #define UNBUCKLE_COUNTER_ENUM(name, desc) UNBUCKLE_XDP_##name,
 enum unbuckle_xdp_counter {
@@ -48,5 +56,94 @@ enum unbuckle_xdp_counter {
 	UNBUCKLE_XDP_COUNTER_MAX
 };
 #undef UNBUCKLE_COUNTER_ENUM
+
+/* ---- The kernel cache: single-key GET hits answered by XDP ----
+ *
+ * Three maps, created by the daemon (daemon/kernel_cache/) and shared by
+ * the program of every attached interface:
+ *
+ *   unbuckle_kc_slots  ARRAY, BPF_F_MMAPABLE, n slots (n a power of two,
+ *                      n >= UNBUCKLE_KC_WAYS): set s holds slots
+ *                      [s * WAYS, s * WAYS + WAYS), s = key_hash & (n/WAYS - 1).
+ *                      Written only by the daemon, through mmap; XDP reads.
+ *   unbuckle_kc_hits   ARRAY, BPF_F_MMAPABLE, n entries: XDP stores the
+ *                      time of the last hit it served from slot i; the
+ *                      daemon folds it into the item (fetched, LRU, stats).
+ *   unbuckle_kc_state  ARRAY, BPF_F_MMAPABLE, 1 entry: the flush generation.
+ *
+ * A slot is a sequence lock: the daemon makes seq odd, writes the slot, makes
+ * seq even again (one writer at a time per slot: it takes the odd value by
+ * compare-and-swap). XDP reads seq (even), copies the slot to per-CPU
+ * scratch, reads seq again: unchanged means the copy is whole. Array
+ * memory is never freed or handed to another element, so a slot can change
+ * under a reader but never disappear; the counter says whether it did. */
+#define UNBUCKLE_KC_WAYS 4
+/* Room for the key, zero-padded to whole 8-byte words for hashing. */
+#define UNBUCKLE_KC_KEY_ROOM 256
+/* The largest reply mirrored: one memcached datagram (1400 bytes) less its
+ * 8-byte frame header. */
+#define UNBUCKLE_KC_REPLY_MAX 1392
+#define UNBUCKLE_KC_SLOT_SIZE 2048
+#define UNBUCKLE_KC_SLOT_HEADER 40
+
+struct unbuckle_kc_slot {
+	__u32 seq;           /* even: stable; odd: the daemon is writing it */
+	__u16 key_len;       /* 0: empty slot */
+	__u16 reply_len;     /* bytes of reply[] */
+	__u64 key_hash;      /* unbuckle_kc_hash() of the key */
+	__u64 expires_ns;    /* CLOCK_MONOTONIC (bpf_ktime_get_ns) from which the
+			      * slot is a miss: the item's death (expiry or a
+			      * pending delayed flush) less one second; 0 never */
+	__u64 cas;
+	__u32 generation;    /* unbuckle_kc_state.generation when written */
+	__u16 reply_sum;     /* ones' complement sum of reply[0, reply_len) as
+			      * big-endian 16-bit words (odd length: a zero byte
+			      * appended), folded to 16 bits, in host order */
+	__u8 slab_class;     /* the item's slab class id (1..63) */
+	__u8 pad;
+	__u8 key[UNBUCKLE_KC_KEY_ROOM];   /* zero after key_len */
+	/* Exactly the daemon's GET hit: "VALUE <key> <flags> <bytes>\r\n<data>\r\nEND\r\n",
+	 * zero after reply_len up to the next multiple of 8. */
+	__u8 reply[UNBUCKLE_KC_SLOT_SIZE - UNBUCKLE_KC_SLOT_HEADER - UNBUCKLE_KC_KEY_ROOM];
+};
+
+struct unbuckle_kc_hit {
+	__u64 last_hit_ns;   /* bpf_ktime_get_ns() of the last hit XDP served; 0 none */
+};
+
+struct unbuckle_kc_state {
+	__u32 generation;    /* flush_all adds one: older slots are misses */
+	__u32 pad;
+};
+
+/* The slot hash, the same in XDP and the daemon: the key zero-padded to
+ * whole 8-byte words (read in host order), its length mixed in first. Only
+ * 64-bit multiplies, so the BPF side computes it with a bounded loop. */
+#define UNBUCKLE_KC_HASH_SEED 0x9e3779b97f4a7c15ULL
+#define UNBUCKLE_KC_HASH_MUL 0xd6e8feb86659fd93ULL
+
+static inline __u64 unbuckle_kc_hash_word(__u64 h, __u64 word)
+{
+	h = (h ^ word) * UNBUCKLE_KC_HASH_MUL;
+	return h ^ (h >> 32);
+}
+
+static inline __u64 unbuckle_kc_hash_finish(__u64 h)
+{
+	h ^= h >> 29;
+	h *= UNBUCKLE_KC_HASH_SEED;
+	return h ^ (h >> 32);
+}
+
+/* words: (key_len + 7) / 8 words of key, zero after key_len. */
+static inline __u64 unbuckle_kc_hash(const __u64 *words, __u32 key_len)
+{
+	__u64 h = UNBUCKLE_KC_HASH_SEED ^ key_len;
+	__u32 i;
+
+	for (i = 0; i < UNBUCKLE_KC_KEY_ROOM / 8 && i * 8 < key_len; i++)
+		h = unbuckle_kc_hash_word(h, words[i]);
+	return unbuckle_kc_hash_finish(h);
+}
 
 #endif
