@@ -48,7 +48,8 @@
 	X(kc_miss_flushed, "plain get whose slot predates a flush_all: redirected")    \
 	X(kc_miss_busy, "plain get whose slot the daemon was writing: redirected")      \
 	X(kc_fallback_too_big, "kernel-cache hit whose reply does not fit the frame: redirected") \
-	X(kc_fallback_not_plain_get, "memcached UDP that is not one `get <key>\\r\\n`: redirected")
+	X(kc_fallback_not_plain_get, "memcached UDP that is not one `get <key>\\r\\n`: redirected") \
+	X(kc_fallback_refused, "plain get from a source outside --allow: redirected for the daemon to refuse")
 
 #define UNBUCKLE_COUNTER_ENUM(name, desc) UNBUCKLE_XDP_##name,
 enum unbuckle_xdp_counter {
@@ -59,8 +60,8 @@ enum unbuckle_xdp_counter {
 
 /* ---- The kernel cache: single-key GET hits answered by XDP ----
  *
- * Three maps, created by the daemon (daemon/kernel_cache/) and shared by
- * the program of every attached interface:
+ * Maps created by the daemon (daemon/kernel_cache/) and shared by the
+ * program of every attached interface:
  *
  *   unbuckle_kc_slots  ARRAY, BPF_F_MMAPABLE, n slots (n a power of two,
  *                      n >= UNBUCKLE_KC_WAYS): set s holds slots
@@ -70,6 +71,12 @@ enum unbuckle_xdp_counter {
  *                      time of the last hit it served from slot i; the
  *                      daemon folds it into the item (fetched, LRU, stats).
  *   unbuckle_kc_state  ARRAY, BPF_F_MMAPABLE, 1 entry: the flush generation.
+ *   unbuckle_kc_allow4/6  LPM_TRIE, the --allow networks: XDP answers only
+ *                      these sources (the daemon refuses the others).
+ *
+ * The loader sets, before load: cfg_kernel_cache (1: answer hits; 0: the
+ * program steers exactly as without a kernel cache) and cfg_kc_set_mask
+ * (n / UNBUCKLE_KC_WAYS - 1).
  *
  * A slot is a sequence lock: the daemon makes seq odd, writes the slot, makes
  * seq even again (one writer at a time per slot: it takes the odd value by
@@ -109,6 +116,20 @@ struct unbuckle_kc_slot {
 
 struct unbuckle_kc_hit {
 	__u64 last_hit_ns;   /* bpf_ktime_get_ns() of the last hit XDP served; 0 none */
+	__u64 hits;          /* hits XDP served from the slot (atomic add); the
+			      * daemon takes them with an atomic exchange to 0 */
+};
+
+#define UNBUCKLE_KC_ALLOW_MAX 1024
+
+struct unbuckle_kc_allow4_key {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct unbuckle_kc_allow6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
 };
 
 struct unbuckle_kc_state {
