@@ -12,14 +12,11 @@
 namespace unbuckle::kernel_cache {
 namespace {
 
-static_assert(sizeof(unbuckle_kc_slot) == UNBUCKLE_KC_SLOT_SIZE);
-static_assert(sizeof(unbuckle_kc_hit) == 16);
-static_assert(sizeof(unbuckle_kc_state) == 8);
 static_assert(sizeof(unbuckle_kc_allow4_key) == 8);
 static_assert(sizeof(unbuckle_kc_allow6_key) == 20);
 
 // XDP only asks whether a source lies in a trie; the value says nothing.
-using AllowValue = uint32_t;
+using AllowValue = uint8_t;
 
 std::string mib(uint64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
 
