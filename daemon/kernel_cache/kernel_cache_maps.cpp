@@ -80,7 +80,7 @@ Result<std::unique_ptr<KernelCacheMaps>> KernelCacheMaps::create(uint32_t entrie
 
 Result<bool> KernelCacheMaps::fillAllowTries(const std::vector<config::Cidr>& allow) {
   if (allow.size() > UNBUCKLE_KC_ALLOW_MAX) {
-    return Error{"--allow lists " + std::to_string(allow.size()) + " networks; the kernel cache holds at most " +
+    return Error{"--allow lists " + std::to_string(allow.size()) + " networks; the kernel cache takes at most " +
                  std::to_string(UNBUCKLE_KC_ALLOW_MAX) + " (or use --kernel-cache off)"};
   }
   LIBBPF_OPTS(bpf_map_create_opts, options, .map_flags = BPF_F_NO_PREALLOC);
