@@ -139,7 +139,7 @@ static __always_inline __u16 fold16(__u32 sum)
  * destination MAC, an IP version that is not the EtherType's, a bad IPv4
  * header checksum, a multicast or broadcast destination address. Such a
  * request goes to the daemon to be dropped there. */
-static __always_inline int kc_addressed_to_us(const struct kc_request *r)
+static __always_inline int kc_addressed_to_us(struct xdp_md *ctx, const struct kc_request *r)
 {
 	if (r->eth->h_dest[0] & 1)
 		return 0;
@@ -149,20 +149,14 @@ static __always_inline int kc_addressed_to_us(const struct kc_request *r)
 		return ip6->version == 6 && ip6->daddr.s6_addr[0] != 0xff;
 	}
 	struct iphdr *ip = r->l3;
-	__u16 *word = r->l3;
-	__u32 sum = 0;
-	int i;
+	__u8 header[60] = {};   /* the longest IPv4 header, zero-padded */
+	__u32 hlen = ip->ihl * 4;
 
 	if (ip->version != 4 || (bpf_ntohl(ip->daddr) >> 24) >= 224)
 		return 0;
-	for (i = 0; i < 30; i++) {   /* ihl is at most 15 words of 4 bytes */
-		if (i >= ip->ihl * 2)
-			break;
-		if ((void *)(word + i + 1) > r->end)
-			return 0;
-		sum += word[i];
-	}
-	return fold16(sum) == 0xffff;
+	if (hlen < 20 || bpf_xdp_load_bytes(ctx, (void *)ip - r->start, header, hlen))
+		return 0;
+	return fold16(sum16(0, header, sizeof(header) / 2)) == 0xffff;
 }
 
 static __always_inline int kc_source_allowed(const struct kc_request *r)
@@ -424,7 +418,7 @@ static __always_inline int kc_serve(struct xdp_md *ctx, const struct kc_request 
 	if (!s || !state)
 		return UNBUCKLE_XDP_kc_miss_absent;
 	key_len = kc_read_key(ctx, r, s);
-	if (!key_len || !kc_addressed_to_us(r))
+	if (!key_len || !kc_addressed_to_us(ctx, r))
 		return UNBUCKLE_XDP_kc_fallback_not_plain_get;
 	if (!kc_source_allowed(r))
 		return UNBUCKLE_XDP_kc_fallback_refused;
