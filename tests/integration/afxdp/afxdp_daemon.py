@@ -68,6 +68,10 @@ class Daemon:
         # and a get miss must mean an error, not an eviction.
         argv = [path, "--interface", interface, "--port", str(PORT), "--pin-path", net.pin_path,
                 "--memory-limit", "256", *extra]
+        # The AF_XDP path itself unless asked: with the kernel cache (tests/
+        # integration/kernel_cache/) XDP would answer the plain gets counted here.
+        if "--kernel-cache" not in extra:
+            argv += ["--kernel-cache", "off"]
         if "--control-socket" in subprocess.run([path, "--help"], capture_output=True,
                                                 text=True, timeout=10).stdout:
             argv += ["--control-socket", os.path.join(self.private, "control.sock")]
