@@ -72,6 +72,8 @@ static_assert(sizeof(unbuckle_kc_state) == 8);
 static_assert(UNBUCKLE_KC_REPLY_MAX % 8 == 0 && UNBUCKLE_KC_REPLY_MAX <= sizeof(unbuckle_kc_slot::reply));
 
 // The three arrays (the mmapped BPF maps), `entries` slots and hit records.
+// They must outlive the Mirror, whose destructor bumps the generation so
+// that XDP answers nothing it no longer keeps in step.
 struct MirrorMemory {
   unbuckle_kc_slot* slots = nullptr;
   unbuckle_kc_hit* hits = nullptr;
@@ -118,9 +120,11 @@ class Mirror final : public store::ItemObserver {
   struct PaddedKey;
   struct Found;
   Found find(const PaddedKey& key) const;
-  // Writes `item` into slot `index` if its seq is still `seen_seq`; false
-  // if another thread took the slot. `fresh`: the slot held another item.
-  bool write(uint32_t index, uint32_t seen_seq, const store::Item& item, const PaddedKey& key,
+  // kEmptied: the item died (a flush) before it could be published.
+  enum class Wrote { kSlotTaken, kItem, kEmptied };
+  // Writes `item` into slot `index` if its seq is still `seen_seq` (else
+  // kSlotTaken: another thread took it). `fresh`: it held another item.
+  Wrote write(uint32_t index, uint32_t seen_seq, const store::Item& item, const PaddedKey& key,
              const store::ItemLiveness& liveness, bool fresh);
   void admit(const store::Item& item, const PaddedKey& key, const store::ItemLiveness& liveness);
   void invalidate(uint32_t index, uint32_t seen_seq);
