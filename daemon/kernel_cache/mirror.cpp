@@ -30,6 +30,7 @@ void put(T& field, V value) {
 std::atomic_ref<__u32> seqOf(unbuckle_kc_slot& slot) { return std::atomic_ref<__u32>(slot.seq); }
 
 __u64* keyWords(unbuckle_kc_slot& slot) { return reinterpret_cast<__u64*>(slot.key); }
+__u64* replyWords(unbuckle_kc_slot& slot) { return reinterpret_cast<__u64*>(slot.reply); }
 
 // bpf_abi.h's reply_sum: ones' complement sum of big-endian 16-bit words.
 uint16_t replySum(std::string_view reply) {
@@ -144,10 +145,10 @@ Mirror::Wrote Mirror::write(uint32_t index, uint32_t seen_seq, const store::Item
   }
 
   const std::string_view reply = item.reply();
+  std::array<__u64, UNBUCKLE_KC_REPLY_MAX / 8> reply_words{};   // zero-padded to whole words
+  std::memcpy(reply_words.data(), reply.data(), reply.size());
   for (size_t w = 0; w < kKeyWords; ++w) put(keyWords(slot)[w], key.words[w]);
-  std::memcpy(slot.reply, reply.data(), reply.size());
-  const size_t padded = (reply.size() + 7) / 8 * 8;
-  std::memset(slot.reply + reply.size(), 0, padded - reply.size());
+  for (size_t w = 0; w < (reply.size() + 7) / 8; ++w) put(replyWords(slot)[w], reply_words[w]);
   put(slot.key_len, key.length);
   put(slot.reply_len, static_cast<uint16_t>(reply.size()));
   put(slot.key_hash, key.hash);
