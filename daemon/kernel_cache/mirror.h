@@ -47,6 +47,12 @@
 // per-slab get_hits. Hits of a slot that is invalidated or given to another
 // key count in classHits() only; a hit XDP counts just after the daemon
 // rewrote its slot counts for the slot's new item.
+//
+// Wiring: build the Mirror over the mmapped maps (the program's
+// cfg_kc_set_mask is entries / UNBUCKLE_KC_WAYS - 1), Store::setObserver()
+// it before the store serves and clear that before destroying it, call
+// sweepHits() about once a second. classHits() lags XDP's own hit counter
+// by up to a sweep: totals (get_hits, cmd_get) come from the XDP counters.
 #pragma once
 
 #include <array>
