@@ -314,8 +314,10 @@ void itemStats(CommandContext& ctx, StatLines& s) {
     // One evictable LRU per class, shown as cold (its items and hits), and
     // the temporary LRU, whose get hits are counted apart.
     const uint64_t temp_hits = r.sumSlabClass(id, &SlabClassCounters::temp_lru_hits);
-    const uint64_t hits = r.sumSlabClass(id, &SlabClassCounters::get_hits) +
-                          r.sumSlabClass(id, &SlabClassCounters::touch_hits) - temp_hits;
+    const uint64_t all_hits = r.sumSlabClass(id, &SlabClassCounters::get_hits) +
+                              r.sumSlabClass(id, &SlabClassCounters::touch_hits);
+    // The counters are read one after another while workers count on.
+    const uint64_t hits = all_hits > temp_hits ? all_hits - temp_hits : 0;
     const bool temp_lru = ctx.store.temporaryLru().on;
     // Without the maintainer memcached has no segments, so shows none.
     const bool maintainer = ctx.config.lru_maintainer;

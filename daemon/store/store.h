@@ -379,7 +379,7 @@ class Store {
   };
   // The first `limit` items of class `class_id` from its LRU head (most
   // recent first), expired and flushed ones included as memcached shows
-  // them. The class is locked while their places are read, not while the
+  // them; not those of the temporary LRU (memcached shows its COLD LRU). The class is locked while their places are read, not while the
   // snapshots are taken; an item replaced meanwhile is left out.
   std::vector<ItemSnapshot> classHead(uint8_t class_id, size_t limit) const;
   // Every linked item, one index shard (1/256 of the items) at a time:
