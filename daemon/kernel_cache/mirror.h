@@ -46,7 +46,10 @@
 // daemon GET hits (fetched, last access, LRU) and into classHits() for the
 // per-slab get_hits. Hits of a slot that is invalidated or given to another
 // key count in classHits() only; a hit XDP counts just after the daemon
-// rewrote its slot counts for the slot's new item.
+// rewrote its slot counts for the slot's new item. XDP stops answering an
+// item a second before it expires, so a sweep every second has folded its
+// hits before the store reclaims it (expired_unfetched stays right); a page
+// move that evicts a live item does not fold the hits of the last second.
 //
 // Wiring: build the Mirror over the mmapped maps (the program's
 // cfg_kc_set_mask is entries / UNBUCKLE_KC_WAYS - 1), Store::setObserver()
