@@ -386,9 +386,10 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
                "set needs the memory; `lru mode` and `lru temp_ttl` answer ERROR (memcached -o "
                "no_lru_maintainer)");
   app.add_option("--temporary-ttl", config.temporary_ttl,
-                 "memcached -o temporary_ttl, as `lru temp_ttl` sets it later: shown by `stats "
-                 "settings` (temp_lru, temporary_ttl) and nothing else, since this server has "
-                 "one LRU per size class and no separate unevictable LRU for shorter TTLs")
+                 "Items stored with a TTL of at most SECONDS go to their size class's temporary "
+                 "LRU, which is never evicted to make room, only reclaimed once expired "
+                 "(memcached -o temporary_ttl; `lru temp_ttl` changes it at run time). Unset: "
+                 "no temporary LRU")
       ->check(quiet(CLI::Range(0, INT32_MAX)))
       ->type_name("SECONDS");
   app.add_option("--debug-fixed-reply", config.debug_fixed_reply,

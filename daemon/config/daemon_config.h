@@ -68,8 +68,8 @@ struct DaemonConfig {
   // -o no_lru_maintainer: no background reclaim at the LRU tails, no
   // background page moves (the automover); on demand they still happen.
   bool no_lru_maintainer = false;
-  // -o temporary_ttl: shown by `stats settings` only (see --help); unset
-  // is memcached's temp_lru off.
+  // -o temporary_ttl: items with a TTL up to this go to the temporary LRU
+  // (Store::setTemporaryLru); unset is memcached's temp_lru off.
   std::optional<uint32_t> temporary_ttl;
   // Benchmark ceiling (tools/bench.sh): AF_XDP workers answer every request
   // with a fixed GET hit of this many value bytes; unset = serve normally.

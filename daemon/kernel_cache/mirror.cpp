@@ -30,6 +30,7 @@ void put(T& field, V value) {
 std::atomic_ref<__u32> seqOf(unbuckle_kc_slot& slot) { return std::atomic_ref<__u32>(slot.seq); }
 
 __u64* keyWords(unbuckle_kc_slot& slot) { return reinterpret_cast<__u64*>(slot.key); }
+__u64* replyWords(unbuckle_kc_slot& slot) { return reinterpret_cast<__u64*>(slot.reply); }
 
 // bpf_abi.h's reply_sum: ones' complement sum of big-endian 16-bit words.
 uint16_t replySum(std::string_view reply) {
@@ -112,13 +113,13 @@ uint64_t Mirror::takeSlotHits(uint32_t index, uint8_t class_id) {
   return hits;
 }
 
-bool Mirror::write(uint32_t index, uint32_t seen_seq, const store::Item& item, const PaddedKey& key,
-                   const store::ItemLiveness& liveness, bool fresh) {
+Mirror::Wrote Mirror::write(uint32_t index, uint32_t seen_seq, const store::Item& item, const PaddedKey& key,
+                            const store::ItemLiveness& liveness, bool fresh) {
   unbuckle_kc_slot& slot = memory_.slots[index];
   uint32_t expected = seen_seq;
   if (!seqOf(slot).compare_exchange_strong(expected, seen_seq + 1, std::memory_order_acquire,
                                            std::memory_order_relaxed)) {
-    return false;
+    return Wrote::kSlotTaken;
   }
   std::atomic_thread_fence(std::memory_order_release);
   // Hits of what the slot held before another item: stats only.
@@ -130,8 +131,10 @@ bool Mirror::write(uint32_t index, uint32_t seen_seq, const store::Item& item, c
   const store::RelTime pending = pending_flush_.load(std::memory_order_acquire);
   if (!liveness.live(item)) {
     put(slot.key_len, uint16_t{0});
+    put(slot.reply_len, uint16_t{0});
     seqOf(slot).store(seen_seq + 2, std::memory_order_release);
-    return true;
+    invalidated_.fetch_add(1, std::memory_order_relaxed);
+    return Wrote::kEmptied;
   }
   store::RelTime death = item.exptime();
   if (pending != 0 && item.lastAccess() <= pending) death = death == 0 ? pending : std::min(death, pending);
@@ -142,10 +145,10 @@ bool Mirror::write(uint32_t index, uint32_t seen_seq, const store::Item& item, c
   }
 
   const std::string_view reply = item.reply();
+  std::array<__u64, UNBUCKLE_KC_REPLY_MAX / 8> reply_words{};   // zero-padded to whole words
+  std::memcpy(reply_words.data(), reply.data(), reply.size());
   for (size_t w = 0; w < kKeyWords; ++w) put(keyWords(slot)[w], key.words[w]);
-  std::memcpy(slot.reply, reply.data(), reply.size());
-  const size_t padded = (reply.size() + 7) / 8 * 8;
-  std::memset(slot.reply + reply.size(), 0, padded - reply.size());
+  for (size_t w = 0; w < (reply.size() + 7) / 8; ++w) put(replyWords(slot)[w], reply_words[w]);
   put(slot.key_len, key.length);
   put(slot.reply_len, static_cast<uint16_t>(reply.size()));
   put(slot.key_hash, key.hash);
@@ -156,7 +159,7 @@ bool Mirror::write(uint32_t index, uint32_t seen_seq, const store::Item& item, c
   put(slot.slab_class, item.slabClass());
   activity_ns_[index].store(nowNs(), std::memory_order_relaxed);
   seqOf(slot).store(seen_seq + 2, std::memory_order_release);
-  return true;
+  return Wrote::kItem;
 }
 
 void Mirror::invalidate(uint32_t index, uint32_t seen_seq) {
@@ -203,10 +206,9 @@ void Mirror::admit(const store::Item& item, const PaddedKey& key, const store::I
       }
     }
     if (victim == kNone) return;   // every way busy: not admitted this time
-    if (write(victim, victim_seq, item, key, liveness, true)) {
-      admitted_.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
+    const Wrote wrote = write(victim, victim_seq, item, key, liveness, true);
+    if (wrote == Wrote::kItem) admitted_.fetch_add(1, std::memory_order_relaxed);
+    if (wrote != Wrote::kSlotTaken) return;
   }
 }
 
@@ -221,10 +223,9 @@ void Mirror::itemLinked(const store::Item& item, const store::ItemLiveness& live
       invalidate(found.index, found.seq);
       continue;
     }
-    if (write(found.index, found.seq, item, key, liveness, true)) {
-      refreshed_.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
+    const Wrote wrote = write(found.index, found.seq, item, key, liveness, true);
+    if (wrote == Wrote::kItem) refreshed_.fetch_add(1, std::memory_order_relaxed);
+    if (wrote != Wrote::kSlotTaken) return;
   }
   if (!too_big) admit(item, key, liveness);
 }
@@ -234,10 +235,9 @@ void Mirror::itemModified(const store::Item& item, const store::ItemLiveness& li
   for (;;) {
     const Found found = find(key);
     if (found.index == kNone) return;
-    if (write(found.index, found.seq, item, key, liveness, false)) {
-      refreshed_.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
+    const Wrote wrote = write(found.index, found.seq, item, key, liveness, false);
+    if (wrote == Wrote::kItem) refreshed_.fetch_add(1, std::memory_order_relaxed);
+    if (wrote != Wrote::kSlotTaken) return;
   }
 }
 
@@ -261,16 +261,15 @@ void Mirror::itemFetched(const store::Item& item, const store::ItemLiveness& liv
   if (found.index != kNone) {
     const uint32_t generation =
         std::atomic_ref<__u32>(memory_.state->generation).load(std::memory_order_acquire);
-    const uint64_t now = nowNs();
-    if (found.generation == generation && (found.expires_ns == 0 || found.expires_ns > now)) {
-      activity_ns_[found.index].store(now, std::memory_order_relaxed);
+    // Of this generation, the slot is the item as it is (every change
+    // rewrote it), expired or not: only the time of the read is news.
+    if (found.generation == generation) {
+      activity_ns_[found.index].store(nowNs(), std::memory_order_relaxed);
       return;
     }
-    // Of an old generation or past its (flush-capped) death: write it anew.
-    if (write(found.index, found.seq, item, key, liveness, true)) {
-      admitted_.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
+    const Wrote wrote = write(found.index, found.seq, item, key, liveness, true);
+    if (wrote == Wrote::kItem) admitted_.fetch_add(1, std::memory_order_relaxed);
+    if (wrote != Wrote::kSlotTaken) return;
   }
   if (item.reply().size() > UNBUCKLE_KC_REPLY_MAX) {
     not_admitted_too_big_.fetch_add(1, std::memory_order_relaxed);

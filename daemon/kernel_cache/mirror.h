@@ -46,7 +46,16 @@
 // daemon GET hits (fetched, last access, LRU) and into classHits() for the
 // per-slab get_hits. Hits of a slot that is invalidated or given to another
 // key count in classHits() only; a hit XDP counts just after the daemon
-// rewrote its slot counts for the slot's new item.
+// rewrote its slot counts for the slot's new item. XDP stops answering an
+// item a second before it expires, so a sweep every second has folded its
+// hits before the store reclaims it (expired_unfetched stays right); a page
+// move that evicts a live item does not fold the hits of the last second.
+//
+// Wiring: build the Mirror over the mmapped maps (the program's
+// cfg_kc_set_mask is entries / UNBUCKLE_KC_WAYS - 1), Store::setObserver()
+// it before the store serves and clear that before destroying it, call
+// sweepHits() about once a second. classHits() lags XDP's own hit counter
+// by up to a sweep: totals (get_hits, cmd_get) come from the XDP counters.
 #pragma once
 
 #include <array>
@@ -72,6 +81,8 @@ static_assert(sizeof(unbuckle_kc_state) == 8);
 static_assert(UNBUCKLE_KC_REPLY_MAX % 8 == 0 && UNBUCKLE_KC_REPLY_MAX <= sizeof(unbuckle_kc_slot::reply));
 
 // The three arrays (the mmapped BPF maps), `entries` slots and hit records.
+// They must outlive the Mirror, whose destructor bumps the generation so
+// that XDP answers nothing it no longer keeps in step.
 struct MirrorMemory {
   unbuckle_kc_slot* slots = nullptr;
   unbuckle_kc_hit* hits = nullptr;
@@ -118,9 +129,11 @@ class Mirror final : public store::ItemObserver {
   struct PaddedKey;
   struct Found;
   Found find(const PaddedKey& key) const;
-  // Writes `item` into slot `index` if its seq is still `seen_seq`; false
-  // if another thread took the slot. `fresh`: the slot held another item.
-  bool write(uint32_t index, uint32_t seen_seq, const store::Item& item, const PaddedKey& key,
+  // kEmptied: the item died (a flush) before it could be published.
+  enum class Wrote { kSlotTaken, kItem, kEmptied };
+  // Writes `item` into slot `index` if its seq is still `seen_seq` (else
+  // kSlotTaken: another thread took it). `fresh`: it held another item.
+  Wrote write(uint32_t index, uint32_t seen_seq, const store::Item& item, const PaddedKey& key,
              const store::ItemLiveness& liveness, bool fresh);
   void admit(const store::Item& item, const PaddedKey& key, const store::ItemLiveness& liveness);
   void invalidate(uint32_t index, uint32_t seen_seq);

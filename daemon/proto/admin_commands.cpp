@@ -176,13 +176,13 @@ void processSlabs(CommandContext& ctx, const Tokens& tokens) {
 }
 
 // memcached's lru command as with its LRU maintainer (on by default):
-// validated and answered as memcached does, without effect on this store's
-// one LRU per class (so `stats settings` keeps `lru_segmented no`); the
-// temporary TTL is kept and shown. Without the maintainer
+// validated and answered as memcached does. `mode` and `tune` have no effect
+// on this store's one LRU per class (so `stats settings` keeps
+// `lru_segmented no`); `temp_ttl` steers the store's temporary LRU
+// (Store::setTemporaryLru) as memcached's does. Without the maintainer
 // (--no-lru-maintainer) mode and temp_ttl answer ERROR, as memcached's.
 void processLru(CommandContext& ctx, const Tokens& tokens) {
   ctx.noreply = isNoreply(tokens);
-  RuntimeSettings& settings = ctx.registry.settings();
   if ((tokens[1] == "mode" || tokens[1] == "temp_ttl") && !ctx.config.lru_maintainer) {
     ctx.reply(kError);
     return;
@@ -198,8 +198,7 @@ void processLru(CommandContext& ctx, const Tokens& tokens) {
       return;
     }
     // A negative TTL turns the temporary LRU off and keeps the old value.
-    settings.temp_lru.store(ttl >= 0, std::memory_order_relaxed);
-    if (ttl >= 0) settings.temporary_ttl.store(static_cast<uint32_t>(ttl), std::memory_order_relaxed);
+    ctx.store.setTemporaryLru(ttl >= 0, ttl >= 0 ? static_cast<uint32_t>(ttl) : ctx.store.temporaryLru().ttl);
     ctx.reply(kOk);
     return;
   }

@@ -133,10 +133,7 @@ Engine::Engine(store::Store& store, const EngineConfig& config, StatsRegistry& s
   RuntimeSettings& settings = stats_.settings();
   settings.verbosity.store(config.verbosity, std::memory_order_relaxed);
   settings.lru_crawler.store(config.lru_crawler, std::memory_order_relaxed);
-  if (config.temporary_ttl) {
-    settings.temp_lru.store(true, std::memory_order_relaxed);
-    settings.temporary_ttl.store(*config.temporary_ttl, std::memory_order_relaxed);
-  }
+  if (config.temporary_ttl) store_.setTemporaryLru(true, *config.temporary_ttl);
 }
 
 size_t Engine::process(std::string_view input, ReplySink& out, Session& session,

@@ -30,6 +30,7 @@ void countHit(WorkerStats& stats, const store::Item& it, bool ttl_set) {
     bump(stats.cmd_get);
     bump(stats.get_hits);
     bump(cls.get_hits);
+    if (it.temporary()) bump(cls.temp_lru_hits);
   }
 }
 

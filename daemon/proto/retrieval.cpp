@@ -60,6 +60,7 @@ class GetCommand {
     if (it) {
       bump(s.get_hits);
       bump(s.slabClass(it->slabClass()).get_hits);
+      if (it->temporary()) bump(s.slabClass(it->slabClass()).temp_lru_hits);
     } else {
       bump(s.get_misses);
     }

@@ -73,7 +73,8 @@ inline void bump(Counter& c, uint64_t n = 1) {
   X(decr_hits)                          \
   X(cas_hits)                           \
   X(cas_badval)                         \
-  X(touch_hits)
+  X(touch_hits)                         \
+  X(temp_lru_hits)  /* get hits on items in the temporary LRU */
 
 // memcached's MAX_NUMBER_OF_SLAB_CLASSES: class ids are 1..63.
 inline constexpr size_t kMaxSlabClasses = 64;
@@ -124,10 +125,6 @@ struct RuntimeSettings {
   // (daemon/main.cpp) crawls every class once for them, then subtracts
   // what it saw; `stats` shows lru_crawler_running 1 meanwhile.
   std::atomic<uint32_t> crawls_pending{0};
-  // `lru temp_ttl` (also --temporary-ttl), as memcached's defaults. Shown
-  // only: this store has one LRU per class and no separate LRU for short TTLs.
-  std::atomic<bool> temp_lru{false};
-  std::atomic<uint32_t> temporary_ttl{61};
 };
 
 // memcached's `stats detail`: per key prefix (the key up to its first ':',

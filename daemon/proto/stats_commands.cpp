@@ -269,8 +269,9 @@ void settingsStats(CommandContext& ctx, StatLines& s) {
   s.add("warm_lru_pct", uint64_t{40});
   text("hot_max_factor", "0.20");
   text("warm_max_factor", "2.00");
-  s.add("temp_lru", runtime.temp_lru.load(std::memory_order_relaxed));
-  s.add("temporary_ttl", uint64_t{runtime.temporary_ttl.load(std::memory_order_relaxed)});
+  const store::Store::TemporaryLru temp = ctx.store.temporaryLru();
+  s.add("temp_lru", temp.on);
+  s.add("temporary_ttl", uint64_t{temp.ttl});
   s.add("idle_timeout", uint64_t{ctx.config.idle_timeout});
   s.add("watcher_logbuf_size", uint64_t{262144});
   s.add("worker_logbuf_size", uint64_t{65536});
@@ -310,16 +311,22 @@ void itemStats(CommandContext& ctx, StatLines& s) {
     if (c.items == 0) continue;
     const auto id = static_cast<uint8_t>(c.id);
     auto add = [&](std::string_view name, uint64_t v) { s.addClass("items:", c.id, name, v); };
-    // One LRU per class: every item is cold, every hit a hit to cold.
-    const uint64_t hits = r.sumSlabClass(id, &SlabClassCounters::get_hits) +
-                          r.sumSlabClass(id, &SlabClassCounters::touch_hits);
+    // One evictable LRU per class, shown as cold (its items and hits), and
+    // the temporary LRU, whose get hits are counted apart.
+    const uint64_t temp_hits = r.sumSlabClass(id, &SlabClassCounters::temp_lru_hits);
+    const uint64_t all_hits = r.sumSlabClass(id, &SlabClassCounters::get_hits) +
+                              r.sumSlabClass(id, &SlabClassCounters::touch_hits);
+    // The counters are read one after another while workers count on.
+    const uint64_t hits = all_hits > temp_hits ? all_hits - temp_hits : 0;
+    const bool temp_lru = ctx.store.temporaryLru().on;
     // Without the maintainer memcached has no segments, so shows none.
     const bool maintainer = ctx.config.lru_maintainer;
     add("number", c.items);
     if (maintainer) {
       add("number_hot", 0);
       add("number_warm", 0);
-      add("number_cold", c.items);
+      add("number_cold", c.items - c.temp_items);
+      if (temp_lru) add("number_temp", c.temp_items);
       add("age_hot", 0);
       add("age_warm", 0);
     }
@@ -345,7 +352,7 @@ void itemStats(CommandContext& ctx, StatLines& s) {
     add("hits_to_hot", 0);
     add("hits_to_warm", 0);
     add("hits_to_cold", hits);
-    add("hits_to_temp", 0);
+    add("hits_to_temp", temp_hits);
   }
 }
 

@@ -103,14 +103,15 @@ std::byte* PageMover::takePage(SizeClass& taker, const MoveContext& ctx) {
   const auto deadline = std::chrono::steady_clock::now() + kOnDemandWait;
   // With no page to move, waiting helps only when other threads hold
   // chunks of the taker (being filled, or items in busy shards): they will
-  // soon be evictable. What this caller pins stays pinned.
+  // soon be evictable. What this caller pins stays pinned, and items of the
+  // temporary LRU are never evictable.
   const auto mine = static_cast<uint64_t>(std::count_if(ctx.pinned.begin(), ctx.pinned.end(), [&](const Item* item) {
     return item != nullptr && item->slabClass() == taker.id();
   }));
   bool others_hold_chunks = false;
   {
     std::lock_guard lock(taker.mutex());
-    others_hold_chunks = taker.counters().used_chunks > mine;
+    others_hold_chunks = taker.counters().used_chunks > mine + taker.counters().temp_items;
   }
   for (bool first = true;; first = false) {
     if (!first) std::this_thread::sleep_for(kRetry);   // a yield would starve waiters of the donor's mutex

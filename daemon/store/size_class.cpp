@@ -115,28 +115,30 @@ void SizeClass::pushFree(Item* chunk) {
 }
 
 void SizeClass::pushHead(Item* item) {
+  List& list = listOf(item);
   uint32_t ref = arena_.ref(item);
   item->lru_prev_ = 0;
-  item->lru_next_ = lru_head_;
-  if (lru_head_ != 0) {
-    arena_.at<Item>(lru_head_)->lru_prev_ = ref;
+  item->lru_next_ = list.head;
+  if (list.head != 0) {
+    arena_.at<Item>(list.head)->lru_prev_ = ref;
   } else {
-    lru_tail_ = ref;
+    list.tail = ref;
   }
-  lru_head_ = ref;
+  list.head = ref;
 }
 
 void SizeClass::remove(Item* item) {
+  List& list = listOf(item);
   if (crawl_cursor_ == arena_.ref(item)) crawl_cursor_ = item->lru_prev_;
   if (item->lru_prev_ != 0) {
     arena_.at<Item>(item->lru_prev_)->lru_next_ = item->lru_next_;
   } else {
-    lru_head_ = item->lru_next_;
+    list.head = item->lru_next_;
   }
   if (item->lru_next_ != 0) {
     arena_.at<Item>(item->lru_next_)->lru_prev_ = item->lru_prev_;
   } else {
-    lru_tail_ = item->lru_prev_;
+    list.tail = item->lru_prev_;
   }
   item->lru_prev_ = 0;
   item->lru_next_ = 0;
@@ -146,6 +148,7 @@ void SizeClass::lruAdd(Item* item) {
   item->chunk_state_ = static_cast<uint8_t>(ChunkState::kLinked);
   pushHead(item);
   ++counters_.items;
+  if (item->temporary()) ++counters_.temp_items;
   ++counters_.total_items;
   counters_.bytes += item->totalSize();
 }
@@ -154,22 +157,24 @@ void SizeClass::lruDrop(Item* item) {
   item->chunk_state_ = static_cast<uint8_t>(ChunkState::kAllocated);
   remove(item);
   --counters_.items;
+  if (item->temporary()) --counters_.temp_items;
   counters_.bytes -= item->totalSize();
 }
 
 void SizeClass::lruReplace(Item* item, Item* copy) {
+  List& list = listOf(copy);
   const uint32_t ref = arena_.ref(copy);
   copy->lru_prev_ = item->lru_prev_;
   copy->lru_next_ = item->lru_next_;
   if (copy->lru_prev_ != 0) {
     arena_.at<Item>(copy->lru_prev_)->lru_next_ = ref;
   } else {
-    lru_head_ = ref;
+    list.head = ref;
   }
   if (copy->lru_next_ != 0) {
     arena_.at<Item>(copy->lru_next_)->lru_prev_ = ref;
   } else {
-    lru_tail_ = ref;
+    list.tail = ref;
   }
   if (crawl_cursor_ == arena_.ref(item)) crawl_cursor_ = ref;
   copy->chunk_state_ = static_cast<uint8_t>(ChunkState::kLinked);
@@ -180,6 +185,12 @@ void SizeClass::lruReplace(Item* item, Item* copy) {
 void SizeClass::lruBump(Item* item) {
   remove(item);
   pushHead(item);
+}
+
+Item* SizeClass::crawlNext(const Item* item) const {
+  if (item->lru_prev_ != 0) return arena_.at<Item>(item->lru_prev_);
+  // The main LRU's head leads on to the temporary LRU's tail.
+  return arena_.ref(item) == lists_[kMain].head ? tempTail() : nullptr;
 }
 
 }  // namespace unbuckle::store

@@ -12,6 +12,8 @@
 //   to another class (removeClaimedPage, then addPage there).
 //
 //   LRU:  head (most recent) <-lru_prev_- item -lru_next_-> tail (evicted first)
+//   TEMP: the same for items with Item::temporary() (memcached's TEMP_LRU):
+//         never evicted, only reclaimed once dead, so eviction never sees it.
 #pragma once
 
 #include <cstddef>
@@ -64,18 +66,26 @@ class SizeClass {
   std::byte* removeClaimedPage();
   uint64_t freeChunks() const { return counters_.total_pages * chunks_per_page_ - counters_.used_chunks; }
 
-  // LRU of linked items, with the item and byte counts. Dropping or bumping
-  // the crawler's cursor item moves the cursor one item towards the head.
+  // LRU of linked items, with the item and byte counts; each item goes to
+  // the list its temporary() bit names. Dropping or bumping the crawler's
+  // cursor item moves the cursor one item towards the head.
   void lruAdd(Item* item);
   void lruDrop(Item* item);
   void lruBump(Item* item);
   // `copy` (a chunk from takeChunk() holding the same item) takes `item`'s
   // place in the LRU; `item`'s chunk is freed.
   void lruReplace(Item* item, Item* copy);
-  Item* lruTail() const { return arena_.at<Item>(lru_tail_); }
+  // The evictable LRU (every item but the temporary ones).
+  Item* lruTail() const { return arena_.at<Item>(lists_[kMain].tail); }
+  Item* lruHead() const { return arena_.at<Item>(lists_[kMain].head); }
+  // The temporary LRU.
+  Item* tempTail() const { return arena_.at<Item>(lists_[kTemp].tail); }
   Item* towardsHead(const Item* item) const { return arena_.at<Item>(item->lru_prev_); }
-  Item* lruHead() const { return arena_.at<Item>(lru_head_); }
   Item* towardsTail(const Item* item) const { return arena_.at<Item>(item->lru_next_); }
+  // Both lists as the crawler walks them: the main LRU from its tail, then
+  // the temporary one from its tail.
+  Item* crawlStart() const { return lruTail() != nullptr ? lruTail() : tempTail(); }
+  Item* crawlNext(const Item* item) const;
 
   // The next item the crawler checks; nullptr = start again at the tail.
   Item* crawlCursor() const { return arena_.at<Item>(crawl_cursor_); }
@@ -86,6 +96,12 @@ class SizeClass {
  private:
   void pushFree(Item* chunk);
   bool inLeavingPage(const Item* chunk) const;
+  struct List {
+    uint32_t head = 0;
+    uint32_t tail = 0;
+  };
+  enum ListId { kMain, kTemp };
+  List& listOf(const Item* item) { return lists_[item->temporary() ? kTemp : kMain]; }
   void pushHead(Item* item);
   void remove(Item* item);
 
@@ -100,8 +116,7 @@ class SizeClass {
   uint32_t carve_left_ = 0;         // chunks left there
   std::vector<std::byte*> pages_;
   std::byte* leaving_page_ = nullptr;
-  uint32_t lru_head_ = 0;
-  uint32_t lru_tail_ = 0;
+  List lists_[2];
   uint32_t crawl_cursor_ = 0;
   SizeClassCounters counters_;
 };

@@ -46,6 +46,9 @@
 // LRU
 //   One per size class (size_class.h): head is the most recent, eviction
 //   takes from the tail. A get relinks an item at most once per 60 s.
+//   With the temporary LRU on (setTemporaryLru), items allocated with a
+//   short TTL go to a second list per class that eviction never looks at;
+//   the crawler, the maintainer's tail pass and lookups reclaim them dead.
 //
 // Locking
 //   shard mutex  guards its index and these fields of its items: hash_next_,
@@ -263,6 +266,13 @@ class StoreCore : public PageMover::Items, public ItemLiveness {
   size_t reclaimTails(size_t budget);
   StoreStats stats() const;
   void resetStats();
+  void setTemporaryLru(bool on, uint32_t ttl) {
+    temporary_lru_.store((on ? kTemporaryOn : 0) | ttl, std::memory_order_relaxed);
+  }
+  Store::TemporaryLru temporaryLru() const {
+    const uint64_t v = temporary_lru_.load(std::memory_order_relaxed);
+    return {(v & kTemporaryOn) != 0, static_cast<uint32_t>(v)};
+  }
   PageMover& mover() { return mover_; }
   MemoryLimitChange setMemoryLimit(size_t bytes);
 
@@ -303,6 +313,9 @@ class StoreCore : public PageMover::Items, public ItemLiveness {
   std::atomic<size_t> memory_limit_;
   std::atomic<uint64_t> last_cas_{0};
   ItemObserver* observer_ = nullptr;
+  // Store::TemporaryLru in one word: kTemporaryOn | ttl (memcached's default 61).
+  static constexpr uint64_t kTemporaryOn = uint64_t{1} << 32;
+  std::atomic<uint64_t> temporary_lru_{61};
 
   // Flush marks (see deadReason): items last accessed at or before
   // flushed_before_, or with a cas below flushed_cas_below_, are flushed;
@@ -439,7 +452,9 @@ Allocation StoreCore::allocate(AccessState& st, uint32_t flags, RelTime exptime,
   it->value_length_ = value_length;
   it->key_length_ = static_cast<uint8_t>(st.key.size());
   it->class_id_ = cls.id();
-  it->bits_ = 0;
+  // memcached's unsigned test: a past exptime wraps around and is not temporary.
+  const Store::TemporaryLru temp = temporaryLru();
+  it->bits_ = temp.on && exptime != 0 && RelTime{exptime - st.now} <= temp.ttl ? Item::kTemporary : 0;
 
   char* begin = it->replyBytes();
   char* end = begin + (size - sizeof(Item));
@@ -700,9 +715,9 @@ size_t StoreCore::crawl(size_t budget) {
       std::lock_guard lock(cls.mutex());
       size_t batch_end = std::min(budget, checked + kCrawlBatch);
       Item* it = cls.crawlCursor();
-      if (it == nullptr) it = cls.lruTail();
+      if (it == nullptr) it = cls.crawlStart();
       while (it != nullptr && checked < batch_end) {
-        Item* next = cls.towardsHead(it);
+        Item* next = cls.crawlNext(it);
         ++checked;
         ++cls.counters().crawler_items_checked;
         uint64_t hash = hashKey(it->key());
@@ -734,18 +749,21 @@ size_t StoreCore::crawl(size_t budget) {
 
 // memcached's LRU maintainer, as far as expiry goes: it keeps pulling the
 // tails of the LRUs and unlinks the expired and flushed items it finds
-// there as `reclaimed` (the crawler finds the rest). Per class, from the
-// tail until the first live item; items in a busy shard are stepped over.
+// there as `reclaimed` (the crawler finds the rest). Per class and list
+// (the temporary LRU too, as memcached's juggle), from the tail until the
+// first live item; items in a busy shard are stepped over.
 size_t StoreCore::reclaimTails(size_t budget) {
   tail_passes_.fetch_add(1, std::memory_order_relaxed);
   RelTime now = clock_.now();
   size_t reclaimed = 0;
-  for (const auto& cls : classes_) {
+  for (size_t list = 0; list < 2 * classes_.size(); ++list) {
+    SizeClass* cls = classes_[list / 2].get();
+    const bool temp = list % 2 == 1;
     bool more = true;
     while (more && reclaimed < budget) {
       std::lock_guard lock(cls->mutex());
       size_t batch_end = std::min(budget, reclaimed + kCrawlBatch);
-      Item* it = cls->lruTail();
+      Item* it = temp ? cls->tempTail() : cls->lruTail();
       more = false;
       for (int busy = 0; it != nullptr && reclaimed < batch_end && busy < kTailSearch;) {
         Item* next = cls->towardsHead(it);
@@ -933,6 +951,8 @@ size_t Store::crawl(size_t budget) { return impl_->crawl(budget); }
 size_t Store::reclaimTails(size_t budget) { return impl_->reclaimTails(budget); }
 StoreStats Store::stats() const { return impl_->stats(); }
 void Store::resetStats() { impl_->resetStats(); }
+void Store::setTemporaryLru(bool on, uint32_t ttl) { impl_->setTemporaryLru(on, ttl); }
+Store::TemporaryLru Store::temporaryLru() const { return impl_->temporaryLru(); }
 const StoreConfig& Store::config() const { return impl_->config(); }
 const Clock& Store::clock() const { return impl_->clock(); }
 void Store::setObserver(ItemObserver* observer) { impl_->setObserver(observer); }

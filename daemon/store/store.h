@@ -95,6 +95,9 @@ class Item {
   // The key came base64-encoded (meta `b` flag); `mg k` echoes it encoded.
   bool keyBinary() const;
   void setKeyBinary(bool);
+  // In memcached's temporary LRU (see Store::setTemporaryLru): decided when
+  // the item is allocated, never evicted, only reclaimed once dead.
+  bool temporary() const;
 
   // Bytes the item occupies in its chunk: this header plus reply().
   size_t totalSize() const { return sizeof(Item) + replyLength(); }
@@ -108,7 +111,7 @@ class Item {
   friend class StoreCore;
   friend class PageMover;
 
-  enum Bit : uint8_t { kFetched = 1, kStale = 2, kWinTokenSent = 4, kKeyBinary = 8 };
+  enum Bit : uint8_t { kFetched = 1, kStale = 2, kWinTokenSent = 4, kKeyBinary = 8, kTemporary = 16 };
   static constexpr size_t kKeyOffset = 6;      // after "VALUE "
   static constexpr size_t kReplyTrailer = 7;   // "\r\nEND\r\n"
 
@@ -151,6 +154,7 @@ inline bool Item::winTokenSent() const { return bits_ & kWinTokenSent; }
 inline void Item::setWinTokenSent(bool on) { setBit(kWinTokenSent, on); }
 inline bool Item::keyBinary() const { return bits_ & kKeyBinary; }
 inline void Item::setKeyBinary(bool on) { setBit(kKeyBinary, on); }
+inline bool Item::temporary() const { return bits_ & kTemporary; }
 
 enum class AllocError { kNone, kTooLarge, kOutOfMemory };
 
@@ -174,7 +178,7 @@ class Access {
   // relink is more than 60 s old, as memcached's ITEM_UPDATE_INTERVAL.
   void bump();
   // Fresh item for this key. May evict other items (LRU tail of its size
-  // class), never the current one. kTooLarge if the whole item exceeds
+  // class), never the current one nor a temporary one. kTooLarge if the whole item exceeds
   // max_item_size; kOutOfMemory if nothing could be evicted.
   Allocation allocate(uint32_t flags, RelTime exptime, uint32_t value_length);
   // Links a fresh item for this key (new cas), replacing and freeing the
@@ -199,6 +203,7 @@ struct SizeClassCounters {
   uint64_t used_chunks = 0;
   uint64_t mem_requested = 0;   // sum of totalSize() of chunks in use
   uint64_t items = 0;           // linked
+  uint64_t temp_items = 0;      // linked in the temporary LRU (part of items)
   uint64_t bytes = 0;           // sum of totalSize() of linked items
   uint64_t total_items = 0;
   uint64_t evicted = 0;
@@ -332,6 +337,19 @@ class Store {
   // whole pages of chunks fall free.
   MemoryLimitChange setMemoryLimit(size_t bytes);
 
+  // memcached's temporary LRU (-o temporary_ttl, `lru temp_ttl`): while on,
+  // an item allocated with an exptime 0 < exptime - now() <= ttl (memcached's
+  // unsigned test in do_item_alloc) goes to its class's temporary LRU, where
+  // it is never evicted to make room, only reclaimed once expired or flushed.
+  // Off (the default, ttl 61 as memcached's) every item is evictable; turning
+  // it off keeps the ttl and leaves items already temporary where they are.
+  void setTemporaryLru(bool on, uint32_t ttl);
+  struct TemporaryLru {
+    bool on = false;
+    uint32_t ttl = 61;
+  };
+  TemporaryLru temporaryLru() const;
+
   StoreStats stats() const;
   // memcached's `stats reset` for the store: total_items, the eviction,
   // reclaim, crawler and direct-reclaim counters start again from 0 (item
@@ -366,7 +384,7 @@ class Store {
   };
   // The first `limit` items of class `class_id` from its LRU head (most
   // recent first), expired and flushed ones included as memcached shows
-  // them. The class is locked while their places are read, not while the
+  // them; not those of the temporary LRU (memcached shows its COLD LRU). The class is locked while their places are read, not while the
   // snapshots are taken; an item replaced meanwhile is left out.
   std::vector<ItemSnapshot> classHead(uint8_t class_id, size_t limit) const;
   // Every linked item, one index shard (1/256 of the items) at a time:

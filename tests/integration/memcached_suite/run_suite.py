@@ -85,10 +85,7 @@ SKIPPED = {
 
 # Files that fail against unbuckle-xdp because of work open in issue 9; the run
 # fails when one of them passes, so that this list stays true.
-KNOWN_FAILING = {
-    "lru-maintainer.t": "issue 9, -o temporary_ttl: no temporary LRU here, so #225 finds no"
-                        " items:N:number_temp",
-}
+KNOWN_FAILING = {}
 
 # Assertions allowed to fail against unbuckle-xdp in files that must otherwise
 # pass: (description pattern, how many assertions never run because of them, why).

@@ -127,9 +127,8 @@ TEST_F(AdminTest, DisabledFeatures) {
   EXPECT_EQ(tcp("lru mode flat\r\nlru mode x\r\nlru temp_ttl 10\r\nlru temp_ttl -1\r\nlru temp_ttl x\r\n"
                 "lru mode\r\nlru temp_ttl\r\n"),
             "OK\r\nERROR\r\nOK\r\nOK\r\nERROR\r\nERROR\r\nERROR\r\n");
-  const RuntimeSettings& settings = registry_.settings();
-  EXPECT_FALSE(settings.temp_lru.load());
-  EXPECT_EQ(settings.temporary_ttl.load(), 10u);
+  EXPECT_FALSE(store_.temporaryLru().on);
+  EXPECT_EQ(store_.temporaryLru().ttl, 10u);
 }
 
 // memcached 1.6.18 (captured): an immediate flush_all uses up one cas
@@ -261,17 +260,17 @@ TEST(AdminSwitches, DisabledDumping) {
             "ERROR metadump not allowed\r\nOK\r\n");
 }
 
-// memcached -o temporary_ttl: a runtime setting, as `lru temp_ttl` sets it.
+// memcached -o temporary_ttl: the store's temporary LRU, as `lru temp_ttl` sets it.
 TEST(AdminSwitches, TemporaryTtl) {
   EngineConfig config;
   config.temporary_ttl = 30;
   store::ManualClock clock;
   store::Store store(store::StoreConfig{}, clock);
   StatsRegistry registry;
-  EXPECT_FALSE(registry.settings().temp_lru.load());
+  EXPECT_FALSE(store.temporaryLru().on);
   Engine engine(store, config, registry);
-  EXPECT_TRUE(registry.settings().temp_lru.load());
-  EXPECT_EQ(registry.settings().temporary_ttl.load(), 30u);
+  EXPECT_TRUE(store.temporaryLru().on);
+  EXPECT_EQ(store.temporaryLru().ttl, 30u);
 }
 
 // memcached -o no_lru_crawler,no_lru_maintainer, replies captured from it.
