@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The bench's ceiling for the kernel cache (tools/bench.sh): answers every
- * memcached UDP `get` to port 11211 over IPv4 with one fixed GET hit of the
- * size the kernel cache sends for mcbench's 20-byte keys and 64-byte values,
- * built as the kernel cache builds it: the frame grown (at the tail, else at
- * the front), MACs, addresses and ports swapped, the request id kept, IPv4
- * and UDP checksums computed, XDP_TX. No map, no key, no parsing past "get ".
+ * memcached UDP request to port 11211 over IPv4 (mcbench's GETs, and the
+ * `version` it probes with first) with one fixed GET hit of the size the
+ * kernel cache sends for mcbench's 20-byte keys and 64-byte values, built as
+ * the kernel cache builds it: the frame grown (at the tail, else at the
+ * front), MACs, addresses and ports swapped, the request id kept, IPv4 and
+ * UDP checksums computed, XDP_TX. No map, no key, no parsing of the request.
  * Everything else passes. Load: ip link set dev IF xdpdrv obj
  * xdp_tx_echo.bpf.o sec xdp (the veth peer needs an XDP program too). */
 #include <linux/bpf.h>
@@ -52,7 +53,6 @@ int xdp_tx_echo(struct xdp_md *ctx)
 	struct iphdr *ip = (void *)(eth + 1);
 	struct udphdr *udp = (void *)(ip + 1);
 	struct mc_udp_header *mc = (void *)(udp + 1);
-	char *payload = (void *)(mc + 1);
 	struct ethhdr saved_eth;
 	struct iphdr saved_ip;
 	struct udphdr saved_udp;
@@ -60,9 +60,8 @@ int xdp_tx_echo(struct xdp_md *ctx)
 	int delta;
 	__u32 sum;
 
-	if ((void *)(payload + 4) > end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl != 5 ||
-	    ip->protocol != IPPROTO_UDP || udp->dest != bpf_htons(MC_DEFAULT_PORT) ||
-	    payload[0] != 'g' || payload[1] != 'e' || payload[2] != 't' || payload[3] != ' ')
+	if ((void *)(mc + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl != 5 ||
+	    ip->protocol != IPPROTO_UDP || udp->dest != bpf_htons(MC_DEFAULT_PORT))
 		return XDP_PASS;
 	saved_eth = *eth;
 	saved_ip = *ip;
