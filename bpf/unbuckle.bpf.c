@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* XDP steering: memcached UDP to our port goes to the AF_XDP socket of the
- * packet's RX queue; everything else goes on to the kernel untouched.
+ * packet's RX queue, unless the kernel cache answers it (kernel_cache.h);
+ * everything else goes on to the kernel untouched.
  * Multi-buffer aware ("xdp.frags"), so native XDP attaches where the MTU is
  * larger than a page: a frame's headers are in its first buffer, and a frame
  * too long for an AF_XDP socket goes to the kernel anyway. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "kernel_cache.h"
 #include "parse.h"
 #include "unbuckle/bpf_abi.h"
 #include "unbuckle/mc_udp.h"
@@ -30,14 +32,19 @@ struct {
 	__type(value, __u64);
 } unbuckle_counters SEC(".maps");
 
-static __always_inline int count(enum unbuckle_xdp_counter counter, int verdict)
+static __always_inline int count_n(int counter, __u64 n, int verdict)
 {
 	__u32 key = counter;
 	__u64 *value = bpf_map_lookup_elem(&unbuckle_counters, &key);
 
 	if (value)
-		*value += 1;
+		*value += n;
 	return verdict;
+}
+
+static __always_inline int count(int counter, int verdict)
+{
+	return count_n(counter, 1, verdict);
 }
 
 /* The memcached frame: more than 8 bytes, a single-datagram request. */
@@ -61,9 +68,27 @@ static __always_inline int steer(struct xdp_md *ctx)
 	return count(UNBUCKLE_XDP_redirect_no_socket, ret);
 }
 
+/* A plain get answered from the kernel cache, else steered as always. */
+static __always_inline int serve_or_steer(struct xdp_md *ctx, struct kc_request *r)
+{
+	__u64 reply_bytes = 0;
+	int outcome;
+
+	if (!cfg_kernel_cache)
+		return steer(ctx);
+	outcome = kc_serve(ctx, r, &reply_bytes);
+	if (outcome == UNBUCKLE_XDP_kc_hit) {
+		count_n(UNBUCKLE_XDP_kc_hit_bytes, reply_bytes, 0);
+		return count(UNBUCKLE_XDP_kc_hit, XDP_TX);
+	}
+	count(outcome, 0);
+	return steer(ctx);
+}
+
 /* Checks UDP to our port; returns an XDP verdict. `ip_payload_len` is what
- * the IP header says follows it. */
-static __always_inline int handle_udp(struct xdp_md *ctx, struct cursor *c, __u32 ip_payload_len)
+ * the IP header says follows it; `r` holds the headers parsed so far. */
+static __always_inline int handle_udp(struct xdp_md *ctx, struct cursor *c, __u32 ip_payload_len,
+				      struct kc_request *r)
 {
 	struct udphdr *udp = parse_udp(c);
 	__u32 udp_len;
@@ -82,7 +107,12 @@ static __always_inline int handle_udp(struct xdp_md *ctx, struct cursor *c, __u3
 	/* The kernel would drop it on the way into the socket's frame. */
 	if (c->frame_len > cfg_xsk_rx_room)
 		return count(UNBUCKLE_XDP_pass_oversize, XDP_PASS);
-	return steer(ctx);
+	r->udp = udp;
+	r->udp_payload_len = udp_len - sizeof(*udp);
+	r->end = c->end;
+	r->start = c->start;
+	r->frame_len = c->frame_len;
+	return serve_or_steer(ctx, r);
 }
 
 SEC("xdp.frags")
@@ -93,6 +123,7 @@ int unbuckle_xdp(struct xdp_md *ctx)
 	struct ethhdr *eth;
 	struct iphdr *ip;
 	struct ipv6hdr *ip6;
+	struct kc_request r = {};
 	int proto = parse_ethernet(&c, &eth);
 
 	if (proto < 0)
@@ -106,7 +137,9 @@ int unbuckle_xdp(struct xdp_md *ctx)
 			return count(UNBUCKLE_XDP_pass_ip_fragment, XDP_PASS);
 		if (l4 != IPPROTO_UDP)
 			return count(UNBUCKLE_XDP_pass_not_udp, XDP_PASS);
-		return handle_udp(ctx, &c, bpf_ntohs(ip->tot_len) - ip->ihl * 4);
+		r.eth = eth;
+		r.l3 = ip;
+		return handle_udp(ctx, &c, bpf_ntohs(ip->tot_len) - ip->ihl * 4, &r);
 	}
 	if (proto == ETH_P_IPV6) {
 		int l4 = parse_ipv6(&c, &ip6);
@@ -117,7 +150,10 @@ int unbuckle_xdp(struct xdp_md *ctx)
 			return count(UNBUCKLE_XDP_pass_ipv6_ext, XDP_PASS);
 		if (l4 != IPPROTO_UDP)
 			return count(UNBUCKLE_XDP_pass_not_udp, XDP_PASS);
-		return handle_udp(ctx, &c, bpf_ntohs(ip6->payload_len));
+		r.eth = eth;
+		r.l3 = ip6;
+		r.ipv6 = 1;
+		return handle_udp(ctx, &c, bpf_ntohs(ip6->payload_len), &r);
 	}
 	return count(UNBUCKLE_XDP_pass_not_ip, XDP_PASS);
 }

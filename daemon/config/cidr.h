@@ -23,6 +23,8 @@ class Cidr {
 
   std::string toString() const;
   int family() const { return family_; }
+  // The network's address bytes, network order; IPv4 uses the first 4.
+  const std::array<uint8_t, 16>& address() const { return address_; }
   unsigned prefixLength() const { return prefix_length_; }
   bool operator==(const Cidr&) const = default;
 

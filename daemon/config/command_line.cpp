@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "unbuckle/bpf_abi.h"
 #include "unbuckle/version.h"
 
 namespace unbuckle::config {
@@ -27,6 +28,11 @@ const std::vector<std::string> kLogLevels{"trace", "debug", "info",    "warn",
 // window's slots (one per class per second) to a few MB.
 constexpr uint32_t kMinAutomoveWindow = 3;
 constexpr uint32_t kMaxAutomoveWindow = 3600;
+
+// --kernel-cache-entries: at least one set of UNBUCKLE_KC_WAYS slots; at
+// most 16 Mi slots (32 GiB of slots).
+constexpr uint64_t kMinKernelCacheEntries = UNBUCKLE_KC_WAYS;
+constexpr uint64_t kMaxKernelCacheEntries = uint64_t{1} << 24;
 
 // memcached -I limits (ITEM_SIZE_MAX_LOWER_LIMIT, ITEM_SIZE_MAX_UPPER_LIMIT).
 constexpr size_t kMinItemSize = 1024;
@@ -105,6 +111,21 @@ const CLI::Validator kAutomoveRatio(
       const auto [rest, error] = std::from_chars(text.data(), end, ratio);
       if (rest == text.data() || rest != end || error != std::errc() || !(ratio > 0 && ratio <= 1)) {
         return "'" + text + "' is not a ratio above 0 and at most 1, such as 0.8";
+      }
+      return {};
+    },
+    "");
+
+// Whole sets of UNBUCKLE_KC_WAYS slots, indexed by a mask of the hash.
+const CLI::Validator kKernelCacheEntries(
+    [](std::string& text) -> std::string {
+      uint64_t entries = 0;
+      const char* end = text.data() + text.size();
+      const auto [rest, error] = std::from_chars(text.data(), end, entries);
+      if (rest == text.data() || rest != end || error != std::errc() || entries < kMinKernelCacheEntries ||
+          entries > kMaxKernelCacheEntries || (entries & (entries - 1)) != 0) {
+        return "'" + text + "' is not a power of two from " + std::to_string(kMinKernelCacheEntries) + " to " +
+               std::to_string(kMaxKernelCacheEntries);
       }
       return {};
     },
@@ -323,8 +344,10 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
       ->check(quiet(CLI::IsMember(kOnOff)))
       ->capture_default_str()
       ->type_name("on|off");
-  app.add_option("--kernel-cache-entries", config.kernel_cache_entries, "BPF cache capacity")
-      ->check(quiet(CLI::Range(1, 1 << 24)))
+  app.add_option("--kernel-cache-entries", config.kernel_cache_entries,
+                 "Kernel cache slots, a power of two from " + std::to_string(kMinKernelCacheEntries) + " to " +
+                     std::to_string(kMaxKernelCacheEntries) + "; each takes 2 KiB and 16 B of kernel memory")
+      ->check(kKernelCacheEntries)
       ->capture_default_str()
       ->type_name("N");
   app.add_option("--allow", allow,
@@ -419,6 +442,11 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
   }
   if (config.debug_fixed_reply && config.backend != Backend::kXdp) {
     return {std::nullopt, 1, "--debug-fixed-reply needs the xdp backend (--interface)"};
+  }
+  if (config.backend == Backend::kXdp && config.kernel_cache && config.allow.size() > UNBUCKLE_KC_ALLOW_MAX) {
+    return {std::nullopt, 1,
+            "--allow lists " + std::to_string(config.allow.size()) + " networks; the kernel cache takes at most " +
+                std::to_string(UNBUCKLE_KC_ALLOW_MAX) + " (or --kernel-cache off)"};
   }
   if (config.temporary_ttl && config.no_lru_maintainer) {
     return {std::nullopt, 1, "--temporary-ttl needs the LRU maintainer: drop --no-lru-maintainer"};

@@ -86,6 +86,23 @@ std::vector<ConnectionInfo> StatsRegistry::connectionList() const {
   return all;
 }
 
+int StatsRegistry::addRefresher(StatsRefresher refresher) {
+  std::lock_guard refreshing(refresh_mutex_);
+  std::lock_guard lock(mutex_);
+  refreshers_.emplace_back(next_source_id_, std::move(refresher));
+  return next_source_id_++;
+}
+
+void StatsRegistry::removeRefresher(int id) {
+  std::lock_guard refreshing(refresh_mutex_);
+  std::erase_if(refreshers_, [id](const auto& entry) { return entry.first == id; });
+}
+
+void StatsRegistry::refresh() {
+  std::lock_guard refreshing(refresh_mutex_);
+  for (const auto& [id, refresher] : refreshers_) refresher();
+}
+
 int StatsRegistry::addSource(StatsSource source) {
   std::lock_guard lock(mutex_);
   sources_.emplace_back(next_source_id_, std::move(source));

@@ -182,6 +182,12 @@ using ConnectionLister = std::function<void(std::vector<ConnectionInfo>&)>;
 // the list it is given. They count from start-up; `stats reset` leaves them.
 using StatsSource = std::function<void(std::vector<std::pair<std::string, uint64_t>>&)>;
 
+// Brings counters kept outside the datapaths up to date in a WorkerStats
+// block of their own (the kernel cache writes the GET hits XDP answered
+// there), so that they join memcached's fields and `stats reset` as any
+// worker's do.
+using StatsRefresher = std::function<void()>;
+
 class StatsRegistry {
  public:
   StatsRegistry();
@@ -207,6 +213,13 @@ class StatsRegistry {
   void removeSource(int id);
   std::vector<std::pair<std::string, uint64_t>> sourceStats() const;
 
+  // refresh() runs the refresher until removeRefresher(id).
+  int addRefresher(StatsRefresher refresher);
+  void removeRefresher(int id);
+  // Runs every refresher, one `stats` at a time: before the counters are
+  // read or reset.
+  void refresh();
+
   // A datapath's sockets join `stats conns` until removeConnectionLister(id).
   int addConnectionLister(ConnectionLister lister);
   void removeConnectionLister(int id);
@@ -222,6 +235,8 @@ class StatsRegistry {
   std::vector<std::pair<int, StatsSource>> sources_;
   int next_source_id_ = 0;
   std::vector<std::pair<int, ConnectionLister>> listers_;
+  std::mutex refresh_mutex_;   // held while refreshers run, and to change them
+  std::vector<std::pair<int, StatsRefresher>> refreshers_;
   RuntimeSettings settings_;
   PrefixStats prefixes_;
   time_t started_;

@@ -406,6 +406,7 @@ void replyStats(CommandContext& ctx, StatLines& s) { ctx.reply(s.finish()); }
 }  // namespace
 
 void processStats(CommandContext& ctx, const Tokens& tokens) {
+  ctx.registry.refresh();
   StatLines s;
   if (tokens.count() == 1) {
     generalStats(ctx, s);

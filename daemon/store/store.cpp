@@ -232,7 +232,7 @@ struct AccessState {
   }
 };
 
-class StoreCore : public PageMover::Items {
+class StoreCore : public PageMover::Items, public ItemLiveness {
  public:
   StoreCore(const StoreConfig& config, Clock& clock);
 
@@ -268,6 +268,13 @@ class StoreCore : public PageMover::Items {
 
   ChunkFate clearChunk(SizeClass& cls, Item* item, const MoveContext& ctx) override;
 
+  void setObserver(ItemObserver* observer) { observer_ = observer; }
+  // After an in-place change of a linked item (exptime, cas, value).
+  void modified(const Item& item) {
+    if (observer_ != nullptr) observer_->itemModified(item, *this);
+  }
+  bool live(const Item& item) const override { return deadReason(&item, clock_.now()) == Miss::kAbsent; }
+
  private:
   SizeClass& classOf(const Item* item) const { return *classes_[item->class_id_ - 1]; }
   SizeClass& classFor(size_t item_size) const;
@@ -280,7 +287,10 @@ class StoreCore : public PageMover::Items {
   static void countReclaim(SizeClassCounters& counters, const Item* dead);
   static void countEviction(SizeClassCounters& counters, const Item* victim, RelTime now);
   // Unlinks a linked item and frees its chunk; its shard and class are held.
-  static void drop(Shard& shard, SizeClass& cls, Item* item, uint64_t hash);
+  void drop(Shard& shard, SizeClass& cls, Item* item, uint64_t hash);
+  // Folds hits the observer saw served elsewhere into `item` (its class
+  // `cls` locked) as a GET hit: true if that relinked it at the LRU head.
+  bool foldOutsideHits(SizeClass& cls, Item* item, const OutsideHits& hits, RelTime now);
 
   const StoreConfig config_;
   Clock& clock_;
@@ -292,6 +302,7 @@ class StoreCore : public PageMover::Items {
   PageMover mover_;
   std::atomic<size_t> memory_limit_;
   std::atomic<uint64_t> last_cas_{0};
+  ItemObserver* observer_ = nullptr;
 
   // Flush marks (see deadReason): items last accessed at or before
   // flushed_before_, or with a cas below flushed_cas_below_, are flushed;
@@ -372,6 +383,14 @@ Item* StoreCore::item(AccessState& st) {
       found = nullptr;
     }
   }
+  if (found != nullptr && observer_ != nullptr) {
+    const OutsideHits hits = observer_->takeHits(*found);
+    if (hits.hits != 0) {
+      SizeClass& cls = classOf(found);
+      std::lock_guard lock(cls.mutex());
+      foldOutsideHits(cls, found, hits, st.now);
+    }
+  }
   st.item = found;
   return found;
 }
@@ -386,6 +405,17 @@ void StoreCore::bump(AccessState& st) {
     it->time_ = st.now;
     cls.lruBump(it);
   }
+  if (observer_ != nullptr) observer_->itemFetched(*it, *this);
+}
+
+bool StoreCore::foldOutsideHits(SizeClass& cls, Item* item, const OutsideHits& hits, RelTime now) {
+  if (hits.hits == 0) return false;
+  item->setFetched(true);
+  const RelTime when = std::min(hits.last, now);
+  if (when <= item->time_ || when - item->time_ <= kUpdateInterval) return false;
+  item->time_ = when;
+  cls.lruBump(item);
+  return true;
 }
 
 Allocation StoreCore::allocate(AccessState& st, uint32_t flags, RelTime exptime, uint32_t value_length) {
@@ -515,7 +545,9 @@ bool StoreCore::freeFromTail(SizeClass& cls, AccessState& st, const Item* protec
           releaseVictimShard();
           return true;
         }
-        if (victim == nullptr && config_.evictions) {
+        // A key XDP keeps serving is as recent as a daemon GET would make it.
+        if (victim == nullptr && config_.evictions &&
+            !(observer_ != nullptr && foldOutsideHits(cls, candidate, observer_->takeHits(*candidate), st.now))) {
           victim = candidate;
           victim_shard = &shard;
           victim_hash = hash;
@@ -578,6 +610,7 @@ void StoreCore::countEviction(SizeClassCounters& counters, const Item* victim, R
 }
 
 void StoreCore::drop(Shard& shard, SizeClass& cls, Item* item, uint64_t hash) {
+  if (observer_ != nullptr) observer_->itemRemoved(item->key());
   shard.index.remove(item, hash);
   cls.lruDrop(item);
   cls.returnChunk(item);
@@ -600,6 +633,7 @@ void StoreCore::link(AccessState& st, Item* fresh, uint64_t cas) {
   }
   st.looked_up = true;
   st.item = fresh;
+  if (observer_ != nullptr) observer_->itemLinked(*fresh, *this);
 }
 
 void StoreCore::release(AccessState& st, Item* fresh) {
@@ -646,6 +680,7 @@ void StoreCore::flushAll(RelTime oldest_live, bool use_cas) {
   } else {
     flush_pending_.store(oldest_live, std::memory_order_release);
   }
+  if (observer_ != nullptr) observer_->flushed(flush_pending_.load(std::memory_order_relaxed));
 }
 
 size_t StoreCore::crawl(size_t budget) {
@@ -855,12 +890,19 @@ void Access::release(Item* fresh) { stateOf(impl_).core.release(stateOf(impl_), 
 void Access::unlink() { stateOf(impl_).core.unlink(stateOf(impl_)); }
 
 void Access::setExptime(RelTime exptime) {
-  if (Item* it = stateOf(impl_).core.current(stateOf(impl_))) it->exptime_ = exptime;
+  AccessState& st = stateOf(impl_);
+  if (Item* it = st.core.current(st)) {
+    it->exptime_ = exptime;
+    st.core.modified(*it);
+  }
 }
 
 void Access::setCas(uint64_t cas) {
   AccessState& st = stateOf(impl_);
-  if (Item* it = st.core.current(st)) it->cas_ = st.core.casToStore(cas);
+  if (Item* it = st.core.current(st)) {
+    it->cas_ = st.core.casToStore(cas);
+    st.core.modified(*it);
+  }
 }
 
 // ---- Store -----------------------------------------------------------------
@@ -893,6 +935,7 @@ StoreStats Store::stats() const { return impl_->stats(); }
 void Store::resetStats() { impl_->resetStats(); }
 const StoreConfig& Store::config() const { return impl_->config(); }
 const Clock& Store::clock() const { return impl_->clock(); }
+void Store::setObserver(ItemObserver* observer) { impl_->setObserver(observer); }
 
 bool Store::fits(size_t key_length, size_t value_length) const {
   return impl_->fits(key_length, value_length);

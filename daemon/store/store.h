@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "store/clock.h"
+#include "store/item_observer.h"
 
 namespace unbuckle::store {
 
@@ -339,6 +340,10 @@ class Store {
   const StoreConfig& config() const;
   // The clock the store was built with (the engine converts exptimes with it).
   const Clock& clock() const;
+  // Tells `observer` of every change, read and flush of items from now on
+  // (item_observer.h); nullptr (the default) tells nobody. Set it before
+  // the store serves, not while accesses run.
+  void setObserver(ItemObserver* observer);
 
   // Whether an item with this key length, flags and value length stays
   // within max_item_size (for early refusal of huge sets). Items whose key

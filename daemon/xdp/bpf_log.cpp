@@ -19,9 +19,16 @@ std::mutex tail_mutex;
 std::deque<std::string> tail;
 
 void keep(spdlog::level::level_enum level, const char* format, va_list args) {
-  char buffer[1024];
-  vsnprintf(buffer, sizeof(buffer), format, args);
-  std::string text(buffer);
+  // Whole: a verifier log comes as one message of many KiB, and its last
+  // lines say why the load failed.
+  va_list measure;
+  va_copy(measure, args);
+  const int length = vsnprintf(nullptr, 0, format, measure);
+  va_end(measure);
+  if (length <= 0) return;
+  std::string text(static_cast<size_t>(length) + 1, '\0');
+  vsnprintf(text.data(), text.size(), format, args);
+  text.pop_back();
   while (!text.empty() && text.back() == '\n') text.pop_back();
   spdlog::log(level, "{}", text);
   std::lock_guard lock(tail_mutex);

@@ -169,7 +169,6 @@ TEST_F(CommandLineTest, ValidatesEveryOtherFlag) {
   EXPECT_FALSE(run({"--kernel-cache", "off"}).kernel_cache);
   expectRefused({"--kernel-cache", "1"}, "--kernel-cache");
   EXPECT_EQ(run({"--kernel-cache-entries", "1024"}).kernel_cache_entries, 1024u);
-  expectRefused({"--kernel-cache-entries", "0"}, "--kernel-cache-entries");
   EXPECT_EQ(run({"--control-socket", "/tmp/c.sock"}).control_socket, "/tmp/c.sock");
   expectRefused({"--control-socket", "c.sock"}, "--control-socket");
   expectRefused({"--pin-path", "bpf"}, "--pin-path");
@@ -281,6 +280,34 @@ TEST_F(CommandLineTest, AllowReplacesTheDefaultList) {
   EXPECT_EQ(c.allow[1].toString(), "::1/128");
   expectRefused({"--allow", "10.1.0.1/16"}, "--allow");
   expectRefused({"--allow", "10.0.0.0/33"}, "--allow");
+}
+
+// Whole sets of four slots, indexed by a mask: a power of two, 4..16Mi.
+TEST_F(CommandLineTest, KernelCacheEntriesArePowersOfTwoInRange) {
+  EXPECT_EQ(run({"--kernel-cache-entries", "4"}).kernel_cache_entries, 4u);
+  EXPECT_EQ(run({"--kernel-cache-entries", "16777216"}).kernel_cache_entries, 16777216u);
+  for (const char* refused : {"0", "1", "2", "3", "1000", "65535", "33554432", "-4", "4k", ""}) {
+    expectRefused({"--kernel-cache-entries", refused}, "--kernel-cache-entries");
+  }
+  const ParseOutcome outcome = parse({"--kernel-cache-entries", "1000"});
+  EXPECT_NE(outcome.message.find("power of two from 4 to 16777216"), std::string::npos) << outcome.message;
+}
+
+// The kernel cache's tries hold UNBUCKLE_KC_ALLOW_MAX networks; without the
+// kernel cache the list is not limited.
+TEST_F(CommandLineTest, AllowListLongerThanTheKernelCacheTakesIsRefused) {
+  std::vector<std::string> args{"--interface", "lo"};
+  for (int i = 0; i <= 1024; ++i) {
+    args.push_back("--allow");
+    args.push_back("10." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".0/24");
+  }
+  expectRefused(args, "--allow lists 1025 networks; the kernel cache takes at most 1024");
+  args.push_back("--kernel-cache");
+  args.push_back("off");
+  EXPECT_EQ(run(args).allow.size(), 1025u);
+  args.erase(args.begin(), args.begin() + 2);   // the socket backend
+  args.resize(args.size() - 2);
+  EXPECT_EQ(run(args).allow.size(), 1025u);
 }
 
 TEST_F(CommandLineTest, HelpExplainsEveryFlag) {

@@ -1,0 +1,378 @@
+// The kernel cache's XDP side under BPF_PROG_TEST_RUN: slots seeded through
+// the skeleton's maps, a hit answered with XDP_TX by exactly the frame the
+// AF_XDP path builds for the same request (daemon/afxdp/packet_headers.cpp),
+// every other case left to the steering code untouched, with its counter.
+// With no AF_XDP socket in the XSKMAP, steering ends in XDP_PASS.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "afxdp/packet_headers.h"
+#include "kernel_cache_writer.h"
+#include "packet_builder.h"
+#include "udp/frame_header.h"
+#include "unbuckle/bpf_abi.h"
+#include "unbuckle/mc_udp.h"
+#include "unbuckle_bpf.skel.h"
+#include "xdp/xdp_attachment.h"
+
+namespace unbuckle::testing {
+namespace {
+
+constexpr uint16_t kPort = 11211;
+constexpr uint16_t kRequestId = 0x1234;
+constexpr uint32_t kSlots = 64;   // 16 sets of 4 ways
+constexpr uint32_t kSetMask = kSlots / UNBUCKLE_KC_WAYS - 1;
+
+struct SkeletonDeleter {
+  void operator()(unbuckle_bpf* skel) const { unbuckle_bpf::destroy(skel); }
+};
+
+// What the daemon answers a GET hit with.
+std::string getReply(const std::string& key, const std::string& value) {
+  return "VALUE " + key + " 0 " + std::to_string(value.size()) + "\r\n" + value + "\r\nEND\r\n";
+}
+
+uint64_t monotonicNs() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1000000000u + static_cast<uint64_t>(now.tv_nsec);
+}
+
+Pkt getRequest(const std::string& line, bool ipv6 = false) {
+  Pkt packet = Pkt().eth();
+  ipv6 ? packet.ipv6() : packet.ipv4();
+  return packet.udp(kPort).mcFrame(kRequestId).payload(line);
+}
+
+// The frame the AF_XDP worker sends for `request` answered with `reply`.
+std::vector<uint8_t> afxdpReply(const std::vector<uint8_t>& request, const std::string& reply,
+                                uint16_t ip_id) {
+  const std::optional<afxdp::RequestHeaders> parsed = afxdp::parseRequestHeaders(request);
+  EXPECT_TRUE(parsed) << "the AF_XDP path would drop this request";
+  if (!parsed) return {};
+  const udp::FrameHeader header =
+      udp::readFrameHeader(reinterpret_cast<const char*>(request.data() + parsed->payload_offset));
+  const afxdp::ReplyHeaders headers(*parsed);
+  std::vector<uint8_t> frame(headers.size() + MC_UDP_HEADER_SIZE + reply.size());
+  udp::writeFrameHeader({header.request_id, 0, 1, 0}, reinterpret_cast<char*>(frame.data() + headers.size()));
+  std::memcpy(frame.data() + headers.size() + MC_UDP_HEADER_SIZE, reply.data(), reply.size());
+  headers.write(frame.data(), MC_UDP_HEADER_SIZE + reply.size(), ip_id);
+  return frame;
+}
+
+// The IPv4 identification of a reply frame (0 for IPv6).
+uint16_t ipId(const std::vector<uint8_t>& frame) {
+  size_t l3 = 14;
+  if (frame.size() > 18 && ((frame[12] == 0x81 && frame[13] == 0x00) || (frame[12] == 0x88 && frame[13] == 0xa8))) l3 = 18;
+  if (frame.size() < l3 + 6 || frame[l3] >> 4 != 4) return 0;
+  return static_cast<uint16_t>(frame[l3 + 4] << 8 | frame[l3 + 5]);
+}
+
+class KernelCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "BPF_PROG_TEST_RUN needs root (CAP_BPF)";
+    // IPv4 identifications come from a per-CPU counter: stay on one CPU.
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    CPU_SET(0, &cpus);
+    ASSERT_EQ(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
+    load(1);
+  }
+
+  void load(uint8_t kernel_cache) {
+    skel_.reset(unbuckle_bpf::open());
+    ASSERT_TRUE(skel_) << "opening the skeleton failed";
+    skel_->rodata->cfg_port = kPort;
+    skel_->rodata->cfg_kernel_cache = kernel_cache;
+    skel_->rodata->cfg_kc_set_mask = kSetMask;
+    ASSERT_EQ(bpf_map__set_max_entries(skel_->maps.unbuckle_kc_slots, kSlots), 0);
+    ASSERT_EQ(bpf_map__set_max_entries(skel_->maps.unbuckle_kc_hits, kSlots), 0);
+    ASSERT_EQ(unbuckle_bpf::load(skel_.get()), 0) << "the verifier rejected unbuckle.bpf.o";
+    allow4(0, {0, 0, 0, 0});
+    allow6(0);
+  }
+
+  void allow4(uint32_t prefixlen, std::array<uint8_t, 4> addr) {
+    unbuckle_kc_allow4_key key{prefixlen, {}};
+    std::memcpy(key.addr, addr.data(), 4);
+    uint8_t one = 1;
+    ASSERT_EQ(bpf_map__update_elem(skel_->maps.unbuckle_kc_allow4, &key, sizeof(key), &one, 1, 0), 0);
+  }
+
+  void allow6(uint32_t prefixlen) {
+    unbuckle_kc_allow6_key key{prefixlen, {}};
+    uint8_t one = 1;
+    ASSERT_EQ(bpf_map__update_elem(skel_->maps.unbuckle_kc_allow6, &key, sizeof(key), &one, 1, 0), 0);
+  }
+
+  void disallow4(uint32_t prefixlen, std::array<uint8_t, 4> addr) {
+    unbuckle_kc_allow4_key key{prefixlen, {}};
+    std::memcpy(key.addr, addr.data(), 4);
+    ASSERT_EQ(bpf_map__delete_elem(skel_->maps.unbuckle_kc_allow4, &key, sizeof(key), 0), 0);
+  }
+
+  static uint32_t setOf(const std::string& key) { return static_cast<uint32_t>(kcHash(key) & kSetMask); }
+
+  void put(uint32_t index, const unbuckle_kc_slot& slot) {
+    ASSERT_EQ(bpf_map__update_elem(skel_->maps.unbuckle_kc_slots, &index, sizeof(index), &slot, sizeof(slot), 0), 0);
+  }
+
+  // Puts `slot` in way `way` of its key's set; returns the slot index.
+  uint32_t store(const std::string& key, const unbuckle_kc_slot& slot, uint32_t way = 0) {
+    const uint32_t index = setOf(key) * UNBUCKLE_KC_WAYS + way;
+    put(index, slot);
+    return index;
+  }
+
+  void setGeneration(uint32_t generation) {
+    uint32_t zero = 0;
+    unbuckle_kc_state state{generation, 0};
+    ASSERT_EQ(bpf_map__update_elem(skel_->maps.unbuckle_kc_state, &zero, sizeof(zero), &state, sizeof(state), 0), 0);
+  }
+
+  unbuckle_kc_hit hitRecord(uint32_t index) {
+    unbuckle_kc_hit hit{};
+    EXPECT_EQ(bpf_map__lookup_elem(skel_->maps.unbuckle_kc_hits, &index, sizeof(index), &hit, sizeof(hit), 0), 0);
+    return hit;
+  }
+
+  uint64_t counter(int index) {
+    std::vector<uint64_t> values(libbpf_num_possible_cpus());
+    uint32_t key = index;
+    EXPECT_EQ(bpf_map__lookup_elem(skel_->maps.unbuckle_counters, &key, sizeof(key), values.data(),
+                                   values.size() * sizeof(uint64_t), 0),
+              0);
+    uint64_t sum = 0;
+    for (uint64_t v : values) sum += v;
+    return sum;
+  }
+
+  std::array<uint64_t, UNBUCKLE_XDP_COUNTER_MAX> counters() {
+    std::array<uint64_t, UNBUCKLE_XDP_COUNTER_MAX> all{};
+    for (int i = 0; i < UNBUCKLE_XDP_COUNTER_MAX; ++i) all[i] = counter(i);
+    return all;
+  }
+
+  int run(const std::vector<uint8_t>& in, std::vector<uint8_t>& out) {
+    out.assign(in.size() + 4096, 0);
+    xdp_md ctx{};
+    ctx.data_end = static_cast<uint32_t>(in.size());
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = out.data(),
+                .data_size_in = static_cast<uint32_t>(in.size()),
+                .data_size_out = static_cast<uint32_t>(out.size()), .ctx_in = &ctx,
+                .ctx_size_in = sizeof(ctx), .repeat = 1);
+    int err = bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.unbuckle_xdp), &opts);
+    EXPECT_EQ(err, 0) << "bpf_prog_test_run_opts failed";
+    out.resize(opts.data_size_out);
+    return static_cast<int>(opts.retval);
+  }
+
+  // Runs `in`, which must be answered with `reply`, byte for byte as AF_XDP would.
+  void expectHit(const std::vector<uint8_t>& in, const std::string& reply) {
+    const auto before = counters();
+    std::vector<uint8_t> out;
+    ASSERT_EQ(run(in, out), XDP_TX) << hexdump(in);
+    EXPECT_EQ(out, afxdpReply(in, reply, ipId(out))) << "XDP:" << hexdump(out);
+    const auto after = counters();
+    for (int i = 0; i < UNBUCKLE_XDP_COUNTER_MAX; ++i) {
+      uint64_t expected = 0;
+      if (i == UNBUCKLE_XDP_kc_hit) expected = 1;
+      if (i == UNBUCKLE_XDP_kc_hit_bytes) expected = MC_UDP_HEADER_SIZE + reply.size();
+      EXPECT_EQ(after[i] - before[i], expected) << "counter " << xdp::XdpAttachment::counterName(i);
+    }
+  }
+
+  // Runs `in`, which must be steered unchanged after bumping `reason`.
+  void expectSteered(const std::vector<uint8_t>& in, int reason) {
+    const auto before = counters();
+    std::vector<uint8_t> out;
+    ASSERT_EQ(run(in, out), XDP_PASS) << hexdump(in);
+    EXPECT_EQ(out, in) << "frame changed:" << hexdump(out);
+    const auto after = counters();
+    for (int i = 0; i < UNBUCKLE_XDP_COUNTER_MAX; ++i) {
+      const uint64_t expected = i == reason || i == UNBUCKLE_XDP_redirect_no_socket ? 1 : 0;
+      EXPECT_EQ(after[i] - before[i], expected) << "counter " << xdp::XdpAttachment::counterName(i);
+    }
+  }
+
+  std::unique_ptr<unbuckle_bpf, SkeletonDeleter> skel_;
+};
+
+const std::string kKey = "k";
+const std::string kReply = getReply("k", "hello");
+
+TEST_F(KernelCacheTest, Ipv4HitIsTheAfXdpReply) {
+  store(kKey, kcSlot(kKey, kReply));
+  expectHit(getRequest("get k\r\n").build(), kReply);
+}
+
+TEST_F(KernelCacheTest, Ipv6HitIsTheAfXdpReply) {
+  store(kKey, kcSlot(kKey, kReply));
+  expectHit(getRequest("get k\r\n", true).build(), kReply);
+}
+
+TEST_F(KernelCacheTest, VlanTaggedHitsKeepTheTag) {
+  store(kKey, kcSlot(kKey, kReply));
+  expectHit(Pkt().eth().vlan(42).ipv4().udp(kPort).mcFrame(kRequestId).payload("get k\r\n").build(), kReply);
+  expectHit(Pkt().eth().vlan(7, ETH_P_8021AD).ipv6().udp(kPort).mcFrame(kRequestId).payload("get k\r\n").build(), kReply);
+}
+
+TEST_F(KernelCacheTest, IpOptionsAndEthernetPaddingAreNotInTheReply) {
+  store(kKey, kcSlot(kKey, kReply));
+  expectHit(Pkt().eth().ipv4().ipv4Options(2).udp(kPort).mcFrame(kRequestId).payload("get k\r\n").build(), kReply);
+  std::vector<uint8_t> padded = getRequest("get k\r\n").build();
+  padded.resize(60, 0);   // a minimum Ethernet frame
+  expectHit(padded, kReply);
+}
+
+TEST_F(KernelCacheTest, OddReplyLengthsAndTheLargestReplyAreChecksummed) {
+  for (const size_t value : {size_t{0}, size_t{1}, size_t{2}, size_t{1000}}) {
+    SCOPED_TRACE(value);
+    const std::string reply = getReply(kKey, std::string(value, 'v'));
+    store(kKey, kcSlot(kKey, reply));
+    expectHit(getRequest("get k\r\n").build(), reply);
+    expectHit(getRequest("get k\r\n", true).build(), reply);
+  }
+  // A reply of UNBUCKLE_KC_REPLY_MAX bytes: one full memcached datagram.
+  const size_t overhead = getReply(kKey, std::string(1000, 'v')).size() - 1000;
+  const std::string largest = getReply(kKey, std::string(UNBUCKLE_KC_REPLY_MAX - overhead, 'v'));
+  ASSERT_EQ(largest.size(), size_t{UNBUCKLE_KC_REPLY_MAX});
+  store(kKey, kcSlot(kKey, largest));
+  expectHit(getRequest("get k\r\n").build(), largest);
+  expectHit(getRequest("get k\r\n", true).build(), largest);
+}
+
+TEST_F(KernelCacheTest, LongestKeyIsServedOneMoreIsNot) {
+  const std::string key(MC_KEY_MAX_LENGTH, 'x');
+  const std::string reply = getReply(key, "v");
+  store(key, kcSlot(key, reply));
+  expectHit(getRequest("get " + key + "\r\n").build(), reply);
+  expectSteered(getRequest("get " + key + "x\r\n").build(), UNBUCKLE_XDP_kc_fallback_not_plain_get);
+}
+
+TEST_F(KernelCacheTest, HitsAreRecordedInTheSlotsHitRecordWithConsecutiveIpIds) {
+  const uint32_t index = store(kKey, kcSlot(kKey, kReply));
+  const uint64_t before = monotonicNs();
+  std::vector<uint8_t> first, second;
+  const std::vector<uint8_t> in = getRequest("get k\r\n").build();
+  ASSERT_EQ(run(in, first), XDP_TX);
+  ASSERT_EQ(run(in, second), XDP_TX);
+  EXPECT_EQ(static_cast<uint16_t>(ipId(first) + 1), ipId(second));
+  const unbuckle_kc_hit hit = hitRecord(index);
+  EXPECT_EQ(hit.hits, 2u);
+  EXPECT_GE(hit.last_hit_ns, before);
+  EXPECT_LE(hit.last_hit_ns, monotonicNs());
+}
+
+TEST_F(KernelCacheTest, AnEntryIsServedUntilItExpires) {
+  store(kKey, kcSlot(kKey, kReply, 0, monotonicNs() + 3600ull * 1000000000ull));
+  expectHit(getRequest("get k\r\n").build(), kReply);
+  store(kKey, kcSlot(kKey, kReply, 0, monotonicNs() - 1));
+  expectSteered(getRequest("get k\r\n").build(), UNBUCKLE_XDP_kc_miss_expired);
+}
+
+TEST_F(KernelCacheTest, AnEntryFromBeforeAFlushIsAMiss) {
+  store(kKey, kcSlot(kKey, kReply, 4));
+  setGeneration(4);
+  expectHit(getRequest("get k\r\n").build(), kReply);
+  setGeneration(5);
+  expectSteered(getRequest("get k\r\n").build(), UNBUCKLE_XDP_kc_miss_flushed);
+}
+
+TEST_F(KernelCacheTest, ASlotBeingWrittenIsAMiss) {
+  unbuckle_kc_slot slot = kcSlot(kKey, kReply);
+  slot.seq = 3;
+  store(kKey, slot);
+  expectSteered(getRequest("get k\r\n").build(), UNBUCKLE_XDP_kc_miss_busy);
+}
+
+TEST_F(KernelCacheTest, AbsentKeyIsAMiss) {
+  expectSteered(getRequest("get k\r\n").build(), UNBUCKLE_XDP_kc_miss_absent);
+}
+
+TEST_F(KernelCacheTest, TheSameHashWithAnotherKeyIsAMiss) {
+  unbuckle_kc_slot slot = kcSlot("q", getReply("q", "other"));
+  slot.key_hash = kcHash(kKey);
+  store(kKey, slot);
+  expectSteered(getRequest("get k\r\n").build(), UNBUCKLE_XDP_kc_miss_absent);
+}
+
+TEST_F(KernelCacheTest, EveryWayOfTheSetIsSearched) {
+  // Four other keys of k's set fill it: a miss; k in the last way: a hit.
+  std::vector<std::string> others;
+  for (int i = 0; others.size() < UNBUCKLE_KC_WAYS; ++i) {
+    const std::string key = "key" + std::to_string(i);
+    if (setOf(key) == setOf(kKey)) others.push_back(key);
+  }
+  for (uint32_t way = 0; way < UNBUCKLE_KC_WAYS; ++way) {
+    store(kKey, kcSlot(others[way], getReply(others[way], "o")), way);
+  }
+  expectSteered(getRequest("get k\r\n").build(), UNBUCKLE_XDP_kc_miss_absent);
+  const uint32_t index = store(kKey, kcSlot(kKey, kReply), UNBUCKLE_KC_WAYS - 1);
+  expectHit(getRequest("get k\r\n").build(), kReply);
+  EXPECT_EQ(hitRecord(index).hits, 1u);
+  expectHit(getRequest("get " + others[0] + "\r\n").build(), getReply(others[0], "o"));
+}
+
+TEST_F(KernelCacheTest, AnythingButOnePlainGetGoesToTheDaemon) {
+  store(kKey, kcSlot(kKey, kReply));
+  store("k2", kcSlot("k2", getReply("k2", "v2")));
+  for (const std::string line : {"get k k2\r\n", "gets k\r\n", "get k\r\nxyz", "get k \r\n", "get  k\r\n",
+                                 "get k\n", "GET k\r\n", "get \r\n", "get k\r", "get\tk\r\n", "get k\t\r\n",
+                                 "set k 0 0 1\r\nv\r\n", "mg k v\r\n"}) {
+    SCOPED_TRACE(line);
+    expectSteered(getRequest(line).build(), UNBUCKLE_XDP_kc_fallback_not_plain_get);
+  }
+}
+
+TEST_F(KernelCacheTest, RequestsTheAfXdpPathDropsAreLeftToIt) {
+  store(kKey, kcSlot(kKey, kReply));
+  std::vector<uint8_t> bad_checksum = getRequest("get k\r\n").build();
+  bad_checksum[14 + 10] ^= 1;
+  expectSteered(bad_checksum, UNBUCKLE_XDP_kc_fallback_not_plain_get);
+  std::vector<uint8_t> broadcast = getRequest("get k\r\n").build();
+  std::memset(broadcast.data(), 0xff, 6);
+  expectSteered(broadcast, UNBUCKLE_XDP_kc_fallback_not_plain_get);
+}
+
+TEST_F(KernelCacheTest, SourcesOutsideTheAllowListAreLeftToTheDaemon) {
+  store(kKey, kcSlot(kKey, kReply));
+  disallow4(0, {0, 0, 0, 0});
+  allow4(24, {10, 0, 0, 0});   // the test packets come from 10.0.0.2
+  expectHit(getRequest("get k\r\n").build(), kReply);
+  disallow4(24, {10, 0, 0, 0});
+  allow4(24, {10, 0, 1, 0});
+  expectSteered(getRequest("get k\r\n").build(), UNBUCKLE_XDP_kc_fallback_refused);
+  unbuckle_kc_allow6_key all6{0, {}};
+  ASSERT_EQ(bpf_map__delete_elem(skel_->maps.unbuckle_kc_allow6, &all6, sizeof(all6), 0), 0);
+  expectSteered(getRequest("get k\r\n", true).build(), UNBUCKLE_XDP_kc_fallback_refused);
+}
+
+TEST_F(KernelCacheTest, OffTheProgramSteersAsWithoutAKernelCache) {
+  load(0);
+  store(kKey, kcSlot(kKey, kReply));
+  const auto before = counters();
+  const std::vector<uint8_t> in = getRequest("get k\r\n").build();
+  std::vector<uint8_t> out;
+  ASSERT_EQ(run(in, out), XDP_PASS);
+  EXPECT_EQ(out, in);
+  const auto after = counters();
+  for (int i = 0; i < UNBUCKLE_XDP_COUNTER_MAX; ++i) {
+    EXPECT_EQ(after[i] - before[i], i == UNBUCKLE_XDP_redirect_no_socket ? 1u : 0u)
+        << "counter " << xdp::XdpAttachment::counterName(i);
+  }
+}
+
+}  // namespace
+}  // namespace unbuckle::testing
