@@ -120,7 +120,7 @@ class Writer:
             if key in COUNTER_KEYS:
                 value = b"%d" % (10 ** 9 + self.version)
             else:
-                filler = bytes(rng.choice(b"abcdefghij") for _ in range(rng.randrange(0, 300)))
+                filler = bytes(rng.choice(b"abcdefghij") for _ in range(rng.randrange(0, 150)))
                 value = b"%s:v%d:%s" % (key, self.version, filler)
             exptime = 2 if kind == "set_ttl" else 0
             reply, sent = self.request(b"set %s 0 %d %d\r\n%s\r\n" % (key, exptime, len(value), value),
