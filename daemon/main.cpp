@@ -24,6 +24,9 @@
 #include "afxdp/interface_datapath.h"
 #include "afxdp/interface_info.h"
 #include "config/command_line.h"
+#include "kernel_cache/kernel_cache_maps.h"
+#include "kernel_cache/kernel_cache_stats.h"
+#include "kernel_cache/mirror.h"
 #include "proto/engine.h"
 #include "proto/stats.h"
 #include "socket/socket_server.h"
@@ -43,7 +46,8 @@ constexpr int kExitRefused = 2;
 // as `reclaimed`), the crawler walks the LRUs for expired and flushed items
 // (`crawler_reclaimed`) so their memory returns before the LRU reaches
 // them, and the maintainer's automover sends pages to where the sets are
-// (`slabs automove`).
+// (`slabs automove`). With the kernel cache it also folds the GET hits XDP
+// served into their items, so a key read only through XDP stays warm.
 constexpr auto kCrawlInterval = std::chrono::seconds(1);
 constexpr size_t kCrawlBudget = 20000;   // items checked per interval
 
@@ -51,13 +55,14 @@ constexpr size_t kCrawlBudget = 20000;   // items checked per interval
 // maintainer goes on without its crawler); --no-lru-maintainer stops the
 // maintainer for good, as memcached -o no_lru_maintainer.
 void maintain(std::stop_token stop, store::Store& store, proto::RuntimeSettings& settings,
-              bool lru_maintainer) {
+              bool lru_maintainer, kernel_cache::Mirror* mirror) {
   std::mutex mutex;
   std::condition_variable_any wake;
   std::unique_lock lock(mutex);
   while (!stop.stop_requested()) {
     wake.wait_for(lock, stop, kCrawlInterval, [] { return false; });
     if (stop.stop_requested()) break;
+    if (mirror) mirror->sweepHits(store);
     if (lru_maintainer) store.reclaimTails(kCrawlBudget);
     // `lru_crawler crawl` asks for every class at once (a disabled crawler
     // drops what was asked, as memcached's stopped thread does).
@@ -86,6 +91,39 @@ Result<std::unique_ptr<afxdp::UmemRegion>> umemRegionFor(const std::vector<afxdp
 }
 
 std::string portText(uint16_t port) { return port == 0 ? "off" : std::to_string(port); }
+
+// The kernel cache: maps shared by the program of every interface, kept in
+// step with the store by the mirror.
+struct KernelCache {
+  std::unique_ptr<kernel_cache::KernelCacheMaps> maps;
+  std::unique_ptr<kernel_cache::Mirror> mirror;
+};
+
+Result<KernelCache> startKernelCache(const config::DaemonConfig& config, const store::Clock& clock) {
+  auto maps = kernel_cache::KernelCacheMaps::create(config.kernel_cache_entries, config.allow);
+  if (!maps.ok()) return Error{maps.error()};
+  KernelCache cache;
+  cache.maps = std::move(maps.value());
+  const kernel_cache::KernelCacheMaps& m = *cache.maps;
+  cache.mirror = std::make_unique<kernel_cache::Mirror>(
+      kernel_cache::MirrorMemory{m.slots(), m.hits(), m.state(), m.entries()}, clock);
+  spdlog::info("kernel cache: {} entries, {:.1f} MiB of kernel memory; single-key GET hits of replies up to {} "
+               "bytes answered by XDP",
+               m.entries(), static_cast<double>(kernel_cache::KernelCacheMaps::memoryBytes(m.entries())) / (1 << 20),
+               UNBUCKLE_KC_REPLY_MAX);
+  return cache;
+}
+
+// Why the kernel cache is not used although --kernel-cache is on, or nothing.
+std::string kernelCacheAbsence(const config::DaemonConfig& config) {
+  if (!config.kernel_cache) return {};
+  if (config.backend != config::Backend::kXdp) {
+    return "kernel cache: not used by the socket backend (it needs XDP: --interface); every GET is served by "
+           "the daemon";
+  }
+  if (config.port == 0) return "kernel cache: not used, UDP is off (--port 0)";
+  return {};
+}
 
 int serve(const config::DaemonConfig& config) {
   const bool xdp = config.backend == config::Backend::kXdp;
@@ -140,6 +178,22 @@ int serve(const config::DaemonConfig& config) {
     umem_region = std::move(region.value());
     store_config.arena_memory = umem_region->arena();
   }
+  // Declared before the store, which may tell the mirror of its items until
+  // it is destroyed.
+  KernelCache kernel_cache;
+  if (!datapath_options.empty() && config.kernel_cache) {
+    auto started = startKernelCache(config, clock);
+    if (!started.ok()) {
+      spdlog::error(started.error());
+      return kExitRefused;
+    }
+    kernel_cache = std::move(started.value());
+    for (afxdp::DatapathOptions& options : datapath_options) {
+      options.kernel_cache = kernel_cache.maps->fds();
+    }
+  } else if (const std::string absence = kernelCacheAbsence(config); !absence.empty()) {
+    spdlog::info(absence);
+  }
   std::unique_ptr<store::Store> store;
   try {
     store = std::make_unique<store::Store>(store_config, clock);
@@ -147,6 +201,7 @@ int serve(const config::DaemonConfig& config) {
     spdlog::error("cannot allocate {} MB of item memory: {}", config.memory_limit_mb, e.what());
     return kExitRefused;
   }
+  if (kernel_cache.mirror) store->setObserver(kernel_cache.mirror.get());
 
   proto::StatsRegistry stats;
   proto::EngineConfig engine_config;
@@ -199,11 +254,22 @@ int serve(const config::DaemonConfig& config) {
     spdlog::info(datapath.value()->summary());
     datapaths.push_back(std::move(datapath.value()));
   }
+  std::unique_ptr<kernel_cache::KernelCacheStats> kernel_cache_stats;
+  if (kernel_cache.mirror) {
+    auto xdp_counter = [&datapaths](uint32_t index) {
+      uint64_t total = 0;
+      for (const auto& datapath : datapaths) total += datapath->attachment().counter(index);
+      return total;
+    };
+    kernel_cache_stats = std::make_unique<kernel_cache::KernelCacheStats>(
+        stats, *kernel_cache.mirror, kernel_cache.maps->entries(), xdp_counter);
+  }
   server.value()->start();
   for (const auto& datapath : datapaths) {
     datapath->start();
   }
-  std::jthread crawler(maintain, std::ref(*store), std::ref(stats.settings()), !config.no_lru_maintainer);
+  std::jthread crawler(maintain, std::ref(*store), std::ref(stats.settings()), !config.no_lru_maintainer,
+                       kernel_cache.mirror.get());
 
   spdlog::info(
       "unbuckle-xdp " UNBUCKLE_VERSION " (memcached " UNBUCKLE_MEMCACHED_VERSION " protocol) serving: backend {}, listen {}, UDP port {}, "
@@ -220,6 +286,7 @@ int serve(const config::DaemonConfig& config) {
   crawler.request_stop();
   crawler.join();
   server.value()->stop();
+  kernel_cache_stats.reset();
   datapaths.clear();   // detaches XDP and removes the pins
   return 0;
 }

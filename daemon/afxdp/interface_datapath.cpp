@@ -82,8 +82,8 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
     self->loopback_ = std::move(routing.value());
   }
 
-  auto attached = xdp::XdpAttachment::attach(
-      xdp::AttachOptions{interface, options.xdp_mode, options.port, options.pin_root, UNBUCKLE_XSK_RX_ROOM});
+  auto attached = xdp::XdpAttachment::attach(xdp::AttachOptions{
+      interface, options.xdp_mode, options.port, options.pin_root, UNBUCKLE_XSK_RX_ROOM, options.kernel_cache});
   if (!attached.ok()) {
     return Error{attached.error()};
   }

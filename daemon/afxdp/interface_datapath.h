@@ -40,6 +40,7 @@ struct DatapathOptions {
   std::vector<config::Cidr> allow = config::defaultAllow();
   size_t max_item_size = size_t{1} << 20;
   std::optional<uint32_t> fixed_reply_bytes;   // --debug-fixed-reply
+  std::optional<xdp::KernelCacheMapFds> kernel_cache = std::nullopt;   // unset: --kernel-cache off
 };
 
 // The options for `interface` from the daemon's settings (the flags of the
@@ -79,6 +80,7 @@ class InterfaceDatapath {
   const std::string& interface() const { return options_.interface; }
   size_t queues() const { return workers_.size(); }
   const QueueWorker& worker(size_t index) const { return *workers_[index]; }
+  const xdp::XdpAttachment& attachment() const { return *attachment_; }
 
  private:
   InterfaceDatapath() = default;

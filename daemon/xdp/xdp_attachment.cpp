@@ -2,10 +2,12 @@
 
 #include <net/if.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <xdp/libxdp.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -22,6 +24,23 @@ namespace {
 constexpr const char* kProgramName = "unbuckle_xdp";
 
 std::string errorText(int err) { return std::strerror(err < 0 ? -err : err); }
+
+// The oldest kernel the program loads on: multi-buffer XDP (`xdp.frags`,
+// bpf_xdp_get_buff_len) and, for the kernel cache, bpf_xdp_load_bytes and
+// bpf_xdp_store_bytes all came in 5.18 (README "Kernel cache").
+constexpr int kMinKernelMajor = 5;
+constexpr int kMinKernelMinor = 18;
+
+// Why a load may have failed when the kernel predates kMinKernel*, or
+// nothing.
+std::string kernelTooOldNote() {
+  utsname name{};
+  int major = 0, minor = 0;
+  if (uname(&name) != 0 || std::sscanf(name.release, "%d.%d", &major, &minor) != 2) return {};
+  if (major > kMinKernelMajor || (major == kMinKernelMajor && minor >= kMinKernelMinor)) return {};
+  return " (unbuckle.bpf.o needs Linux " + std::to_string(kMinKernelMajor) + "." + std::to_string(kMinKernelMinor) +
+         " or later; this is " + name.release + ")";
+}
 
 // A program we left behind (crash, kill -9) is detached; anyone else's is
 // the operator's to remove. Only called with the interface's lock held, so
@@ -70,6 +89,8 @@ Result<std::unique_ptr<XdpAttachment>> XdpAttachment::attach(const AttachOptions
   if (!self->skeleton_) return Error{"cannot open the embedded unbuckle.bpf.o: " + errorText(errno)};
   self->skeleton_->rodata->cfg_port = options.port;
   self->skeleton_->rodata->cfg_xsk_rx_room = options.xsk_rx_room;
+  auto kernel_cache = self->useKernelCache(options.kernel_cache);
+  if (!kernel_cache.ok()) return Error{kernel_cache.error()};
   self->program_ = xdp_program__from_bpf_obj(self->skeleton_->obj, "xdp.frags");
   if (long err = libxdp_get_error(self->program_)) {
     self->program_ = nullptr;
@@ -89,7 +110,7 @@ Result<std::unique_ptr<XdpAttachment>> XdpAttachment::attach(const AttachOptions
     }
     if (xdp_program__fd(self->program_) < 0) {  // it never loaded
       if (err == -EPERM) return Error{"cannot load unbuckle.bpf.o: permission denied (needs CAP_BPF and CAP_NET_ADMIN)"};
-      return Error{"verifier rejected unbuckle.bpf.o: " + lastBpfLogLines()};
+      return Error{"verifier rejected unbuckle.bpf.o: " + lastBpfLogLines() + kernelTooOldNote()};
     }
   }
   if (err) {
@@ -103,7 +124,7 @@ Result<std::unique_ptr<XdpAttachment>> XdpAttachment::attach(const AttachOptions
   std::filesystem::remove_all(self->pin_dir_, ec);
   std::filesystem::create_directories(self->pin_dir_, ec);
   if (ec) return Error{"cannot create " + self->pin_dir_ + ": " + ec.message() + " (is bpffs mounted at /sys/fs/bpf?)"};
-  for (bpf_map* map : {self->skeleton_->maps.unbuckle_xsks, self->skeleton_->maps.unbuckle_counters}) {
+  for (bpf_map* map : self->pinnedMaps()) {
     std::string path = self->pin_dir_ + "/" + bpf_map__name(map);
     if (int pin_err = bpf_map__pin(map, path.c_str())) {
       return Error{"cannot pin " + path + ": " + errorText(pin_err)};
@@ -119,14 +140,43 @@ XdpAttachment::~XdpAttachment() {
     }
   }
   if (skeleton_ && !pin_dir_.empty()) {
-    bpf_map__unpin(skeleton_->maps.unbuckle_xsks, nullptr);
-    bpf_map__unpin(skeleton_->maps.unbuckle_counters, nullptr);
+    for (bpf_map* map : pinnedMaps()) bpf_map__unpin(map, nullptr);
     std::error_code ec;
     std::filesystem::remove(pin_dir_, ec);
     std::filesystem::remove(pin_root_, ec);   // only if no other interface's pins are in it
   }
   if (program_) xdp_program__close(program_);
   if (skeleton_) unbuckle_bpf::destroy(skeleton_);
+}
+
+Result<bool> XdpAttachment::useKernelCache(const std::optional<KernelCacheMapFds>& maps) {
+  kernel_cache_ = maps.has_value();
+  skeleton_->rodata->cfg_kernel_cache = kernel_cache_ ? 1 : 0;
+  if (!maps) return true;
+  skeleton_->rodata->cfg_kc_set_mask = maps->set_mask;
+  const std::pair<bpf_map*, int> reused[] = {
+      {skeleton_->maps.unbuckle_kc_slots, maps->slots},   {skeleton_->maps.unbuckle_kc_hits, maps->hits},
+      {skeleton_->maps.unbuckle_kc_state, maps->state},   {skeleton_->maps.unbuckle_kc_allow4, maps->allow4},
+      {skeleton_->maps.unbuckle_kc_allow6, maps->allow6}};
+  for (const auto& [map, fd] : reused) {
+    if (int err = bpf_map__reuse_fd(map, fd)) {
+      return Error{std::string("cannot give the kernel cache's map ") + bpf_map__name(map) +
+                   " to unbuckle.bpf.o: " + errorText(err)};
+    }
+  }
+  return true;
+}
+
+std::vector<bpf_map*> XdpAttachment::pinnedMaps() const {
+  std::vector<bpf_map*> maps{skeleton_->maps.unbuckle_xsks, skeleton_->maps.unbuckle_counters};
+  if (kernel_cache_) {
+    for (bpf_map* map : {skeleton_->maps.unbuckle_kc_slots, skeleton_->maps.unbuckle_kc_hits,
+                         skeleton_->maps.unbuckle_kc_state, skeleton_->maps.unbuckle_kc_allow4,
+                         skeleton_->maps.unbuckle_kc_allow6}) {
+      maps.push_back(map);
+    }
+  }
+  return maps;
 }
 
 std::string_view XdpAttachment::modeName() const {
@@ -144,16 +194,20 @@ std::string_view XdpAttachment::counterName(int index) {
   return kNames[index];
 }
 
+uint64_t XdpAttachment::counter(uint32_t index) const {
+  std::vector<uint64_t> per_cpu(static_cast<size_t>(libbpf_num_possible_cpus()));
+  uint64_t sum = 0;
+  if (bpf_map__lookup_elem(skeleton_->maps.unbuckle_counters, &index, sizeof(index), per_cpu.data(),
+                           per_cpu.size() * sizeof(uint64_t), 0) == 0) {
+    for (uint64_t v : per_cpu) sum += v;
+  }
+  return sum;
+}
+
 std::vector<std::pair<std::string_view, uint64_t>> XdpAttachment::counters() const {
   std::vector<std::pair<std::string_view, uint64_t>> out;
-  std::vector<uint64_t> per_cpu(static_cast<size_t>(libbpf_num_possible_cpus()));
   for (uint32_t index = 0; index < UNBUCKLE_XDP_COUNTER_MAX; ++index) {
-    uint64_t sum = 0;
-    if (bpf_map__lookup_elem(skeleton_->maps.unbuckle_counters, &index, sizeof(index), per_cpu.data(),
-                             per_cpu.size() * sizeof(uint64_t), 0) == 0) {
-      for (uint64_t v : per_cpu) sum += v;
-    }
-    out.emplace_back(counterName(static_cast<int>(index)), sum);
+    out.emplace_back(counterName(static_cast<int>(index)), counter(index));
   }
   return out;
 }

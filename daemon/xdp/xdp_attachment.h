@@ -3,7 +3,8 @@
 // replaces a stale copy left by a crashed run, and pins the maps under
 // <pin root>/<interface>/ for bpftool; destruction detaches and unpins (and
 // removes the pin root if nothing else is in it), so a clean stop leaves
-// nothing behind.
+// nothing behind. With the kernel cache the program uses the daemon's maps
+// (kernel_cache_map_fds.h) instead of its own, and they are pinned too.
 #pragma once
 
 #include <memory>
@@ -17,7 +18,9 @@
 #include "result.h"
 #include "unbuckle/bpf_abi.h"
 #include "xdp/interface_lock.h"
+#include "xdp/kernel_cache_map_fds.h"
 
+struct bpf_map;
 struct unbuckle_bpf;
 struct xdp_program;
 
@@ -31,6 +34,10 @@ struct AttachOptions {
   // The longest frame the AF_XDP sockets in the XSKMAP receive; longer
   // memcached requests are passed to the kernel.
   uint32_t xsk_rx_room = UNBUCKLE_XSK_RX_ROOM;
+  // Set: the program answers kernel-cache hits from these maps. Unset
+  // (--kernel-cache off): it steers exactly as without a kernel cache, its
+  // own kernel-cache maps left at their small declared size and unused.
+  std::optional<KernelCacheMapFds> kernel_cache = std::nullopt;
 };
 
 class XdpAttachment {
@@ -44,14 +51,22 @@ class XdpAttachment {
   int ifindex() const { return ifindex_; }
   std::string_view modeName() const;   // "native" or "skb"
   const std::string& pinDir() const { return pin_dir_; }
+  bool kernelCache() const { return kernel_cache_; }
   int xsksMapFd() const;
   int countersMapFd() const;
   // The program's counters (bpf_abi.h), summed over CPUs, by name.
   std::vector<std::pair<std::string_view, uint64_t>> counters() const;
+  // One of them (enum unbuckle_xdp_counter), summed over CPUs.
+  uint64_t counter(uint32_t index) const;
   static std::string_view counterName(int index);
 
  private:
   XdpAttachment() = default;
+  // Before load: the daemon's kernel-cache maps and the two switches.
+  Result<bool> useKernelCache(const std::optional<KernelCacheMapFds>& maps);
+  // The maps pinned under pinDir(): the XSKMAP and the counters, and the
+  // kernel cache's when it is on.
+  std::vector<bpf_map*> pinnedMaps() const;
 
   std::optional<InterfaceLock> lock_;
   std::string interface_;
@@ -59,6 +74,7 @@ class XdpAttachment {
   int attach_mode_ = 0;   // enum xdp_attach_mode
   std::string pin_root_;
   std::string pin_dir_;
+  bool kernel_cache_ = false;
   unbuckle_bpf* skeleton_ = nullptr;
   xdp_program* program_ = nullptr;
 };
