@@ -26,7 +26,7 @@ import random
 import sys
 import time
 
-from kernel_cache_setup import SKIP, KernelCacheServers, mc  # noqa: F401
+from kernel_cache_setup import SKIP, KernelCacheServers  # first: it puts ../ on sys.path
 import differential  # noqa: E402
 from differential import CasRef, Pause, Request
 
