@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# unbuckle-xdp's AF_XDP datapath against memcached and against its own ceiling,
-# in two network namespaces made (and deleted) by this script: a server and a
+# unbuckle-xdp's AF_XDP datapath and its kernel cache against memcached and
+# against their ceilings, in two network namespaces made (and deleted) by this script: a server and a
 # client namespace joined by one veth pair per server, so that no two servers
 # share an XDP program, a NAPI thread or a CPU account.
 #
 #   memcached   memcached -U, one worker thread (-t 1), kernel UDP
 #   socket      unbuckle-xdp --backend socket --threads 1
-#   xdp         unbuckle-xdp --interface IF: XDP steering, one AF_XDP worker
+#   xdp         unbuckle-xdp --interface IF --kernel-cache off: XDP
+#               steering, one AF_XDP worker
 #   ceiling     the same AF_XDP datapath with --debug-fixed-reply: every
 #               request gets one fixed GET hit of the value size, without
 #               parsing or store (mcbench sees wrong keys; not counted)
 #   xdp-busy    xdp with --busy-poll (phase 2)
 #   xdp-busy-skb  the same with --xdp-mode skb (phase 2): on a veth, generic
 #               XDP answered a little sooner than native at window 1
+#   kc          unbuckle-xdp --interface IF --kernel-cache on (phase 3): GET
+#               hits answered by the XDP program from the kernel cache
+#   echo        tools/xdp_tx_echo (phase 3), no daemon: XDP answers every
+#               GET with one fixed hit of the kernel cache's reply size for
+#               the phase's keys and values (grown frame, checksums, XDP_TX),
+#               the kernel cache's ceiling (mcbench sees wrong keys; not
+#               counted)
 #
 # Load: mcbench in the client namespace, GETs only, over UDP (100,000 20-byte
 # keys preloaded over TCP, so every GET hits), one client thread, at window 64
@@ -21,17 +29,26 @@
 # case, in 4 alternating rounds against the noise of a shared machine.
 # Phase 2, window 1 only: memcached, xdp-busy and xdp-busy-skb the same way,
 # each server stopped (mcbench --pause-idle) while another is measured, since
-# a busy-polling worker spins on the server core. Servers run on the server
-# core, mcbench on the client core (taskset). Printed last: one table with
-# ratios to memcached and to the ceiling, PASS/MISS for the targets of issue
-# 4, and with --perf where the xdp daemon's time goes.
+# a busy-polling worker spins on the server core.
+# Phase 3, the kernel cache: memcached, xdp, kc and echo in one `mcbench
+# --compare` per window (64 and 1), 10,000 hot 20-byte keys preloaded with
+# 64-byte values (every one mirrored), 4 alternating rounds. XDP_TX on a veth
+# needs an XDP program on the receiving end, so kc's and echo's client ends
+# keep the pass-through program at window 1 too (a copy per reply that
+# memcached's and xdp's replies do not pay there).
+# Servers run on the server core, mcbench on the client core (taskset).
+# Printed last: one table with ratios to memcached and to the ceiling (phase
+# 3: the echo), PASS/MISS for the targets of issues 4 and 10, and with
+# --perf where the xdp daemon's time goes.
 #
 #   tools/bench.sh [--duration S] [--quick] [--value-sizes LIST] [--napi MODE]
-#                  [--perf] [--build-dir DIR] [--server-cpu N] [--client-cpu N]
+#                  [--kc-only] [--perf] [--build-dir DIR] [--server-cpu N]
+#                  [--client-cpu N]
 #
 # --duration S        measured seconds per server and case (default 8: the
-#                     whole run takes about 4 minutes)
-# --quick             2 s per server and case (about 1.5 minutes)
+#                     whole run takes about 6 minutes)
+# --quick             2 s per server and case (about 2 minutes)
+# --kc-only           phase 3 alone (about 2 minutes at 8 s)
 # --value-sizes LIST  comma-separated value sizes in bytes (default 64,1000)
 # --napi MODE         where each veth end's receive work runs:
 #                     threaded (default): a NAPI thread per end, pinned to its
@@ -62,7 +79,8 @@ build_dir=build
 server_cpu=1
 client_cpu=0
 napi=threaded
-usage() { sed -n '2,52p' "$0" | sed 's/^# \{0,1\}//'; }
+kc_only=0
+usage() { sed -n '2,70p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
     --duration) duration=${2:?--duration needs seconds}; shift 2 ;;
@@ -70,6 +88,7 @@ while (($#)); do
     --value-sizes) value_sizes=${2:?--value-sizes needs a list}; shift 2 ;;
     --napi) napi=${2:?--napi needs threaded or softirq}; shift 2 ;;
     --perf) perf=1; shift ;;
+    --kc-only) kc_only=1; shift ;;
     --build-dir) build_dir=${2:?--build-dir needs a directory}; shift 2 ;;
     --server-cpu) server_cpu=${2:?--server-cpu needs a CPU number}; shift 2 ;;
     --client-cpu) client_cpu=${2:?--client-cpu needs a CPU number}; shift 2 ;;
@@ -105,7 +124,7 @@ if [ ! -f "$build_dir/CMakeCache.txt" ]; then
 fi
 say "building unbuckle-xdp, mcbench and the client end's XDP pass program in $build_dir"
 build_log=$(mktemp /tmp/bench-build.XXXXXX)
-if ! cmake --build "$build_dir" -j 2 --target unbuckle-xdp mcbench unbuckle_test_xdp_pass_skel_gen >"$build_log" 2>&1; then
+if ! cmake --build "$build_dir" -j 2 --target unbuckle-xdp mcbench unbuckle_test_xdp_pass_skel_gen xdp_tx_echo >"$build_log" 2>&1; then
   grep -m 5 -E "error|Error" "$build_log" >&2 || true
   rm -f "$build_log"
   die "building in $build_dir failed (see the errors above; the tree may be mid-change: retry later)"
@@ -114,6 +133,7 @@ rm -f "$build_log"
 daemon=$(realpath "$build_dir/bin/unbuckle-xdp")
 mcbench=$(realpath "$build_dir/bin/mcbench")
 xdp_pass=$(realpath "$build_dir/tests/integration/afxdp/xdp_pass.bpf.o")
+xdp_tx_echo=$(realpath "$build_dir/tools/xdp_tx_echo/xdp_tx_echo.bpf.o")
 
 # --- clean-up on every exit path -------------------------------------------------
 tag=$$
@@ -153,10 +173,10 @@ trap 'exit 130' INT TERM
 # Pair i: server end ub<k><pid> 10.203.i.1, client end uc<k><pid> 10.203.i.2;
 # short names, since the NAPI thread is "napi/<ifname>-<id>" in 15 characters.
 # Phase 2's servers take over the pairs of phase 1's xdp and ceiling.
-declare -A letter=([memcached]=m [socket]=s [xdp]=x [ceiling]=c)
-declare -A pair=([memcached]=1 [socket]=2 [xdp]=3 [ceiling]=4)
+declare -A letter=([memcached]=m [socket]=s [xdp]=x [ceiling]=c [kc]=k [echo]=e)
+declare -A pair=([memcached]=1 [socket]=2 [xdp]=3 [ceiling]=4 [kc]=5 [echo]=6)
 declare -A pair_of=([memcached]=memcached [socket]=socket [xdp]=xdp [ceiling]=ceiling [xdp-busy]=xdp
-  [xdp-busy-skb]=ceiling)
+  [xdp-busy-skb]=ceiling [kc]=kc [echo]=echo)
 server_if() { echo "ub${letter[${pair_of[$1]}]}$tag"; }
 client_if() { echo "uc${letter[${pair_of[$1]}]}$tag"; }
 server_ip() { echo "10.203.${pair[${pair_of[$1]}]}.1"; }
@@ -167,7 +187,7 @@ started_ns=1
 ip netns add "$client_ns"
 ip -n "$server_ns" link set lo up
 ip -n "$client_ns" link set lo up
-for name in memcached socket xdp ceiling; do
+for name in memcached socket xdp ceiling kc echo; do
   i=${pair[$name]}
   s_if=$(server_if "$name")
   c_if=$(client_if "$name")
@@ -193,7 +213,7 @@ mounted=1
 check_routes() {
   local name route
   [ -z "$(ip -n "$client_ns" route show default)" ] || die "$client_ns has a default route; refusing to send load"
-  for name in memcached socket xdp ceiling; do
+  for name in memcached socket xdp ceiling kc echo; do
     route=$(ip -n "$client_ns" route get "$(server_ip "$name")")
     [[ $route == *"dev $(client_if "$name") "* ]] ||
       die "route to $(server_ip "$name") in $client_ns is not over $(client_if "$name"): $route"
@@ -264,8 +284,10 @@ latency_ends() {   # the names of the servers whose pairs to set up
   local name
   for name in "$@"; do
     napi_pid[$name]=
-    ip -n "$client_ns" link set dev "$(client_if "$name")" xdpdrv off ||
-      die "cannot detach the pass-through program from $(client_if "$name")"
+    if [ "$name" != kc ] && [ "$name" != echo ]; then   # XDP_TX needs it on the receiving end
+      ip -n "$client_ns" link set dev "$(client_if "$name")" xdpdrv off ||
+        die "cannot detach the pass-through program from $(client_if "$name")"
+    fi
     if [ "$name" = memcached ] || [ "$name" = socket ]; then
       ip -n "$server_ns" link set dev "$(server_if "$name")" xdpdrv off ||
         die "cannot detach the pass-through program from $(server_if "$name")"
@@ -309,6 +331,11 @@ start_afxdp() {   # name (native XDP, generic for a name ending in -skb), then e
     --xdp-mode "$mode" --memory-limit "$memory_mb" --allow 10.203.0.0/16 --pin-path "$bpffs/$name" \
     --control-socket "$work/$name.sock" "$@"
 }
+start_echo() {   # tools/xdp_tx_echo on the echo pair's server end: no process
+  ip -n "$server_ns" link set dev "$(server_if echo)" xdpdrv obj "$xdp_tx_echo" sec xdp ||
+    die "cannot attach $xdp_tx_echo to $(server_if echo)"
+  say "  echo: $(basename "$xdp_tx_echo") on $(server_if echo) ($(server_ip echo)), no process"
+}
 restart_afxdp() {   # stops the daemon called $1 if it runs, starts $2 with flags
   local old=$1 name=$2
   shift 2
@@ -322,12 +349,16 @@ restart_afxdp() {   # stops the daemon called $1 if it runs, starts $2 with flag
 say "starting the servers on CPU $server_cpu (mcbench runs on CPU $client_cpu)"
 start_server memcached memcached -U "$port_tcp" -p "$port_tcp" -l "$(server_ip memcached)" -t 1 \
   -m "$memory_mb" -u root
-start_server socket "$daemon" --backend socket --listen "$(server_ip socket)" --port "$port_tcp" \
-  --threads 1 --memory-limit "$memory_mb" --control-socket "$work/socket.sock"
-start_afxdp xdp
-start_afxdp ceiling --debug-fixed-reply "${values[0]}"
-say "placing the veth ends' receive work (--napi $napi)"
-throughput_ends memcached socket xdp ceiling
+if ((kc_only)); then
+  start_afxdp xdp --kernel-cache off
+else
+  start_server socket "$daemon" --backend socket --listen "$(server_ip socket)" --port "$port_tcp" \
+    --threads 1 --memory-limit "$memory_mb" --control-socket "$work/socket.sock"
+  start_afxdp xdp --kernel-cache off
+  start_afxdp ceiling --kernel-cache off --debug-fixed-reply "${values[0]}"
+  say "placing the veth ends' receive work (--napi $napi)"
+  throughput_ends memcached socket xdp ceiling
+fi
 check_routes
 
 # --- load ------------------------------------------------------------------------------
@@ -347,6 +378,8 @@ napi_seconds() {   # CPU seconds of server $1's NAPI thread so far, "none" witho
 }
 measure_flags=()   # phase 2: --pause-idle
 workload=(--proto udp --set-proto tcp --get-ratio 1 --keys 100000 --key-size 20 --threads 1 --quiet)
+kc_keys=10000   # phase 3: every key mirrored in the kernel cache (65,536 slots)
+kc_value=64     # the size tools/xdp_tx_echo's reply is built for
 client_timeout=$(python3 -c "print(int(5 * $duration + 120))")
 
 preload() {   # value size, then server names
@@ -366,7 +399,9 @@ measure() {   # output stem, value size, window, rounds, then server names
   local out=$1 value=$2 window=$3 rounds=$4 name args=() before=() i=0
   shift 4
   for name in "$@"; do
-    args+=(--target "$(target "$name")" --server-pid "$name=${pid_of[$name]}")
+    args+=(--target "$(target "$name")")
+    # echo has no process: its CPU is its NAPI thread's
+    [ -z "${pid_of[$name]:-}" ] || args+=(--server-pid "$name=${pid_of[$name]}")
     before+=("$(napi_seconds "$name")")
   done
   (($# > 1)) && args+=(--compare "${measure_flags[@]}")
@@ -406,12 +441,13 @@ profile() {   # value size
   unset "pid_of[perf]"
 }
 
+if ((!kc_only)); then
 say "phase 1: memcached, socket, xdp, ceiling in one mcbench --compare per case, 4 alternating rounds, $duration s per server"
 first=1
 for value in "${values[@]}"; do
   if ((!first)); then
     say "  ceiling: restarting with a $value-byte fixed reply"
-    restart_afxdp ceiling ceiling --debug-fixed-reply "$value"
+    restart_afxdp ceiling ceiling --kernel-cache off --debug-fixed-reply "$value"
     place_napi ceiling
   fi
   say "  preloading 100,000 keys of $value bytes into memcached, socket, xdp"
@@ -429,8 +465,8 @@ done
 say "phase 2: memcached, xdp-busy, xdp-busy-skb at window 1, each stopped while another is measured, 4 alternating rounds, $duration s per server"
 stop_pid "${pid_of[ceiling]}"
 unset "pid_of[ceiling]"
-restart_afxdp xdp xdp-busy --busy-poll
-start_afxdp xdp-busy-skb --busy-poll
+restart_afxdp xdp xdp-busy --kernel-cache off --busy-poll
+start_afxdp xdp-busy-skb --kernel-cache off --busy-poll
 latency_ends memcached xdp-busy xdp-busy-skb
 measure_flags=(--pause-idle)
 for value in "${values[@]}"; do
@@ -439,6 +475,27 @@ for value in "${values[@]}"; do
   say "  value $value B, window 1"
   measure "$work/v$value-w1-b" "$value" 1 4 memcached xdp-busy xdp-busy-skb
 done
+measure_flags=()
+stop_pid "${pid_of[xdp-busy-skb]}"
+unset "pid_of[xdp-busy-skb]"
+restart_afxdp xdp-busy xdp --kernel-cache off
+fi
+
+say "phase 3: the kernel cache: memcached, xdp, kc, echo in one mcbench --compare per window, $kc_keys hot keys of $kc_value bytes, 4 alternating rounds, $duration s per server"
+start_afxdp kc --kernel-cache on
+start_echo
+throughput_ends memcached xdp kc echo
+workload=(--proto udp --set-proto tcp --get-ratio 1 --keys "$kc_keys" --key-size 20 --threads 1 --quiet)
+say "  preloading $kc_keys keys of $kc_value bytes into memcached, xdp, kc (kc mirrors each as it is set)"
+preload "$kc_value" memcached xdp kc
+say "  value $kc_value B, window 64"
+measure "$work/v$kc_value-w64-c" "$kc_value" 64 4 memcached xdp kc echo
+say "  value $kc_value B, window 1 (NAPI in softirq; kc's and echo's client ends keep the pass-through program)"
+latency_ends memcached xdp kc echo
+measure "$work/v$kc_value-w1-c" "$kc_value" 1 4 memcached xdp kc echo
+say "  kernel cache counters of kc (stats kernel_cache_* and xdp_kc_*):"
+timeout 5 ip netns exec "$server_ns" bash -c "exec 3<>/dev/tcp/$(server_ip kc)/$port_tcp; printf 'stats\r\nquit\r\n' >&3; cat <&3" |
+  tr -d '\r' | awk '$2 ~ /^(kernel_cache_|xdp_kc_)/ && $3 != 0 { printf "    %s %s\n", $2, $3 }'
 
 # --- report -----------------------------------------------------------------------------
 echo
@@ -447,7 +504,7 @@ if [ "$napi" = threaded ]; then
 else
   cpu_note="server process only (with --napi softirq, each core also runs the other side's receive work)"
 fi
-python3 tools/bench_report.py table "$work" "$value_sizes" "$napi" "$cpu_note"
+python3 tools/bench_report.py table "$work" "$napi" "$cpu_note"
 if ((perf)); then
   echo
   perf script -i "$work/perf.data" -F comm,tid,period,ip,sym,dso 2>/dev/null >"$work/perf.txt"

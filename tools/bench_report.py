@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """The reports of tools/bench.sh.
 
-  bench_report.py table DIR VALUE_SIZES NAPI CPU_NOTE
+  bench_report.py table DIR NAPI CPU_NOTE
       DIR holds v<value>-w<window>-<phase>.json (mcbench --json) and .napi
       ("<target> <CPU seconds of its server-end NAPI thread>" per line): one
       table of every target and case with ratios to memcached and to the
-      ceiling per phase (a: phase 1, b: phase 2), then a PASS/MISS line per
-      target of issue 4.
+      ceiling per phase (a: phase 1, b: phase 2, c: phase 3, whose ceiling is
+      the XDP_TX echo), then a PASS/MISS line per target of issues 4 and 10.
   bench_report.py perf SCRIPT RUN_JSON
       SCRIPT is `perf script -F comm,tid,period,ip,sym,dso` of a cpu-clock
       recording with call chains, RUN_JSON the mcbench run it covered: CPU
@@ -20,10 +20,13 @@ import os
 import re
 import sys
 
-ORDER = ["memcached", "socket", "xdp", "ceiling", "xdp-busy", "xdp-busy-skb"]
+ORDER = ["memcached", "socket", "xdp", "ceiling", "xdp-busy", "xdp-busy-skb", "kc", "echo"]
 WINDOWS = (64, 1)
 PHASES = {"a": "phase 1: one mcbench --compare per case",
-          "b": "phase 2: busy-poll, each server stopped while another is measured"}
+          "b": "phase 2: busy-poll, each server stopped while another is measured",
+          "c": "phase 3: the kernel cache, 10,000 hot keys, one mcbench --compare per case"}
+# The fixed-reply servers: their replies never carry the key asked for.
+CEILINGS = ("ceiling", "echo")
 
 
 def load_rows(folder):
@@ -38,7 +41,7 @@ def load_rows(folder):
             name = r["target"]
             answered = r["answered"] or 1
             errors = r["get_errors"] + r["set_errors"]
-            if name == "ceiling":   # its fixed reply never carries the key asked for
+            if name in CEILINGS:
                 errors -= r["errors"]["wrong_key"]
             cases[phase, int(value), int(window)][name] = {
                 "ops": r["ops_per_second"], "p50": r["latency_us"]["p50"], "p99": r["latency_us"]["p99"],
@@ -49,22 +52,25 @@ def load_rows(folder):
     return cases
 
 
-def table(folder, value_sizes, napi, cpu_note):
+def table(folder, napi, cpu_note):
     cases = load_rows(folder)
-    values = [int(v) for v in value_sizes.split(",")]
     print(f"== results: GETs over UDP through a veth, 1 client thread, NAPI {napi} (window 1: softirq)")
     print(f"   cpu us/req: {cpu_note}; (napi): the NAPI thread's part")
     header = (f"{'target':<12} {'value':>5} {'window':>6} {'ops/s':>9} {'p50 us':>8} {'p99 us':>8}"
               f" {'cpu us/req':>10} {'(napi)':>6} {'x memcached':>11} {'x ceiling':>9} {'lost':>6} {'errors':>6}")
     ratio = lambda a, b: f"{a / b:.2f}" if b else "-"
     for phase, title in PHASES.items():
+        values = sorted({v for p, v, _ in cases if p == phase})
+        if not values:
+            continue
         print(f"-- {title}")
         print(header)
         print("-" * len(header))
         for value in values:
             for window in WINDOWS:
                 rows = cases.get((phase, value, window), {})
-                base, ceiling = rows.get("memcached"), rows.get("ceiling")
+                base = rows.get("memcached")
+                ceiling = next((rows[n] for n in CEILINGS if n in rows), None)
                 for name in (n for n in ORDER if n in rows):
                     r = rows[name]
                     print(f"{name:<12} {value:>5} {window:>6} {r['ops']:>9.0f} {r['p50']:>8.1f} {r['p99']:>8.1f}"
@@ -74,11 +80,11 @@ def table(folder, value_sizes, napi, cpu_note):
                           f" {r['lost']:>6} {r['errors']:>6}")
                 if rows:
                     print()
-    print("ceiling: every reply is the same fixed GET hit (its wrong_key errors are not counted).")
+    print("ceiling, echo: every reply is the same fixed GET hit (their wrong_key errors are not counted).")
 
     print("\n== targets of issue 4 (ratios from this run)")
     verdict = lambda ok: "PASS" if ok else "MISS"
-    for value in values:
+    for value in sorted({v for p, v, _ in cases if p in "ab"}):
         rows = cases.get(("a", value, 64), {})
         x, mc, ceil = (rows.get(n) for n in ("xdp", "memcached", "ceiling"))
         if x and ceil:
@@ -95,11 +101,37 @@ def table(folder, value_sizes, napi, cpu_note):
             if busy and mc1:
                 print(f"{verdict(busy['p50'] <= 0.5 * mc1['p50'])}  {name} p50 <= 0.5x memcached p50, {value} B,"
                       f" window 1: {busy['p50']:.1f} us vs {mc1['p50']:.1f} us ({busy['p50'] / mc1['p50']:.2f}x)")
+    kernel_cache_targets(cases, verdict)
     for (phase, value, window), rows in sorted(cases.items()):
         for name, r in rows.items():
             if r["errors"] or r["lost"] > r["answered"] // 1000:
                 print(f"NOTE  {name}, {value} B, window {window}, phase {phase}: {r['errors']} errors,"
                       f" {r['lost']} lost of {r['answered']} answered")
+
+
+def kernel_cache_targets(cases, verdict):
+    """Issue 10's targets, from phase 3 (kc: the kernel cache, xdp: the AF_XDP
+    path, echo: the XDP_TX ceiling)."""
+    for value in sorted({v for p, v, _ in cases if p == "c"}):
+        print(f"\n== targets of issue 10, {value} B (ratios from this run)")
+        rows = cases.get(("c", value, 64), {})
+        kc, x, echo = (rows.get(n) for n in ("kc", "xdp", "echo"))
+        if kc and echo:
+            print(f"{verdict(kc['ops'] >= 0.8 * echo['ops'])}  kc ops/s >= 0.8x echo, window 64:"
+                  f" {kc['ops'] / echo['ops']:.2f}x ({kc['ops']:.0f} / {echo['ops']:.0f})")
+        if kc and x:
+            faster, cheaper = kc["ops"] >= 1.5 * x["ops"], kc["cpu"] <= 0.5 * x["cpu"]
+            print(f"{verdict(faster or cheaper)}  kc ops/s >= 1.5x xdp or CPU/req <= 0.5x xdp's, window 64:"
+                  f" {kc['ops'] / x['ops']:.2f}x ops/s ({kc['ops']:.0f} / {x['ops']:.0f}),"
+                  f" {kc['cpu'] / x['cpu']:.2f}x CPU/req ({kc['cpu']:.2f} / {x['cpu']:.2f} us)")
+        rows = cases.get(("c", value, 1), {})
+        kc, x, mc1 = (rows.get(n) for n in ("kc", "xdp", "memcached"))
+        if kc and mc1:
+            print(f"{verdict(kc['p50'] <= 0.25 * mc1['p50'])}  kc p50 <= 1/4 memcached's, window 1:"
+                  f" {kc['p50']:.1f} us vs {mc1['p50']:.1f} us ({kc['p50'] / mc1['p50']:.2f}x)")
+        if kc and x:
+            print(f"{verdict(kc['p50'] <= 0.5 * x['p50'])}  kc p50 <= 1/2 xdp's, window 1:"
+                  f" {kc['p50']:.1f} us vs {x['p50']:.1f} us ({kc['p50'] / x['p50']:.2f}x)")
 
 
 # Where a sample's time goes. Kernel samples: the frame nearest the leaf
@@ -204,7 +236,7 @@ def perf(script, run_json):
 
 
 def main():
-    if len(sys.argv) == 6 and sys.argv[1] == "table":
+    if len(sys.argv) == 5 and sys.argv[1] == "table":
         table(*sys.argv[2:])
     elif len(sys.argv) == 4 and sys.argv[1] == "perf":
         perf(sys.argv[2], sys.argv[3])

@@ -1,0 +1,286 @@
+#!/usr/bin/python3
+"""Coherence stress of the kernel cache: one writer mutates a small hot key
+set while readers GET it over UDP (answered by XDP when mirrored), all from
+the client namespace, for a bounded time. Every GET reply must equal a state
+the key had at some instant between the GET's send and its reply: zero stale
+replies, zero torn (never written, or malformed) ones.
+
+Writer (one thread, one request at a time, so a key's states are totally
+ordered): set (TCP, or UDP through AF_XDP), set with a 2 s exptime, delete,
+incr on counter keys, touch (long or 2 s), append, flush_all; values carry
+the key, a version and a filler of varying length. The state after each
+mutation is what its reply says (STORED, DELETED, the incr result, ...). A
+UDP mutation whose reply is lost is sent again over TCP (only idempotent ones
+go over UDP), and its interval spans both.
+
+A state written by mutation i (sent s_i, answered r_i) can be current from s_i
+until the next mutation's reply r_{i+1}; a GET sent at g_s and answered at
+g_r may return it iff s_i <= g_r and r_{i+1} >= g_s. An item with a 2 s
+exptime may be gone 0.9 s after s_i (memcached's clock ticks in seconds) and
+must be gone 2.3 s after r_i.
+
+Needs root; exits 77 (skipped) otherwise. About 17 s.
+"""
+
+import argparse
+import bisect
+import os
+import random
+import re
+import sys
+import threading
+import time
+
+from kernel_cache_setup import (PORT, SKIP, KernelCacheServers, UdpGetter, mc, netns,
+                                tcp_request)
+
+TEXT_KEYS = [b"coh:t%d" % i for i in range(6)]
+COUNTER_KEYS = [b"coh:c%d" % i for i in range(2)]
+READERS = 3
+NEVER = float("inf")
+VALUE_REPLY = re.compile(rb"VALUE (\S+) (\d+) (\d+)\r\n(.*)\r\nEND\r\n\Z", re.S)
+
+
+class State:
+    """A key's value (None: absent) and when an exptime may and must have removed it."""
+
+    __slots__ = ("value", "may_die", "must_die")
+
+    def __init__(self, value, may_die=NEVER, must_die=NEVER):
+        self.value, self.may_die, self.must_die = value, may_die, must_die
+
+    def allows(self, reply, get_sent, get_answered):
+        if reply is None and (self.value is None or get_answered >= self.may_die):
+            return True
+        return reply is not None and reply == self.value and get_sent <= self.must_die
+
+
+ABSENT = State(None)
+
+
+class Writer:
+    """Mutations in one thread; per key, the list of (sent, answered, state)."""
+
+    def __init__(self, seed):
+        self.rng = random.Random(seed)
+        self.tcp = mc.TcpClient(PORT, netns.SERVER_IP)
+        self.udp = UdpGetter(timeout=0.5)
+        self.history = {k: [] for k in TEXT_KEYS + COUNTER_KEYS}
+        self.written = {k: set() for k in self.history}
+        self.version = 0
+        self.ops = {}
+        self.udp_lost = 0
+
+    def current(self, key):
+        return self.history[key][-1][2] if self.history[key] else ABSENT
+
+    def record(self, keys, sent, state_of):
+        answered = time.monotonic()
+        for key in keys:
+            state = state_of(key)
+            self.history[key].append((sent, answered, state))
+            if state.value is not None:
+                self.written[key].add(state.value)
+
+    def request(self, data, terminator, udp_ok):
+        """(reply, time sent): over UDP when allowed and chosen, again over TCP if lost."""
+        sent = time.monotonic()
+        if udp_ok and self.rng.random() < 0.3:
+            reply = self.udp.request(data)
+            if reply is not None:
+                return reply, sent
+            self.udp_lost += 1
+        return tcp_request(self.tcp, data, terminator), sent
+
+    def step(self):
+        rng = self.rng
+        kind = rng.choices(["set", "set_ttl", "delete", "incr", "touch", "append", "flush_all"],
+                           [40, 5, 15, 15, 10, 12, 1])[0]
+        self.ops[kind] = self.ops.get(kind, 0) + 1
+        if kind == "flush_all":
+            sent = time.monotonic()
+            reply = tcp_request(self.tcp, b"flush_all\r\n", b"\r\n")
+            assert reply == b"OK\r\n", reply
+            self.record(list(self.history), sent, lambda k: ABSENT)
+            return
+        if kind == "incr":
+            key = rng.choice(COUNTER_KEYS)
+            reply, sent = self.request(b"incr %s 1\r\n" % key, b"\r\n", udp_ok=False)
+            old = self.current(key)
+            if reply == b"NOT_FOUND\r\n":
+                self.record([key], sent, lambda k: ABSENT)
+            else:
+                assert reply.rstrip(b"\r\n").isdigit(), reply
+                self.record([key], sent, lambda k: State(reply[:-2], old.may_die, old.must_die))
+            return
+        key = rng.choice(TEXT_KEYS + COUNTER_KEYS if kind in ("set", "delete", "touch")
+                         else TEXT_KEYS)
+        if kind in ("set", "set_ttl"):
+            self.version += 1
+            if key in COUNTER_KEYS:
+                value = b"%d" % (10 ** 9 + self.version)
+            else:
+                filler = bytes(rng.choice(b"abcdefghij") for _ in range(rng.randrange(0, 150)))
+                value = b"%s:v%d:%s" % (key, self.version, filler)
+            exptime = 2 if kind == "set_ttl" else 0
+            reply, sent = self.request(b"set %s 0 %d %d\r\n%s\r\n" % (key, exptime, len(value), value),
+                                       b"\r\n", udp_ok=True)
+            assert reply == b"STORED\r\n", reply
+            self.record([key], sent, lambda k: State(value, *self.dies(sent, exptime)))
+        elif kind == "delete":
+            reply, sent = self.request(b"delete %s\r\n" % key, b"\r\n", udp_ok=True)
+            assert reply in (b"DELETED\r\n", b"NOT_FOUND\r\n"), reply
+            self.record([key], sent, lambda k: ABSENT)
+        elif kind == "touch":
+            exptime = rng.choice([2, 3600])
+            old = self.current(key)
+            reply, sent = self.request(b"touch %s %d\r\n" % (key, exptime), b"\r\n", udp_ok=True)
+            assert reply in (b"TOUCHED\r\n", b"NOT_FOUND\r\n"), reply
+            if reply == b"TOUCHED\r\n":
+                self.record([key], sent, lambda k: State(old.value, *self.dies(sent, exptime)))
+            else:
+                self.record([key], sent, lambda k: ABSENT)
+        else:  # append
+            self.version += 1
+            suffix = b"+%d" % self.version
+            old = self.current(key)
+            reply, sent = self.request(b"append %s 0 0 %d\r\n%s\r\n" % (key, len(suffix), suffix),
+                                       b"\r\n", udp_ok=False)
+            assert reply in (b"STORED\r\n", b"NOT_STORED\r\n"), reply
+            if reply == b"STORED\r\n":
+                self.record([key], sent, lambda k: State(old.value + suffix, old.may_die,
+                                                         old.must_die))
+            else:
+                self.record([key], sent, lambda k: ABSENT)
+
+    def dies(self, sent, exptime):
+        """(may_die, must_die) of an item given `exptime` seconds at `sent`."""
+        if exptime > 60:
+            return NEVER, NEVER
+        return sent + exptime - 1.1, time.monotonic() + exptime + 0.3
+
+    def run(self, until):
+        while time.monotonic() < until:
+            self.step()
+
+    def close(self):
+        self.tcp.close()
+        self.udp.close()
+
+
+def read(until, seed, results):
+    """GETs of random hot keys over UDP until `until`: (key, sent, answered, reply)."""
+    rng = random.Random(seed)
+    getter = UdpGetter(timeout=0.5)
+    try:
+        while time.monotonic() < until:
+            key = rng.choice(TEXT_KEYS + COUNTER_KEYS)
+            sent = time.monotonic()
+            reply = getter.request(b"get %s\r\n" % key)
+            results.append((key, sent, time.monotonic(), reply))
+    finally:
+        getter.close()
+
+
+def judge(history, written, gets):
+    """(stale, torn, lost, examples) over every GET."""
+    stale, torn, lost, examples = 0, 0, 0, []
+    starts = {key: [s for s, _, _ in ops] for key, ops in history.items()}
+    for key, sent, answered, reply in gets:
+        if reply is None:
+            lost += 1
+            continue
+        if reply == b"END\r\n":
+            value = None
+        else:
+            m = VALUE_REPLY.match(reply)
+            if not m or m.group(1) != key or m.group(2) != b"0" or int(m.group(3)) != len(m.group(4)):
+                torn += 1
+                examples.append(("malformed", key, sent, answered, reply[:120]))
+                continue
+            value = m.group(4)
+            if value not in written[key]:
+                torn += 1
+                examples.append(("never written", key, sent, answered, value[:120]))
+                continue
+        ops = history[key]
+        # Candidates: the state before the first mutation, and every state i
+        # with s_i <= answered whose successor's reply came at or after sent.
+        last = bisect.bisect_right(starts[key], answered) - 1
+        candidates = []
+        for i in range(last, -2, -1):
+            next_answered = ops[i + 1][1] if i + 1 < len(ops) else NEVER
+            if next_answered < sent:
+                break
+            candidates.append(ops[i][2] if i >= 0 else ABSENT)
+        if not any(state.allows(value, sent, answered) for state in candidates):
+            stale += 1
+            examples.append(("stale", key, sent, answered,
+                             (value or b"<miss>")[:60],
+                             [(s.value or b"<absent>")[:40] for s in candidates]))
+    return stale, torn, lost, examples
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--daemon", required=True, help="path of unbuckle-xdp")
+    parser.add_argument("--xdp-pass", required=True, help="XDP pass program for the client end")
+    parser.add_argument("--seconds", type=float, default=14, help="length of the stress")
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("SKIP: namespaces, XDP and AF_XDP need root")
+        return SKIP
+    seed = random.randrange(1 << 31) if args.seed is None else args.seed
+    print(f"kernel_cache_coherence: seed {seed} (rerun with --seed {seed})", flush=True)
+    started = time.monotonic()
+    failures = []
+    with KernelCacheServers(args.daemon, args.xdp_pass, "on") as servers:
+        writer = Writer(seed)
+        xdp0 = servers.counters()
+        until = time.monotonic() + args.seconds
+        results = [[] for _ in range(READERS)]
+        # The readers are threads of this process, so they stay in the
+        # client namespace this thread entered (setns is per thread, and
+        # threads created after it inherit it).
+        readers = [threading.Thread(target=read, args=(until, seed + i, results[i]))
+                   for i in range(READERS)]
+        for t in readers:
+            t.start()
+        try:
+            writer.run(until)
+        finally:
+            for t in readers:
+                t.join(timeout=args.seconds + 10)
+            writer.close()
+        xdp1 = servers.counters()
+        alive = servers.daemon.alive()
+    gets = [g for r in results for g in r]
+    stale, torn, lost, examples = judge(writer.history, writer.written, gets)
+    mutations = sum(len(h) for h in writer.history.values())
+    kc_hits = xdp1["kc_hit"] - xdp0["kc_hit"]
+    redirected = xdp1["redirect"] - xdp0["redirect"]
+    misses = {k: xdp1[k] - xdp0[k] for k in xdp1 if k.startswith("kc_") and xdp1[k] != xdp0[k]}
+    print(f"{len(gets)} GETs ({kc_hits} answered by XDP, {redirected} datagrams to AF_XDP), "
+          f"{sum(writer.ops.values())} mutations {writer.ops} ({mutations} key states, "
+          f"{writer.udp_lost} UDP mutations resent over TCP); XDP {misses}")
+    print(f"stale {stale}, torn {torn}, lost {lost}")
+    for e in examples[:10]:
+        print(f"  {e}")
+    if not alive:
+        failures.append("the daemon died")
+    if stale or torn:
+        failures.append(f"{stale} stale and {torn} torn GET replies")
+    if lost > len(gets) // 100:
+        failures.append(f"{lost} of {len(gets)} GETs unanswered")
+    if kc_hits < len(gets) // 4:
+        failures.append(f"only {kc_hits} of {len(gets)} GETs answered by XDP: the stress "
+                        f"barely touched the kernel cache")
+    for f in failures:
+        print(f"FAIL: {f}")
+    print(f"kernel_cache_coherence: {len(failures)} failures in {time.monotonic() - started:.1f} s")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
