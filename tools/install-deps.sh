@@ -9,6 +9,7 @@ packages=(
   iproute2 python3 memcached libmemcached-tools
   # Real memcached clients and twemproxy for tests/integration/clients.
   python3-pymemcache python3-pylibmc php-cli php-memcached nutcracker
+  python3-pytest python3-memcache  # pymemcache's own test suite and its benchmarks' clients
   perl dpkg-dev  # memcached 1.6.18's own t/*.t: perl runs them, dpkg-source unpacks them
 )
 missing=()
