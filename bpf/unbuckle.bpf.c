@@ -68,13 +68,18 @@ static __always_inline int steer(struct xdp_md *ctx)
 	return count(UNBUCKLE_XDP_redirect_no_socket, ret);
 }
 
-/* A plain get answered from the kernel cache, else steered as always. */
+/* A plain get answered from the kernel cache, else steered as always.
+ * Only while the queue has its AF_XDP socket: the mirror's writer is the
+ * daemon behind that socket, and a daemon killed with -9 leaves this
+ * program and its maps behind, so its cache would otherwise be served, and
+ * go stale, until the next start. */
 static __always_inline int serve_or_steer(struct xdp_md *ctx, struct kc_request *r)
 {
+	__u32 queue = ctx->rx_queue_index;
 	__u64 reply_bytes = 0;
 	int outcome;
 
-	if (!cfg_kernel_cache)
+	if (!cfg_kernel_cache || !bpf_map_lookup_elem(&unbuckle_xsks, &queue))
 		return steer(ctx);
 	outcome = kc_serve(ctx, r, &reply_bytes);
 	if (outcome == UNBUCKLE_XDP_kc_hit) {

@@ -13,6 +13,8 @@ them as its own; with --kernel-cache off the AF_XDP path serves as before.
   big  a 1000-byte value, mirrored but too big to grow a veth frame into:
        still answered (through AF_XDP), counted as kc_fallback_too_big
   off  --kernel-cache off: the same GETs all go through AF_XDP, no XDP hit
+  kill kill -9 leaves the program and the mirror behind, but XDP answers
+       nothing from a cache no daemon keeps coherent any more
 
 Needs root; exits 77 (skipped) otherwise. About 10 s.
 """
@@ -208,6 +210,42 @@ def serving_off(args):
         check(stats1["get_hits"] - stats0["get_hits"] == n, "--kernel-cache off: get_hits")
 
 
+def answered_after_kill(getter, key):
+    """Whether a GET got a reply; the kernel's port unreachable is none."""
+    try:
+        return getter.request(b"get %s\r\n" % key) is not None
+    except ConnectionRefusedError:
+        return False
+
+
+def killed(args):
+    with KernelCacheServers(args.daemon, args.xdp_pass, "on") as servers:
+        keys = KEYS[:4]
+        set_keys(PORT, keys)
+        getter = UdpGetter(timeout=0.5)
+        try:
+            xdp0 = servers.counters()
+            wrong = sum(getter.request(b"get %s\r\n" % k) != hit(k, value_of(k)) for k in keys)
+            xdp1 = servers.counters()
+            check(wrong == 0 and xdp1["kc_hit"] - xdp0["kc_hit"] == len(keys),
+                  f"before kill -9: XDP answers the hot keys ({wrong} wrong, "
+                  f"kc_hit +{xdp1['kc_hit'] - xdp0['kc_hit']})")
+            servers.daemon.proc.kill()
+            servers.daemon.proc.wait(timeout=10)
+            check(servers.net.xdp_attached(), "after kill -9 the program stays attached")
+            answered = [k for k in keys if answered_after_kill(getter, k)]
+            xdp2 = servers.counters()
+        finally:
+            getter.close()
+        print(f"kill -9: {len(answered)} of {len(keys)} GETs answered afterwards; XDP kc_hit "
+              f"+{xdp2['kc_hit'] - xdp1['kc_hit']}, redirect_no_socket "
+              f"+{xdp2['redirect_no_socket'] - xdp1['redirect_no_socket']}", flush=True)
+        check(not answered and xdp2["kc_hit"] == xdp1["kc_hit"],
+              f"after kill -9 nothing is answered from the orphaned cache: {answered}")
+        check(xdp2["redirect_no_socket"] - xdp1["redirect_no_socket"] == len(keys),
+              "after kill -9 every GET is passed to the kernel, counted as redirect_no_socket")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--daemon", required=True, help="path of unbuckle-xdp")
@@ -217,7 +255,7 @@ def main():
         print("SKIP: namespaces, XDP and AF_XDP need root")
         return SKIP
     started = time.monotonic()
-    for part in (serving_on, serving_off):
+    for part in (serving_on, serving_off, killed):
         print(f"== {part.__name__}", flush=True)
         try:
             part(args)
