@@ -31,8 +31,8 @@
 # each server stopped (mcbench --pause-idle) while another is measured, since
 # a busy-polling worker spins on the server core.
 # Phase 3, the kernel cache: memcached, xdp, kc and echo in one `mcbench
-# --compare` per window (64 and 1), 10,000 hot 20-byte keys preloaded with
-# 64-byte values (every one mirrored), 4 alternating rounds. XDP_TX on a veth
+# --compare` per window (64 and 1), 10,000 hot 20-byte keys (--kc-keys)
+# preloaded with 64-byte values (every one mirrored), 4 alternating rounds. XDP_TX on a veth
 # needs an XDP program on the receiving end, so kc's and echo's client ends
 # keep the pass-through program at window 1 too (a copy per reply that
 # memcached's and xdp's replies do not pay there).
@@ -42,13 +42,15 @@
 # --perf where the xdp daemon's time goes.
 #
 #   tools/bench.sh [--duration S] [--quick] [--value-sizes LIST] [--napi MODE]
-#                  [--kc-only] [--perf] [--build-dir DIR] [--server-cpu N]
+#                  [--kc-only] [--kc-keys N] [--perf] [--build-dir DIR] [--server-cpu N]
 #                  [--client-cpu N]
 #
 # --duration S        measured seconds per server and case (default 8: the
 #                     whole run takes about 6 minutes)
 # --quick             2 s per server and case (about 2 minutes)
 # --kc-only           phase 3 alone (about 2 minutes at 8 s)
+# --kc-keys N         phase 3's hot keys, 1..65536 (default 10000): in this
+#                     VM a hit's cost grows with the slots' memory it touches
 # --value-sizes LIST  comma-separated value sizes in bytes (default 64,1000)
 # --napi MODE         where each veth end's receive work runs:
 #                     threaded (default): a NAPI thread per end, pinned to its
@@ -80,6 +82,7 @@ server_cpu=1
 client_cpu=0
 napi=threaded
 kc_only=0
+kc_keys=10000   # phase 3: every key mirrored in the kernel cache (65,536 slots)
 usage() { sed -n '2,70p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
@@ -89,6 +92,7 @@ while (($#)); do
     --napi) napi=${2:?--napi needs threaded or softirq}; shift 2 ;;
     --perf) perf=1; shift ;;
     --kc-only) kc_only=1; shift ;;
+    --kc-keys) kc_keys=${2:?--kc-keys needs a number}; shift 2 ;;
     --build-dir) build_dir=${2:?--build-dir needs a directory}; shift 2 ;;
     --server-cpu) server_cpu=${2:?--server-cpu needs a CPU number}; shift 2 ;;
     --client-cpu) client_cpu=${2:?--client-cpu needs a CPU number}; shift 2 ;;
@@ -101,6 +105,8 @@ die() { echo "bench.sh: $*" >&2; exit 1; }
 
 [[ $duration =~ ^[0-9]+([.][0-9]+)?$ ]] && python3 -c "import sys; sys.exit(not 1 <= $duration <= 120)" ||
   die "--duration '$duration' is not a number of seconds in 1..120"
+[[ $kc_keys =~ ^[0-9]+$ ]] && ((kc_keys >= 1 && kc_keys <= 65536)) ||
+  die "--kc-keys '$kc_keys' is not a number of keys in 1..65536"
 [[ $napi == threaded || $napi == softirq ]] || die "--napi '$napi': use threaded or softirq"
 [[ $value_sizes =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--value-sizes '$value_sizes' is not a list such as 64,1000"
 IFS=, read -r -a values <<<"$value_sizes"
@@ -378,7 +384,6 @@ napi_seconds() {   # CPU seconds of server $1's NAPI thread so far, "none" witho
 }
 measure_flags=()   # phase 2: --pause-idle
 workload=(--proto udp --set-proto tcp --get-ratio 1 --keys 100000 --key-size 20 --threads 1 --quiet)
-kc_keys=10000   # phase 3: every key mirrored in the kernel cache (65,536 slots)
 kc_value=64     # the size tools/xdp_tx_echo's reply is built for
 client_timeout=$(python3 -c "print(int(5 * $duration + 120))")
 
@@ -504,7 +509,7 @@ if [ "$napi" = threaded ]; then
 else
   cpu_note="server process only (with --napi softirq, each core also runs the other side's receive work)"
 fi
-python3 tools/bench_report.py table "$work" "$napi" "$cpu_note"
+python3 tools/bench_report.py table "$work" "$napi" "$cpu_note" "$kc_keys"
 if ((perf)); then
   echo
   perf script -i "$work/perf.data" -F comm,tid,period,ip,sym,dso 2>/dev/null >"$work/perf.txt"

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The reports of tools/bench.sh.
 
-  bench_report.py table DIR NAPI CPU_NOTE
+  bench_report.py table DIR NAPI CPU_NOTE KC_KEYS
       DIR holds v<value>-w<window>-<phase>.json (mcbench --json) and .napi
       ("<target> <CPU seconds of its server-end NAPI thread>" per line): one
       table of every target and case with ratios to memcached and to the
@@ -24,7 +24,7 @@ ORDER = ["memcached", "socket", "xdp", "ceiling", "xdp-busy", "xdp-busy-skb", "k
 WINDOWS = (64, 1)
 PHASES = {"a": "phase 1: one mcbench --compare per case",
           "b": "phase 2: busy-poll, each server stopped while another is measured",
-          "c": "phase 3: the kernel cache, 10,000 hot keys, one mcbench --compare per case"}
+          "c": "phase 3: the kernel cache, {kc_keys} hot keys, one mcbench --compare per case"}
 # The fixed-reply servers: their replies never carry the key asked for.
 CEILINGS = ("ceiling", "echo")
 
@@ -52,7 +52,7 @@ def load_rows(folder):
     return cases
 
 
-def table(folder, napi, cpu_note):
+def table(folder, napi, cpu_note, kc_keys):
     cases = load_rows(folder)
     print(f"== results: GETs over UDP through a veth, 1 client thread, NAPI {napi} (window 1: softirq)")
     print(f"   cpu us/req: {cpu_note}; (napi): the NAPI thread's part")
@@ -63,7 +63,7 @@ def table(folder, napi, cpu_note):
         values = sorted({v for p, v, _ in cases if p == phase})
         if not values:
             continue
-        print(f"-- {title}")
+        print(f"-- {title.format(kc_keys=kc_keys)}")
         print(header)
         print("-" * len(header))
         for value in values:
@@ -236,7 +236,7 @@ def perf(script, run_json):
 
 
 def main():
-    if len(sys.argv) == 5 and sys.argv[1] == "table":
+    if len(sys.argv) == 6 and sys.argv[1] == "table":
         table(*sys.argv[2:])
     elif len(sys.argv) == 4 and sys.argv[1] == "perf":
         perf(sys.argv[2], sys.argv[3])
