@@ -13,9 +13,10 @@ The XDP redirect counter (with --kernel-cache on, redirects plus the
 kernel cache's hits) must grow by at least the number of UDP requests that
 fit in one frame, so the test cannot pass through a fallback to the
 kernel. --kernel-cache on|off is passed to the daemon (default off: the
-AF_XDP path alone; ../kernel_cache/ runs the kernel cache's own). Larger requests cross the veth as IP fragments, which XDP passes to
-the kernel by design (memcached takes requests of up to 64 KiB); they are
-compared like the others.
+AF_XDP path alone; ../kernel_cache/ runs the kernel cache's own). Larger
+requests cross the veth as IP fragments, which XDP passes to the kernel by
+design (memcached takes requests of up to 64 KiB); they are compared like
+the others.
 
 Needs root; exits 77 (skipped) otherwise.
 """
