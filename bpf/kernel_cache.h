@@ -417,6 +417,9 @@ static __always_inline int kc_serve(struct xdp_md *ctx, const struct kc_request 
 
 	if (!s || !state)
 		return UNBUCKLE_XDP_kc_miss_absent;
+	/* `stats detail on`: the daemon sees every request, to count it. */
+	if (*(volatile __u32 *)&state->paused)
+		return UNBUCKLE_XDP_kc_fallback_paused;
 	key_len = kc_read_key(ctx, r, s);
 	if (!key_len || !kc_addressed_to_us(ctx, r))
 		return UNBUCKLE_XDP_kc_fallback_not_plain_get;

@@ -263,6 +263,8 @@ int serve(const config::DaemonConfig& config) {
     };
     kernel_cache_stats = std::make_unique<kernel_cache::KernelCacheStats>(
         stats, *kernel_cache.mirror, kernel_cache.maps->entries(), xdp_counter);
+    // `stats detail on` counts every GET per key prefix: XDP pauses meanwhile.
+    stats.prefixes().setChangeHook([&mirror = *kernel_cache.mirror](bool on) { mirror.setPaused(on); });
   }
   server.value()->start();
   for (const auto& datapath : datapaths) {

@@ -39,6 +39,7 @@ void KernelCacheStats::refresh() {
   for (size_t id = 1; id < proto::kMaxSlabClasses; ++id) {
     const auto class_id = static_cast<uint8_t>(id);
     set(xdp_hits_.slabClass(class_id).get_hits, mirror_.classHits(class_id));
+    set(xdp_hits_.slabClass(class_id).temp_lru_hits, mirror_.classTempHits(class_id));
   }
 }
 
@@ -52,7 +53,8 @@ void KernelCacheStats::addLines(std::vector<std::pair<std::string, uint64_t>>& o
       {"kernel_cache_miss_busy", UNBUCKLE_XDP_kc_miss_busy},
       {"kernel_cache_fallback_too_big", UNBUCKLE_XDP_kc_fallback_too_big},
       {"kernel_cache_fallback_not_plain_get", UNBUCKLE_XDP_kc_fallback_not_plain_get},
-      {"kernel_cache_fallback_refused", UNBUCKLE_XDP_kc_fallback_refused}};
+      {"kernel_cache_fallback_refused", UNBUCKLE_XDP_kc_fallback_refused},
+      {"kernel_cache_fallback_paused", UNBUCKLE_XDP_kc_fallback_paused}};
   for (const auto& [name, index] : xdp) out.emplace_back(name, xdp_counter_(index));
   const MirrorCounters mirror = mirror_.counters();
   out.emplace_back("kernel_cache_capacity", capacity_);

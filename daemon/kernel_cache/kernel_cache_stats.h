@@ -1,7 +1,8 @@
 // The kernel cache in `stats`. A GET hit XDP answered counts as a daemon hit
 // does: cmd_get, get_hits, bytes_written, udp_datagrams_in and _out from the
 // XDP counters at each `stats`, and the per-slab get_hits as the mirror
-// folds the hits into their items (within a second: Mirror::sweepHits).
+// folds the hits into their items (within a second: Mirror::sweepHits),
+// hits_to_temp for those of items in the temporary LRU.
 // They live in a WorkerStats block of their own, so `stats reset` covers
 // them. The kernel_cache_* lines say what XDP did with each plain get and
 // what the mirror holds; like the xdp_* lines they count from start-up.

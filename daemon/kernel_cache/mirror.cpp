@@ -32,6 +32,8 @@ std::atomic_ref<__u32> seqOf(unbuckle_kc_slot& slot) { return std::atomic_ref<__
 __u64* keyWords(unbuckle_kc_slot& slot) { return reinterpret_cast<__u64*>(slot.key); }
 __u64* replyWords(unbuckle_kc_slot& slot) { return reinterpret_cast<__u64*>(slot.reply); }
 
+bool isTemporary(const unbuckle_kc_slot& slot) { return (load(slot.item_flags) & UNBUCKLE_KC_ITEM_TEMPORARY) != 0; }
+
 // bpf_abi.h's reply_sum: ones' complement sum of big-endian 16-bit words.
 uint16_t replySum(std::string_view reply) {
   uint64_t sum = 0;
@@ -107,9 +109,11 @@ Mirror::Found Mirror::find(const PaddedKey& key) const {
   return {};
 }
 
-uint64_t Mirror::takeSlotHits(uint32_t index, uint8_t class_id) {
+uint64_t Mirror::takeSlotHits(uint32_t index, uint8_t class_id, bool temporary) {
   const uint64_t hits = std::atomic_ref<__u64>(memory_.hits[index].hits).exchange(0, std::memory_order_relaxed);
-  if (hits != 0) class_hits_[class_id % class_hits_.size()].fetch_add(hits, std::memory_order_relaxed);
+  if (hits == 0) return 0;
+  class_hits_[class_id % class_hits_.size()].fetch_add(hits, std::memory_order_relaxed);
+  if (temporary) class_temp_hits_[class_id % class_temp_hits_.size()].fetch_add(hits, std::memory_order_relaxed);
   return hits;
 }
 
@@ -123,7 +127,7 @@ Mirror::Wrote Mirror::write(uint32_t index, uint32_t seen_seq, const store::Item
   }
   std::atomic_thread_fence(std::memory_order_release);
   // Hits of what the slot held before another item: stats only.
-  if (fresh) takeSlotHits(index, slot.slab_class);
+  if (fresh) takeSlotHits(index, slot.slab_class, isTemporary(slot));
 
   // The generation first, then the store's marks (see mirror.h).
   const uint32_t generation =
@@ -157,6 +161,7 @@ Mirror::Wrote Mirror::write(uint32_t index, uint32_t seen_seq, const store::Item
   put(slot.generation, generation);
   put(slot.reply_sum, replySum(reply));
   put(slot.slab_class, item.slabClass());
+  put(slot.item_flags, item.temporary() ? UNBUCKLE_KC_ITEM_TEMPORARY : 0);
   activity_ns_[index].store(nowNs(), std::memory_order_relaxed);
   seqOf(slot).store(seen_seq + 2, std::memory_order_release);
   return Wrote::kItem;
@@ -173,7 +178,7 @@ void Mirror::invalidate(uint32_t index, uint32_t seen_seq) {
   std::atomic_thread_fence(std::memory_order_release);
   put(slot.key_len, uint16_t{0});
   put(slot.reply_len, uint16_t{0});
-  takeSlotHits(index, slot.slab_class);
+  takeSlotHits(index, slot.slab_class, isTemporary(slot));
   seqOf(slot).store(seen_seq + 2, std::memory_order_release);
   invalidated_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -249,7 +254,7 @@ void Mirror::itemRemoved(std::string_view key_bytes) {
 store::OutsideHits Mirror::takeHits(const store::Item& item) {
   const Found found = find(PaddedKey(item.key()));
   if (found.index == kNone) return {};
-  const uint64_t hits = takeSlotHits(found.index, item.slabClass());
+  const uint64_t hits = takeSlotHits(found.index, item.slabClass(), item.temporary());
   if (hits == 0) return {};
   const uint64_t last_ns = std::atomic_ref<__u64>(memory_.hits[found.index].last_hit_ns).load(std::memory_order_relaxed);
   return {hits, clock_.relTimeAt(last_ns)};
@@ -290,12 +295,14 @@ void Mirror::sweepHits(store::Store& store) {
     std::array<__u64, kKeyWords> words{};
     uint16_t length = 0;
     uint8_t class_id = 0;
+    bool temporary = false;
     bool whole = false;
     for (int attempt = 0; attempt < kReadAttempts && !whole; ++attempt) {
       const uint32_t seq = seqOf(slot).load(std::memory_order_acquire);
       if (seq & 1) continue;
       length = std::min<uint16_t>(load(slot.key_len), UNBUCKLE_KC_KEY_ROOM);
       class_id = load(slot.slab_class);
+      temporary = isTemporary(slot);
       for (size_t w = 0; w < (length + 7u) / 8u; ++w) words[w] = load(keyWords(slot)[w]);
       std::atomic_thread_fence(std::memory_order_acquire);
       whole = seqOf(slot).load(std::memory_order_relaxed) == seq;
@@ -303,7 +310,7 @@ void Mirror::sweepHits(store::Store& store) {
     if (!whole) continue;   // being written: the next sweep
     if (length == 0) {
       // Hits XDP counted as the slot was emptied: stats only.
-      takeSlotHits(i, class_id);
+      takeSlotHits(i, class_id, temporary);
       continue;
     }
     // Reading the item takes its hits (takeHits) and folds them in.
@@ -339,6 +346,14 @@ MirrorCounters Mirror::counters() const {
 
 uint64_t Mirror::classHits(uint8_t class_id) const {
   return class_id < class_hits_.size() ? class_hits_[class_id].load(std::memory_order_relaxed) : 0;
+}
+
+uint64_t Mirror::classTempHits(uint8_t class_id) const {
+  return class_id < class_temp_hits_.size() ? class_temp_hits_[class_id].load(std::memory_order_relaxed) : 0;
+}
+
+void Mirror::setPaused(bool paused) {
+  std::atomic_ref<__u32>(memory_.state->paused).store(paused ? 1 : 0, std::memory_order_release);
 }
 
 }  // namespace unbuckle::kernel_cache

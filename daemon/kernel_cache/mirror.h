@@ -44,12 +44,17 @@
 // exchange) when the daemon reads the item (Access::item()), when eviction
 // looks at it, and by sweepHits() once a second, and folded into the item as
 // daemon GET hits (fetched, last access, LRU) and into classHits() for the
-// per-slab get_hits. Hits of a slot that is invalidated or given to another
+// per-slab get_hits (and classTempHits() for hits_to_temp: the slot says
+// whether its item is in the temporary LRU). Hits of a slot that is invalidated or given to another
 // key count in classHits() only; a hit XDP counts just after the daemon
 // rewrote its slot counts for the slot's new item. XDP stops answering an
 // item a second before it expires, so a sweep every second has folded its
 // hits before the store reclaims it (expired_unfetched stays right); a page
 // move that evicts a live item does not fold the hits of the last second.
+//
+// Pause: while `stats detail on` XDP answers nothing (setPaused()), so
+// that every GET reaches the daemon, which counts it per key prefix. The
+// slots are kept in step meanwhile: XDP answers again as soon as it is off.
 //
 // Wiring: build the Mirror over the mmapped maps (the program's
 // cfg_kc_set_mask is entries / UNBUCKLE_KC_WAYS - 1), Store::setObserver()
@@ -116,6 +121,11 @@ class Mirror final : public store::ItemObserver {
   // GET hits XDP served from items of slab class `class_id`, taken so far
   // (memcached's per-slab get_hits adds them).
   uint64_t classHits(uint8_t class_id) const;
+  // Those of them from items in the temporary LRU (hits_to_temp).
+  uint64_t classTempHits(uint8_t class_id) const;
+  // true: XDP answers nothing from the cache until false. Visible to XDP
+  // when it returns.
+  void setPaused(bool paused);
 
   // store::ItemObserver
   void itemLinked(const store::Item& item, const store::ItemLiveness& liveness) override;
@@ -137,7 +147,7 @@ class Mirror final : public store::ItemObserver {
              const store::ItemLiveness& liveness, bool fresh);
   void admit(const store::Item& item, const PaddedKey& key, const store::ItemLiveness& liveness);
   void invalidate(uint32_t index, uint32_t seen_seq);
-  uint64_t takeSlotHits(uint32_t index, uint8_t class_id);
+  uint64_t takeSlotHits(uint32_t index, uint8_t class_id, bool temporary);
   uint64_t nowNs() const;
 
   MirrorMemory memory_;
@@ -146,6 +156,7 @@ class Mirror final : public store::ItemObserver {
   std::unique_ptr<std::atomic<uint64_t>[]> activity_ns_;   // last daemon write or GET hit per slot
   std::atomic<store::RelTime> pending_flush_{0};
   std::array<std::atomic<uint64_t>, 64> class_hits_{};
+  std::array<std::atomic<uint64_t>, 64> class_temp_hits_{};
   std::atomic<uint64_t> admitted_{0};
   std::atomic<uint64_t> refreshed_{0};
   std::atomic<uint64_t> invalidated_{0};

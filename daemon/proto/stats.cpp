@@ -141,6 +141,12 @@ PrefixStats::Counts* PrefixStats::find(std::string_view key) {
   return &it->second;
 }
 
+void PrefixStats::setEnabled(bool on) {
+  std::lock_guard lock(change_mutex_);
+  enabled_.store(on, std::memory_order_relaxed);
+  if (change_hook_) change_hook_(on);
+}
+
 void PrefixStats::recordGet(std::string_view key, bool hit) {
   std::lock_guard lock(mutex_);
   if (Counts* c = find(key)) {

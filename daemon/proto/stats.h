@@ -137,7 +137,12 @@ class PrefixStats {
   static constexpr char kDelimiter = ':';
 
   bool enabled() const { return enabled_.load(std::memory_order_relaxed); }
-  void setEnabled(bool on) { enabled_.store(on, std::memory_order_relaxed); }
+  // Runs the change hook before it returns, so before `stats detail`'s reply.
+  void setEnabled(bool on);
+  // Called with the new state by every setEnabled(): a GET answered outside
+  // the engine (the kernel cache) must stop while detail is on, or it would
+  // go uncounted. Set before the workers serve.
+  void setChangeHook(std::function<void(bool on)> hook) { change_hook_ = std::move(hook); }
   // Keys without the delimiter are not counted (as memcached).
   void recordGet(std::string_view key, bool hit);
   void recordSet(std::string_view key);
@@ -154,6 +159,8 @@ class PrefixStats {
   Counts* find(std::string_view key);   // mutex_ held; nullptr: no prefix
 
   std::atomic<bool> enabled_{false};
+  std::mutex change_mutex_;   // the state and what the hook was told change together
+  std::function<void(bool on)> change_hook_;
   mutable std::mutex mutex_;
   std::map<std::string, Counts, std::less<>> prefixes_;
 };

@@ -49,7 +49,8 @@
 	X(kc_miss_busy, "plain get whose slot the daemon was writing: redirected")      \
 	X(kc_fallback_too_big, "kernel-cache hit whose reply does not fit the frame: redirected") \
 	X(kc_fallback_not_plain_get, "memcached UDP that is not one `get <key>\\r\\n`: redirected") \
-	X(kc_fallback_refused, "plain get from a source outside --allow: redirected for the daemon to refuse")
+	X(kc_fallback_refused, "plain get from a source outside --allow: redirected for the daemon to refuse") \
+	X(kc_fallback_paused, "memcached UDP while the kernel cache is paused (stats detail on): redirected")
 
 #define UNBUCKLE_COUNTER_ENUM(name, desc) UNBUCKLE_XDP_##name,
 enum unbuckle_xdp_counter {
@@ -70,7 +71,8 @@ enum unbuckle_xdp_counter {
  *   unbuckle_kc_hits   ARRAY, BPF_F_MMAPABLE, n entries: XDP stores the
  *                      time of the last hit it served from slot i; the
  *                      daemon folds it into the item (fetched, LRU, stats).
- *   unbuckle_kc_state  ARRAY, BPF_F_MMAPABLE, 1 entry: the flush generation.
+ *   unbuckle_kc_state  ARRAY, BPF_F_MMAPABLE, 1 entry: the flush generation
+ *                      and the pause.
  *   unbuckle_kc_allow4/6  LPM_TRIE, the --allow networks: XDP answers only
  *                      these sources (the daemon refuses the others).
  *
@@ -92,6 +94,9 @@ enum unbuckle_xdp_counter {
 #define UNBUCKLE_KC_REPLY_MAX 1392
 #define UNBUCKLE_KC_SLOT_SIZE 2048
 #define UNBUCKLE_KC_SLOT_HEADER 40
+/* unbuckle_kc_slot.item_flags: the item is in the temporary LRU
+ * (--temporary-ttl): its hits count as hits_to_temp. */
+#define UNBUCKLE_KC_ITEM_TEMPORARY 0x01
 
 struct unbuckle_kc_slot {
 	__u32 seq;           /* even: stable; odd: the daemon is writing it */
@@ -107,7 +112,8 @@ struct unbuckle_kc_slot {
 			      * big-endian 16-bit words (odd length: a zero byte
 			      * appended), folded to 16 bits, in host order */
 	__u8 slab_class;     /* the item's slab class id (1..63) */
-	__u8 pad;
+	__u8 item_flags;     /* UNBUCKLE_KC_ITEM_*: XDP ignores them; the daemon
+			      * counts the slot's hits by them */
 	__u8 key[UNBUCKLE_KC_KEY_ROOM];   /* zero after key_len */
 	/* Exactly the daemon's GET hit: "VALUE <key> <flags> <bytes>\r\n<data>\r\nEND\r\n",
 	 * zero after reply_len up to the next multiple of 8. */
@@ -134,7 +140,9 @@ struct unbuckle_kc_allow6_key {
 
 struct unbuckle_kc_state {
 	__u32 generation;    /* flush_all adds one: older slots are misses */
-	__u32 pad;
+	__u32 paused;        /* non-zero: XDP answers nothing from the cache. The
+			      * daemon sets it while `stats detail on`, whose
+			      * per-prefix counts only the daemon can keep. */
 };
 
 /* The slot hash, the same in XDP and the daemon: the key zero-padded to

@@ -143,9 +143,9 @@ class KernelCacheTest : public ::testing::Test {
     return index;
   }
 
-  void setGeneration(uint32_t generation) {
+  void setGeneration(uint32_t generation, uint32_t paused = 0) {
     uint32_t zero = 0;
-    unbuckle_kc_state state{generation, 0};
+    unbuckle_kc_state state{generation, paused};
     ASSERT_EQ(bpf_map__update_elem(skel_->maps.unbuckle_kc_state, &zero, sizeof(zero), &state, sizeof(state), 0), 0);
   }
 
@@ -297,6 +297,15 @@ TEST_F(KernelCacheTest, AnEntryFromBeforeAFlushIsAMiss) {
   expectHit(getRequest("get k\r\n").build(), kReply);
   setGeneration(5);
   expectSteered(getRequest("get k\r\n").build(), UNBUCKLE_XDP_kc_miss_flushed);
+}
+
+TEST_F(KernelCacheTest, APausedCacheAnswersNothing) {
+  const uint32_t index = store(kKey, kcSlot(kKey, kReply));
+  setGeneration(0, 1);
+  expectSteered(getRequest("get k\r\n").build(), UNBUCKLE_XDP_kc_fallback_paused);
+  EXPECT_EQ(hitRecord(index).hits, 0u);
+  setGeneration(0, 0);
+  expectHit(getRequest("get k\r\n").build(), kReply);
 }
 
 TEST_F(KernelCacheTest, ASlotBeingWrittenIsAMiss) {

@@ -12,6 +12,10 @@ them as its own; with --kernel-cache off the AF_XDP path serves as before.
        the item), the same last access and TTL
   big  a 1000-byte value, mirrored but too big to grow a veth frame into:
        still answered (through AF_XDP), counted as kc_fallback_too_big
+  detail  `stats detail on` on both servers, the same UDP GETs (hits and
+       misses of ':'-prefixed keys): `stats detail dump` is memcached's, byte
+       for byte (XDP pauses while detail is on); after `stats detail off`
+       XDP answers again
   off  --kernel-cache off: the same GETs all go through AF_XDP, no XDP hit
   kill kill -9 leaves the program and the mirror behind, but XDP answers
        nothing from a cache no daemon keeps coherent any more
@@ -123,6 +127,7 @@ def serving_on(args):
 
         meta_after_xdp_gets(servers)
         too_big(servers)
+        detail_counts_every_get(servers)
 
 
 def meta_after_xdp_gets(servers):
@@ -185,6 +190,42 @@ def too_big(servers):
           f"redirect +{xdp1['redirect'] - xdp0['redirect']}", flush=True)
     check(fallbacks == 3 and stat_fallbacks == 3,
           f"3 too-big fallbacks counted: XDP +{fallbacks}, stats +{stat_fallbacks}")
+
+
+def tcp_command(port, command, terminator):
+    client = mc.TcpClient(port, netns.SERVER_IP)
+    try:
+        return tcp_request(client, command, terminator)
+    finally:
+        client.close()
+
+
+def detail_counts_every_get(servers):
+    """`stats detail dump` after UDP GETs that XDP would answer, against memcached."""
+    keys = [b"dp:%d" % i for i in range(4)]
+    for port in (PORT, MEMCACHED_PORT):
+        set_keys(port, keys)
+        check(tcp_command(port, b"stats detail on\r\n", b"\r\n") == b"OK\r\n",
+              f"stats detail on, port {port}")
+    dumps = []
+    for port in (PORT, MEMCACHED_PORT):
+        getter = UdpGetter(port)
+        try:
+            for key in keys + [b"dp:absent", b"dq:absent"]:
+                getter.request(b"get %s\r\n" % key)
+        finally:
+            getter.close()
+        dumps.append(tcp_command(port, b"stats detail dump\r\n", b"END\r\n"))
+    print(f"detail dump: unbuckle {dumps[0]!r}, memcached {dumps[1]!r}", flush=True)
+    check(dumps[0] == dumps[1], f"stats detail dump as memcached's: {dumps[0]!r} vs {dumps[1]!r}")
+    check(tcp_command(PORT, b"stats detail off\r\n", b"\r\n") == b"OK\r\n", "stats detail off")
+    xdp0 = servers.counters()
+    getter = UdpGetter()
+    try:
+        getter.request(b"get %s\r\n" % keys[0])
+    finally:
+        getter.close()
+    check(servers.counters()["kc_hit"] - xdp0["kc_hit"] == 1, "after stats detail off XDP answers again")
 
 
 def serving_off(args):

@@ -406,6 +406,22 @@ TEST(Mirror, XdpHitsCountAsDaemonHitsWhenTheItemIsRead) {
   EXPECT_EQ(rig.kc.hits[static_cast<size_t>(rig.kc.indexOf("k"))].hits, 0u);
 }
 
+TEST(Mirror, XdpHitsOfTemporaryItemsCountAsTempHits) {
+  Rig rig;
+  rig.store.setTemporaryLru(true, 61);
+  ASSERT_EQ(setItem(rig.store, "temp", "v", 0, rig.clock.now() + 30), AllocError::kNone);
+  ASSERT_EQ(setItem(rig.store, "kept", "v"), AllocError::kNone);
+  const uint8_t cls = rig.kc.slotOf("temp")->slab_class;
+  ASSERT_EQ(rig.kc.slotOf("kept")->slab_class, cls);
+  EXPECT_EQ(rig.kc.slotOf("temp")->item_flags, UNBUCKLE_KC_ITEM_TEMPORARY);
+  EXPECT_EQ(rig.kc.slotOf("kept")->item_flags, 0);
+  rig.kc.hit("temp", rig.firstNs(), 2);
+  rig.kc.hit("kept", rig.firstNs(), 5);
+  rig.mirror.sweepHits(rig.store);
+  EXPECT_EQ(rig.mirror.classHits(cls), 7u);
+  EXPECT_EQ(rig.mirror.classTempHits(cls), 2u);
+}
+
 TEST(Mirror, TheSweepFoldsHitsOfItemsTheDaemonDoesNotRead) {
   Rig rig;
   ASSERT_EQ(setItem(rig.store, "k", "v"), AllocError::kNone);
@@ -461,6 +477,15 @@ TEST_F(HotKey, IsNotEvictedAfterTheSweep) {
   evictSome();
   EXPECT_TRUE(contains(rig.store, "hot"));
   EXPECT_FALSE(contains(rig.store, "key0"));
+}
+
+TEST(Mirror, PausingStopsXdpUntilResumed) {
+  Rig rig;
+  EXPECT_EQ(rig.kc.state.paused, 0u);
+  rig.mirror.setPaused(true);
+  EXPECT_EQ(rig.kc.state.paused, 1u);
+  rig.mirror.setPaused(false);
+  EXPECT_EQ(rig.kc.state.paused, 0u);
 }
 
 TEST(Mirror, StoppingTheMirrorStopsXdp) {
