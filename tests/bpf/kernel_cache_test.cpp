@@ -27,6 +27,7 @@
 #include "unbuckle/mc_udp.h"
 #include "unbuckle_bpf.skel.h"
 #include "xdp/xdp_attachment.h"
+#include "xdp_counter.h"
 
 namespace unbuckle::testing {
 namespace {
@@ -155,16 +156,7 @@ class KernelCacheTest : public ::testing::Test {
     return hit;
   }
 
-  uint64_t counter(int index) {
-    std::vector<uint64_t> values(libbpf_num_possible_cpus());
-    uint32_t key = index;
-    EXPECT_EQ(bpf_map__lookup_elem(skel_->maps.unbuckle_counters, &key, sizeof(key), values.data(),
-                                   values.size() * sizeof(uint64_t), 0),
-              0);
-    uint64_t sum = 0;
-    for (uint64_t v : values) sum += v;
-    return sum;
-  }
+  uint64_t counter(int index) { return xdpCounter(skel_->maps.unbuckle_counters, index); }
 
   std::array<uint64_t, UNBUCKLE_XDP_COUNTER_MAX> counters() {
     std::array<uint64_t, UNBUCKLE_XDP_COUNTER_MAX> all{};

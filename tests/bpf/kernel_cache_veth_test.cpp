@@ -29,6 +29,7 @@
 #include "unbuckle/bpf_abi.h"
 #include "unbuckle/mc_udp.h"
 #include "unbuckle_bpf.skel.h"
+#include "xdp_counter.h"
 
 namespace unbuckle::testing {
 namespace {
@@ -144,16 +145,7 @@ class KernelCacheVethTest : public ::testing::Test {
     ASSERT_EQ(bpf_map__update_elem(skel_->maps.unbuckle_kc_slots, &index, sizeof(index), &slot, sizeof(slot), 0), 0);
   }
 
-  uint64_t counter(int index) {
-    std::vector<uint64_t> values(libbpf_num_possible_cpus());
-    uint32_t key = index;
-    EXPECT_EQ(bpf_map__lookup_elem(skel_->maps.unbuckle_counters, &key, sizeof(key), values.data(),
-                                   values.size() * sizeof(uint64_t), 0),
-              0);
-    uint64_t sum = 0;
-    for (uint64_t v : values) sum += v;
-    return sum;
-  }
+  uint64_t counter(int index) { return xdpCounter(skel_->maps.unbuckle_counters, index); }
 
   // Sends `get key` from `ns` to `server` (an address of that namespace's
   // route over `device`); returns the reply datagram, or nothing within 300 ms.

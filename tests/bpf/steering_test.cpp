@@ -13,9 +13,10 @@
 #include <vector>
 
 #include "packet_builder.h"
-#include "unbuckle_bpf.skel.h"
 #include "unbuckle/bpf_abi.h"
+#include "unbuckle_bpf.skel.h"
 #include "xdp/xdp_attachment.h"
+#include "xdp_counter.h"
 
 namespace unbuckle::testing {
 namespace {
@@ -36,17 +37,7 @@ class SteeringTest : public ::testing::Test {
     ASSERT_EQ(unbuckle_bpf::load(skel_.get()), 0) << "the verifier rejected unbuckle.bpf.o";
   }
 
-  uint64_t counter(int index) {
-    int cpus = libbpf_num_possible_cpus();
-    std::vector<uint64_t> values(cpus);
-    uint32_t key = index;
-    EXPECT_EQ(bpf_map__lookup_elem(skel_->maps.unbuckle_counters, &key, sizeof(key), values.data(),
-                                   values.size() * sizeof(uint64_t), 0),
-              0);
-    uint64_t sum = 0;
-    for (uint64_t v : values) sum += v;
-    return sum;
-  }
+  uint64_t counter(int index) { return xdpCounter(skel_->maps.unbuckle_counters, index); }
 
   // Runs the program once; returns the verdict and fills `out`.
   // (The kernel refuses frames under 14 bytes and queue indices the test
