@@ -3,7 +3,7 @@
 # Idempotent: apt runs only when something is missing.
 set -euo pipefail
 packages=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config ccache
   clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
   libgtest-dev libgmock-dev libspdlog-dev libfmt-dev libcli11-dev
   iproute2 python3 memcached libmemcached-tools
