@@ -7,8 +7,9 @@ replies, zero torn (never written, or malformed) ones.
 
 Writer (one thread, one request at a time, so a key's states are totally
 ordered): set (TCP, or UDP through AF_XDP), set with a 2 s exptime, delete,
-incr on counter keys, touch (long or 2 s), append, flush_all; values carry
-the key, a version and a filler of varying length. The state after each
+incr and decr on counter keys, touch (long or 2 s), append, flush_all and a
+delayed flush_all (2 or 3 s); values carry the key, a version and a filler of
+varying length (counters stay 10 digits, so decr never pads them). The state after each
 mutation is what its reply says (STORED, DELETED, the incr result, ...). A
 UDP mutation whose reply is lost is sent again over TCP (only idempotent ones
 go over UDP), and its interval spans both.
@@ -17,7 +18,15 @@ A state written by mutation i (sent s_i, answered r_i) can be current from s_i
 until the next mutation's reply r_{i+1}; a GET sent at g_s and answered at
 g_r may return it iff s_i <= g_r and r_{i+1} >= g_s. An item with a 2 s
 exptime may be gone 0.9 s after s_i (memcached's clock ticks in seconds) and
-must be gone 2.3 s after r_i.
+must be gone 2.3 s after r_i. `flush_all d` (sent s, answered r) takes effect
+at an instant F in [s + d - 2.1, r + d + 0.3] and kills every item last
+written up to F's whole second: a state written before that window must be
+gone by its end, one written within it or the second after may be gone from
+F's earliest, later ones live on. incr/decr and touch change the item in
+place: the state they leave keeps the item's flush fate. No other delayed
+flush is sent while one is pending (a later flush_all replaces a pending one:
+an immediate one sent before F's earliest cancels it, one sent later leaves
+later writes free to be gone or not until F's latest second has passed).
 
 Needs root; exits 77 (skipped) otherwise. About 17 s.
 """
@@ -42,17 +51,28 @@ VALUE_REPLY = re.compile(rb"VALUE (\S+) (\d+) (\d+)\r\n(.*)\r\nEND\r\n\Z", re.S)
 
 
 class State:
-    """A key's value (None: absent) and when an exptime may and must have removed it."""
+    """A key's value (None: absent) and from when its exptime (ttl_*) and a
+    delayed flush_all (flush_*) may and must have removed it."""
 
-    __slots__ = ("value", "may_die", "must_die")
+    __slots__ = ("value", "ttl_may", "ttl_must", "flush_may", "flush_must")
 
-    def __init__(self, value, may_die=NEVER, must_die=NEVER):
-        self.value, self.may_die, self.must_die = value, may_die, must_die
+    def __init__(self, value, ttl=(NEVER, NEVER), flush=(NEVER, NEVER)):
+        self.value = value
+        self.ttl_may, self.ttl_must = ttl
+        self.flush_may, self.flush_must = flush
+
+    def ttl(self):
+        return self.ttl_may, self.ttl_must
+
+    def flush(self):
+        return self.flush_may, self.flush_must
 
     def allows(self, reply, get_sent, get_answered):
-        if reply is None and (self.value is None or get_answered >= self.may_die):
+        may_die = min(self.ttl_may, self.flush_may)
+        must_die = min(self.ttl_must, self.flush_must)
+        if reply is None and (self.value is None or get_answered >= may_die):
             return True
-        return reply is not None and reply == self.value and get_sent <= self.must_die
+        return reply is not None and reply == self.value and get_sent <= must_die
 
 
 ABSENT = State(None)
@@ -70,6 +90,7 @@ class Writer:
         self.version = 0
         self.ops = {}
         self.udp_lost = 0
+        self.pending_flush = None   # (earliest, latest) instant of a delayed flush_all
 
     def current(self, key):
         return self.history[key][-1][2] if self.history[key] else ABSENT
@@ -92,33 +113,71 @@ class Writer:
             self.udp_lost += 1
         return tcp_request(self.tcp, data, terminator), sent
 
+    def flush_fate(self, sent):
+        """(may, must) die of an item written from `sent` under the pending flush."""
+        if self.pending_flush is None:
+            return NEVER, NEVER
+        earliest, latest = self.pending_flush
+        if time.monotonic() < earliest:
+            return earliest, latest
+        if sent <= latest + 1.1:
+            return earliest, NEVER
+        self.pending_flush = None
+        return NEVER, NEVER
+
+    def flush_pending(self):
+        """Whether a delayed flush_all may still be about to take effect."""
+        if self.pending_flush is not None and time.monotonic() > self.pending_flush[1] + 1.5:
+            self.pending_flush = None
+        return self.pending_flush is not None
+
     def step(self):
         rng = self.rng
-        kind = rng.choices(["set", "set_ttl", "delete", "incr", "touch", "append", "flush_all"],
-                           [40, 5, 15, 15, 10, 12, 1])[0]
+        kind = rng.choices(["set", "set_ttl", "delete", "incr", "decr", "touch", "append",
+                            "flush_all", "flush_all_delayed"],
+                           [40, 5, 15, 10, 10, 10, 12, 1, 1])[0]
+        if kind == "flush_all_delayed" and self.flush_pending():
+            kind = "set"
         self.ops[kind] = self.ops.get(kind, 0) + 1
         if kind == "flush_all":
             sent = time.monotonic()
             reply = tcp_request(self.tcp, b"flush_all\r\n", b"\r\n")
             assert reply == b"OK\r\n", reply
             self.record(list(self.history), sent, lambda k: ABSENT)
+            # It replaces a pending delayed flush_all surely not yet in effect;
+            # one that may be keeps its doubt over later writes.
+            if self.pending_flush is not None and sent < self.pending_flush[0]:
+                self.pending_flush = None
             return
-        if kind == "incr":
+        if kind == "flush_all_delayed":
+            delay = rng.choice([2, 3])
+            sent = time.monotonic()
+            reply = tcp_request(self.tcp, b"flush_all %d\r\n" % delay, b"\r\n")
+            assert reply == b"OK\r\n", reply
+            self.pending_flush = (sent + delay - 2.1, time.monotonic() + delay + 0.3)
+            # Every item there is now was written before the flush: it dies by F.
+            for key in self.history:
+                old = self.current(key)
+                if old.value is not None:
+                    self.record([key], sent, lambda k: State(old.value, old.ttl(), self.pending_flush))
+            return
+        if kind in ("incr", "decr"):
             key = rng.choice(COUNTER_KEYS)
-            reply, sent = self.request(b"incr %s 1\r\n" % key, b"\r\n", udp_ok=False)
+            reply, sent = self.request(b"%s %s 1\r\n" % (kind.encode(), key), b"\r\n",
+                                       udp_ok=False)
             old = self.current(key)
             if reply == b"NOT_FOUND\r\n":
                 self.record([key], sent, lambda k: ABSENT)
             else:
                 assert reply.rstrip(b"\r\n").isdigit(), reply
-                self.record([key], sent, lambda k: State(reply[:-2], old.may_die, old.must_die))
+                self.record([key], sent, lambda k: State(reply[:-2], old.ttl(), old.flush()))
             return
         key = rng.choice(TEXT_KEYS + COUNTER_KEYS if kind in ("set", "delete", "touch")
                          else TEXT_KEYS)
         if kind in ("set", "set_ttl"):
             self.version += 1
             if key in COUNTER_KEYS:
-                value = b"%d" % (10 ** 9 + self.version)
+                value = b"%d" % (2 * 10 ** 9 + self.version)
             else:
                 filler = bytes(rng.choice(b"abcdefghij") for _ in range(rng.randrange(0, 150)))
                 value = b"%s:v%d:%s" % (key, self.version, filler)
@@ -126,7 +185,8 @@ class Writer:
             reply, sent = self.request(b"set %s 0 %d %d\r\n%s\r\n" % (key, exptime, len(value), value),
                                        b"\r\n", udp_ok=True)
             assert reply == b"STORED\r\n", reply
-            self.record([key], sent, lambda k: State(value, *self.dies(sent, exptime)))
+            self.record([key], sent, lambda k: State(value, self.dies(sent, exptime),
+                                                     self.flush_fate(sent)))
         elif kind == "delete":
             reply, sent = self.request(b"delete %s\r\n" % key, b"\r\n", udp_ok=True)
             assert reply in (b"DELETED\r\n", b"NOT_FOUND\r\n"), reply
@@ -137,7 +197,8 @@ class Writer:
             reply, sent = self.request(b"touch %s %d\r\n" % (key, exptime), b"\r\n", udp_ok=True)
             assert reply in (b"TOUCHED\r\n", b"NOT_FOUND\r\n"), reply
             if reply == b"TOUCHED\r\n":
-                self.record([key], sent, lambda k: State(old.value, *self.dies(sent, exptime)))
+                self.record([key], sent, lambda k: State(old.value, self.dies(sent, exptime),
+                                                         old.flush()))
             else:
                 self.record([key], sent, lambda k: ABSENT)
         else:  # append
@@ -148,8 +209,8 @@ class Writer:
                                        b"\r\n", udp_ok=False)
             assert reply in (b"STORED\r\n", b"NOT_STORED\r\n"), reply
             if reply == b"STORED\r\n":
-                self.record([key], sent, lambda k: State(old.value + suffix, old.may_die,
-                                                         old.must_die))
+                self.record([key], sent, lambda k: State(old.value + suffix, old.ttl(),
+                                                         self.flush_fate(sent)))
             else:
                 self.record([key], sent, lambda k: ABSENT)
 
