@@ -23,10 +23,11 @@ at an instant F in [s + d - 2.1, r + d + 0.3] and kills every item last
 written up to F's whole second: a state written before that window must be
 gone by its end, one written within it or the second after may be gone from
 F's earliest, later ones live on. incr/decr and touch change the item in
-place: the state they leave keeps the item's flush fate. No other delayed
-flush is sent while one is pending (a later flush_all replaces a pending one:
-an immediate one sent before F's earliest cancels it, one sent later leaves
-later writes free to be gone or not until F's latest second has passed).
+place: the state they leave keeps the item's flush fate. No other flush is
+sent while one is pending (a later flush_all replaces a pending one), and a
+delayed one at most every few seconds, leaving time for immediate ones. The
+quiet keys are set only just before a delayed flush_all: their slots, written
+before it, must stop answering at F with no later write to refresh them.
 
 Needs root; exits 77 (skipped) otherwise. About 17 s.
 """
@@ -45,6 +46,8 @@ from kernel_cache_setup import (PORT, SKIP, KernelCacheServers, UdpGetter, mc, n
 
 TEXT_KEYS = [b"coh:t%d" % i for i in range(6)]
 COUNTER_KEYS = [b"coh:c%d" % i for i in range(2)]
+QUIET_KEYS = [b"coh:q%d" % i for i in range(2)]
+DELAYED_FLUSH_GAP = 3   # seconds between a delayed flush_all's effect and the next
 READERS = 3
 NEVER = float("inf")
 VALUE_REPLY = re.compile(rb"VALUE (\S+) (\d+) (\d+)\r\n(.*)\r\nEND\r\n\Z", re.S)
@@ -85,12 +88,13 @@ class Writer:
         self.rng = random.Random(seed)
         self.tcp = mc.TcpClient(PORT, netns.SERVER_IP)
         self.udp = UdpGetter(timeout=0.5)
-        self.history = {k: [] for k in TEXT_KEYS + COUNTER_KEYS}
+        self.history = {k: [] for k in TEXT_KEYS + COUNTER_KEYS + QUIET_KEYS}
         self.written = {k: set() for k in self.history}
         self.version = 0
         self.ops = {}
         self.udp_lost = 0
         self.pending_flush = None   # (earliest, latest) instant of a delayed flush_all
+        self.delayed_flush_ok_at = 0
 
     def current(self, key):
         return self.history[key][-1][2] if self.history[key] else ABSENT
@@ -136,7 +140,8 @@ class Writer:
         kind = rng.choices(["set", "set_ttl", "delete", "incr", "decr", "touch", "append",
                             "flush_all", "flush_all_delayed"],
                            [40, 5, 15, 10, 10, 10, 12, 1, 1])[0]
-        if kind == "flush_all_delayed" and self.flush_pending():
+        if kind.startswith("flush_all") and self.flush_pending() or \
+                kind == "flush_all_delayed" and time.monotonic() < self.delayed_flush_ok_at:
             kind = "set"
         self.ops[kind] = self.ops.get(kind, 0) + 1
         if kind == "flush_all":
@@ -144,17 +149,16 @@ class Writer:
             reply = tcp_request(self.tcp, b"flush_all\r\n", b"\r\n")
             assert reply == b"OK\r\n", reply
             self.record(list(self.history), sent, lambda k: ABSENT)
-            # It replaces a pending delayed flush_all surely not yet in effect;
-            # one that may be keeps its doubt over later writes.
-            if self.pending_flush is not None and sent < self.pending_flush[0]:
-                self.pending_flush = None
             return
         if kind == "flush_all_delayed":
+            for key in QUIET_KEYS:
+                self.set(key, 0, udp_ok=False)
             delay = rng.choice([2, 3])
             sent = time.monotonic()
             reply = tcp_request(self.tcp, b"flush_all %d\r\n" % delay, b"\r\n")
             assert reply == b"OK\r\n", reply
             self.pending_flush = (sent + delay - 2.1, time.monotonic() + delay + 0.3)
+            self.delayed_flush_ok_at = self.pending_flush[1] + 1.5 + DELAYED_FLUSH_GAP
             # Every item there is now was written before the flush: it dies by F.
             for key in self.history:
                 old = self.current(key)
@@ -175,18 +179,7 @@ class Writer:
         key = rng.choice(TEXT_KEYS + COUNTER_KEYS if kind in ("set", "delete", "touch")
                          else TEXT_KEYS)
         if kind in ("set", "set_ttl"):
-            self.version += 1
-            if key in COUNTER_KEYS:
-                value = b"%d" % (2 * 10 ** 9 + self.version)
-            else:
-                filler = bytes(rng.choice(b"abcdefghij") for _ in range(rng.randrange(0, 150)))
-                value = b"%s:v%d:%s" % (key, self.version, filler)
-            exptime = 2 if kind == "set_ttl" else 0
-            reply, sent = self.request(b"set %s 0 %d %d\r\n%s\r\n" % (key, exptime, len(value), value),
-                                       b"\r\n", udp_ok=True)
-            assert reply == b"STORED\r\n", reply
-            self.record([key], sent, lambda k: State(value, self.dies(sent, exptime),
-                                                     self.flush_fate(sent)))
+            self.set(key, 2 if kind == "set_ttl" else 0, udp_ok=True)
         elif kind == "delete":
             reply, sent = self.request(b"delete %s\r\n" % key, b"\r\n", udp_ok=True)
             assert reply in (b"DELETED\r\n", b"NOT_FOUND\r\n"), reply
@@ -214,9 +207,22 @@ class Writer:
             else:
                 self.record([key], sent, lambda k: ABSENT)
 
+    def set(self, key, exptime, udp_ok):
+        self.version += 1
+        if key in COUNTER_KEYS:
+            value = b"%d" % (2 * 10 ** 9 + self.version)
+        else:
+            filler = bytes(self.rng.choice(b"abcdefghij") for _ in range(self.rng.randrange(0, 150)))
+            value = b"%s:v%d:%s" % (key, self.version, filler)
+        reply, sent = self.request(b"set %s 0 %d %d\r\n%s\r\n" % (key, exptime, len(value), value),
+                                   b"\r\n", udp_ok)
+        assert reply == b"STORED\r\n", reply
+        self.record([key], sent, lambda k: State(value, self.dies(sent, exptime),
+                                                 self.flush_fate(sent)))
+
     def dies(self, sent, exptime):
-        """(may_die, must_die) of an item given `exptime` seconds at `sent`."""
-        if exptime > 60:
+        """(may_die, must_die) of an item given `exptime` seconds at `sent` (0: none)."""
+        if exptime == 0 or exptime > 60:
             return NEVER, NEVER
         return sent + exptime - 1.1, time.monotonic() + exptime + 0.3
 
@@ -235,7 +241,7 @@ def read(until, seed, results):
     getter = UdpGetter(timeout=0.5)
     try:
         while time.monotonic() < until:
-            key = rng.choice(TEXT_KEYS + COUNTER_KEYS)
+            key = rng.choice(TEXT_KEYS + COUNTER_KEYS + QUIET_KEYS)
             sent = time.monotonic()
             reply = getter.request(b"get %s\r\n" % key)
             results.append((key, sent, time.monotonic(), reply))
