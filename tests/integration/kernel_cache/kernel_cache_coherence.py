@@ -19,8 +19,11 @@ until the next mutation's reply r_{i+1}; a GET sent at g_s and answered at
 g_r may return it iff s_i <= g_r and r_{i+1} >= g_s. An item with a 2 s
 exptime may be gone 0.9 s after s_i (memcached's clock ticks in seconds) and
 must be gone 2.3 s after r_i. `flush_all d` (sent s, answered r) takes effect
-at an instant F in [s + d - 2.1, r + d + 0.3] and kills every item last
-written up to F's whole second: a state written before that window must be
+when the daemon's clock, which ticks in whole seconds, reaches the second
+after the one it was given in, plus d - 2: an instant F the test knows to a
+few milliseconds, having found at start where the daemon's seconds begin
+(the moment a 1 s item dies). F kills every item last written up to F's
+whole second: a state written before that window must be
 gone by its end, one written within it or the second after may be gone from
 F's earliest, later ones live on. incr/decr and touch change the item in
 place: the state they leave keeps the item's flush fate. No other flush is
@@ -48,6 +51,7 @@ TEXT_KEYS = [b"coh:t%d" % i for i in range(6)]
 COUNTER_KEYS = [b"coh:c%d" % i for i in range(2)]
 QUIET_KEYS = [b"coh:q%d" % i for i in range(2)]
 DELAYED_FLUSH_GAP = 3   # seconds between a delayed flush_all's effect and the next
+TICK_SLACK = 0.03   # the daemon's coarse clock and the test's measure of its seconds
 READERS = 3
 NEVER = float("inf")
 VALUE_REPLY = re.compile(rb"VALUE (\S+) (\d+) (\d+)\r\n(.*)\r\nEND\r\n\Z", re.S)
@@ -95,6 +99,7 @@ class Writer:
         self.udp_lost = 0
         self.pending_flush = None   # (earliest, latest) instant of a delayed flush_all
         self.delayed_flush_ok_at = 0
+        self.phase = self.find_second_phase()
 
     def current(self, key):
         return self.history[key][-1][2] if self.history[key] else ABSENT
@@ -116,6 +121,25 @@ class Writer:
                 return reply, sent
             self.udp_lost += 1
         return tcp_request(self.tcp, data, terminator), sent
+
+    def find_second_phase(self):
+        """Where in a CLOCK_MONOTONIC second the daemon's seconds begin: the
+        moment an item stored with a 1 s exptime dies (its next second)."""
+        key = b"coh:phase"
+        assert tcp_request(self.tcp, b"set %s 0 1 1\r\nx\r\n" % key, b"\r\n") == b"STORED\r\n"
+        last_hit = time.monotonic()
+        deadline = last_hit + 3
+        while time.monotonic() < deadline:
+            sent = time.monotonic()
+            if tcp_request(self.tcp, b"get %s\r\n" % key, b"END\r\n") == b"END\r\n":
+                return ((last_hit + time.monotonic()) / 2) % 1.0
+            last_hit = sent
+            time.sleep(0.002)
+        raise RuntimeError("an item with a 1 s exptime lived 3 s")
+
+    def second_start(self, t):
+        """The start of the daemon's second holding instant t."""
+        return t - (t - self.phase) % 1.0
 
     def flush_fate(self, sent):
         """(may, must) die of an item written from `sent` under the pending flush."""
@@ -157,7 +181,8 @@ class Writer:
             sent = time.monotonic()
             reply = tcp_request(self.tcp, b"flush_all %d\r\n" % delay, b"\r\n")
             assert reply == b"OK\r\n", reply
-            self.pending_flush = (sent + delay - 2.1, time.monotonic() + delay + 0.3)
+            self.pending_flush = (self.second_start(sent) + delay - 1 - TICK_SLACK,
+                                  self.second_start(time.monotonic()) + delay - 1 + TICK_SLACK)
             self.delayed_flush_ok_at = self.pending_flush[1] + 1.5 + DELAYED_FLUSH_GAP
             # Every item there is now was written before the flush: it dies by F.
             for key in self.history:
