@@ -458,12 +458,10 @@ static __always_inline int kc_serve(struct xdp_md *ctx, const struct kc_request 
 	}
 	s->ip_id++;
 
-	/* This CPU's record of the slot: no other writer, so no atomic add. */
-	index += bpf_get_smp_processor_id() * ((cfg_kc_set_mask + 1) * UNBUCKLE_KC_WAYS);
 	hit = bpf_map_lookup_elem(&unbuckle_kc_hits, &index);
 	if (hit) {
 		hit->last_hit_ns = now;
-		hit->hits++;
+		__sync_fetch_and_add(&hit->hits, 1);
 	}
 	*reply_bytes = MC_UDP_HEADER_SIZE + reply_len;
 	return UNBUCKLE_XDP_kc_hit;

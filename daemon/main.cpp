@@ -106,7 +106,7 @@ Result<KernelCache> startKernelCache(const config::DaemonConfig& config, const s
   cache.maps = std::move(maps.value());
   const kernel_cache::KernelCacheMaps& m = *cache.maps;
   cache.mirror = std::make_unique<kernel_cache::Mirror>(
-      kernel_cache::MirrorMemory{m.slots(), m.hits(), m.state(), m.entries(), m.cpus()}, clock);
+      kernel_cache::MirrorMemory{m.slots(), m.hits(), m.state(), m.entries()}, clock);
   spdlog::info("kernel cache: {} entries, {:.1f} MiB of kernel memory; single-key GET hits of replies up to {} "
                "bytes answered by XDP",
                m.entries(), static_cast<double>(kernel_cache::KernelCacheMaps::memoryBytes(m.entries())) / (1 << 20),

@@ -1,7 +1,6 @@
 #include "kernel_cache/kernel_cache_maps.h"
 
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -36,13 +35,8 @@ std::string createError(const char* name, int err, const std::string& what) {
 
 }  // namespace
 
-uint32_t KernelCacheMaps::possibleCpus() {
-  const int cpus = libbpf_num_possible_cpus();
-  return cpus > 0 ? static_cast<uint32_t>(cpus) : 1;
-}
-
 uint64_t KernelCacheMaps::memoryBytes(uint32_t entries) {
-  return uint64_t{entries} * (sizeof(unbuckle_kc_slot) + uint64_t{possibleCpus()} * sizeof(unbuckle_kc_hit));
+  return uint64_t{entries} * (sizeof(unbuckle_kc_slot) + sizeof(unbuckle_kc_hit));
 }
 
 Result<KernelCacheMaps::MappedArray> KernelCacheMaps::createArray(const char* name, uint32_t value_size,
@@ -66,15 +60,10 @@ Result<std::unique_ptr<KernelCacheMaps>> KernelCacheMaps::create(uint32_t entrie
                                                                  const std::vector<config::Cidr>& allow) {
   std::unique_ptr<KernelCacheMaps> self(new KernelCacheMaps);
   self->entries_ = entries;
-  self->cpus_ = possibleCpus();
-  if (uint64_t{entries} * self->cpus_ > UINT32_MAX) {
-    return Error{"--kernel-cache-entries " + std::to_string(entries) + " times " + std::to_string(self->cpus_) +
-                 " CPUs of hit records is more than a BPF array holds; lower --kernel-cache-entries"};
-  }
   auto slots = createArray("unbuckle_kc_slots", sizeof(unbuckle_kc_slot), entries);
   if (!slots.ok()) return Error{slots.error()};
   self->slot_array_ = slots.value();
-  auto hits = createArray("unbuckle_kc_hits", sizeof(unbuckle_kc_hit), entries * self->cpus_);
+  auto hits = createArray("unbuckle_kc_hits", sizeof(unbuckle_kc_hit), entries);
   if (!hits.ok()) return Error{hits.error()};
   self->hit_array_ = hits.value();
   auto state = createArray("unbuckle_kc_state", sizeof(unbuckle_kc_state), 1);

@@ -1,8 +1,8 @@
 // The kernel cache's maps (include/unbuckle/bpf_abi.h), created by the
 // daemon before any program loads so that every interface's program shares
 // them: the slots, hit records and flush generation as BPF_F_MMAPABLE
-// arrays mapped into the daemon (the mirror writes the slots in place, XDP
-// reads them; XDP writes the hit records, one set per possible CPU), and the --allow networks as the two LPM tries XDP consults before
+// arrays mapped into the daemon (the mirror writes them in place, XDP reads
+// them), and the --allow networks as the two LPM tries XDP consults before
 // it answers. The destructor unmaps and closes; the maps go when the last
 // program using them does.
 #pragma once
@@ -31,8 +31,6 @@ class KernelCacheMaps {
   KernelCacheMaps& operator=(const KernelCacheMaps&) = delete;
 
   uint32_t entries() const { return entries_; }
-  // Hit records per slot: hits()[cpu * entries() + i] is slot i's on CPU cpu.
-  uint32_t cpus() const { return cpus_; }
   unbuckle_kc_slot* slots() const { return slots_; }
   unbuckle_kc_hit* hits() const { return hits_; }
   unbuckle_kc_state* state() const { return state_; }
@@ -42,8 +40,6 @@ class KernelCacheMaps {
   // The memory the maps of `entries` slots take: the slots and hit records
   // (the tries and the state are a few KiB).
   static uint64_t memoryBytes(uint32_t entries);
-  // The CPUs the kernel may run XDP on (libbpf_num_possible_cpus()).
-  static uint32_t possibleCpus();
 
  private:
   KernelCacheMaps() = default;
@@ -58,7 +54,6 @@ class KernelCacheMaps {
   Result<bool> fillAllowTries(const std::vector<config::Cidr>& allow);
 
   uint32_t entries_ = 0;
-  uint32_t cpus_ = 1;
   MappedArray slot_array_, hit_array_, state_array_;
   int allow4_fd_ = -1;
   int allow6_fd_ = -1;

@@ -78,10 +78,7 @@ Mirror::Mirror(MirrorMemory memory, const store::Clock& clock)
     throw std::invalid_argument("kernel cache: the number of entries must be a power of two, at least " +
                                 std::to_string(UNBUCKLE_KC_WAYS));
   }
-  if (memory.cpus == 0) throw std::invalid_argument("kernel cache: hit records for no CPU");
   activity_ns_ = std::make_unique<std::atomic<uint64_t>[]>(memory.entries);
-  taken_hits_ = std::make_unique<std::atomic<uint64_t>[]>(memory.entries);
-  for (uint32_t i = 0; i < memory.entries; ++i) taken_hits_[i].store(servedHits(i), std::memory_order_relaxed);
 }
 
 // Nothing written here is kept in step any more: XDP must stop answering it.
@@ -112,32 +109,9 @@ Mirror::Found Mirror::find(const PaddedKey& key) const {
   return {};
 }
 
-uint64_t Mirror::servedHits(uint32_t index) const {
-  uint64_t sum = 0;
-  for (size_t cpu = 0; cpu < memory_.cpus; ++cpu) {
-    sum += std::atomic_ref<__u64>(memory_.hits[cpu * memory_.entries + index].hits).load(std::memory_order_relaxed);
-  }
-  return sum;
-}
-
-uint64_t Mirror::lastHitNs(uint32_t index) const {
-  uint64_t last = 0;
-  for (size_t cpu = 0; cpu < memory_.cpus; ++cpu) {
-    last = std::max<uint64_t>(
-        last, std::atomic_ref<__u64>(memory_.hits[cpu * memory_.entries + index].last_hit_ns).load(std::memory_order_relaxed));
-  }
-  return last;
-}
-
 uint64_t Mirror::takeSlotHits(uint32_t index, uint8_t class_id, bool temporary) {
-  // Each CPU's count only grows, so their sum read now is at most what has
-  // been served: whoever moves the mark up to it takes the difference.
-  const uint64_t served = servedHits(index);
-  uint64_t taken = taken_hits_[index].load(std::memory_order_relaxed);
-  do {
-    if (served <= taken) return 0;
-  } while (!taken_hits_[index].compare_exchange_weak(taken, served, std::memory_order_relaxed));
-  const uint64_t hits = served - taken;
+  const uint64_t hits = std::atomic_ref<__u64>(memory_.hits[index].hits).exchange(0, std::memory_order_relaxed);
+  if (hits == 0) return 0;
   class_hits_[class_id % class_hits_.size()].fetch_add(hits, std::memory_order_relaxed);
   if (temporary) class_temp_hits_[class_id % class_temp_hits_.size()].fetch_add(hits, std::memory_order_relaxed);
   return hits;
@@ -229,7 +203,7 @@ void Mirror::admit(const store::Item& item, const PaddedKey& key, const store::I
       if (seqOf(slot).load(std::memory_order_relaxed) != seq) continue;
       const uint64_t activity =
           dead ? 0
-               : std::max<uint64_t>(lastHitNs(i), activity_ns_[i].load(std::memory_order_relaxed));
+               : std::max<uint64_t>(load(memory_.hits[i].last_hit_ns), activity_ns_[i].load(std::memory_order_relaxed));
       if (activity < victim_activity) {
         victim = i;
         victim_seq = seq;
@@ -282,7 +256,8 @@ store::OutsideHits Mirror::takeHits(const store::Item& item) {
   if (found.index == kNone) return {};
   const uint64_t hits = takeSlotHits(found.index, item.slabClass(), item.temporary());
   if (hits == 0) return {};
-  return {hits, clock_.relTimeAt(lastHitNs(found.index))};
+  const uint64_t last_ns = std::atomic_ref<__u64>(memory_.hits[found.index].last_hit_ns).load(std::memory_order_relaxed);
+  return {hits, clock_.relTimeAt(last_ns)};
 }
 
 void Mirror::itemFetched(const store::Item& item, const store::ItemLiveness& liveness) {
@@ -315,7 +290,7 @@ void Mirror::flushed(store::RelTime pending) {
 
 void Mirror::sweepHits(store::Store& store) {
   for (uint32_t i = 0; i < memory_.entries; ++i) {
-    if (servedHits(i) == taken_hits_[i].load(std::memory_order_relaxed)) continue;
+    if (std::atomic_ref<__u64>(memory_.hits[i].hits).load(std::memory_order_relaxed) == 0) continue;
     unbuckle_kc_slot& slot = memory_.slots[i];
     std::array<__u64, kKeyWords> words{};
     uint16_t length = 0;

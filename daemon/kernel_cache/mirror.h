@@ -40,13 +40,9 @@
 // else the way whose last activity (XDP hit, daemon GET, write) is oldest:
 // the set keeps what is read, as an LRU would.
 //
-// Hits: XDP adds one to hits[cpu * entries + i], its own CPU's record of
-// the slot it served, with a plain add (one writer per record, no cache
-// line bounced between CPUs). Those counts only grow; the mirror keeps, per
-// slot, how much of their sum it has taken, and takes the growth (a
-// compare-and-swap on that mark, so two threads never take the same hits)
-// when the daemon reads the item (Access::item()), when eviction
-// looks at it, and by sweepHits() once a second, and folds it into the item as
+// Hits: XDP adds to hits[i] of the slot it served. They are taken (atomic
+// exchange) when the daemon reads the item (Access::item()), when eviction
+// looks at it, and by sweepHits() once a second, and folded into the item as
 // daemon GET hits (fetched, last access, LRU) and into classHits() for the
 // per-slab get_hits (and classTempHits() for hits_to_temp: the slot says
 // whether its item is in the temporary LRU). Hits of a slot that is invalidated or given to another
@@ -89,8 +85,7 @@ static_assert(sizeof(unbuckle_kc_hit) == 16);
 static_assert(sizeof(unbuckle_kc_state) == 8);
 static_assert(UNBUCKLE_KC_REPLY_MAX % 8 == 0 && UNBUCKLE_KC_REPLY_MAX <= sizeof(unbuckle_kc_slot::reply));
 
-// The three arrays (the mmapped BPF maps): `entries` slots, and
-// `entries` hit records for each of `cpus` CPUs.
+// The three arrays (the mmapped BPF maps), `entries` slots and hit records.
 // They must outlive the Mirror, whose destructor bumps the generation so
 // that XDP answers nothing it no longer keeps in step.
 struct MirrorMemory {
@@ -98,7 +93,6 @@ struct MirrorMemory {
   unbuckle_kc_hit* hits = nullptr;
   unbuckle_kc_state* state = nullptr;
   uint32_t entries = 0;   // a power of two, at least UNBUCKLE_KC_WAYS
-  uint32_t cpus = 1;      // hits[cpu * entries + i]: slot i's record on CPU cpu
 };
 
 struct MirrorCounters {
@@ -154,16 +148,12 @@ class Mirror final : public store::ItemObserver {
   void admit(const store::Item& item, const PaddedKey& key, const store::ItemLiveness& liveness);
   void invalidate(uint32_t index, uint32_t seen_seq);
   uint64_t takeSlotHits(uint32_t index, uint8_t class_id, bool temporary);
-  // Over every CPU's record of slot `index`: hits served so far, last hit.
-  uint64_t servedHits(uint32_t index) const;
-  uint64_t lastHitNs(uint32_t index) const;
   uint64_t nowNs() const;
 
   MirrorMemory memory_;
   const store::Clock& clock_;
   uint32_t set_mask_;
   std::unique_ptr<std::atomic<uint64_t>[]> activity_ns_;   // last daemon write or GET hit per slot
-  std::unique_ptr<std::atomic<uint64_t>[]> taken_hits_;    // of servedHits(), per slot
   std::atomic<store::RelTime> pending_flush_{0};
   std::array<std::atomic<uint64_t>, 64> class_hits_{};
   std::array<std::atomic<uint64_t>, 64> class_temp_hits_{};

@@ -68,13 +68,9 @@ enum unbuckle_xdp_counter {
  *                      n >= UNBUCKLE_KC_WAYS): set s holds slots
  *                      [s * WAYS, s * WAYS + WAYS), s = key_hash & (n/WAYS - 1).
  *                      Written only by the daemon, through mmap; XDP reads.
- *   unbuckle_kc_hits   ARRAY, BPF_F_MMAPABLE, n * c entries (c: the possible
- *                      CPUs): entry cpu * n + i counts the hits XDP served
- *                      from slot i on that CPU, and the time of the last.
- *                      XDP on that CPU is its only writer (plain stores: no
- *                      atomic add, no cache line shared between CPUs); the
- *                      daemon only reads it and folds the growth of the
- *                      sum into the item (fetched, LRU, stats).
+ *   unbuckle_kc_hits   ARRAY, BPF_F_MMAPABLE, n entries: XDP stores the
+ *                      time of the last hit it served from slot i; the
+ *                      daemon folds it into the item (fetched, LRU, stats).
  *   unbuckle_kc_state  ARRAY, BPF_F_MMAPABLE, 1 entry: the flush generation
  *                      and the pause.
  *   unbuckle_kc_allow4/6  LPM_TRIE, the --allow networks: XDP answers only
@@ -125,11 +121,9 @@ struct unbuckle_kc_slot {
 };
 
 struct unbuckle_kc_hit {
-	__u64 last_hit_ns;   /* bpf_ktime_get_ns() of the last hit XDP served
-			      * on this CPU; 0 none */
-	__u64 hits;          /* hits XDP served from the slot on this CPU since
-			      * the map was created: it only grows, and the
-			      * daemon keeps how many of the sum it has taken */
+	__u64 last_hit_ns;   /* bpf_ktime_get_ns() of the last hit XDP served; 0 none */
+	__u64 hits;          /* hits XDP served from the slot (atomic add); the
+			      * daemon takes them with an atomic exchange to 0 */
 };
 
 #define UNBUCKLE_KC_ALLOW_MAX 1024

@@ -117,7 +117,7 @@ class KernelCacheVethTest : public ::testing::Test {
     skel->rodata->cfg_kernel_cache = kernel_cache;
     skel->rodata->cfg_kc_set_mask = kSlots / UNBUCKLE_KC_WAYS - 1;
     bpf_map__set_max_entries(skel->maps.unbuckle_kc_slots, kSlots);
-    bpf_map__set_max_entries(skel->maps.unbuckle_kc_hits, kSlots * libbpf_num_possible_cpus());
+    bpf_map__set_max_entries(skel->maps.unbuckle_kc_hits, kSlots);
     if (unbuckle_bpf::load(skel.get()) != 0) return nullptr;
     unbuckle_kc_allow4_key all4{0, {}};
     unbuckle_kc_allow6_key all6{0, {}};

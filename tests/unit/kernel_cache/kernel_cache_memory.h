@@ -15,9 +15,8 @@
 namespace unbuckle::kernel_cache::test {
 
 struct KernelCacheMemory {
-  // Two CPUs' hit records, as XDP keeps them on a machine of two.
-  explicit KernelCacheMemory(uint32_t n) : entries(n), slots(n), hits(size_t{n} * kCpus) {}
-  MirrorMemory memory() { return {slots.data(), hits.data(), &state, entries, kCpus}; }
+  explicit KernelCacheMemory(uint32_t n) : entries(n), slots(n), hits(n) {}
+  MirrorMemory memory() { return {slots.data(), hits.data(), &state, entries}; }
 
   uint64_t hashOf(std::string_view key) const {
     std::array<__u64, UNBUCKLE_KC_KEY_ROOM / 8> words{};
@@ -53,19 +52,14 @@ struct KernelCacheMemory {
     return std::string(reinterpret_cast<const char*>(s->reply), s->reply_len);
   }
 
-  // XDP on CPU `cpu` serving a hit from `key`'s slot at now_ns.
-  void hit(std::string_view key, uint64_t now_ns, uint64_t count = 1, uint32_t cpu = 0) {
+  // XDP serving a hit from `key`'s slot at now_ns.
+  void hit(std::string_view key, uint64_t now_ns, uint64_t count = 1) {
     const int i = indexOf(key);
     if (i < 0) return;
-    hitAt(static_cast<uint32_t>(i), now_ns, count, cpu);
-  }
-  void hitAt(uint32_t index, uint64_t now_ns, uint64_t count, uint32_t cpu) {
-    unbuckle_kc_hit& record = hits[size_t{cpu} * entries + index];
-    record.last_hit_ns = now_ns;
-    record.hits += count;
+    hits[static_cast<size_t>(i)].last_hit_ns = now_ns;
+    hits[static_cast<size_t>(i)].hits += count;
   }
 
-  static constexpr uint32_t kCpus = 2;
   uint32_t entries;
   std::vector<unbuckle_kc_slot> slots;
   std::vector<unbuckle_kc_hit> hits;
