@@ -49,8 +49,8 @@
 // key count in classHits() only; a hit XDP counts just after the daemon
 // rewrote its slot counts for the slot's new item. XDP stops answering an
 // item a second before it expires, so a sweep every second has folded its
-// hits before the store reclaims it (expired_unfetched stays right); a page
-// move that evicts a live item does not fold the hits of the last second.
+// hits before the store reclaims it (expired_unfetched stays right); an
+// eviction, by the LRU or by a page move, takes them first.
 //
 // Pause: while `stats detail on` XDP answers nothing (setPaused()), so
 // that every GET reaches the daemon, which counts it per key prefix. The

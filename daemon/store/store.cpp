@@ -523,6 +523,8 @@ ChunkFate StoreCore::clearChunk(SizeClass& cls, Item* item, const MoveContext& c
     cls.lruReplace(item, copy);
     fate = ChunkFate::kRescued;
   } else if (ctx.may_evict) {
+    // Hits served outside (XDP) since the last sweep: fetched, as memcached's item would be.
+    if (observer_ != nullptr) foldOutsideHits(cls, item, observer_->takeHits(*item), ctx.now);
     countEviction(cls.counters(), item, ctx.now);
     drop(shard, cls, item, hash);
   } else {

@@ -16,6 +16,9 @@ them as its own; with --kernel-cache off the AF_XDP path serves as before.
        misses of ':'-prefixed keys): `stats detail dump` is memcached's, byte
        for byte (XDP pauses while detail is on); after `stats detail off`
        XDP answers again
+  temp --temporary-ttl 10 beside memcached -o temporary_ttl=10: UDP GETs of
+       a key stored with a 8 s TTL (in the temporary LRU), answered by XDP
+       here: `stats items` hits_to_temp and number_temp equal memcached's
   off  --kernel-cache off: the same GETs all go through AF_XDP, no XDP hit
   kill kill -9 leaves the program and the mirror behind, but XDP answers
        nothing from a cache no daemon keeps coherent any more
@@ -228,6 +231,48 @@ def detail_counts_every_get(servers):
     check(servers.counters()["kc_hit"] - xdp0["kc_hit"] == 1, "after stats detail off XDP answers again")
 
 
+TEMPORARY_TTL = 10
+
+
+def temp_lru_lines(port):
+    """The hits_to_temp and number_temp lines of `stats items`."""
+    reply = tcp_command(port, b"stats items\r\n", b"END\r\n")
+    return [line for line in reply.split(b"\r\n")
+            if b":hits_to_temp " in line or b":number_temp " in line]
+
+
+def temporary_hits(args):
+    """XDP hits of an item in the temporary LRU count as hits_to_temp, as
+    memcached counts its own hits of it."""
+    key = b"temp:1"
+    gets = 5
+    with KernelCacheServers(args.daemon, args.xdp_pass, "on",
+                            daemon_args=("--temporary-ttl", str(TEMPORARY_TTL)),
+                            memcached_options=f"temporary_ttl={TEMPORARY_TTL}") as servers:
+        for port in (PORT, MEMCACHED_PORT):
+            set_keys(port, [key], exptime=TEMPORARY_TTL - 2)
+        xdp0 = servers.counters()
+        for port in (PORT, MEMCACHED_PORT):
+            getter = UdpGetter(port)
+            try:
+                replies = [getter.request(b"get %s\r\n" % key) for _ in range(gets)]
+            finally:
+                getter.close()
+            check(all(r == hit(key, value_of(key)) for r in replies),
+                  f"get {key!r} on port {port}: {replies!r}")
+        served = servers.counters()["kc_hit"] - xdp0["kc_hit"]
+        check(served == gets, f"XDP answered the daemon's {gets} GETs: kc_hit +{served}")
+        theirs = temp_lru_lines(MEMCACHED_PORT)
+        # XDP's hits reach the per-class counts within a sweep (a second).
+        deadline = time.monotonic() + 3
+        while (ours := temp_lru_lines(PORT)) != theirs and time.monotonic() < deadline:
+            time.sleep(0.1)
+        print(f"temp: stats items unbuckle {ours!r}, memcached {theirs!r}", flush=True)
+        check(any(line.endswith(b":hits_to_temp %d" % gets) for line in theirs),
+              f"memcached counts {gets} hits_to_temp: {theirs!r}")
+        check(ours == theirs, f"hits_to_temp and number_temp as memcached's: {ours!r} vs {theirs!r}")
+
+
 def serving_off(args):
     with KernelCacheServers(args.daemon, args.xdp_pass, "off") as servers:
         set_keys(PORT, KEYS)
@@ -296,7 +341,7 @@ def main():
         print("SKIP: namespaces, XDP and AF_XDP need root")
         return SKIP
     started = time.monotonic()
-    for part in (serving_on, serving_off, killed):
+    for part in (serving_on, temporary_hits, serving_off, killed):
         print(f"== {part.__name__}", flush=True)
         try:
             part(args)

@@ -21,17 +21,30 @@ from afxdp_daemon import PORT, SKIP, xdp_counters  # noqa: E402,F401
 MEMCACHED_PORT = afxdp_differential.MEMCACHED_PORT
 
 
+def start_memcached_with(net, options):
+    """afxdp_differential's memcached, with `-o options` added."""
+    argv = [mc.MEMCACHED, "-U", str(MEMCACHED_PORT), "-p", str(MEMCACHED_PORT),
+            "-l", netns.SERVER_IP, "-m", "64", "-t", "2", "-u", "root", "-o", options]
+    return mc.Server("memcached", net.server_exec(*argv), MEMCACHED_PORT, host=netns.SERVER_IP)
+
+
 class KernelCacheServers:
     """Namespaces, the daemon (and memcached), the client side entered.
     Everything is stopped and removed by close(), also after a failure."""
 
-    def __init__(self, daemon_path, xdp_pass, kernel_cache="on", memcached=False):
+    def __init__(self, daemon_path, xdp_pass, kernel_cache="on", memcached=False, daemon_args=(),
+                 memcached_options=None):
+        """memcached_options: its `-o` list, for a memcached started here
+        with the same settings as the daemon's daemon_args."""
         self.net = netns.VethNamespaces(1, xdp_pass)
         self.daemon = self.memcached = None
         try:
             self.net.enter_client()
-            self.daemon = afxdp_differential.start_daemon(self.net, daemon_path, kernel_cache)
-            if memcached:
+            self.daemon = afxdp_differential.start_daemon(self.net, daemon_path, kernel_cache,
+                                                          daemon_args)
+            if memcached_options:
+                self.memcached = start_memcached_with(self.net, memcached_options)
+            elif memcached:
                 self.memcached = afxdp_differential.start_memcached(self.net)
         except BaseException:
             self.close()

@@ -471,6 +471,23 @@ TEST_F(HotKey, IsNotEvictedAsCold) {
   EXPECT_FALSE(contains(rig.store, "key0"));
 }
 
+// Two pages full of 900-byte items, "hot" first on the first; XDP serves it only.
+TEST(Mirror, APageMoveThatEvictsAnItemCountsItsXdpHitsFirst) {
+  Rig rig{withMemory(2 * kMiB), 8192};
+  ASSERT_EQ(setItem(rig.store, "hot", kValue), AllocError::kNone);
+  for (int i = 0; rig.store.stats().classes[0].total_pages < 2 || rig.store.stats().classes[0].free_chunks > 0; ++i) {
+    ASSERT_EQ(setItem(rig.store, numbered("key", i), kValue), AllocError::kNone);
+  }
+  rig.kc.hit("hot", rig.firstNs(), 10);
+  const store::StoreStats before = rig.store.stats();
+  ASSERT_EQ(rig.store.reassign(static_cast<int>(before.classes[0].id), 0), store::Reassign::kOk);
+  const store::StoreStats after = rig.store.stats();
+  ASSERT_GT(after.slab_reassign_evictions_nomem, 0u);
+  ASSERT_FALSE(contains(rig.store, "hot"));
+  // "hot" was read only through XDP: evicted fetched, every other item unfetched.
+  EXPECT_EQ(after.evicted_unfetched - before.evicted_unfetched, after.slab_reassign_evictions_nomem - 1);
+}
+
 TEST_F(HotKey, IsNotEvictedAfterTheSweep) {
   rig.mirror.sweepHits(rig.store);
   EXPECT_EQ(rig.kc.hits[static_cast<size_t>(rig.kc.indexOf("hot"))].hits, 0u);
