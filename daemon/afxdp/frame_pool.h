@@ -1,5 +1,5 @@
-// The free frames of one worker: a stack of umem addresses from the
-// worker's own slice of the umem. See umem.h for who owns a frame when.
+// The free frames of one worker: a stack of addresses in the worker's
+// own umem. See umem.h for who owns a frame when.
 #pragma once
 
 #include <cstdint>
