@@ -11,8 +11,8 @@
 #include <cstring>
 
 #include "afxdp/frame_pool.h"
-#include "afxdp/umem_cost.h"
 #include "afxdp/interface_info.h"
+#include "afxdp/umem_cost.h"
 #include "udp/datagram_reply_sink.h"
 #include "unbuckle/bpf_abi.h"
 

@@ -12,7 +12,8 @@ Result<bool> checkUmemFits(const std::string& interface, uint32_t queues, uint64
     return Error{interface + ": " + std::to_string(queues) + (queues == 1 ? " queue" : " queues") + " would pin " +
                  std::to_string(umem_bytes >> 20) + " MiB of AF_XDP frames and the kernel needs about " +
                  std::to_string(kernel_bytes >> 10) + " KiB more, but only " + std::to_string(available_bytes >> 20) +
-                 " MiB of memory is available: serve fewer queues (--queues)"};
+                 " MiB of memory is available: free memory, or give " + interface +
+                 " fewer queues (ethtool -L " + interface + " combined N)"};
   }
   return true;
 }

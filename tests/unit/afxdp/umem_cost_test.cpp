@@ -19,7 +19,7 @@ TEST(UmemCost, RefusedWhenTheFramesAndTheKernelsBookkeepingExceedTheMemoryAvaila
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error(),
             "eth0: 4 queues would pin 64 MiB of AF_XDP frames and the kernel needs about 2176 KiB more, but only "
-            "66 MiB of memory is available: serve fewer queues (--queues)");
+            "66 MiB of memory is available: free memory, or give eth0 fewer queues (ethtool -L eth0 combined N)");
   EXPECT_TRUE(checkUmemFits("eth0", 4, needed).ok());
 }
 
