@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "afxdp/afxdp_backend.h"
 #include "afxdp/interface_datapath.h"
 #include "afxdp/interface_info.h"
 #include "config/command_line.h"
@@ -73,21 +74,6 @@ void maintain(std::stop_token stop, store::Store& store, proto::RuntimeSettings&
     settings.crawls_pending.fetch_sub(requested, std::memory_order_relaxed);
     if (lru_maintainer && !stop.stop_requested()) store.movePages();
   }
-}
-
-// With AF_XDP the item arena lives in the umem, behind the frames of every
-// queue served (afxdp/umem_region.h).
-Result<std::unique_ptr<afxdp::UmemRegion>> umemRegionFor(const std::vector<afxdp::DatapathOptions>& datapaths,
-                                                         size_t arena_bytes) {
-  std::vector<uint32_t> queues;
-  for (const afxdp::DatapathOptions& options : datapaths) {
-    auto served = afxdp::servedQueues(options);
-    if (!served.ok()) {
-      return Error{served.error()};
-    }
-    queues.push_back(served.value());
-  }
-  return afxdp::UmemRegion::create(queues, arena_bytes, afxdp::UmemRegion::availableMemory());
 }
 
 std::string portText(uint16_t port) { return port == 0 ? "off" : std::to_string(port); }
@@ -153,44 +139,27 @@ int serve(const config::DaemonConfig& config) {
   store_config.automove = config.slab_automove;
   store_config.automove_ratio = config.slab_automove_ratio;
   store_config.automove_window = config.slab_automove_window;
-  size_t arena_bytes = 0;
   try {
-    arena_bytes = store::Store::arenaBytes(store_config);
+    store::Store::arenaBytes(store_config);   // throws for limits the store cannot honour
   } catch (const std::invalid_argument& e) {
     spdlog::error("--memory-limit {} / --max-item-size {}: {}", config.memory_limit_mb,
                   config.max_item_size, e.what());
     return kExitBadConfig;
   }
 
-  std::vector<afxdp::DatapathOptions> datapath_options;
-  if (xdp && config.port != 0) {
-    for (const std::string& interface : config.interfaces) {
-      datapath_options.push_back(afxdp::datapathOptions(config, interface));
-    }
-  }
-  std::unique_ptr<afxdp::UmemRegion> umem_region;
-  if (!datapath_options.empty()) {
-    auto region = umemRegionFor(datapath_options, arena_bytes);
-    if (!region.ok()) {
-      spdlog::error(region.error());
-      return kExitRefused;
-    }
-    umem_region = std::move(region.value());
-    store_config.arena_memory = umem_region->arena();
-  }
+  // UDP through AF_XDP. The store's arena is ordinary memory, in no umem
+  // (afxdp/umem_cost.h).
+  const bool afxdp = xdp && config.port != 0;
   // Declared before the store, which may tell the mirror of its items until
   // it is destroyed.
   KernelCache kernel_cache;
-  if (!datapath_options.empty() && config.kernel_cache) {
+  if (afxdp && config.kernel_cache) {
     auto started = startKernelCache(config, clock);
     if (!started.ok()) {
       spdlog::error(started.error());
       return kExitRefused;
     }
     kernel_cache = std::move(started.value());
-    for (afxdp::DatapathOptions& options : datapath_options) {
-      options.kernel_cache = kernel_cache.maps->fds();
-    }
   } else if (const std::string absence = kernelCacheAbsence(config); !absence.empty()) {
     spdlog::info(absence);
   }
@@ -244,41 +213,37 @@ int serve(const config::DaemonConfig& config) {
     spdlog::error(server.error());
     return kExitRefused;
   }
-  std::vector<std::unique_ptr<afxdp::InterfaceDatapath>> datapaths;
-  for (size_t i = 0; i < datapath_options.size(); ++i) {
-    auto datapath = afxdp::InterfaceDatapath::create(datapath_options[i], *umem_region, i, engine, stats);
-    if (!datapath.ok()) {
-      spdlog::error(datapath.error());
-      return kExitRefused;
+  std::unique_ptr<afxdp::AfxdpBackend> backend;
+  if (afxdp) {
+    backend = std::make_unique<afxdp::AfxdpBackend>(
+        engine, stats, kernel_cache.maps ? std::optional(kernel_cache.maps->fds()) : std::nullopt);
+    for (const std::string& interface : config.interfaces) {
+      auto attached = backend->attach(afxdp::datapathOptions(config, interface));
+      if (!attached.ok()) {
+        spdlog::error(attached.error());
+        return kExitRefused;
+      }
+      spdlog::info(attached.value());
     }
-    spdlog::info(datapath.value()->summary());
-    datapaths.push_back(std::move(datapath.value()));
   }
   std::unique_ptr<kernel_cache::KernelCacheStats> kernel_cache_stats;
   if (kernel_cache.mirror) {
-    auto xdp_counter = [&datapaths](uint32_t index) {
-      uint64_t total = 0;
-      for (const auto& datapath : datapaths) total += datapath->attachment().counter(index);
-      return total;
-    };
+    auto xdp_counter = [&backend = *backend](uint32_t index) { return backend.xdpCounter(index); };
     kernel_cache_stats = std::make_unique<kernel_cache::KernelCacheStats>(
         stats, *kernel_cache.mirror, kernel_cache.maps->entries(), xdp_counter);
     // `stats detail on` counts every GET per key prefix: XDP pauses meanwhile.
     stats.prefixes().setChangeHook([&mirror = *kernel_cache.mirror](bool on) { mirror.setPaused(on); });
   }
   server.value()->start();
-  for (const auto& datapath : datapaths) {
-    datapath->start();
-  }
   std::jthread crawler(maintain, std::ref(*store), std::ref(stats.settings()), !config.no_lru_maintainer,
                        kernel_cache.mirror.get());
 
   spdlog::info(
       "unbuckle-xdp " UNBUCKLE_VERSION " (memcached " UNBUCKLE_MEMCACHED_VERSION " protocol) serving: backend {}, listen {}, UDP port {}, "
-      "TCP port {}, {} threads, memory {} MB{}, max item {} bytes, max connections {}{}",
+      "TCP port {}, {} threads, memory {} MB, max item {} bytes, max connections {}{}",
       xdp ? "xdp" : "socket", listen.empty() ? "0.0.0.0 and ::" : listen, portText(config.port),
       portText(config.tcp_port),
-      threads, config.memory_limit_mb, umem_region ? " (in the umem, pinned)" : "", config.max_item_size,
+      threads, config.memory_limit_mb, config.max_item_size,
       config.max_connections,
       config.config_file.empty() ? std::string() : ", config " + config.config_file);
 
@@ -289,7 +254,7 @@ int serve(const config::DaemonConfig& config) {
   crawler.join();
   server.value()->stop();
   kernel_cache_stats.reset();
-  datapaths.clear();   // detaches XDP and removes the pins
+  backend.reset();   // detaches XDP and removes the pins
   return 0;
 }
 

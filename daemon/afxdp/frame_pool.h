@@ -1,5 +1,5 @@
-// The free frames of one worker: a stack of umem addresses from the
-// worker's own slice of the umem. See umem.h for who owns a frame when.
+// The free frames of one worker: a stack of addresses in the worker's
+// own umem. See umem.h for who owns a frame when.
 #pragma once
 
 #include <cstdint>
@@ -21,8 +21,8 @@ class FramePool {
   // and completion rings report them). It must be one of ours and out.
   void give(uint64_t address);
 
-  // Whether `address` lies in this pool's slice: completions are routed by
-  // address range, so a frame that is not ours never enters the pool.
+  // Whether `address` lies in this pool's frames: a completion outside them
+  // (which the kernel should never report) never enters the pool.
   bool owns(uint64_t address) const { return address - first_ < uint64_t{count_} * frame_size_; }
 
   uint32_t available() const { return static_cast<uint32_t>(free_.size()); }

@@ -12,6 +12,7 @@
 
 #include "afxdp/frame_pool.h"
 #include "afxdp/interface_info.h"
+#include "afxdp/umem_cost.h"
 #include "udp/datagram_reply_sink.h"
 #include "unbuckle/bpf_abi.h"
 
@@ -68,11 +69,30 @@ Result<uint32_t> servedQueues(const DatapathOptions& options) {
 }
 
 Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
-    const DatapathOptions& options, const UmemRegion& region, size_t index, proto::Engine& engine,
-    proto::StatsRegistry& stats) {
+    const DatapathOptions& options, proto::Engine& engine, proto::StatsRegistry& stats,
+    std::vector<proto::WorkerStats*>* spare_stats) {
   std::unique_ptr<InterfaceDatapath> self(new InterfaceDatapath);
   self->options_ = options;
   const std::string& interface = options.interface;
+
+  // What can be refused without touching the interface, first.
+  auto served = servedQueues(options);
+  if (!served.ok()) {
+    return Error{served.error()};
+  }
+  const uint32_t queues = served.value();
+  if (auto fits = checkUmemFits(interface, queues, availableMemory()); !fits.ok()) {
+    return Error{fits.error()};
+  }
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  sched_getaffinity(0, sizeof(allowed), &allowed);
+  for (const uint32_t cpu : options.cpus) {
+    if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &allowed)) {
+      return Error{"--cpus: CPU " + std::to_string(cpu) + " is not available to this process (it has " +
+                   std::to_string(CPU_COUNT(&allowed)) + "; see taskset -p " + std::to_string(getpid()) + ")"};
+    }
+  }
 
   if (interface == "lo") {
     auto routing = LoopbackRouting::enable();
@@ -90,9 +110,8 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
   self->attachment_ = std::move(attached.value());
 
   const uint32_t available = rxQueueCount(interface);
-  const uint32_t queues = region.queues(index);
   std::string zero_copy_note;
-  auto bound = self->bindQueues(region, queues, zero_copy_note);
+  auto bound = self->bindQueues(queues, zero_copy_note);
   if (!bound.ok()) {
     return Error{bound.error()};
   }
@@ -100,16 +119,6 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
     if (int err = socket->insertInto(self->attachment_->xsksMapFd())) {
       return Error{"cannot put the AF_XDP socket of " + interface + " queue " +
                    std::to_string(socket->queue()) + " in the XSKMAP: " + std::strerror(-err)};
-    }
-  }
-
-  cpu_set_t allowed;
-  CPU_ZERO(&allowed);
-  sched_getaffinity(0, sizeof(allowed), &allowed);
-  for (const uint32_t cpu : options.cpus) {
-    if (!CPU_ISSET(cpu, &allowed)) {
-      return Error{"--cpus: CPU " + std::to_string(cpu) + " is not available to this process (it has " +
-                   std::to_string(CPU_COUNT(&allowed)) + "; see taskset -p " + std::to_string(getpid()) + ")"};
     }
   }
 
@@ -126,23 +135,31 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
     self->fixed_reply_ = "VALUE fixed 0 " + std::to_string(bytes) + "\r\n" + std::string(bytes, 'x') + "\r\nEND\r\n";
     settings.fixed_reply = &self->fixed_reply_;
   }
-  for (const auto& socket : self->sockets_) {
-    FramePool pool(region.firstFrame(index, socket->queue()), UmemRegion::kFramesPerQueue,
-                   UmemRegion::kFrameSize);
-    self->workers_.push_back(std::make_unique<QueueWorker>(*socket, *self->umem_, std::move(pool),
-                                                           engine, stats.addWorker(), settings));
+  // Nothing fails from here on: the spare stats blocks are used only now.
+  for (size_t i = 0; i < self->sockets_.size(); ++i) {
+    proto::WorkerStats* worker_stats = nullptr;
+    if (spare_stats != nullptr && !spare_stats->empty()) {
+      worker_stats = spare_stats->back();
+      spare_stats->pop_back();
+    } else {
+      worker_stats = &stats.addWorker();
+    }
+    self->worker_stats_.push_back(worker_stats);
+    self->workers_.push_back(std::make_unique<QueueWorker>(*self->sockets_[i], *self->umems_[i],
+                                                           FramePool(0, kFramesPerQueue, kFrameSize), engine,
+                                                           *worker_stats, settings));
   }
 
   self->stats_ = &stats;
   self->stats_source_ = stats.addSource([datapath = self.get()](auto& out) { datapath->addStats(out); });
 
-  const bool zero_copy = self->sockets_.front()->zeroCopy();
-  self->summary_ = interface + " (" + driverName(interface) + "): XDP " +
-                   std::string(self->attachment_->modeName()) + ", AF_XDP " +
-                   (zero_copy ? "zero-copy" : "copy") + zero_copy_note + ", " +
+  self->driver_ = driverName(interface);
+  self->summary_ = interface + " (" + self->driver_ + "): XDP " + std::string(self->attachment_->modeName()) +
+                   ", AF_XDP " + (self->zeroCopy() ? "zero-copy" : "copy") + zero_copy_note + ", " +
                    std::to_string(queues) + " of " + std::to_string(available) +
-                   " RX queues, one worker each, UDP port " + std::to_string(options.port) +
-                   ", busy-poll " + (options.busy_poll ? "on" : "off") + cpuText(options.cpus) + ", pins " +
+                   " RX queues, one worker and a " + std::to_string(kUmemBytesPerQueue >> 20) +
+                   " MiB umem each, UDP port " + std::to_string(options.port) + ", busy-poll " +
+                   (options.busy_poll ? "on" : "off") + cpuText(options.cpus) + ", pins " +
                    self->attachment_->pinDir() +
                    (options.fixed_reply_bytes ? ", DEBUG: every request gets the same reply of " +
                                                     std::to_string(*options.fixed_reply_bytes) +
@@ -151,8 +168,7 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
   return self;
 }
 
-Result<bool> InterfaceDatapath::bindQueues(const UmemRegion& region, uint32_t queues,
-                                           std::string& zero_copy_note) {
+Result<bool> InterfaceDatapath::bindQueues(uint32_t queues, std::string& zero_copy_note) {
   const std::string& interface = options_.interface;
   const bool native = attachment_->modeName() == "native";
   if (options_.zero_copy == config::ZeroCopy::kOn && !native) {
@@ -168,20 +184,18 @@ Result<bool> InterfaceDatapath::bindQueues(const UmemRegion& region, uint32_t qu
   socket_options.busy_poll = options_.busy_poll;
   const Umem::Layout layout{kFillRingSize, kRingSize};
 
-  if (region.bytes().size() >= (size_t{1} << 30)) {
-    spdlog::info("{}: registering the umem ({} MiB of frames and item arena); the kernel pins every page, "
-                 "about a second per GiB", interface, region.bytes().size() >> 20);
-  }
   const auto deadline = std::chrono::steady_clock::now() + kBindRetryTime;
   for (int attempt = 1;; ++attempt) {
-    auto umem = Umem::create(region, layout);
-    if (!umem.ok()) {
-      return Error{umem.error()};
-    }
-    umem_ = std::move(umem.value());
     XskSocket::Created created;
     for (uint32_t queue = 0; queue < queues; ++queue) {
-      created = XskSocket::create(*umem_, interface, queue, socket_options);
+      auto umem = Umem::create(layout);
+      if (!umem.ok()) {
+        sockets_.clear();
+        umems_.clear();
+        return Error{umem.error()};
+      }
+      umems_.push_back(std::move(umem.value()));
+      created = XskSocket::create(*umems_.back(), interface, queue, socket_options);
       if (!created.socket) {
         break;
       }
@@ -190,9 +204,9 @@ Result<bool> InterfaceDatapath::bindQueues(const UmemRegion& region, uint32_t qu
     if (created.error == 0) {
       return true;
     }
-    // Start again from a fresh umem: sockets first, then the umem.
+    // Start again from fresh umems: sockets first, then the umems.
     sockets_.clear();
-    umem_.reset();
+    umems_.clear();
     if (created.error == -EBUSY && std::chrono::steady_clock::now() < deadline) {
       spdlog::debug("{} (attempt {}), retrying", created.message, attempt);
       std::this_thread::sleep_for(kBindRetryDelay);
@@ -236,6 +250,10 @@ void InterfaceDatapath::start() {
 }
 
 void InterfaceDatapath::stop() {
+  if (stats_source_ >= 0) {
+    stats_->removeSource(stats_source_);
+    stats_source_ = -1;
+  }
   if (threads_.empty()) {
     return;
   }
@@ -264,9 +282,6 @@ void InterfaceDatapath::stop() {
 }
 
 InterfaceDatapath::~InterfaceDatapath() {
-  if (stats_source_ >= 0) {
-    stats_->removeSource(stats_source_);
-  }
   stop();
   if (stop_fd_ >= 0) {
     close(stop_fd_);

@@ -1,9 +1,9 @@
 // The AF_XDP datapath of one interface: the steering program attached
-// (xdp/xdp_attachment.h), its umem over the daemon's UmemRegion, one AF_XDP
-// socket per served RX queue in
-// its queue's XSKMAP slot, one QueueWorker thread per socket. Everything is
-// set up by create() and torn down in reverse order by the destructor, so a
-// clean stop leaves no program, no pins and (on lo) the sysctls as found.
+// (xdp/xdp_attachment.h), one AF_XDP socket per served RX queue in its
+// queue's XSKMAP slot, each on a umem of its own (umem.h), one QueueWorker
+// thread per socket. Everything is set up by create() and torn down in
+// reverse order by the destructor, so a stop leaves no program, no socket,
+// no pins and (on lo) the sysctls as found. The store is not in any umem.
 #pragma once
 
 #include <cstddef>
@@ -17,7 +17,6 @@
 #include "afxdp/loopback_routing.h"
 #include "afxdp/queue_worker.h"
 #include "afxdp/umem.h"
-#include "afxdp/umem_region.h"
 #include "afxdp/xsk_socket.h"
 #include "config/cidr.h"
 #include "config/daemon_config.h"
@@ -48,8 +47,8 @@ struct DatapathOptions {
 DatapathOptions datapathOptions(const config::DaemonConfig& config, const std::string& interface);
 
 // How many RX queues `options` serves on its interface (options.queues, or
-// every one), or why it cannot: sizes the UmemRegion before any attach. A
-// missing interface counts one queue; create() then names the problem.
+// every one), or why it cannot. A missing interface counts one queue;
+// create() then names the problem.
 Result<uint32_t> servedQueues(const DatapathOptions& options);
 
 class InterfaceDatapath {
@@ -59,35 +58,42 @@ class InterfaceDatapath {
   static constexpr uint32_t kRingSize = 2048;
   static constexpr uint32_t kFillRingSize = 2 * kRingSize;
 
-  // Attaches and binds the queues that `region` has frames for as its
-  // interface number `index`; the workers start with start(). `region`
-  // outlives the datapath.
-  static Result<std::unique_ptr<InterfaceDatapath>> create(const DatapathOptions& options,
-                                                           const UmemRegion& region, size_t index,
-                                                           proto::Engine& engine,
-                                                           proto::StatsRegistry& stats);
+  // Attaches and binds the served queues; the workers start with start().
+  // Each worker counts in a block of `spare_stats` (taken from its back) or,
+  // when none is left, a new one of `stats`. On failure nothing is left
+  // behind and `spare_stats` is as it was.
+  static Result<std::unique_ptr<InterfaceDatapath>> create(const DatapathOptions& options, proto::Engine& engine,
+                                                           proto::StatsRegistry& stats,
+                                                           std::vector<proto::WorkerStats*>* spare_stats = nullptr);
   ~InterfaceDatapath();
   InterfaceDatapath(const InterfaceDatapath&) = delete;
   InterfaceDatapath& operator=(const InterfaceDatapath&) = delete;
 
   void start();
-  // Stops and joins the workers, then logs each queue's counters. Idempotent.
+  // Takes the datapath's lines out of `stats`, stops and joins the workers,
+  // then logs each queue's counters. Idempotent. Afterwards the datapath
+  // calls nothing of the engine or the stats registry.
   void stop();
 
   // The start-up line: interface, driver, XDP mode, copy or zero-copy (and
   // why), queues, port, busy polling.
   const std::string& summary() const { return summary_; }
   const std::string& interface() const { return options_.interface; }
+  const DatapathOptions& options() const { return options_; }
+  std::string driver() const { return driver_; }
+  bool zeroCopy() const { return sockets_.front()->zeroCopy(); }
   size_t queues() const { return workers_.size(); }
   const QueueWorker& worker(size_t index) const { return *workers_[index]; }
   const xdp::XdpAttachment& attachment() const { return *attachment_; }
+  // The workers' stats blocks, to reuse once the datapath is gone.
+  const std::vector<proto::WorkerStats*>& workerStats() const { return worker_stats_; }
 
  private:
   InterfaceDatapath() = default;
-  // Creates the umem and binds one socket per queue, retrying while a queue
-  // is still held by a socket being released; `zero_copy_note` says why
-  // zero-copy was not used.
-  Result<bool> bindQueues(const UmemRegion& region, uint32_t queues, std::string& zero_copy_note);
+  // Creates a umem and binds a socket on it for each queue, retrying while
+  // a queue is still held by a socket being released; `zero_copy_note` says
+  // why zero-copy was not used.
+  Result<bool> bindQueues(uint32_t queues, std::string& zero_copy_note);
 
   // The xdp_* and afxdp_* lines of `stats`.
   void addStats(std::vector<std::pair<std::string, uint64_t>>& out) const;
@@ -96,12 +102,14 @@ class InterfaceDatapath {
   proto::StatsRegistry* stats_ = nullptr;
   int stats_source_ = -1;
   std::string fixed_reply_;   // the --debug-fixed-reply answer
+  std::string driver_;
   std::string summary_;
+  std::vector<proto::WorkerStats*> worker_stats_;
   int stop_fd_ = -1;
   // Declared in set-up order: destroyed in reverse.
   std::unique_ptr<LoopbackRouting> loopback_;
   std::unique_ptr<xdp::XdpAttachment> attachment_;
-  std::unique_ptr<Umem> umem_;
+  std::vector<std::unique_ptr<Umem>> umems_;           // umems_[i] under sockets_[i]
   std::vector<std::unique_ptr<XskSocket>> sockets_;
   std::vector<std::unique_ptr<QueueWorker>> workers_;
   std::vector<std::jthread> threads_;

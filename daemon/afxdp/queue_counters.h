@@ -11,8 +11,8 @@
 namespace unbuckle::afxdp {
 
 // Frame accounting (umem.h): free in the pool, on the fill ring, and on the
-// TX ring awaiting completion; with a worker idle they add up to the
-// slice's size.
+// TX ring awaiting completion; with a worker idle they add up to its
+// umem's frames.
 #define UNBUCKLE_QUEUE_COUNTERS(X)                                              \
   X(rx_frames)                                                                  \
   X(rx_malformed)          /* not an Ethernet/IP/UDP frame we can answer */     \

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -146,6 +147,7 @@ void QueueWorker::publishFrameCounts() {
   counters_.frames_free.store(pool_.available(), std::memory_order_relaxed);
   counters_.frames_in_fill.store(in_fill_, std::memory_order_relaxed);
   counters_.frames_in_tx.store(transmitter_.inFlight(), std::memory_order_relaxed);
+  cpu_.store(sched_getcpu(), std::memory_order_relaxed);
 }
 
 }  // namespace unbuckle::afxdp

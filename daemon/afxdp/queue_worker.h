@@ -5,6 +5,7 @@
 // idle, or with busy polling spins on recvfrom() (one core per worker).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <stop_token>
@@ -46,6 +47,8 @@ class QueueWorker {
 
   uint32_t queue() const { return socket_.queue(); }
   uint32_t frames() const { return pool_.total(); }
+  // The CPU the worker last ran on, -1 before it ran.
+  int cpu() const { return cpu_.load(std::memory_order_relaxed); }
   const QueueCounters& counters() const { return counters_; }
 
  private:
@@ -68,6 +71,7 @@ class QueueWorker {
   proto::Session session_;
   uint32_t fill_target_;
   uint32_t in_fill_ = 0;   // frames on the fill ring or in the kernel's hands from it
+  std::atomic<int> cpu_{-1};
   udp::SourceFilter source_filter_;
 };
 

@@ -2,31 +2,34 @@
 
 #include <cstring>
 #include <string>
-
-#include "unbuckle/bpf_abi.h"
+#include <system_error>
 
 namespace unbuckle::afxdp {
 
-Result<std::unique_ptr<Umem>> Umem::create(const UmemRegion& region, const Layout& layout) {
-  std::unique_ptr<Umem> self(new Umem);
-  self->layout_ = layout;
-  self->base_ = reinterpret_cast<uint8_t*>(region.bytes().data());
+Umem::Umem(const Layout& layout)
+    : layout_(layout), memory_(kUmemBytesPerQueue), base_(reinterpret_cast<uint8_t*>(memory_.bytes().data())) {}
 
+Result<std::unique_ptr<Umem>> Umem::create(const Layout& layout) {
+  std::unique_ptr<Umem> self;
+  try {
+    self.reset(new Umem(layout));
+  } catch (const std::system_error& e) {
+    return Error{"cannot map " + std::to_string(kUmemBytesPerQueue >> 20) + " MiB for an AF_XDP umem: " +
+                 e.code().message()};
+  }
   xsk_umem_config config{};
   config.fill_size = layout.fill_size;
   config.comp_size = layout.completion_size;
-  config.frame_size = UmemRegion::kFrameSize;
+  config.frame_size = kFrameSize;
   config.frame_headroom = UNBUCKLE_XSK_FRAME_HEADROOM;
   config.flags = 0;
-  if (int err = xsk_umem__create(&self->umem_, self->base_, region.bytes().size(), &self->fill_,
-                                 &self->completion_, &config)) {
+  if (int err = xsk_umem__create(&self->umem_, self->base_, kUmemBytesPerQueue, &self->fill_, &self->completion_,
+                                 &config)) {
     self->umem_ = nullptr;
-    std::string message = "cannot register the umem (" + std::to_string(region.bytes().size() >> 20) +
-                          " MiB: frames and item arena) with the kernel: " + std::strerror(-err);
+    std::string message = "cannot register an AF_XDP umem (" + std::to_string(kUmemBytesPerQueue >> 20) +
+                          " MiB of frames) with the kernel: " + std::strerror(-err);
     if (err == -EPERM || err == -ENOBUFS) {
-      message += " (needs CAP_NET_RAW, and CAP_IPC_LOCK or a memlock limit above the umem's size)";
-    } else if (err == -ENOMEM) {
-      message += " (its pages are pinned: lower --memory-limit)";
+      message += " (needs CAP_NET_RAW, and CAP_IPC_LOCK or a memlock limit above 16 MiB per queue)";
     }
     return Error{message};
   }

@@ -274,8 +274,8 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
       ->check(quiet(CLI::Range(1, 1024)))
       ->type_name("N");
   app.add_option("--memory-limit", config.memory_limit_mb,
-                 "Item memory in megabytes, LRU eviction beyond it (memcached -m); with "
-                 "--interface it lives in the AF_XDP umem, resident and pinned from start-up")
+                 "Item memory in megabytes, LRU eviction beyond it (memcached -m); committed as "
+                 "items land")
       ->check(quiet(CLI::Range(1, 1 << 20)))
       ->capture_default_str()
       ->type_name("MB");

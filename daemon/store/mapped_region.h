@@ -1,6 +1,7 @@
 // An anonymous private mapping: the item arena when the store is lent no
-// memory, and the AF_XDP UmemRegion. Pages are reserved, not touched: memory
-// is committed as items land (or all at once when a umem pins it).
+// memory, and the frames of each AF_XDP umem. Pages are reserved, not
+// touched: memory is committed as items land (or all at once when a umem
+// pins it).
 #pragma once
 
 #include <cstddef>

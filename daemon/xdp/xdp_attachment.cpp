@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <xdp/libxdp.h>
 
 #include <cerrno>
@@ -135,8 +137,16 @@ Result<std::unique_ptr<XdpAttachment>> XdpAttachment::attach(const AttachOptions
 
 XdpAttachment::~XdpAttachment() {
   if (program_ && attach_mode_) {
-    if (int err = xdp_program__detach(program_, ifindex_, static_cast<xdp_attach_mode>(attach_mode_), 0)) {
-      spdlog::error("cannot detach XDP from {}: {}", interface_, errorText(err));
+    // Attached alone (the kernel refused libxdp's dispatcher), the program is
+    // detached directly, and only if it is still ours: libxdp 1.3's
+    // xdp_program__detach() leaks a descriptor of it each time, one per
+    // run-time detach. Behind a dispatcher, libxdp detaches it.
+    LIBBPF_OPTS(bpf_xdp_attach_opts, ours, .old_prog_fd = xdp_program__fd(program_));
+    const uint32_t flags = attach_mode_ == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+    if (bpf_xdp_detach(ifindex_, flags, &ours) != 0) {
+      if (int err = xdp_program__detach(program_, ifindex_, static_cast<xdp_attach_mode>(attach_mode_), 0)) {
+        spdlog::error("cannot detach XDP from {}: {}", interface_, errorText(err));
+      }
     }
   }
   if (skeleton_ && !pin_dir_.empty()) {

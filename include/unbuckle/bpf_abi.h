@@ -12,7 +12,7 @@
  * rx_queue_index. */
 #define UNBUCKLE_MAX_QUEUES 64
 
-/* The AF_XDP umem's frames (daemon/afxdp/umem_region.h): a page each, no
+/* The AF_XDP umem's frames (daemon/afxdp/umem_cost.h): a page each, no
  * headroom of our own. The kernel keeps XDP_PACKET_HEADROOM at the front of
  * every frame it fills, so a socket receives frames of at most
  * UNBUCKLE_XSK_RX_ROOM bytes, Ethernet header included (3840: an IPv4

@@ -12,7 +12,7 @@
 
 namespace unbuckle::testing {
 
-VethNamespaces::VethNamespaces(unsigned queues) {
+VethNamespaces::VethNamespaces(unsigned queues, bool second_pair) {
   const std::string id = std::to_string(getpid());
   server_ = "ubxs" + id;
   client_ = "ubxc" + id;
@@ -37,7 +37,17 @@ VethNamespaces::VethNamespaces(unsigned queues) {
       run(s + "link set lo up") && run(c + "link set lo up") && run(s + "link set ubx0 up") &&
       run(c + "link set ubx1 up") &&
       run(c + "link set dev ubx1 xdpdrv obj " XDP_PASS_OBJECT " sec xdp");
-  if (!ok) {
+  const bool second_ok =
+      !second_pair ||
+      (run("ip link add ubx2 numrxqueues " + q + " numtxqueues " + q + " netns " + server_ +
+           " type veth peer name ubx3 numrxqueues " + q + " numtxqueues " + q + " netns " + client_) &&
+       run(s + "link set ubx2 address 02:00:00:ca:00:01") && run(c + "link set ubx3 address 02:00:00:ca:00:02") &&
+       run(s + "addr add 10.202.0.1/24 dev ubx2") && run(c + "addr add 10.202.0.2/24 dev ubx3") &&
+       run(s + "neigh add 10.202.0.2 lladdr 02:00:00:ca:00:02 dev ubx2 nud permanent") &&
+       run(c + "neigh add 10.202.0.1 lladdr 02:00:00:ca:00:01 dev ubx3 nud permanent") &&
+       run(s + "link set ubx2 up") && run(c + "link set ubx3 up") &&
+       run(c + "link set dev ubx3 xdpdrv obj " XDP_PASS_OBJECT " sec xdp"));
+  if (!ok || !second_ok) {
     return;
   }
   std::filesystem::create_directories(pin_root_);

@@ -1,7 +1,8 @@
 // Two network namespaces joined by a veth pair, made by one test and
 // deleted with it. The server end (ubx0) is for the datapath under test; the
 // client end (ubx1) carries an XDP pass program and the test's clients.
-// Static neighbours, so no ARP/ND is needed; a private bpffs for the pins.
+// Optionally a second pair the same way (ubx2, ubx3; IPv4 only). Static
+// neighbours, so no ARP/ND is needed; a private bpffs for the pins.
 #pragma once
 
 #include <string>
@@ -16,9 +17,12 @@ class VethNamespaces {
   static constexpr const char* kClientIpv4 = "10.201.0.2";
   static constexpr const char* kServerIpv6 = "fd20:201::1";
   static constexpr const char* kClientIpv6 = "fd20:201::2";
+  static constexpr const char* kSecondServerInterface = "ubx2";
+  static constexpr const char* kSecondClientInterface = "ubx3";
+  static constexpr const char* kSecondServerIpv4 = "10.202.0.1";
 
   // `queues` RX and TX queues on each end. error() says what failed.
-  explicit VethNamespaces(unsigned queues);
+  explicit VethNamespaces(unsigned queues, bool second_pair = false);
   ~VethNamespaces();
   VethNamespaces(const VethNamespaces&) = delete;
   VethNamespaces& operator=(const VethNamespaces&) = delete;
