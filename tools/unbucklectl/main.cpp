@@ -31,6 +31,15 @@ constexpr const char* kFooter =
     "--control-group (default: the daemon's own group). root, the daemon's user and the\n"
     "members of that group may use it; the daemon checks the caller's credentials too.";
 
+// "attach, detach, status, stats, log-level"
+std::string commands(CLI::App& app) {
+  std::string names;
+  for (const CLI::App* command : app.get_subcommands({})) {
+    names += (names.empty() ? "" : ", ") + command->get_name();
+  }
+  return names;
+}
+
 int fail(int code, const std::string& message) {
   std::fprintf(stderr, "unbucklectl: %s\n", message.c_str());
   return code;
@@ -93,6 +102,11 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::RequiredError& e) {
+    if (!app.get_subcommands().empty()) return fail(kExitUsage, std::string(e.what()) + " (unbucklectl --help)");
+    const std::vector<std::string> rest = app.remaining();
+    if (rest.empty()) return fail(kExitUsage, "a command is required: " + commands(app) + " (unbucklectl --help)");
+    return fail(kExitUsage, "unknown command '" + rest.front() + "' (" + commands(app) + ")");
   } catch (const CLI::ParseError& e) {
     return fail(kExitUsage, std::string(e.what()) + " (unbucklectl --help)");
   }
