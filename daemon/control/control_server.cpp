@@ -220,17 +220,19 @@ void ControlServer::serve(std::stop_token stop, DaemonControl& control) {
       Connection& connection = connections[i];
       const short events = fds[i + 2].revents;
       bool keep = true;
-      if (events & (POLLERR | POLLHUP | POLLNVAL) && !(events & POLLIN)) {
+      // First, so that a client trickling bytes never completing a line
+      // is closed on time too.
+      if (now >= connection.deadline) {
+        spdlog::debug("control: closing the connection of uid {} pid {}: no request for {} ms", connection.peer.uid,
+                      connection.peer.pid, kIdleTimeoutMs);
+        keep = false;
+      } else if (events & (POLLERR | POLLHUP | POLLNVAL) && !(events & POLLIN)) {
         keep = false;
       } else if (events & POLLOUT) {
         keep = flush(connection) && !(connection.output.empty() && connection.close_after_output);
       } else if (events & POLLIN) {
         keep = readRequests(connection, control) && flush(connection) &&
                !(connection.output.empty() && connection.close_after_output);
-      } else if (now >= connection.deadline) {
-        spdlog::debug("control: closing the connection of uid {} pid {}: no request for {} ms", connection.peer.uid,
-                      connection.peer.pid, kIdleTimeoutMs);
-        keep = false;
       }
       if (!keep) closeConnection(i);
     }
