@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   CLI::App* attach = app.add_subcommand(
-      "attach", "Attach to IFACE and serve memcached UDP on it through XDP and AF_XDP, while the daemon runs");
+      "attach", "Attach to IFACE and serve memcached UDP on it through XDP and AF_XDP, while the daemon runs "
+                "(this daemon version refuses it: give --interface at its start-up)");
   attach->add_option("IFACE", interface, "Network interface")->required();
   attach->add_option("--queues", queues, "Serve RX queues 0..N-1 [default: every RX queue]")->type_name("N");
   attach->add_option("--xdp-mode", xdp_mode, "XDP attach mode [default: the daemon's --xdp-mode]")
@@ -78,7 +79,8 @@ int main(int argc, char** argv) {
   attach->footer(kFooter);
 
   CLI::App* detach =
-      app.add_subcommand("detach", "Stop serving IFACE: its workers stop, its XDP program and pins go; items stay");
+      app.add_subcommand("detach", "Stop serving IFACE: its workers stop, its XDP program and pins go; items stay "
+                                   "(this daemon version refuses it: stop the daemon instead)");
   detach->add_option("IFACE", interface, "Network interface")->required();
   detach->footer(kFooter);
 
