@@ -151,7 +151,8 @@ Result<std::unique_ptr<ControlServer>> ControlServer::create(const ControlSocket
   }
   struct stat st {};
   if (stat(options.path.c_str(), &st) == 0) server->inode_ = st.st_ino;
-  if (chmod(options.path.c_str(), kSocketMode) != 0 || chown(options.path.c_str(), static_cast<uid_t>(-1), server->group_) != 0) {
+  if (chmod(options.path.c_str(), kSocketMode) != 0 ||
+      chown(options.path.c_str(), static_cast<uid_t>(-1), server->group_) != 0) {
     return Error{"cannot give the control socket " + options.path + " mode 0660 and group " + server->group_name_ +
                  ": " + errnoText(errno)};
   }
@@ -184,7 +185,9 @@ void ControlServer::stop() {
   if (!thread_.joinable()) return;
   thread_.request_stop();
   const uint64_t one = 1;
-  if (write(stop_fd_, &one, sizeof one) < 0) spdlog::warn("control socket: cannot wake its thread: {}", errnoText(errno));
+  if (write(stop_fd_, &one, sizeof one) < 0) {
+    spdlog::warn("control socket: cannot wake its thread: {}", errnoText(errno));
+  }
   thread_.join();
 }
 

@@ -47,6 +47,13 @@ uint64_t number(const std::map<std::string, std::string, std::less<>>& fields, s
   return value;
 }
 
+// The level as --log-level names it (spdlog says "warning" for warn).
+std::string levelName(spdlog::level::level_enum level) {
+  if (level == spdlog::level::warn) return "warn";
+  const auto name = spdlog::level::to_string_view(level);
+  return std::string(name.data(), name.size());
+}
+
 InterfaceStatus interfaceStatus(const afxdp::InterfaceDatapath& datapath, const std::vector<uint32_t>& cpus) {
   InterfaceStatus status;
   status.interface = datapath.interface();
@@ -85,7 +92,8 @@ DaemonStatus RunningDaemon::status() {
   status.memory_used = number(fields, "bytes");
   status.items = number(fields, "curr_items");
   if (fields.contains("kernel_cache_capacity")) {
-    status.kernel_cache = KernelCacheFill{number(fields, "kernel_cache_entries"), number(fields, "kernel_cache_capacity")};
+    status.kernel_cache =
+        KernelCacheFill{number(fields, "kernel_cache_entries"), number(fields, "kernel_cache_capacity")};
   }
   for (const auto& datapath : datapaths_) status.interfaces.push_back(interfaceStatus(*datapath, config_.cpus));
   return status;
@@ -109,10 +117,10 @@ Result<std::string> RunningDaemon::setLogLevel(const std::string& level) {
   if (!config::isLogLevel(level)) {
     return Error{"no log level '" + level + "' (" + config::logLevelNames() + ")"};
   }
-  const auto was = spdlog::level::to_string_view(spdlog::get_level());
+  const spdlog::level::level_enum was = spdlog::get_level();
   const spdlog::level::level_enum now = spdlog::level::from_str(level);
   spdlog::set_level(now);
-  const std::string change = "log level " + level + ", was " + std::string(was.data(), was.size());
+  const std::string change = "log level " + level + ", was " + levelName(was);
   // At a level the new setting shows (nothing at off).
   if (now != spdlog::level::off) spdlog::log(std::max(now, spdlog::level::info), "control: {}", change);
   return change + "\n";

@@ -114,7 +114,8 @@ def case_log_level(ctl, server):
     before = server.log_text().count("debug:")
     ctl.ok(path, "status")
     check(server.log_text().count("debug:") == before, "debug lines still logged at warn")
-    ctl.ok(path, "log-level", "info")
+    out = ctl.ok(path, "log-level", "info")
+    check(out == "log level info, was warn\n", f"log-level info printed {out!r}")
 
 
 def case_attach_detach(ctl, server):

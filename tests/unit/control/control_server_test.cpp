@@ -48,7 +48,8 @@ class ControlServerTest : public ::testing::Test {
     return fd;
   }
 
-  // Everything the server sends until `done` matches, it closes, or 3 s pass.
+  // What the server sends until one reply is complete (until_closed: until
+  // it closes), giving up after 3 s of silence.
   static std::string receive(int fd, bool until_closed = false) {
     std::string received;
     char buffer[4096];
@@ -182,7 +183,8 @@ TEST_F(ControlServerTest, RefusesWhatItCannotUse) {
   std::ofstream(path_) << "not a socket";
   auto server = ControlServer::create({path_, ""});
   ASSERT_FALSE(server.ok());
-  EXPECT_EQ(server.error(), "--control-socket " + path_ + " exists and is not a socket: remove it or choose another path");
+  EXPECT_EQ(server.error(),
+            "--control-socket " + path_ + " exists and is not a socket: remove it or choose another path");
   EXPECT_TRUE(std::filesystem::is_regular_file(path_));
 
   auto long_path = ControlServer::create({directory_ + "/" + std::string(120, 'p'), ""});
