@@ -25,6 +25,8 @@
 #include "afxdp/interface_datapath.h"
 #include "afxdp/interface_info.h"
 #include "config/command_line.h"
+#include "control/control_server.h"
+#include "control/running_daemon.h"
 #include "kernel_cache/kernel_cache_maps.h"
 #include "kernel_cache/kernel_cache_stats.h"
 #include "kernel_cache/mirror.h"
@@ -129,6 +131,12 @@ int serve(const config::DaemonConfig& config) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // First, so that a second daemon stops here, before it touches an interface.
+  auto control = control::ControlServer::create({config.control_socket, config.control_group});
+  if (!control.ok()) {
+    spdlog::error(control.error());
+    return kExitRefused;
+  }
 
   store::SystemClock clock;
   store::StoreConfig store_config;
@@ -235,6 +243,8 @@ int serve(const config::DaemonConfig& config) {
     stats.prefixes().setChangeHook([&mirror = *kernel_cache.mirror](bool on) { mirror.setPaused(on); });
   }
   server.value()->start();
+  control::RunningDaemon running(config, engine, stats, backend.get());
+  control.value()->start(running);
   std::jthread crawler(maintain, std::ref(*store), std::ref(stats.settings()), !config.no_lru_maintainer,
                        kernel_cache.mirror.get());
 
@@ -250,6 +260,7 @@ int serve(const config::DaemonConfig& config) {
   int received = 0;
   sigwait(&stop_signals, &received);
   spdlog::info("{}: stopping", strsignal(received));
+  control.value()->stop();
   crawler.request_stop();
   crawler.join();
   server.value()->stop();

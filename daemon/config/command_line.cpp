@@ -1,10 +1,12 @@
 #include "config/command_line.h"
 
 #include <arpa/inet.h>
+#include <grp.h>
 #include <net/if.h>
 
 #include <CLI/CLI.hpp>
 #include <charconv>
+#include <algorithm>
 #include <map>
 #include <thread>
 
@@ -149,6 +151,16 @@ const CLI::Validator kCpuList(
     },
     "");
 
+// A group of the system's group database (getgrnam), checked at start-up
+// so that a mistyped name stops the daemon before it serves.
+const CLI::Validator kGroupName(
+    [](std::string& text) -> std::string {
+      return !text.empty() && getgrnam(text.c_str()) != nullptr
+                 ? std::string()
+                 : "no group named '" + text + "' (getent group lists them)";
+    },
+    "");
+
 const CLI::Validator kAbsolutePath(
     [](std::string& text) -> std::string {
       return !text.empty() && text[0] == '/' ? std::string() : "'" + text + "' is not an absolute path";
@@ -156,6 +168,18 @@ const CLI::Validator kAbsolutePath(
     "");
 
 }  // namespace
+
+bool isLogLevel(const std::string& level) {
+  return std::find(kLogLevels.begin(), kLogLevels.end(), level) != kLogLevels.end();
+}
+
+std::string logLevelNames() {
+  std::string names;
+  for (const std::string& level : kLogLevels) {
+    names += (names.empty() ? "" : ", ") + level;
+  }
+  return names;
+}
 
 std::optional<size_t> parseByteSize(const std::string& text) {
   size_t value = 0;
@@ -355,10 +379,18 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
       ->check(kCidr)
       ->default_str(join(kDefaultAllow))
       ->type_name("CIDR");
-  app.add_option("--control-socket", config.control_socket, "unbucklectl endpoint")
+  app.add_option("--control-socket", config.control_socket,
+                 "Unix socket of unbucklectl (attach, detach, status, stats, log-level): made "
+                 "at start-up with mode 0660 (its directory too when missing), removed at a "
+                 "clean stop; refused when another daemon listens on it")
       ->check(kAbsolutePath)
       ->capture_default_str()
       ->type_name("PATH");
+  app.add_option("--control-group", config.control_group,
+                 "Group of the control socket: besides root and the daemon's user, its members "
+                 "may use unbucklectl [default: the daemon's own group]")
+      ->check(kGroupName)
+      ->type_name("GROUP");
   app.add_option("--pin-path", config.pin_path, "Directory of pinned BPF maps")
       ->check(kAbsolutePath)
       ->capture_default_str()

@@ -21,6 +21,12 @@ struct ParseOutcome {
 ParseOutcome parseCommandLine(int argc, const char* const* argv,
                               const std::string& default_config_path = kDefaultConfigPath);
 
+// Whether `level` is a --log-level value (spdlog's level names).
+bool isLogLevel(const std::string& level);
+
+// The log levels, "trace, debug, ..., off".
+std::string logLevelNames();
+
 // "1m" -> 1048576, "512k", "2048": memcached -I's units (k, m; also g).
 std::optional<size_t> parseByteSize(const std::string& text);
 

@@ -56,6 +56,9 @@ struct DaemonConfig {
   uint32_t kernel_cache_entries = 65536;
   std::vector<Cidr> allow = defaultAllow();
   std::string control_socket = "/run/unbuckle-xdp/control.sock";
+  // Group of the control socket, whose members may use unbucklectl; empty:
+  // the daemon's own group.
+  std::string control_group;
   std::string pin_path = "/sys/fs/bpf/unbuckle-xdp";
   std::string log_level = "info";        // trace debug info warn error critical off
   // memcached's switches of its administrative commands and features.

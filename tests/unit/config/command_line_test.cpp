@@ -93,6 +93,7 @@ TEST_F(CommandLineTest, DefaultsMatchTheArchitectureTable) {
     EXPECT_EQ(c.allow[i].toString(), kDefaultAllow[i]);
   }
   EXPECT_EQ(c.control_socket, "/run/unbuckle-xdp/control.sock");
+  EXPECT_EQ(c.control_group, "");
   EXPECT_EQ(c.pin_path, "/sys/fs/bpf/unbuckle-xdp");
   EXPECT_EQ(c.log_level, "info");
   EXPECT_EQ(c.config_file, "");
@@ -171,9 +172,14 @@ TEST_F(CommandLineTest, ValidatesEveryOtherFlag) {
   EXPECT_EQ(run({"--kernel-cache-entries", "1024"}).kernel_cache_entries, 1024u);
   EXPECT_EQ(run({"--control-socket", "/tmp/c.sock"}).control_socket, "/tmp/c.sock");
   expectRefused({"--control-socket", "c.sock"}, "--control-socket");
+  // Every system has a group root; no system a group of this name.
+  EXPECT_EQ(run({"--control-group", "root"}).control_group, "root");
+  expectRefused({"--control-group", "no-such-group-ubx"}, "no group named 'no-such-group-ubx'");
   expectRefused({"--pin-path", "bpf"}, "--pin-path");
   EXPECT_EQ(run({"--log-level", "debug"}).log_level, "debug");
   expectRefused({"--log-level", "loud"}, "--log-level");
+  EXPECT_TRUE(isLogLevel("warn"));
+  EXPECT_FALSE(isLogLevel("loud"));
   expectRefused({"--no-such-flag"}, "--no-such-flag");
   expectRefused({"stray"}, "stray");
 }
@@ -318,7 +324,7 @@ TEST_F(CommandLineTest, HelpExplainsEveryFlag) {
        {"--interface", "--port", "--tcp-port", "--listen", "--backend", "--threads",
         "--memory-limit", "--max-item-size", "--max-connections", "--xdp-mode", "--zerocopy",
         "--busy-poll", "--kernel-cache", "--kernel-cache-entries", "--allow",
-        "--control-socket", "--pin-path", "--log-level", "--config", "--cpus",
+        "--control-socket", "--control-group", "--pin-path", "--log-level", "--config", "--cpus",
         "--debug-fixed-reply", "--disable-dumping", "--enable-shutdown", "--disable-flush-all",
         "--disable-cas", "--temporary-ttl", "--slab-automove", "--slab-automove-ratio",
         "--slab-automove-window", "--no-lru-crawler", "--no-lru-maintainer"}) {
@@ -422,11 +428,11 @@ TEST_F(CommandLineTest, ShippedConfigFileDocumentsTheTrueDefaults) {
     EXPECT_NE(shipped.find(key + " = "), std::string::npos) << "key missing from the file: " << key;
     ++keys;
   }
-  // The 17 flags of ARCHITECTURE.md, --max-connections, --cpus, --debug-fixed-reply,
+  // The 17 flags of ARCHITECTURE.md, --control-group, --max-connections, --cpus, --debug-fixed-reply,
   // --idle-timeout, --disable-evictions, memcached's -X -A -F -C, -o temporary_ttl,
   // slab_automove, slab_automove_ratio, slab_automove_window, -o no_lru_crawler
   // and -o no_lru_maintainer.
-  EXPECT_EQ(keys, 32u);
+  EXPECT_EQ(keys, 33u);
 }
 
 }  // namespace
