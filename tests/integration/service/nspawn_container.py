@@ -14,18 +14,21 @@ no machined, so:
 Everything made is removed by close(), also when the test fails.
 """
 
+import ctypes
 import fcntl
 import glob
 import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 
 CACHE = "/var/cache/unbuckle-xdp-tests"
 SUITE = "bookworm"
 BASE_PACKAGES = ["systemd", "dbus", "iproute2"]
+PR_SET_PDEATHSIG = 1
 
 
 class Unavailable(Exception):
@@ -113,7 +116,11 @@ def missing_packages(tree, depends):
     return missing
 
 
-def _cgroup_dirs(name):
+def cgroup_dirs(name):
+    """nspawn's own cgroup, in each hierarchy systemd uses: nspawn makes
+    payload/ and supervisor/ in the cgroup it starts from."""
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):  # cgroup v2 only
+        return [f"/sys/fs/cgroup/nspawn-{name}"]
     return [f"/sys/fs/cgroup/{h}/nspawn-{name}" for h in ("systemd", "unified")
             if os.path.isdir(f"/sys/fs/cgroup/{h}")]
 
@@ -143,7 +150,7 @@ class Container:
         self.proc = None
         self._log = open(log_path, "w")
         self._machine_file = f"/run/systemd/machines/{name}"
-        self._cgroups = _cgroup_dirs(name)
+        self._cgroups = cgroup_dirs(name)
         try:
             self._boot(tree, netns, bpffs, share)
         except BaseException:
@@ -155,6 +162,8 @@ class Container:
             os.makedirs(cgroup, exist_ok=True)
 
         def enter_cgroups():
+            # A killed test powers the container off (nspawn takes SIGTERM so).
+            ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
             for cgroup in self._cgroups:
                 with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
                     f.write(str(os.getpid()))

@@ -155,8 +155,7 @@ def main():
         skip("needs root")
     if not shutil.which("systemd-nspawn"):
         skip("systemd-nspawn is missing (systemd-container; tools/install-deps.sh installs it)")
-    if not os.path.isdir("/sys/fs/cgroup/systemd") and not os.path.isdir("/sys/fs/cgroup/unified") \
-            and not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+    if not nspawn_container.cgroup_dirs("probe"):
         skip("no cgroup hierarchy nspawn can use")
 
     started = time.monotonic()
