@@ -194,7 +194,7 @@ class Container:
                 raise RuntimeError(f"the container's systemd is {state!r} after 30 s:\n"
                                    f"{self.console()}")
             time.sleep(0.1)
-            state = run("systemctl", "-M", self.name, "is-system-running", check=False).stdout.strip()
+            state = self.systemctl("is-system-running", check=False).stdout.strip()
 
     def _leader(self):
         """The child of nspawn that is PID 1 in its own PID namespace."""

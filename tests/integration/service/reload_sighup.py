@@ -65,7 +65,8 @@ def main():
             os.kill(server.proc.pid, signal.SIGHUP)
             check(wait_for_log(server, "nothing changed"), "an unparsable file changes nothing")
             reply = client.request(b"get kept\r\n", done=lambda r: r.endswith(b"END\r\n"))
-            check(reply == b"VALUE kept 0 2\r\nhi\r\nEND\r\n", f"item kept over the reloads: {reply!r}")
+            check(reply == b"VALUE kept 0 2\r\nhi\r\nEND\r\n",
+                  f"item kept over the reloads: {reply!r}")
             client.close()
             server.proc.send_signal(signal.SIGTERM)
             check(server.proc.wait(timeout=10) == 0, "SIGTERM after the reloads: status 0")

@@ -86,16 +86,19 @@ def serve(net):
         tcp = mc.TcpClient(PORT, netns.SERVER_IP)
         udp = mc.UdpClient(PORT, netns.SERVER_IP)
         try:
-            reply = tcp.request(b"set over-tcp 0 0 5\r\nhello\r\n", done=lambda r: r.endswith(b"\r\n"))
+            reply = tcp.request(b"set over-tcp 0 0 5\r\nhello\r\n",
+                                done=lambda r: r.endswith(b"\r\n"))
             check(reply == b"STORED\r\n", f"TCP set: {reply!r}")
             udp.send(b"get over-tcp\r\n", 1)
             got = [d.payload for d in udp.collect()]
-            check(got == [b"VALUE over-tcp 0 5\r\nhello\r\nEND\r\n"], f"UDP get of the TCP set: {got!r}")
+            check(got == [b"VALUE over-tcp 0 5\r\nhello\r\nEND\r\n"],
+                  f"UDP get of the TCP set: {got!r}")
             udp.send(b"set over-udp 0 0 5\r\nworld\r\n", 2)
             got = [d.payload for d in udp.collect()]
             check(got == [b"STORED\r\n"], f"UDP set: {got!r}")
             reply = tcp.request(b"get over-udp\r\n", done=lambda r: r.endswith(b"END\r\n"))
-            check(reply == b"VALUE over-udp 0 5\r\nworld\r\nEND\r\n", f"TCP get of the UDP set: {reply!r}")
+            check(reply == b"VALUE over-udp 0 5\r\nworld\r\nEND\r\n",
+                  f"TCP get of the UDP set: {reply!r}")
         finally:
             tcp.close()
             udp.close()
