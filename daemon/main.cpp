@@ -1,9 +1,9 @@
 // unbuckle-xdp: reads flags and config file, builds store, engine and the
 // datapaths (UDP through AF_XDP or kernel sockets, TCP through kernel
-// sockets), serves until SIGTERM or SIGINT, then stops cleanly.
+// sockets), serves until SIGTERM or SIGINT, then stops cleanly. SIGHUP
+// reloads the config file (service/config_reload.h).
 // Exit codes: 0 clean stop, 1 bad flag or config, 2 environment refused.
 #include <signal.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,6 +32,9 @@
 #include "kernel_cache/mirror.h"
 #include "proto/engine.h"
 #include "proto/stats.h"
+#include "service/config_reload.h"
+#include "service/daemon_logger.h"
+#include "service/systemd_notifier.h"
 #include "socket/socket_server.h"
 #include "store/clock.h"
 #include "store/store.h"
@@ -113,7 +116,7 @@ std::string kernelCacheAbsence(const config::DaemonConfig& config) {
   return {};
 }
 
-int serve(const config::DaemonConfig& config) {
+int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
   const bool xdp = config.backend == config::Backend::kXdp;
   // The XDP backend's default: one thread per RX queue (AF_XDP workers, and
   // as many TCP workers).
@@ -125,11 +128,12 @@ int serve(const config::DaemonConfig& config) {
     threads = std::max(threads, 1u);
   }
   // Blocked before any thread starts, so only sigwait() below sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t handled_signals;
+  sigemptyset(&handled_signals);
+  sigaddset(&handled_signals, SIGTERM);
+  sigaddset(&handled_signals, SIGINT);
+  sigaddset(&handled_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &handled_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
   // First, so that a second daemon stops here, before it touches an interface.
   auto control = control::ControlServer::create({config.control_socket, config.control_group});
@@ -257,8 +261,18 @@ int serve(const config::DaemonConfig& config) {
       config.max_connections,
       config.config_file.empty() ? std::string() : ", config " + config.config_file);
 
+  auto status = [&] {
+    return fmt::format("serving: {} interfaces, {} items", backend ? backend->status().size() : 0,
+                       store->stats().curr_items);
+  };
+  service::notifyReady(status());
   int received = 0;
-  sigwait(&stop_signals, &received);
+  while (sigwait(&handled_signals, &received) == 0 && received == SIGHUP) {
+    service::notifyReloading();
+    reload.reload();
+    service::notifyReady(status());
+  }
+  service::notifyStopping();
   spdlog::info("{}: stopping", strsignal(received));
   control.value()->stop();
   crawler.request_stop();
@@ -281,9 +295,8 @@ int main(int argc, char** argv) {
     }
     return parsed.exit_code;
   }
-  auto logger = spdlog::stderr_color_mt("unbuckle-xdp");
-  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$: %v");
-  spdlog::set_default_logger(logger);
+  spdlog::set_default_logger(service::makeDaemonLogger(service::stderrIsJournal()));
   spdlog::set_level(spdlog::level::from_str(parsed.config->log_level));
-  return serve(*parsed.config);
+  service::ConfigReload reload(argc, argv, *parsed.config);
+  return serve(*parsed.config, reload);
 }

@@ -11,6 +11,10 @@ packages=(
   python3-pymemcache python3-pylibmc php-cli php-memcached nutcracker
   python3-pytest python3-memcache  # pymemcache's own test suite and its benchmarks' clients
   perl dpkg-dev  # memcached 1.6.18's own t/*.t: perl runs them, dpkg-source unpacks them
+  libsystemd-dev  # sd_notify for Type=notify
+  # tests/integration/service: a real systemd booted by systemd-nspawn in a
+  # debootstrapped Debian tree; groff lints the man pages.
+  debootstrap systemd-container groff-base
 )
 missing=()
 for p in "${packages[@]}"; do

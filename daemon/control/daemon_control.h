@@ -32,7 +32,7 @@ struct InterfaceStatus {
   std::string xdp_mode;             // "native" or "skb"
   std::string bind_mode;            // "copy" or "zero-copy"
   std::vector<uint32_t> queues;     // RX queues served, one worker each
-  std::vector<int> worker_cpus;     // CPU of each queue's worker; -1: not pinned
+  std::vector<int> worker_cpus;     // CPU each queue's worker last ran on; -1: not yet
 };
 
 struct KernelCacheFill {

@@ -25,7 +25,7 @@ std::string statusText(const DaemonStatus& status) {
     for (size_t i = 0; i < interface.queues.size(); ++i) {
       const int cpu = i < interface.worker_cpus.size() ? interface.worker_cpus[i] : -1;
       line("  queue " + std::to_string(interface.queues[i]),
-           cpu < 0 ? std::string("worker not pinned") : "worker on CPU " + std::to_string(cpu));
+           cpu < 0 ? std::string("worker not run yet") : "worker on CPU " + std::to_string(cpu));
     }
   }
   return text;

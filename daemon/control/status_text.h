@@ -11,7 +11,7 @@
 //   interfaces: 1
 //   interface ubx0: driver veth, XDP native, AF_XDP copy, 2 queues
 //     queue 0: worker on CPU 1
-//     queue 1: worker not pinned
+//     queue 1: worker not run yet
 #pragma once
 
 #include <string>

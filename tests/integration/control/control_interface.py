@@ -5,7 +5,7 @@ mode, copy mode, its two queues and the CPUs of their workers; items and
 the kernel cache's fill agree with `stats` over TCP; stats and stats --json
 carry the xdp_* and afxdp_* counters; at run time the veth is detached (its
 XDP program goes, the items stay, TCP keeps serving) and attached again with
-one queue, which then serves UDP through AF_XDP; a second attach, a detach
+its two queues, which then serve UDP through AF_XDP or XDP; a second attach, a detach
 of what is not attached and an interface that does not exist are refused
 with their reasons; a clean stop removes the socket and the XDP program. The namespaces and the
 veth are the test's own (../afxdp/netns.py).
@@ -118,12 +118,14 @@ def run(args):
                   f"attach of a missing interface: exit {code}, {err!r}")
 
             hits_before = int(mc.stats(PORT, host=netns.SERVER_IP)["kernel_cache_hits"])
-            out = ctl.ok(socket_path, "attach", netns.SERVER_IF, "--queues", "1", "--xdp-mode", "native")
+            # Every queue: a request arriving on a queue not served would be
+            # passed to the kernel's socket and prove nothing here.
+            out = ctl.ok(socket_path, "attach", netns.SERVER_IF, "--queues", "2", "--xdp-mode", "native")
             check(netns.SERVER_IF in out, f"attach printed {out!r}")
             check(net.xdp_attached(), "no XDP program on the veth after attach")
             status = status_fields(ctl.ok(socket_path, "status"))
             check(status.get(f"interface {netns.SERVER_IF}") ==
-                  "driver veth, XDP native, AF_XDP copy, 1 queue", f"status after attach: {status}")
+                  "driver veth, XDP native, AF_XDP copy, 2 queues", f"status after attach: {status}")
             udp = mc.UdpClient(PORT, netns.SERVER_IP)
             udp.send(b"get k2\r\n", 1)
             replies = udp.collect()

@@ -27,7 +27,7 @@ TEST(StatusTextTest, OneLinePerFactAndPerQueue) {
             "interfaces: 1\n"
             "interface ubx0: driver veth, XDP native, AF_XDP copy, 2 queues\n"
             "  queue 0: worker on CPU 1\n"
-            "  queue 1: worker not pinned\n");
+            "  queue 1: worker not run yet\n");
 }
 
 TEST(StatusTextTest, WithoutKernelCacheOrInterfaces) {

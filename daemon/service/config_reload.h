@@ -1,0 +1,26 @@
+// SIGHUP: reads the flags and the config file again and applies what can
+// change while serving (the log level). Every other setting that changed is
+// named in one log line each: it takes effect at the next start. A config
+// file that no longer parses changes nothing.
+#pragma once
+
+#include "config/command_line.h"
+#include "config/daemon_config.h"
+
+namespace unbuckle::service {
+
+class ConfigReload {
+ public:
+  // argv as main() got it: flags still win over the file, as at start-up.
+  ConfigReload(int argc, const char* const* argv, config::DaemonConfig running)
+      : argc_(argc), argv_(argv), running_(std::move(running)) {}
+
+  void reload();
+
+ private:
+  int argc_;
+  const char* const* argv_;
+  config::DaemonConfig running_;  // the settings in effect
+};
+
+}  // namespace unbuckle::service

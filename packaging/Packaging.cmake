@@ -1,0 +1,49 @@
+# `cmake --install build`: the programs, the systemd unit, the config and the
+# man pages; `cpack -G DEB` (in build/) turns the same set into a Debian
+# package with the maintainer scripts of packaging/deb/. Included last by the
+# top CMakeLists.txt, so that every program's target exists here.
+include(GNUInstallDirs)
+# `cmake --install` and cpack install what is built instead of first
+# building every target (tests and benchmarks: minutes on 2 cores); build
+# the programs first: cmake --build build --target unbuckle-xdp.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
+
+install(TARGETS unbuckle-xdp RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES man/unbuckle-xdp.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
+install(TARGETS unbucklectl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES man/unbucklectl.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
+# The daemon's built-in default path, whatever the prefix: a conffile.
+install(FILES systemd/unbuckle-xdp.conf DESTINATION /etc/unbuckle-xdp)
+install(FILES COPYING DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME copyright)
+# The unit names the installed daemon, so it is written at install time, when
+# the prefix is known: `cmake --install --prefix` and cpack (/usr) change it.
+install(CODE "
+  set(UNBUCKLE_BINDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
+  set(unit \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/lib/systemd/system/unbuckle-xdp.service\")
+  message(STATUS \"Installing: \${unit}\")
+  configure_file(\"${CMAKE_SOURCE_DIR}/systemd/unbuckle-xdp.service.in\" \"\${unit}\" @ONLY)
+")
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME unbuckle-xdp)
+set(CPACK_PACKAGE_VENDOR unbuckle-xdp)
+set(CPACK_PACKAGE_CONTACT "unbuckle-xdp maintainers <root@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "memcached-compatible key-value server with an XDP and AF_XDP datapath")
+set(CPACK_PACKAGE_DESCRIPTION
+    "Speaks memcached's ASCII protocol over UDP and TCP. memcached UDP arrives through an XDP\nprogram and AF_XDP sockets; TCP goes through kernel sockets. Runs as the systemd\nservice unbuckle-xdp, controlled with unbucklectl.")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_STRIP_FILES ON)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+# The libraries come from dpkg-shlibdeps; procps gives the unit's /bin/kill
+# (ExecReload).
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS procps)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${CMAKE_SOURCE_DIR}/packaging/deb/conffiles
+    ${CMAKE_SOURCE_DIR}/packaging/deb/postinst
+    ${CMAKE_SOURCE_DIR}/packaging/deb/prerm
+    ${CMAKE_SOURCE_DIR}/packaging/deb/postrm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+include(CPack)
