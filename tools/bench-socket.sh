@@ -88,7 +88,7 @@ if ((stand_in)); then
 else
   name=unbuckle
   "$daemon" --backend socket --listen 127.0.0.1 --port "$port" --tcp-port "$port" \
-    --threads "$server_threads" --memory-limit "$memory_mb" &
+    --threads "$server_threads" --memory-limit "$memory_mb" --control-socket "$results/control.sock" &
 fi
 server_pid=$!
 

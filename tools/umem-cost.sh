@@ -47,7 +47,7 @@ cleanup() {
     wait "$pid" 2>/dev/null || true
   fi
   ip netns del "$ns" 2>/dev/null || true
-  rm -f "$log"
+  rm -f "$log" "$log.sock"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -66,7 +66,7 @@ for q in "${counts[@]}"; do
   start=$(date +%s.%N)
   ip netns exec "$ns" sh -c 'mount -t bpf bpf /sys/fs/bpf && exec "$0" "$@"' "$daemon" \
     --interface ucsrv --xdp-mode native --port 11211 --tcp-port 0 --memory-limit "$memory_limit" --kernel-cache off \
-    --pin-path /sys/fs/bpf/umem-cost > "$log" 2>&1 &
+    --pin-path /sys/fs/bpf/umem-cost --control-socket "$log.sock" > "$log" 2>&1 &
   pid=$!
   for _ in $(seq 600); do   # 60 s at most
     grep -q serving "$log" && break
