@@ -238,6 +238,26 @@ int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
       spdlog::info(attached.value());
     }
   }
+  if (backend) {
+    reload.setInterfaceChange([&backend = *backend, &config](const std::vector<std::string>& before,
+                                                            const std::vector<std::string>& after) {
+      const auto log = [](Result<std::string> done) {
+        if (done.ok()) {
+          spdlog::info("reload: {}", done.value());
+        } else {
+          spdlog::error("reload: {}", done.error());
+        }
+      };
+      for (const std::string& interface : before) {
+        if (std::ranges::find(after, interface) == after.end()) log(backend.detach(interface));
+      }
+      for (const std::string& interface : after) {
+        if (std::ranges::find(before, interface) == before.end()) {
+          log(backend.attach(afxdp::datapathOptions(config, interface)));
+        }
+      }
+    });
+  }
   std::unique_ptr<kernel_cache::KernelCacheStats> kernel_cache_stats;
   if (kernel_cache.mirror) {
     auto xdp_counter = [&backend = *backend](uint32_t index) { return backend.xdpCounter(index); };

@@ -28,7 +28,7 @@ constexpr const char* kNotYet = "not reloaded yet (no run-time change of it is i
 
 // Every field of DaemonConfig but log_level.
 constexpr StartupSetting kStartupSettings[] = {
-    startup<&DaemonConfig::interfaces>("interface", kNotYet),
+    startup<&DaemonConfig::interfaces>("interface", "applied at run time only by the xdp backend"),
     startup<&DaemonConfig::allow>("allow", kNotYet),
     startup<&DaemonConfig::port>("port"),
     startup<&DaemonConfig::tcp_port>("tcp-port"),
@@ -76,6 +76,10 @@ void ConfigReload::reload() {
     spdlog::set_level(spdlog::level::from_str(wanted.log_level));
     spdlog::info("reload: log-level {} (was {})", wanted.log_level, running_.log_level);
     running_.log_level = wanted.log_level;
+  }
+  if (apply_interfaces_ && wanted.interfaces != running_.interfaces) {
+    apply_interfaces_(running_.interfaces, wanted.interfaces);
+    running_.interfaces = wanted.interfaces;
   }
   // What is left different once every named setting is copied over: a field
   // this table misses, still reported rather than silently ignored.
