@@ -42,7 +42,7 @@ cmake --build build-fuzz -j "$jobs" --target fuzz_targets
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p build-fuzz/findings
-for run in tcp_stream_fuzz:30 udp_datagram_fuzz:30 packet_headers_fuzz:20; do
+for run in tcp_stream_fuzz:30 udp_datagram_fuzz:30 packet_headers_fuzz:20 cidr_fuzz:10; do
   target=${run%%:*}
   mkdir -p "$scratch/$target"
   if ! "build-fuzz/bin/$target" -seed=1 -max_total_time="${run##*:}" -timeout=1 -rss_limit_mb=2048 \
