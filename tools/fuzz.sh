@@ -5,8 +5,9 @@
 # at nice 19 with a corpus that grows across runs in
 # ${UNBUCKLE_FUZZ_CORPUS:-$HOME/.cache/unbuckle-fuzz}/TARGET (seeded from
 # tests/fuzz/corpus/TARGET); findings are written there as crash-*,
-# timeout-*, slow-unit-* or oom-* files. A 1 s timeout and
-# inputs up to 4 KB make slow inputs findings.
+# timeout-*, slow-unit-* or oom-* files. A 2 s timeout (an input takes a
+# few ms; a nice-19 process on a busy machine was once starved past 1 s) and
+# inputs up to 4 KB make slow inputs findings; later flags override these.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -lt 2 ]; then
@@ -29,5 +30,5 @@ cmake -S . -B build-fuzz -DUNBUCKLE_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX
 cmake --build build-fuzz -j "$(nproc)" --target "$target"
 corpus=${UNBUCKLE_FUZZ_CORPUS:-$HOME/.cache/unbuckle-fuzz}/$target
 mkdir -p "$corpus"
-exec nice -n 19 "build-fuzz/bin/$target" -max_total_time="$seconds" -timeout=1 -rss_limit_mb=2048 \
+exec nice -n 19 "build-fuzz/bin/$target" -max_total_time="$seconds" -timeout=2 -rss_limit_mb=2048 \
   -max_len=4096 -print_final_stats=1 -artifact_prefix="$corpus/" "$@" "$corpus" "tests/fuzz/corpus/$target"
