@@ -35,6 +35,12 @@ class SteeringTest : public ::testing::Test {
     ASSERT_TRUE(skel_) << "opening the skeleton failed";
     skel_->rodata->cfg_port = kPort;
     ASSERT_EQ(unbuckle_bpf::load(skel_.get()), 0) << "the verifier rejected unbuckle.bpf.o";
+    // The test packets come from 10.0.0.2 and fd00::2.
+    unbuckle_allow4_key v4{8, {10}};
+    unbuckle_allow6_key v6{8, {0xfd}};
+    uint8_t one = 1;
+    ASSERT_EQ(bpf_map__update_elem(skel_->maps.unbuckle_allow4, &v4, sizeof(v4), &one, 1, 0), 0);
+    ASSERT_EQ(bpf_map__update_elem(skel_->maps.unbuckle_allow6, &v6, sizeof(v6), &one, 1, 0), 0);
   }
 
   uint64_t counter(int index) { return xdpCounter(skel_->maps.unbuckle_counters, index); }
