@@ -601,8 +601,10 @@ TEST_F(AfxdpDatapathTest, TheKernelTakesFramesUpToTheRoomAndCountsLongerOnesAsDr
   net_ = std::make_unique<VethNamespaces>(1);
   ASSERT_EQ(net_->error(), "");
   ASSERT_TRUE(net_->enterServer()) << net_->error();
-  auto attachment = xdp::XdpAttachment::attach(
-      xdp::AttachOptions{"lo", config::XdpMode::kSkb, kPort, net_->pinRoot(), UINT32_MAX});
+  auto allow = xdp::AllowListMaps::create({*config::Cidr::parse("127.0.0.0/8")});
+  ASSERT_TRUE(allow.ok()) << allow.error();
+  auto attachment = xdp::XdpAttachment::attach(xdp::AttachOptions{
+      "lo", config::XdpMode::kSkb, kPort, net_->pinRoot(), UINT32_MAX, std::nullopt, allow.value()->fds()});
   ASSERT_TRUE(attachment.ok()) << attachment.error();
   auto umem = Umem::create(Umem::Layout{InterfaceDatapath::kFillRingSize, InterfaceDatapath::kRingSize});
   ASSERT_TRUE(umem.ok()) << umem.error();
