@@ -47,7 +47,6 @@ DatapathOptions datapathOptions(const config::DaemonConfig& config, const std::s
   options.busy_poll = config.busy_poll;
   options.cpus = config.cpus;
   options.pin_root = config.pin_path;
-  options.allow = config.allow;
   options.max_item_size = config.max_item_size;
   options.fixed_reply_bytes = config.debug_fixed_reply;
   return options;
@@ -103,7 +102,8 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
   }
 
   auto attached = xdp::XdpAttachment::attach(xdp::AttachOptions{
-      interface, options.xdp_mode, options.port, options.pin_root, UNBUCKLE_XSK_RX_ROOM, options.kernel_cache});
+      interface, options.xdp_mode, options.port, options.pin_root, UNBUCKLE_XSK_RX_ROOM, options.kernel_cache,
+      options.allow_maps});
   if (!attached.ok()) {
     return Error{attached.error()};
   }
@@ -127,7 +127,7 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
     return Error{std::string("eventfd: ") + std::strerror(errno)};
   }
   WorkerSettings settings;
-  settings.allow = &self->options_.allow;
+  settings.allow = self->options_.allow.get();
   settings.max_reply_bytes = udp::DatagramReplySink::replyBudget(options.max_item_size);
   settings.busy_poll = options.busy_poll;
   if (options.fixed_reply_bytes) {

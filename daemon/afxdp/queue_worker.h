@@ -26,7 +26,7 @@
 namespace unbuckle::afxdp {
 
 struct WorkerSettings {
-  const std::vector<config::Cidr>* allow = nullptr;   // sources that get answers
+  const udp::AllowList* allow = nullptr;   // sources that get answers
   size_t max_reply_bytes = 0;                          // per request, see DatagramReplySink
   bool busy_poll = false;
   // --debug-fixed-reply: the reply to every request, instead of the engine's.

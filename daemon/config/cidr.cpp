@@ -77,6 +77,11 @@ bool Cidr::contains(const sockaddr* address) const {
   return family == family_ && samePrefix(bytes, address_.data(), prefix_length_);
 }
 
+bool Cidr::covers(const Cidr& inner) const {
+  return inner.family_ == family_ && inner.prefix_length_ >= prefix_length_ &&
+         samePrefix(inner.address_.data(), address_.data(), prefix_length_);
+}
+
 std::string Cidr::toString() const {
   char text[INET6_ADDRSTRLEN];
   inet_ntop(family_, address_.data(), text, sizeof text);

@@ -20,6 +20,8 @@ class Cidr {
   // Whether `address` (AF_INET or AF_INET6) lies inside the prefix. An
   // IPv4-mapped IPv6 address (::ffff:a.b.c.d) is matched as IPv4.
   bool contains(const sockaddr* address) const;
+  // Whether every address of `inner` lies inside this prefix.
+  bool covers(const Cidr& inner) const;
 
   std::string toString() const;
   int family() const { return family_; }

@@ -375,7 +375,9 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
       ->capture_default_str()
       ->type_name("N");
   app.add_option("--allow", allow,
-                 "Source addresses that may use UDP (repeatable; replaces the default list)")
+                 "Source addresses that may use UDP (repeatable; replaces the default list). XDP "
+                 "drops memcached UDP from any other source; SIGHUP or `unbucklectl allow` "
+                 "replace the list while serving")
       ->check(kCidr)
       ->default_str(join(kDefaultAllow))
       ->type_name("CIDR");
@@ -476,10 +478,14 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
   if (config.debug_fixed_reply && config.backend != Backend::kXdp) {
     return {std::nullopt, 1, "--debug-fixed-reply needs the xdp backend (--interface)"};
   }
-  if (config.backend == Backend::kXdp && config.kernel_cache && config.allow.size() > UNBUCKLE_KC_ALLOW_MAX) {
-    return {std::nullopt, 1,
-            "--allow lists " + std::to_string(config.allow.size()) + " networks; the kernel cache takes at most " +
-                std::to_string(UNBUCKLE_KC_ALLOW_MAX) + " (or --kernel-cache off)"};
+  for (const int family : {AF_INET, AF_INET6}) {
+    const auto networks = std::ranges::count_if(config.allow, [family](const Cidr& c) { return c.family() == family; });
+    if (config.backend == Backend::kXdp && networks > UNBUCKLE_ALLOW_MAX) {
+      return {std::nullopt, 1,
+              "--allow lists " + std::to_string(networks) + (family == AF_INET ? " IPv4" : " IPv6") +
+                  " networks; XDP takes at most " + std::to_string(UNBUCKLE_ALLOW_MAX) +
+                  " of each family (merge them into wider prefixes)"};
+    }
   }
   if (config.temporary_ttl && config.no_lru_maintainer) {
     return {std::nullopt, 1, "--temporary-ttl needs the LRU maintainer: drop --no-lru-maintainer"};

@@ -90,7 +90,7 @@ Result<std::unique_ptr<SocketServer>> SocketServer::create(const SocketServerCon
       std::vector<std::unique_ptr<UdpEndpoint>> udp;
       for (auto& group : udp_groups) {
         udp.push_back(std::make_unique<UdpEndpoint>(std::move(group[i]), engine, worker_stats,
-                                                    server->config_.allow, reply_budget));
+                                                    *server->config_.allow, reply_budget));
       }
       std::vector<FileDescriptor> listeners;
       for (auto& group : tcp_groups) {

@@ -11,7 +11,7 @@
 namespace unbuckle::net {
 
 UdpEndpoint::UdpEndpoint(FileDescriptor socket, proto::Engine& engine, proto::WorkerStats& stats,
-                         const std::vector<config::Cidr>& allow, size_t max_reply_bytes)
+                         const udp::AllowList& allow, size_t max_reply_bytes)
     : socket_(std::move(socket)),
       last_datagram_(TcpConnection::steadySeconds()),
       engine_(engine),

@@ -28,7 +28,7 @@ class UdpEndpoint {
 
   // `allow` lists the sources that get answers; it must outlive the endpoint.
   UdpEndpoint(FileDescriptor socket, proto::Engine& engine, proto::WorkerStats& stats,
-              const std::vector<config::Cidr>& allow, size_t max_reply_bytes);
+              const udp::AllowList& allow, size_t max_reply_bytes);
 
   int fd() const { return socket_.get(); }
   // Steady seconds of the last datagram (start-up before any), for `stats conns`.

@@ -23,7 +23,8 @@ std::string hostOf(const sockaddr* address) {
 }  // namespace
 
 bool SourceFilter::admits(const sockaddr* source) {
-  for (const config::Cidr& cidr : allow_) {
+  if (!networks_ || allow_.generation() != generation_) networks_ = allow_.networks(&generation_);
+  for (const config::Cidr& cidr : *networks_) {
     if (cidr.contains(source)) {
       return true;
     }

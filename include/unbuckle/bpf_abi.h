@@ -49,8 +49,8 @@
 	X(kc_miss_busy, "plain get whose slot the daemon was writing: redirected")      \
 	X(kc_fallback_too_big, "kernel-cache hit whose reply does not fit the frame: redirected") \
 	X(kc_fallback_not_plain_get, "memcached UDP that is not one `get <key>\\r\\n`: redirected") \
-	X(kc_fallback_refused, "plain get from a source outside --allow: redirected for the daemon to refuse") \
-	X(kc_fallback_paused, "memcached UDP while the kernel cache is paused (stats detail on): redirected")
+	X(kc_fallback_paused, "memcached UDP while the kernel cache is paused (stats detail on): redirected") \
+	X(drop_denied, "memcached UDP from a source outside --allow: dropped")
 
 #define UNBUCKLE_COUNTER_ENUM(name, desc) UNBUCKLE_XDP_##name,
 enum unbuckle_xdp_counter {
@@ -58,6 +58,33 @@ enum unbuckle_xdp_counter {
 	UNBUCKLE_XDP_COUNTER_MAX
 };
 #undef UNBUCKLE_COUNTER_ENUM
+
+/* ---- The allow list: the sources memcached UDP is accepted from ----
+ *
+ * Two LPM tries created and filled from --allow by the daemon
+ * (daemon/xdp/allow_list_maps.h) and shared by the program of every attached
+ * interface, whether or not the kernel cache is on:
+ *
+ *   unbuckle_allow4  LPM_TRIE, key unbuckle_allow4_key, value __u8 (unused)
+ *   unbuckle_allow6  LPM_TRIE, key unbuckle_allow6_key, value __u8 (unused)
+ *
+ * XDP looks up the source address of every memcached UDP packet to our port
+ * whose lengths check out: not found, the packet is dropped (drop_denied).
+ * An IPv6 source is looked up in unbuckle_allow6 only, an IPv4-mapped one
+ * (::ffff:a.b.c.d) included. The daemon replaces the contents at run time
+ * by adding the new networks first and deleting the old ones after, so a
+ * lookup never sees the list empty or wider than old and new together. */
+#define UNBUCKLE_ALLOW_MAX 1024
+
+struct unbuckle_allow4_key {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct unbuckle_allow6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
 
 /* ---- The kernel cache: single-key GET hits answered by XDP ----
  *
@@ -73,8 +100,6 @@ enum unbuckle_xdp_counter {
  *                      daemon folds it into the item (fetched, LRU, stats).
  *   unbuckle_kc_state  ARRAY, BPF_F_MMAPABLE, 1 entry: the flush generation
  *                      and the pause.
- *   unbuckle_kc_allow4/6  LPM_TRIE, the --allow networks: XDP answers only
- *                      these sources (the daemon refuses the others).
  *
  * The loader sets, before load: cfg_kernel_cache (1: answer hits; 0: the
  * program steers exactly as without a kernel cache) and cfg_kc_set_mask
@@ -124,18 +149,6 @@ struct unbuckle_kc_hit {
 	__u64 last_hit_ns;   /* bpf_ktime_get_ns() of the last hit XDP served; 0 none */
 	__u64 hits;          /* hits XDP served from the slot (atomic add); the
 			      * daemon takes them with an atomic exchange to 0 */
-};
-
-#define UNBUCKLE_KC_ALLOW_MAX 1024
-
-struct unbuckle_kc_allow4_key {
-	__u32 prefixlen;
-	__u8 addr[4];
-};
-
-struct unbuckle_kc_allow6_key {
-	__u32 prefixlen;
-	__u8 addr[16];
 };
 
 struct unbuckle_kc_state {
