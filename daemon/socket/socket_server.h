@@ -23,6 +23,7 @@
 #include "result.h"
 #include "unbuckle/file_descriptor.h"
 #include "socket/worker.h"
+#include "udp/reply_budget.h"
 
 namespace unbuckle::net {
 
@@ -37,6 +38,8 @@ struct SocketServerConfig {
   uint32_t max_connections = 1024;  // TCP clients; more get "ERROR Too many open connections"
   size_t max_item_size = 1u << 20;  // sizes the per-connection and per-request buffers
   std::vector<config::Cidr> allow;  // UDP sources that get answers
+  udp::ReplyBudgetConfig reply_budget;   // per UDP source and worker
+  bool udp_admin = false;           // admin commands over UDP too
   uint32_t idle_timeout = 0;        // seconds a TCP client may wait between commands; 0: forever
 };
 

@@ -1,14 +1,13 @@
-// --allow for memcached UDP, shared by the socket and AF_XDP datapaths: a
-// request from any other source is dropped, counted in udp_dropped_denied
+// --allow for memcached UDP, shared by every datapath (udp/datagram_server.h):
+// a request from any other source is dropped, counted in udp_dropped_denied
 // and reported once per worker (a flood must not flood the log too).
 #pragma once
-
-#include <sys/socket.h>
 
 #include <vector>
 
 #include "config/cidr.h"
 #include "proto/stats.h"
+#include "udp/source_address.h"
 
 namespace unbuckle::udp {
 
@@ -18,7 +17,7 @@ class SourceFilter {
   SourceFilter(const std::vector<config::Cidr>& allow, proto::WorkerStats& stats)
       : allow_(allow), stats_(stats) {}
 
-  bool admits(const sockaddr* source);
+  bool admits(const SourceAddress& source);
 
  private:
   const std::vector<config::Cidr>& allow_;
