@@ -234,6 +234,8 @@ int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
   server_config.max_connections = config.max_connections;
   server_config.max_item_size = config.max_item_size;
   server_config.allow = allow_list;
+  server_config.reply_budget = {config.udp_reply_rate, config.udp_reply_burst};
+  server_config.udp_admin = config.udp_admin;
   server_config.idle_timeout = config.idle_timeout;
   auto server = net::SocketServer::create(server_config, engine, stats);
   if (!server.ok()) {

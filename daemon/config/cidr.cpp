@@ -74,6 +74,10 @@ bool Cidr::contains(const sockaddr* address) const {
   } else {
     return false;
   }
+  return contains(family, bytes);
+}
+
+bool Cidr::contains(int family, const uint8_t* bytes) const {
   return family == family_ && samePrefix(bytes, address_.data(), prefix_length_);
 }
 

@@ -22,6 +22,9 @@ class Cidr {
   bool contains(const sockaddr* address) const;
   // Whether every address of `inner` lies inside this prefix.
   bool covers(const Cidr& inner) const;
+  // Whether the address `bytes` (network order, 4 or 16 of them) of
+  // `family` lies inside the prefix; no IPv4-mapped matching.
+  bool contains(int family, const uint8_t* bytes) const;
 
   std::string toString() const;
   int family() const { return family_; }

@@ -55,6 +55,11 @@ struct DaemonConfig {
   bool kernel_cache = true;
   uint32_t kernel_cache_entries = 65536;
   std::vector<Cidr> allow = defaultAllow();
+  // The reply budget of each UDP source (udp/reply_budget.h): bytes per
+  // second and bucket depth. Chosen in README "Reply budget".
+  uint64_t udp_reply_rate = uint64_t{64} << 20;
+  uint64_t udp_reply_burst = uint64_t{8} << 20;
+  bool udp_admin = false;                // stats, flush_all, ... over UDP too
   std::string control_socket = "/run/unbuckle-xdp/control.sock";
   // Group of the control socket, whose members may use unbucklectl; empty:
   // the daemon's own group.

@@ -62,6 +62,11 @@ struct Session {
   // Set by a stream datapath before process(): replies to earlier commands
   // still wait to be sent (memcached's resp_has_stack(), which metadump checks).
   bool replies_waiting = false;
+  // Whether stats, flush_all, verbosity, shutdown, lru_crawler, watch and
+  // the meta debug command `me` run; off, each is answered
+  // "CLIENT_ERROR <command> not allowed over UDP" (the UDP datapath turns
+  // them off unless --udp-admin on).
+  bool admin_commands = true;
 };
 
 // An engine keeps no per-call state, so one engine may serve every worker

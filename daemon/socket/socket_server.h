@@ -24,6 +24,7 @@
 #include "result.h"
 #include "unbuckle/file_descriptor.h"
 #include "socket/worker.h"
+#include "udp/reply_budget.h"
 
 namespace unbuckle::net {
 
@@ -39,6 +40,8 @@ struct SocketServerConfig {
   size_t max_item_size = 1u << 20;  // sizes the per-connection and per-request buffers
   // UDP sources that get answers, replaceable while serving.
   std::shared_ptr<const udp::AllowList> allow = std::make_shared<const udp::AllowList>(config::defaultAllow());
+  udp::ReplyBudgetConfig reply_budget;   // per UDP source and worker
+  bool udp_admin = false;           // admin commands over UDP too
   uint32_t idle_timeout = 0;        // seconds a TCP client may wait between commands; 0: forever
 };
 

@@ -1,16 +1,15 @@
-// --allow for memcached UDP, shared by the socket and AF_XDP datapaths: a
-// request from any other source is dropped, counted in udp_dropped_denied
+// --allow for memcached UDP, shared by every datapath (udp/datagram_server.h):
+// a request from any other source is dropped, counted in udp_dropped_denied
 // and reported once per worker (a flood must not flood the log too). With
 // XDP this is the second check: the program drops such packets first.
 #pragma once
-
-#include <sys/socket.h>
 
 #include <cstdint>
 #include <memory>
 
 #include "proto/stats.h"
 #include "udp/allow_list.h"
+#include "udp/source_address.h"
 
 namespace unbuckle::udp {
 
@@ -20,7 +19,7 @@ class SourceFilter {
   // next admits().
   SourceFilter(const AllowList& allow, proto::WorkerStats& stats) : allow_(allow), stats_(stats) {}
 
-  bool admits(const sockaddr* source);
+  bool admits(const SourceAddress& source);
 
  private:
   const AllowList& allow_;

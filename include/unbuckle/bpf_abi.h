@@ -188,4 +188,29 @@ static inline __u64 unbuckle_kc_hash(const __u64 *words, __u32 key_len)
 	return unbuckle_kc_hash_finish(h);
 }
 
+/* ---- The reply budget: a token bucket of reply bytes per source ----
+ *
+ * --udp-reply-rate (bytes per second) and --udp-reply-burst (bytes); the
+ * daemon keeps the buckets (daemon/udp/reply_budget.h). The refill is here
+ * so that an XDP side can share it; no BPF code uses it yet (the kernel
+ * cache's XDP_TX hits are not budgeted, see README "Reply budget"). */
+/* The deepest bucket: keeps the refill arithmetic below in 64 bits. */
+#define UNBUCKLE_REPLY_BURST_MAX (1ULL << 30)
+
+/* The bucket's tokens `elapsed_ns` after `tokens`, at `rate` bytes per
+ * second (>= 1), at most `burst` (<= UNBUCKLE_REPLY_BURST_MAX). `tokens` is
+ * at least minus one reply (< 2^27 bytes), so every product stays below
+ * 2^61. */
+static inline __s64 unbuckle_reply_refill(__s64 tokens, __u64 elapsed_ns, __u64 rate, __u64 burst)
+{
+	__u64 gap;
+
+	if (tokens >= (__s64)burst)
+		return (__s64)burst;
+	gap = (__u64)((__s64)burst - tokens);
+	if (elapsed_ns >= gap * 1000000000ULL / rate)
+		return (__s64)burst;
+	return tokens + (__s64)(elapsed_ns * rate / 1000000000ULL);
+}
+
 #endif
