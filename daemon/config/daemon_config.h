@@ -24,7 +24,8 @@ inline constexpr const char* kDefaultConfigPath = "/etc/unbuckle-xdp/unbuckle-xd
 
 // --allow default: loopback and the private ranges.
 inline const std::vector<std::string> kDefaultAllow = {
-    "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7"};
+    "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+    "::1/128",     "fc00::/7",   "fe80::/10"};
 
 // kDefaultAllow, parsed.
 std::vector<Cidr> defaultAllow();
