@@ -58,25 +58,6 @@ std::optional<Cidr> Cidr::parse(std::string_view text) {
   return cidr;
 }
 
-bool Cidr::contains(const sockaddr* address) const {
-  const uint8_t* bytes = nullptr;
-  int family = address->sa_family;
-  if (family == AF_INET) {
-    bytes = reinterpret_cast<const uint8_t*>(
-        &reinterpret_cast<const sockaddr_in*>(address)->sin_addr);
-  } else if (family == AF_INET6) {
-    const auto* v6 = &reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr;
-    bytes = v6->s6_addr;
-    if (IN6_IS_ADDR_V4MAPPED(v6)) {
-      family = AF_INET;
-      bytes += 12;
-    }
-  } else {
-    return false;
-  }
-  return contains(family, bytes);
-}
-
 bool Cidr::contains(int family, const uint8_t* bytes) const {
   return family == family_ && samePrefix(bytes, address_.data(), prefix_length_);
 }

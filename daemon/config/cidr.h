@@ -17,9 +17,6 @@ class Cidr {
   // beyond the prefix must be zero, so a typo is not silently widened.
   static std::optional<Cidr> parse(std::string_view text);
 
-  // Whether `address` (AF_INET or AF_INET6) lies inside the prefix. An
-  // IPv4-mapped IPv6 address (::ffff:a.b.c.d) is matched as IPv4.
-  bool contains(const sockaddr* address) const;
   // Whether every address of `inner` lies inside this prefix.
   bool covers(const Cidr& inner) const;
   // Whether the address `bytes` (network order, 4 or 16 of them) of
