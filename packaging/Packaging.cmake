@@ -8,10 +8,22 @@ include(GNUInstallDirs)
 # the programs first: cmake --build build --target unbuckle-xdp.
 set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
-install(TARGETS unbuckle-xdp RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(FILES man/unbuckle-xdp.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
-install(TARGETS unbucklectl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(FILES man/unbucklectl.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
+install(TARGETS unbuckle-xdp unbucklectl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# Man pages go in compressed, as Debian policy (12.1) wants; gzip -n leaves
+# out the time stamp so that the package is reproducible. Built with the
+# programs, since install does not build.
+set(man_pages)
+foreach(page unbuckle-xdp.8 unbucklectl.8)
+  add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/man/${page}.gz
+                     COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/man
+                     COMMAND gzip -9n -c ${CMAKE_SOURCE_DIR}/man/${page} > ${CMAKE_BINARY_DIR}/man/${page}.gz
+                     DEPENDS ${CMAKE_SOURCE_DIR}/man/${page} VERBATIM)
+  list(APPEND man_pages ${CMAKE_BINARY_DIR}/man/${page}.gz)
+endforeach()
+add_custom_target(man_pages ALL DEPENDS ${man_pages})
+add_dependencies(unbuckle-xdp man_pages)
+add_dependencies(unbucklectl man_pages)
+install(FILES ${man_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 # The daemon's built-in default path, whatever the prefix: a conffile.
 install(FILES systemd/unbuckle-xdp.conf DESTINATION /etc/unbuckle-xdp)
 install(FILES COPYING DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME copyright)
