@@ -326,9 +326,9 @@ start_server() {   # name, then the command
 }
 port_tcp=11211
 memory_mb=256   # 100,000 1000-byte values fit: every GET hits
-# mcbench is one source drawing up to 200 MB/s, far over the default reply
-# budget (README "Reply budget"): the bench measures the datapath, not the
-# budget, so the daemons get one it cannot reach.
+# mcbench is one source drawing up to 200 MB/s here, under the default reply
+# budget (README "Reply budget"), but the bench measures the datapath, not the
+# budget: on a faster machine too, so the daemons get one it cannot reach.
 no_budget=(--udp-reply-rate 64g --udp-reply-burst 1g)
 start_afxdp() {   # name (native XDP, generic for a name ending in -skb), then extra daemon flags
   local name=$1 mode=native

@@ -58,7 +58,7 @@ struct DaemonConfig {
   std::vector<Cidr> allow = defaultAllow();
   // The reply budget of each UDP source (udp/reply_budget.h): bytes per
   // second and bucket depth. Chosen in README "Reply budget".
-  uint64_t udp_reply_rate = uint64_t{64} << 20;
+  uint64_t udp_reply_rate = uint64_t{256} << 20;
   uint64_t udp_reply_burst = uint64_t{8} << 20;
   bool udp_admin = false;                // stats, flush_all, ... over UDP too
   std::string control_socket = "/run/unbuckle-xdp/control.sock";

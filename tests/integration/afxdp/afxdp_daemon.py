@@ -214,12 +214,17 @@ def run_memcaslap(net, seconds):
     bad = {n: counters.get(n) for n in ("get_misses", "verify_misses", "verify_failed",
                                         "packet_disorder", "packet_drop", "udp_timeout")
            if counters.get(n) != 0}
+    # The reply budget must never be what an honest client meets.
+    over_budget = re.search(rb"STAT udp_dropped_over_budget (\d+)",
+                            tcp_exchange(netns.SERVER_IP, b"stats\r\n", b"END\r\n")).group(1).decode()
     check(proc.returncode == 0 and not bad and counters.get("cmd_get", 0) > 0
           and counters.get("cmd_set", 0) > 0,
           f"memcaslap --udp through AF_XDP: status {proc.returncode}, {bad}, "
-          f"{counters.get('cmd_get')} gets, {counters.get('cmd_set')} sets\n{output[-1500:]}")
+          f"{counters.get('cmd_get')} gets, {counters.get('cmd_set')} sets, "
+          f"{over_budget} dropped over budget\n{output[-1500:]}")
+    rate = re.search(r"Net_rate: (\S+)", output)
     print(f"memcaslap --udp: {counters.get('cmd_get')} gets, {counters.get('cmd_set')} sets, "
-          f"clean: {not bad}", flush=True)
+          f"{rate.group(1) if rate else '?'}, {over_budget} dropped over budget, clean: {not bad}", flush=True)
 
 
 def resident_mb(pid):
