@@ -177,6 +177,9 @@ def link_down_up(args):
             dropped = held["afxdp_tx_dropped_no_frame"] - before["afxdp_tx_dropped_no_frame"]
             check(dropped > 0 and held["afxdp_frames_free"] == 0,
                   f"what does not fit in the frames is dropped and counted: {held}")
+            # The TX ring (2048) is as long as the frames for replies: they run out first.
+            check(held["afxdp_tx_dropped_ring_full"] == before["afxdp_tx_dropped_ring_full"],
+                  f"drops counted for want of a frame, not of TX ring room: {held}")
             up = set_link(net, "up")
             check(up.returncode == 0, f"ip link set up: {up.stderr}")
             check(wait_for(lambda: "ubx0: link up again: serving memcached UDP through AF_XDP" in daemon.text(), 5),
