@@ -110,6 +110,13 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
     return Error{attached.error()};
   }
   self->attachment_ = std::move(attached.value());
+  // Only the log depends on it: serving goes on without.
+  auto watch = LinkWatch::create(interface, self->attachment_->ifindex());
+  if (watch.ok()) {
+    self->link_watch_ = std::move(watch.value());
+  } else {
+    spdlog::warn("{}; the link going down or its MTU changing will not be logged", watch.error());
+  }
 
   const uint32_t available = rxQueueCount(interface);
   std::string zero_copy_note;
@@ -250,6 +257,11 @@ void InterfaceDatapath::start() {
                      std::strerror(err));
       }
     }
+  }
+  if (link_watch_) {
+    LinkWatch* watch = link_watch_.get();
+    threads_.emplace_back([watch, stop_fd = stop_fd_] { watch->run(stop_fd); });
+    pthread_setname_np(threads_.back().native_handle(), ("link:" + options_.interface).substr(0, 15).c_str());
   }
 }
 

@@ -1,7 +1,8 @@
 // The AF_XDP datapath of one interface: the steering program attached
 // (xdp/xdp_attachment.h), one AF_XDP socket per served RX queue in its
 // queue's XSKMAP slot, each on a umem of its own (umem.h), one QueueWorker
-// thread per socket. Everything is set up by create() and torn down in
+// thread per socket, and a thread logging what happens to the link
+// (link_watch.h). Everything is set up by create() and torn down in
 // reverse order by the destructor, so a stop leaves no program, no socket,
 // no pins and (on lo) the sysctls as found. The store is not in any umem.
 #pragma once
@@ -14,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "afxdp/link_watch.h"
 #include "afxdp/loopback_routing.h"
 #include "afxdp/queue_worker.h"
 #include "afxdp/umem.h"
@@ -116,6 +118,7 @@ class InterfaceDatapath {
   // Declared in set-up order: destroyed in reverse.
   std::unique_ptr<LoopbackRouting> loopback_;
   std::unique_ptr<xdp::XdpAttachment> attachment_;
+  std::unique_ptr<LinkWatch> link_watch_;   // unset if rtnetlink refused; its thread is the last of threads_
   std::vector<std::unique_ptr<Umem>> umems_;           // umems_[i] under sockets_[i]
   std::vector<std::unique_ptr<XskSocket>> sockets_;
   std::vector<std::unique_ptr<QueueWorker>> workers_;

@@ -74,4 +74,35 @@ std::string lastBpfLogLines(int lines) {
   return joined;
 }
 
+std::string verifierVerdict(int lines) {
+  {
+    std::lock_guard lock(tail_mutex);
+    for (size_t end = tail.size(); end-- > 0;) {
+      const size_t marker = tail[end].find("-- END PROG LOAD LOG --");
+      if (marker == std::string::npos) continue;
+      std::deque<std::string> verdict;
+      if (marker > 0) verdict.push_back(tail[end].substr(0, marker));   // a log cut short, without its newline
+      for (size_t i = end; i-- > 0 && verdict.size() < static_cast<size_t>(lines);) {
+        if (tail[i].find("BEGIN PROG LOAD LOG") != std::string::npos) break;
+        if (tail[i].rfind("processed ", 0) == 0 || tail[i].rfind("verification time", 0) == 0 ||
+            tail[i].rfind("stack depth", 0) == 0) {
+          continue;
+        }
+        verdict.push_front(tail[i]);
+      }
+      std::string joined;
+      for (const std::string& line : verdict) {
+        // The verifier aligns its register states with runs of spaces.
+        std::string squeezed;
+        for (const char c : line) {
+          if (c != ' ' || squeezed.empty() || squeezed.back() != ' ') squeezed += c;
+        }
+        joined += (joined.empty() ? "" : " | ") + squeezed;
+      }
+      return joined;
+    }
+  }
+  return lastBpfLogLines();
+}
+
 }  // namespace unbuckle::xdp

@@ -17,4 +17,10 @@ void clearBpfLogTail();
 // Up to `lines` last lines libbpf/libxdp printed, joined with " | ".
 std::string lastBpfLogLines(int lines = 8);
 
+// Why the verifier refused the last program it was given: up to `lines`
+// last lines of its log before libbpf's "-- END PROG LOAD LOG --", without
+// the statistics line, joined with " | "; lastBpfLogLines() when no
+// verifier log was printed.
+std::string verifierVerdict(int lines = 4);
+
 }  // namespace unbuckle::xdp

@@ -1,7 +1,9 @@
 #include "xdp/xdp_attachment.h"
 
+#include <linux/capability.h>
 #include <net/if.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -18,6 +20,7 @@
 #include "unbuckle/bpf_abi.h"
 #include "unbuckle_bpf.skel.h"
 #include "xdp/bpf_log.h"
+#include "xdp/pin_path.h"
 
 namespace unbuckle::xdp {
 
@@ -42,6 +45,20 @@ std::string kernelTooOldNote() {
   if (major > kMinKernelMajor || (major == kMinKernelMajor && minor >= kMinKernelMinor)) return {};
   return " (unbuckle.bpf.o needs Linux " + std::to_string(kMinKernelMajor) + "." + std::to_string(kMinKernelMinor) +
          " or later; this is " + name.release + ")";
+}
+
+// Why the verifier may have refused the program when this process lacks
+// CAP_PERFMON (CAP_SYS_ADMIN implies it), or nothing: without it the
+// verifier forbids pointer arithmetic the program does ("pointer -= pointer
+// prohibited").
+std::string missingPerfmonNote() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
+  if (syscall(SYS_capget, &header, data) != 0) return {};
+  const auto effective = [&](int cap) { return (data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap)) != 0; };
+  if (effective(CAP_PERFMON) || effective(CAP_SYS_ADMIN)) return {};
+  return " (this process lacks CAP_PERFMON, without which the verifier forbids the program's pointer arithmetic: "
+         "give the daemon CAP_PERFMON or CAP_SYS_ADMIN)";
 }
 
 // A program we left behind (crash, kill -9) is detached; anyone else's is
@@ -80,6 +97,8 @@ Result<std::unique_ptr<XdpAttachment>> XdpAttachment::attach(const AttachOptions
   self->ifindex_ = static_cast<int>(if_nametoindex(options.interface.c_str()));
   if (self->ifindex_ == 0) return Error{"cannot attach XDP to " + options.interface + ": no such interface"};
 
+  if (auto pinnable = checkPinRoot(options.pin_root); !pinnable.ok()) return Error{pinnable.error()};
+
   auto locked = InterfaceLock::acquire(options.interface, self->ifindex_);
   if (!locked.ok()) return Error{locked.error()};
   self->lock_.emplace(std::move(locked.value()));
@@ -114,7 +133,8 @@ Result<std::unique_ptr<XdpAttachment>> XdpAttachment::attach(const AttachOptions
     }
     if (xdp_program__fd(self->program_) < 0) {  // it never loaded
       if (err == -EPERM) return Error{"cannot load unbuckle.bpf.o: permission denied (needs CAP_BPF and CAP_NET_ADMIN)"};
-      return Error{"verifier rejected unbuckle.bpf.o: " + lastBpfLogLines() + kernelTooOldNote()};
+      return Error{"verifier rejected unbuckle.bpf.o: " + verifierVerdict() + kernelTooOldNote() +
+                   missingPerfmonNote()};
     }
   }
   if (err) {
@@ -127,7 +147,7 @@ Result<std::unique_ptr<XdpAttachment>> XdpAttachment::attach(const AttachOptions
   std::error_code ec;
   std::filesystem::remove_all(self->pin_dir_, ec);
   std::filesystem::create_directories(self->pin_dir_, ec);
-  if (ec) return Error{"cannot create " + self->pin_dir_ + ": " + ec.message() + " (is bpffs mounted at /sys/fs/bpf?)"};
+  if (ec) return Error{"cannot create " + self->pin_dir_ + ": " + ec.message()};
   for (bpf_map* map : self->pinnedMaps()) {
     std::string path = self->pin_dir_ + "/" + bpf_map__name(map);
     if (int pin_err = bpf_map__pin(map, path.c_str())) {
@@ -138,7 +158,12 @@ Result<std::unique_ptr<XdpAttachment>> XdpAttachment::attach(const AttachOptions
 }
 
 XdpAttachment::~XdpAttachment() {
-  if (program_ && attach_mode_) {
+  char name[IF_NAMESIZE];
+  const bool gone = if_indextoname(static_cast<unsigned>(ifindex_), name) == nullptr;
+  if (gone && attach_mode_) {
+    spdlog::info("{}: the interface is gone, and its XDP program with it", interface_);
+  }
+  if (program_ && attach_mode_ && !gone) {
     // Attached alone (the kernel refused libxdp's dispatcher), the program is
     // detached directly, and only if it is still ours: libxdp 1.3's
     // xdp_program__detach() leaks a descriptor of it each time, one per
@@ -152,7 +177,9 @@ XdpAttachment::~XdpAttachment() {
     }
   }
   if (skeleton_ && !pin_dir_.empty()) {
-    for (bpf_map* map : pinnedMaps()) bpf_map__unpin(map, nullptr);
+    for (bpf_map* map : pinnedMaps()) {
+      if (bpf_map__is_pinned(map)) bpf_map__unpin(map, nullptr);
+    }
     std::error_code ec;
     std::filesystem::remove(pin_dir_, ec);
     std::filesystem::remove(pin_root_, ec);   // only if no other interface's pins are in it

@@ -1,11 +1,15 @@
 // The steering program (bpf/unbuckle.bpf.c) on one interface. Attaching
-// takes the interface's lock (interface_lock.h), loads the embedded object,
+// checks that the pin root is on a bpffs (pin_path.h), takes the
+// interface's lock (interface_lock.h), loads the embedded object,
 // replaces a stale copy left by a crashed run, and pins the maps under
 // <pin root>/<interface>/ for bpftool; destruction detaches and unpins (and
 // removes the pin root if nothing else is in it), so a clean stop leaves
-// nothing behind. The program uses the daemon's allow list tries
-// (allow_list_map_fds.h) and, with the kernel cache, its maps
-// (kernel_cache_map_fds.h) instead of its own, and they are pinned too.
+// nothing behind (an interface removed meanwhile took its program with
+// it). A verifier rejection is reported with the verifier's last lines
+// and, when this process lacks CAP_PERFMON, that cause. The program uses
+// the daemon's allow list tries (allow_list_map_fds.h) and, with the kernel
+// cache, its maps (kernel_cache_map_fds.h) instead of its own, and they are
+// pinned too.
 #pragma once
 
 #include <memory>

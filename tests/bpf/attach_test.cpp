@@ -1,9 +1,12 @@
 // Attaching the steering program to a veth inside a namespace made by the
 // test: native mode, pins under the pin root, a stale program from a crashed
-// run replaced, and nothing left after a clean detach.
+// run replaced, and nothing left after a clean detach; a pin root off bpffs
+// refused, an interface removed under the program left quietly.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +14,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
+#include <sstream>
 #include <string>
 
 #include "xdp/xdp_attachment.h"
@@ -74,6 +79,34 @@ TEST_F(AttachTest, MissingInterfaceIsNamedInTheError) {
   auto attached = XdpAttachment::attach(AttachOptions{"nosuch9", config::XdpMode::kAuto, 11211, pin_root_});
   ASSERT_FALSE(attached.ok());
   EXPECT_EQ(attached.error(), "cannot attach XDP to nosuch9: no such interface");
+}
+
+TEST_F(AttachTest, PinRootOffBpffsIsRefusedBeforeTheInterfaceIsTouched) {
+  const std::string elsewhere = pin_root_ + "-plain";   // under /tmp, no bpffs
+  std::filesystem::create_directories(elsewhere);
+  auto attached = XdpAttachment::attach(AttachOptions{"ub0", config::XdpMode::kNative, 11211, elsewhere + "/pins"});
+  std::filesystem::remove_all(elsewhere);
+  ASSERT_FALSE(attached.ok());
+  EXPECT_EQ(attached.error().rfind("--pin-path " + elsewhere + "/pins is not on a bpffs (" + elsewhere + " is ", 0), 0u)
+      << attached.error();
+  EXPECT_NE(attached.error().find("mount -t bpf bpf /sys/fs/bpf"), std::string::npos) << attached.error();
+  EXPECT_EQ(linkShow().find("prog/xdp"), std::string::npos) << linkShow();
+}
+
+TEST_F(AttachTest, AnInterfaceRemovedUnderTheProgramIsLeftQuietly) {
+  auto attached = XdpAttachment::attach(options());
+  ASSERT_TRUE(attached.ok()) << attached.error();
+  ASSERT_EQ(std::system(("ip -n " + ns_ + " link del ub0").c_str()), 0);
+  std::ostringstream log;
+  const auto before = spdlog::default_logger();
+  spdlog::set_default_logger(
+      std::make_shared<spdlog::logger>("attach_test", std::make_shared<spdlog::sinks::ostream_sink_st>(log)));
+  attached.value().reset();   // no detach attempted, the pins go
+  spdlog::set_default_logger(before);
+  EXPECT_NE(log.str().find("ub0: the interface is gone, and its XDP program with it"), std::string::npos)
+      << log.str();
+  EXPECT_EQ(log.str().find("cannot detach"), std::string::npos) << log.str();
+  EXPECT_FALSE(std::filesystem::exists(pin_root_ + "/ub0"));
 }
 
 TEST_F(AttachTest, NativeAttachPinsMapsAndDetachLeavesNothing) {
