@@ -45,10 +45,11 @@ def _setns(path):
 
 
 class VethNamespaces:
-    def __init__(self, queues=1, xdp_pass_object=None, mtu=None):
+    def __init__(self, queues=1, xdp_pass_object=None, mtu=None, prefix="ubx"):
+        """`prefix` starts the namespaces' names, so parallel suites can tell theirs apart."""
         tag = f"{os.getpid()}"
-        self.server = f"ubxs{tag}"
-        self.client = f"ubxc{tag}"
+        self.server = f"{prefix}s{tag}"
+        self.client = f"{prefix}c{tag}"
         self.bpffs = tempfile.mkdtemp(prefix="ubx-bpffs-")
         self.pin_path = os.path.join(self.bpffs, "unbuckle-xdp")
         self._original = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
