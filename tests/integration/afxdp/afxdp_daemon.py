@@ -127,13 +127,16 @@ def udp_exchange(address, request, req_id=1, family=socket.AF_INET, port=PORT, t
                 if terminator is not None:
                     messages = mc.group_messages([d for d in datagrams if d.req_id == req_id])
                     payloads = [mc.message_payload(m) for m in messages]
-                    if all(payloads) and b"".join(payloads).endswith(terminator):
+                    if (all(p is not None for p in payloads)
+                            and b"".join(payloads).endswith(terminator)):
                         break
         except socket.timeout:
             pass
     messages = mc.group_messages([d for d in datagrams if d.req_id == req_id])
     problems = [p for m in messages for p in mc.framing_problems(m)]
-    return b"".join(mc.message_payload(m) or b"<missing datagram>" for m in messages), problems
+    payloads = [mc.message_payload(m) for m in messages]
+    # An empty message (total 0: a multi-get's miss, as memcached 1.6 sends it) is b"".
+    return b"".join(b"<missing datagram>" if p is None else p for p in payloads), problems
 
 
 def tcp_exchange(address, request, done):
