@@ -14,6 +14,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "parse.h"
+#include "reply_budget.h"
 #include "unbuckle/bpf_abi.h"
 #include "unbuckle/mc_udp.h"
 
@@ -371,8 +372,10 @@ static __always_inline __u32 kc_build_headers(const struct kc_request *r, struct
 }
 
 /* Answers the request from the kernel cache. Returns UNBUCKLE_XDP_kc_hit
- * (the frame is now the reply; *reply_bytes is its UDP payload length) or the
- * counter saying why not (the frame is unchanged). */
+ * (the frame is now the reply; *reply_bytes is its UDP payload length, taken
+ * from the source's reply budget), UNBUCKLE_XDP_kc_drop_over_budget (a hit
+ * whose source's budget is spent: the caller drops it) or the counter saying
+ * why not (the frame is unchanged, for the caller to steer). */
 static __always_inline int kc_serve(struct xdp_md *ctx, const struct kc_request *r,
 				    __u64 *reply_bytes)
 {
@@ -380,6 +383,7 @@ static __always_inline int kc_serve(struct xdp_md *ctx, const struct kc_request 
 	struct kc_scratch *s = bpf_map_lookup_elem(&unbuckle_kc_scratch, &zero);
 	struct unbuckle_kc_state *state = bpf_map_lookup_elem(&unbuckle_kc_state, &zero);
 	struct unbuckle_kc_hit *hit;
+	struct unbuckle_reply_bucket *bucket;
 	__u64 h, now;
 	int delta, verdict, at_tail;
 
@@ -406,6 +410,12 @@ static __always_inline int kc_serve(struct xdp_md *ctx, const struct kc_request 
 	header_len = kc_build_headers(r, s, reply_len, s->ip_id);
 	if (!header_len || header_len > KC_HEADERS_MAX)
 		return UNBUCKLE_XDP_kc_fallback_not_plain_get;
+	/* A hit: answered only within the source's reply budget. */
+	bucket = reply_bucket(r->l3, r->ipv6, now);
+	if (!bucket)
+		return UNBUCKLE_XDP_kc_fallback_no_bucket;
+	if (!reply_budget_admits(bucket, now))
+		return UNBUCKLE_XDP_kc_drop_over_budget;
 
 	/* The reply replaces the whole frame: grow (or shrink) it at the end,
 	 * else at the front; then every byte of it is written. The stores only
@@ -423,6 +433,7 @@ static __always_inline int kc_serve(struct xdp_md *ctx, const struct kc_request 
 		return UNBUCKLE_XDP_kc_fallback_too_big;
 	}
 	s->ip_id++;
+	reply_budget_debit(bucket, MC_UDP_HEADER_SIZE + reply_len);
 
 	hit = bpf_map_lookup_elem(&unbuckle_kc_hits, &index);
 	if (hit) {

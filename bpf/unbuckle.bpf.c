@@ -70,7 +70,8 @@ static __always_inline int steer(struct xdp_md *ctx)
 	return count(UNBUCKLE_XDP_redirect_no_socket, ret);
 }
 
-/* A plain get answered from the kernel cache, else steered as always.
+/* A plain get answered from the kernel cache (or dropped there, its source's
+ * reply budget spent), else steered as always.
  * Only while the queue has its AF_XDP socket: the mirror's writer is the
  * daemon behind that socket, and a daemon killed with -9 leaves this
  * program and its maps behind, so its cache would otherwise be served, and
@@ -88,6 +89,8 @@ static __always_inline int serve_or_steer(struct xdp_md *ctx, struct kc_request 
 		count_n(UNBUCKLE_XDP_kc_hit_bytes, reply_bytes, 0);
 		return count(UNBUCKLE_XDP_kc_hit, XDP_TX);
 	}
+	if (outcome == UNBUCKLE_XDP_kc_drop_over_budget)
+		return count(outcome, XDP_DROP);
 	count(outcome, 0);
 	return steer(ctx);
 }

@@ -101,10 +101,10 @@ Result<KernelCache> startKernelCache(const config::DaemonConfig& config, const s
   const kernel_cache::KernelCacheMaps& m = *cache.maps;
   cache.mirror = std::make_unique<kernel_cache::Mirror>(
       kernel_cache::MirrorMemory{m.slots(), m.hits(), m.state(), m.entries()}, clock);
-  spdlog::info("kernel cache: {} entries, {:.1f} MiB of kernel memory; single-key GET hits of replies up to {} "
-               "bytes answered by XDP",
+  spdlog::info("kernel cache: {} entries, {:.1f} MiB of kernel memory (and reply budgets for {} sources); "
+               "single-key GET hits of replies up to {} bytes answered by XDP",
                m.entries(), static_cast<double>(kernel_cache::KernelCacheMaps::memoryBytes(m.entries())) / (1 << 20),
-               UNBUCKLE_KC_REPLY_MAX);
+               UNBUCKLE_KC_BUDGET_SOURCES, UNBUCKLE_KC_REPLY_MAX);
   return cache;
 }
 

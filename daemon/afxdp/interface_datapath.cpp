@@ -105,7 +105,7 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
 
   auto attached = xdp::XdpAttachment::attach(xdp::AttachOptions{
       interface, options.xdp_mode, options.port, options.pin_root, UNBUCKLE_XSK_RX_ROOM, options.kernel_cache,
-      options.allow_maps});
+      options.allow_maps, options.reply_budget.rate, options.reply_budget.burst});
   if (!attached.ok()) {
     return Error{attached.error()};
   }

@@ -44,7 +44,8 @@ struct DatapathOptions {
   std::shared_ptr<const udp::AllowList> allow = std::make_shared<const udp::AllowList>(config::defaultAllow());
   size_t max_item_size = size_t{1} << 20;
   std::optional<uint32_t> fixed_reply_bytes;   // --debug-fixed-reply
-  // --udp-reply-rate, --udp-reply-burst: each worker's budget per source.
+  // --udp-reply-rate, --udp-reply-burst: each worker's budget per source,
+  // and XDP's for kernel-cache hits.
   udp::ReplyBudgetConfig reply_budget;
   bool udp_admin = false;                      // --udp-admin
   std::optional<xdp::KernelCacheMapFds> kernel_cache = std::nullopt;   // unset: --kernel-cache off

@@ -401,8 +401,9 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
       ->default_str(join(kDefaultAllow))
       ->type_name("CIDR");
   app.add_option("--udp-reply-rate", udp_reply_rate,
-                 "UDP reply bytes per second each source address may draw (a token bucket; "
-                 "over it requests are dropped and counted in udp_dropped_over_budget): 1k..64g")
+                 "UDP reply bytes per second each source address may draw (a token bucket per "
+                 "worker, and one in XDP for kernel-cache hits; over it requests are dropped and "
+                 "counted in udp_dropped_over_budget): 1k..64g")
       ->check(byteSizeIn(size_t{1} << 10, size_t{64} << 30, "1k..64g"))
       ->capture_default_str()
       ->type_name("BYTES");

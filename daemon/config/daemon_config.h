@@ -1,5 +1,6 @@
 // The daemon's settings: one field per flag of the ARCHITECTURE.md table
-// (plus --max-connections), each default written here and nowhere else.
+// (plus --max-connections), each default written here and nowhere else (the
+// reply budget's in bpf_abi.h, whose defaults the XDP program shares).
 // The same names are the keys of the config file.
 #pragma once
 
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "config/cidr.h"
+#include "unbuckle/bpf_abi.h"
 
 namespace unbuckle::config {
 
@@ -56,10 +58,10 @@ struct DaemonConfig {
   bool kernel_cache = true;
   uint32_t kernel_cache_entries = 65536;
   std::vector<Cidr> allow = defaultAllow();
-  // The reply budget of each UDP source (udp/reply_budget.h): bytes per
-  // second and bucket depth. Chosen in README "Reply budget".
-  uint64_t udp_reply_rate = uint64_t{256} << 20;
-  uint64_t udp_reply_burst = uint64_t{8} << 20;
+  // The reply budget of each UDP source (udp/reply_budget.h, and XDP's for
+  // kernel-cache hits): bytes per second and bucket depth. Chosen in README "Reply budget".
+  uint64_t udp_reply_rate = UNBUCKLE_REPLY_RATE_DEFAULT;
+  uint64_t udp_reply_burst = UNBUCKLE_REPLY_BURST_DEFAULT;
   bool udp_admin = false;                // stats, flush_all, ... over UDP too
   std::string control_socket = "/run/unbuckle-xdp/control.sock";
   // Group of the control socket, whose members may use unbucklectl; empty:

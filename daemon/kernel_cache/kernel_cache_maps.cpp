@@ -61,6 +61,12 @@ Result<std::unique_ptr<KernelCacheMaps>> KernelCacheMaps::create(uint32_t entrie
   auto state = createArray("unbuckle_kc_state", sizeof(unbuckle_kc_state), 1);
   if (!state.ok()) return Error{state.error()};
   self->state_array_ = state.value();
+  self->budget_fd_ = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "unbuckle_kc_budget", sizeof(unbuckle_reply_source),
+                                    sizeof(unbuckle_reply_bucket), UNBUCKLE_KC_BUDGET_SOURCES, nullptr);
+  if (self->budget_fd_ < 0) {
+    return Error{createError("unbuckle_kc_budget", errno,
+                             std::to_string(UNBUCKLE_KC_BUDGET_SOURCES) + " sources, LRU hash")};
+  }
   self->slots_ = static_cast<unbuckle_kc_slot*>(self->slot_array_.memory);
   self->hits_ = static_cast<unbuckle_kc_hit*>(self->hit_array_.memory);
   self->state_ = static_cast<unbuckle_kc_state*>(self->state_array_.memory);
@@ -68,7 +74,8 @@ Result<std::unique_ptr<KernelCacheMaps>> KernelCacheMaps::create(uint32_t entrie
 }
 
 xdp::KernelCacheMapFds KernelCacheMaps::fds() const {
-  return xdp::KernelCacheMapFds{slot_array_.fd, hit_array_.fd, state_array_.fd, entries_ / UNBUCKLE_KC_WAYS - 1};
+  return xdp::KernelCacheMapFds{slot_array_.fd, hit_array_.fd, state_array_.fd, budget_fd_,
+                                entries_ / UNBUCKLE_KC_WAYS - 1};
 }
 
 KernelCacheMaps::~KernelCacheMaps() {
@@ -76,6 +83,7 @@ KernelCacheMaps::~KernelCacheMaps() {
     if (array->memory) munmap(array->memory, array->length);
     if (array->fd >= 0) close(array->fd);
   }
+  if (budget_fd_ >= 0) close(budget_fd_);
 }
 
 }  // namespace unbuckle::kernel_cache

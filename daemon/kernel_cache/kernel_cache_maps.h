@@ -2,8 +2,9 @@
 // daemon before any program loads so that every interface's program shares
 // them: the slots, hit records and flush generation as BPF_F_MMAPABLE
 // arrays mapped into the daemon (the mirror writes them in place, XDP reads
-// them). The destructor unmaps and closes; the maps go when the last
-// program using them does.
+// them), and the LRU hash of reply budgets XDP keeps for its hits (the
+// daemon only creates it). The destructor unmaps and closes; the maps go
+// when the last program using them does.
 #pragma once
 
 #include <cstddef>
@@ -33,7 +34,7 @@ class KernelCacheMaps {
   xdp::KernelCacheMapFds fds() const;
 
   // The memory the maps of `entries` slots take: the slots and hit records
-  // (the state is a page).
+  // (the state is a page; the reply budgets' LRU hash is not counted).
   static uint64_t memoryBytes(uint32_t entries);
 
  private:
@@ -49,6 +50,7 @@ class KernelCacheMaps {
 
   uint32_t entries_ = 0;
   MappedArray slot_array_, hit_array_, state_array_;
+  int budget_fd_ = -1;
   unbuckle_kc_slot* slots_ = nullptr;
   unbuckle_kc_hit* hits_ = nullptr;
   unbuckle_kc_state* state_ = nullptr;

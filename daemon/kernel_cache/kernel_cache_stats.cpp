@@ -29,11 +29,14 @@ KernelCacheStats::~KernelCacheStats() {
 // `stats reset`.
 void KernelCacheStats::refresh() {
   const uint64_t hits = xdp_counter_(UNBUCKLE_XDP_kc_hit);
-  // One single-key get per datagram, one datagram per reply.
+  const uint64_t over_budget = xdp_counter_(UNBUCKLE_XDP_kc_drop_over_budget);
+  // One single-key get per datagram, one datagram per reply; a hit dropped
+  // over its source's budget is a datagram in, as in the daemon.
   set(xdp_hits_.cmd_get, hits);
   set(xdp_hits_.get_hits, hits);
-  set(xdp_hits_.udp_datagrams_in, hits);
+  set(xdp_hits_.udp_datagrams_in, hits + over_budget);
   set(xdp_hits_.udp_datagrams_out, hits);
+  set(xdp_hits_.udp_dropped_over_budget, over_budget);
   // UDP payloads, the memcached frame header included, as the daemon counts.
   set(xdp_hits_.bytes_written, xdp_counter_(UNBUCKLE_XDP_kc_hit_bytes));
   for (size_t id = 1; id < proto::kMaxSlabClasses; ++id) {
@@ -53,7 +56,9 @@ void KernelCacheStats::addLines(std::vector<std::pair<std::string, uint64_t>>& o
       {"kernel_cache_miss_busy", UNBUCKLE_XDP_kc_miss_busy},
       {"kernel_cache_fallback_too_big", UNBUCKLE_XDP_kc_fallback_too_big},
       {"kernel_cache_fallback_not_plain_get", UNBUCKLE_XDP_kc_fallback_not_plain_get},
-      {"kernel_cache_fallback_paused", UNBUCKLE_XDP_kc_fallback_paused}};
+      {"kernel_cache_fallback_paused", UNBUCKLE_XDP_kc_fallback_paused},
+      {"kernel_cache_fallback_no_bucket", UNBUCKLE_XDP_kc_fallback_no_bucket},
+      {"kernel_cache_dropped_over_budget", UNBUCKLE_XDP_kc_drop_over_budget}};
   for (const auto& [name, index] : xdp) out.emplace_back(name, xdp_counter_(index));
   const MirrorCounters mirror = mirror_.counters();
   out.emplace_back("kernel_cache_capacity", capacity_);

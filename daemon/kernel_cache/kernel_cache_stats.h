@@ -1,6 +1,7 @@
 // The kernel cache in `stats`. A GET hit XDP answered counts as a daemon hit
 // does: cmd_get, get_hits, bytes_written, udp_datagrams_in and _out from the
-// XDP counters at each `stats`, and the per-slab get_hits as the mirror
+// XDP counters at each `stats` (a hit XDP dropped over its source's reply
+// budget counts in udp_dropped_over_budget), and the per-slab get_hits as the mirror
 // folds the hits into their items (within a second: Mirror::sweepHits),
 // hits_to_temp for those of items in the temporary LRU.
 // They live in a WorkerStats block of their own, so `stats reset` covers

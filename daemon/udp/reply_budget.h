@@ -1,6 +1,7 @@
 // The reply budget of one worker (--udp-reply-rate, --udp-reply-burst): a
 // token bucket of reply bytes per source address, refilled by
-// unbuckle_reply_refill() (include/unbuckle/bpf_abi.h, for XDP to share). A request is answered only while its
+// unbuckle_reply_refill() (include/unbuckle/bpf_abi.h, which XDP's budget of
+// kernel-cache hits, bpf/reply_budget.h, shares). A request is answered only while its
 // source's bucket is positive; its replies' bytes are then taken, so a
 // bucket goes at most one request's replies below zero.
 //

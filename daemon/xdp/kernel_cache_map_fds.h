@@ -11,6 +11,7 @@ struct KernelCacheMapFds {
   int slots = -1;
   int hits = -1;
   int state = -1;
+  int budget = -1;   // the reply budget's buckets of kernel-cache hits
   uint32_t set_mask = 0;   // the program's cfg_kc_set_mask: slots / UNBUCKLE_KC_WAYS - 1
 };
 

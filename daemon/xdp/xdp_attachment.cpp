@@ -110,7 +110,7 @@ Result<std::unique_ptr<XdpAttachment>> XdpAttachment::attach(const AttachOptions
   if (!self->skeleton_) return Error{"cannot open the embedded unbuckle.bpf.o: " + errorText(errno)};
   self->skeleton_->rodata->cfg_port = options.port;
   self->skeleton_->rodata->cfg_xsk_rx_room = options.xsk_rx_room;
-  auto kernel_cache = self->useKernelCache(options.kernel_cache);
+  auto kernel_cache = self->useKernelCache(options);
   if (!kernel_cache.ok()) return Error{kernel_cache.error()};
   auto allow = self->useAllowList(options.allow);
   if (!allow.ok()) return Error{allow.error()};
@@ -188,14 +188,17 @@ XdpAttachment::~XdpAttachment() {
   if (skeleton_) unbuckle_bpf::destroy(skeleton_);
 }
 
-Result<bool> XdpAttachment::useKernelCache(const std::optional<KernelCacheMapFds>& maps) {
+Result<bool> XdpAttachment::useKernelCache(const AttachOptions& options) {
+  const std::optional<KernelCacheMapFds>& maps = options.kernel_cache;
   kernel_cache_ = maps.has_value();
   skeleton_->rodata->cfg_kernel_cache = kernel_cache_ ? 1 : 0;
   if (!maps) return true;
   skeleton_->rodata->cfg_kc_set_mask = maps->set_mask;
+  skeleton_->rodata->cfg_reply_rate = options.reply_rate;
+  skeleton_->rodata->cfg_reply_burst = options.reply_burst;
   const std::pair<bpf_map*, int> reused[] = {
       {skeleton_->maps.unbuckle_kc_slots, maps->slots},   {skeleton_->maps.unbuckle_kc_hits, maps->hits},
-      {skeleton_->maps.unbuckle_kc_state, maps->state}};
+      {skeleton_->maps.unbuckle_kc_state, maps->state},   {skeleton_->maps.unbuckle_kc_budget, maps->budget}};
   for (const auto& [map, fd] : reused) {
     if (int err = bpf_map__reuse_fd(map, fd)) {
       return Error{std::string("cannot give the kernel cache's map ") + bpf_map__name(map) +
@@ -223,7 +226,7 @@ std::vector<bpf_map*> XdpAttachment::pinnedMaps() const {
                              skeleton_->maps.unbuckle_allow4, skeleton_->maps.unbuckle_allow6};
   if (kernel_cache_) {
     for (bpf_map* map : {skeleton_->maps.unbuckle_kc_slots, skeleton_->maps.unbuckle_kc_hits,
-                         skeleton_->maps.unbuckle_kc_state}) {
+                         skeleton_->maps.unbuckle_kc_state, skeleton_->maps.unbuckle_kc_budget}) {
       maps.push_back(map);
     }
   }

@@ -47,6 +47,10 @@ struct AttachOptions {
   // Set: the tries of allowed sources. Unset: the program's own, empty, so
   // memcached UDP from every source is dropped.
   std::optional<AllowListMapFds> allow = std::nullopt;
+  // The reply budget of kernel-cache hits per source (--udp-reply-rate,
+  // --udp-reply-burst): bytes per second and bucket depth.
+  uint64_t reply_rate = UNBUCKLE_REPLY_RATE_DEFAULT;
+  uint64_t reply_burst = UNBUCKLE_REPLY_BURST_DEFAULT;
 };
 
 class XdpAttachment {
@@ -71,8 +75,9 @@ class XdpAttachment {
 
  private:
   XdpAttachment() = default;
-  // Before load: the daemon's kernel-cache maps and the two switches.
-  Result<bool> useKernelCache(const std::optional<KernelCacheMapFds>& maps);
+  // Before load: the daemon's kernel-cache maps, the two switches and the
+  // reply budget.
+  Result<bool> useKernelCache(const AttachOptions& options);
   // Before load: the daemon's allow list tries.
   Result<bool> useAllowList(const std::optional<AllowListMapFds>& maps);
   // The maps pinned under pinDir(): the XSKMAP, the counters, the allow

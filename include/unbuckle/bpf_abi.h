@@ -50,7 +50,9 @@
 	X(kc_fallback_too_big, "kernel-cache hit whose reply does not fit the frame: redirected") \
 	X(kc_fallback_not_plain_get, "memcached UDP that is not one `get <key>\\r\\n`: redirected") \
 	X(kc_fallback_paused, "memcached UDP while the kernel cache is paused (stats detail on): redirected") \
-	X(drop_denied, "memcached UDP from a source outside --allow: dropped")
+	X(drop_denied, "memcached UDP from a source outside --allow: dropped")              \
+	X(kc_drop_over_budget, "kernel-cache hit from a source whose reply budget is spent: dropped") \
+	X(kc_fallback_no_bucket, "kernel-cache hit whose source got no reply-budget bucket (map busy): redirected")
 
 #define UNBUCKLE_COUNTER_ENUM(name, desc) UNBUCKLE_XDP_##name,
 enum unbuckle_xdp_counter {
@@ -190,12 +192,37 @@ static inline __u64 unbuckle_kc_hash(const __u64 *words, __u32 key_len)
 
 /* ---- The reply budget: a token bucket of reply bytes per source ----
  *
- * --udp-reply-rate (bytes per second) and --udp-reply-burst (bytes); the
- * daemon keeps the buckets (daemon/udp/reply_budget.h). The refill is here
- * so that an XDP side can share it; no BPF code uses it yet (the kernel
- * cache's XDP_TX hits are not budgeted, see README "Reply budget"). */
+ * --udp-reply-rate (bytes per second) and --udp-reply-burst (bytes). The
+ * daemon's UDP workers keep buckets of their own (daemon/udp/reply_budget.h);
+ * XDP keeps one more for the kernel cache's hits, shared by every CPU and
+ * interface (bpf/reply_budget.h):
+ *
+ *   unbuckle_kc_budget  LRU_HASH, key unbuckle_reply_source, value
+ *                       unbuckle_reply_bucket, UNBUCKLE_KC_BUDGET_SOURCES
+ *                       entries; created by the daemon with the kernel
+ *                       cache's maps. Only XDP writes it.
+ *
+ * The loader sets cfg_reply_rate and cfg_reply_burst before load. A source
+ * seen for the first time, or again after the LRU evicted it, starts with a
+ * full bucket. Both sides refill with unbuckle_reply_refill() below. */
+#define UNBUCKLE_REPLY_RATE_DEFAULT (256ULL << 20)
+#define UNBUCKLE_REPLY_BURST_DEFAULT (8ULL << 20)
 /* The deepest bucket: keeps the refill arithmetic below in 64 bits. */
 #define UNBUCKLE_REPLY_BURST_MAX (1ULL << 30)
+/* Sources XDP keeps a bucket for: 65,536, 6 MiB of kernel memory. */
+#define UNBUCKLE_KC_BUDGET_SOURCES 65536
+
+/* A source address: IPv6, or IPv4 as ::ffff:a.b.c.d (so a v4-mapped IPv6
+ * source and the same IPv4 one share a bucket). */
+struct unbuckle_reply_source {
+	__u8 addr[16];
+};
+
+struct unbuckle_reply_bucket {
+	__s64 tokens;    /* reply bytes the source may still draw; below zero
+			  * by at most the replies in flight when it ran out */
+	__u64 last_ns;   /* bpf_ktime_get_ns() up to which it is refilled */
+};
 
 /* The bucket's tokens `elapsed_ns` after `tokens`, at `rate` bytes per
  * second (>= 1), at most `burst` (<= UNBUCKLE_REPLY_BURST_MAX). `tokens` is

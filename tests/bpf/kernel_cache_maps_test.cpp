@@ -48,5 +48,19 @@ TEST_F(KernelCacheMapsTest, DaemonWritesThroughTheMappingAreWhatTheMapHolds) {
   EXPECT_NE(bpf_map_lookup_elem(fds.slots, &index, &slot), 0) << "only --kernel-cache-entries slots";
 }
 
+TEST_F(KernelCacheMapsTest, TheReplyBudgetsAreAnLruHashOfSources) {
+  auto created = KernelCacheMaps::create(16);
+  ASSERT_TRUE(created.ok()) << created.error();
+  const xdp::KernelCacheMapFds fds = created.value()->fds();
+  bpf_map_info info{};
+  uint32_t length = sizeof(info);
+  ASSERT_EQ(bpf_obj_get_info_by_fd(fds.budget, &info, &length), 0);
+  EXPECT_EQ(info.type, BPF_MAP_TYPE_LRU_HASH);
+  EXPECT_EQ(info.key_size, sizeof(unbuckle_reply_source));
+  EXPECT_EQ(info.value_size, sizeof(unbuckle_reply_bucket));
+  EXPECT_EQ(info.max_entries, uint32_t{UNBUCKLE_KC_BUDGET_SOURCES});
+  EXPECT_STREQ(info.name, "unbuckle_kc_bud");   // the kernel keeps 15 characters
+}
+
 }  // namespace
 }  // namespace unbuckle::kernel_cache

@@ -96,12 +96,15 @@ class KernelCacheTest : public ::testing::Test {
     load(1);
   }
 
-  void load(uint8_t kernel_cache) {
+  void load(uint8_t kernel_cache, uint64_t reply_rate = UNBUCKLE_REPLY_RATE_DEFAULT,
+            uint64_t reply_burst = UNBUCKLE_REPLY_BURST_DEFAULT) {
     skel_.reset(unbuckle_bpf::open());
     ASSERT_TRUE(skel_) << "opening the skeleton failed";
     skel_->rodata->cfg_port = kPort;
     skel_->rodata->cfg_kernel_cache = kernel_cache;
     skel_->rodata->cfg_kc_set_mask = kSetMask;
+    skel_->rodata->cfg_reply_rate = reply_rate;
+    skel_->rodata->cfg_reply_burst = reply_burst;
     ASSERT_EQ(bpf_map__set_max_entries(skel_->maps.unbuckle_kc_slots, kSlots), 0);
     ASSERT_EQ(bpf_map__set_max_entries(skel_->maps.unbuckle_kc_hits, kSlots), 0);
     ASSERT_EQ(unbuckle_bpf::load(skel_.get()), 0) << "the verifier rejected unbuckle.bpf.o";
@@ -157,6 +160,32 @@ class KernelCacheTest : public ::testing::Test {
   }
 
   uint64_t counter(int index) { return xdpCounter(skel_->maps.unbuckle_counters, index); }
+
+  // The reply budget's key of a test packet's source: 10.0.0.2 as
+  // ::ffff:10.0.0.2, or fd00::2.
+  static unbuckle_reply_source budgetKey(bool ipv6) {
+    unbuckle_reply_source source{};
+    if (ipv6) {
+      source.addr[0] = 0xfd;
+      source.addr[15] = 2;
+    } else {
+      const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2};
+      std::memcpy(source.addr, mapped, sizeof(mapped));
+    }
+    return source;
+  }
+
+  void setBucket(bool ipv6, int64_t tokens, uint64_t last_ns) {
+    const unbuckle_reply_source key = budgetKey(ipv6);
+    const unbuckle_reply_bucket bucket{tokens, last_ns};
+    ASSERT_EQ(bpf_map__update_elem(skel_->maps.unbuckle_kc_budget, &key, sizeof(key), &bucket, sizeof(bucket), 0), 0);
+  }
+
+  // The source's bucket; false if it has none.
+  bool bucket(bool ipv6, unbuckle_reply_bucket& out) {
+    const unbuckle_reply_source key = budgetKey(ipv6);
+    return bpf_map__lookup_elem(skel_->maps.unbuckle_kc_budget, &key, sizeof(key), &out, sizeof(out), 0) == 0;
+  }
 
   std::array<uint64_t, UNBUCKLE_XDP_COUNTER_MAX> counters() {
     std::array<uint64_t, UNBUCKLE_XDP_COUNTER_MAX> all{};
@@ -434,6 +463,106 @@ TEST_F(KernelCacheTest, AQueueWithoutItsSocketIsNeverAnsweredFromTheCache) {
     EXPECT_EQ(after[i] - before[i], i == UNBUCKLE_XDP_redirect_no_socket ? 1u : 0u)
         << "counter " << xdp::XdpAttachment::counterName(i);
   }
+}
+
+
+// ---- The reply budget of kernel-cache hits (bpf/reply_budget.h) ----
+
+constexpr uint64_t kSecondNs = 1000000000;
+// What a hit of kReply takes from its source's bucket: the UDP payload.
+const int64_t kReplyBytes = static_cast<int64_t>(MC_UDP_HEADER_SIZE + kReply.size());
+
+TEST_F(KernelCacheTest, AFirstHitFillsTheSourcesBucketAndTakesTheReplyFromIt) {
+  load(1, 1024, 4096);
+  store(kKey, kcSlot(kKey, kReply));
+  unbuckle_reply_bucket b{};
+  ASSERT_FALSE(bucket(false, b));
+  const uint64_t before = monotonicNs();
+  expectHit(getRequest("get k\r\n").build(), kReply);
+  ASSERT_TRUE(bucket(false, b)) << "no bucket for ::ffff:10.0.0.2";
+  EXPECT_EQ(b.tokens, 4096 - kReplyBytes);
+  EXPECT_GE(b.last_ns, before);
+  EXPECT_LE(b.last_ns, monotonicNs());
+  // IPv6 sources have buckets of their own.
+  ASSERT_FALSE(bucket(true, b));
+  expectHit(getRequest("get k\r\n", true).build(), kReply);
+  ASSERT_TRUE(bucket(true, b)) << "no bucket for fd00::2";
+  EXPECT_EQ(b.tokens, 4096 - kReplyBytes);
+}
+
+TEST_F(KernelCacheTest, AHitIsAnsweredWhileTheBucketIsPositiveAndMayTakeItBelowZero) {
+  load(1, 1024, 4096);
+  const uint32_t index = store(kKey, kcSlot(kKey, kReply));
+  // 1024 bytes a second: the few microseconds until the run add nothing.
+  setBucket(false, 1, monotonicNs());
+  expectHit(getRequest("get k\r\n").build(), kReply);
+  unbuckle_reply_bucket b{};
+  ASSERT_TRUE(bucket(false, b));
+  EXPECT_EQ(b.tokens, 1 - kReplyBytes);
+  // Spent: dropped in XDP, counted, neither answered nor redirected nor
+  // recorded as a hit, the bucket unchanged.
+  for (int i = 0; i < 3; ++i) expectDropped(getRequest("get k\r\n").build(), UNBUCKLE_XDP_kc_drop_over_budget);
+  EXPECT_EQ(hitRecord(index).hits, 1u);
+  unbuckle_reply_bucket after{};
+  ASSERT_TRUE(bucket(false, after));
+  EXPECT_EQ(after.tokens, b.tokens);
+  // Another source is answered as before.
+  expectHit(getRequest("get k\r\n", true).build(), kReply);
+}
+
+TEST_F(KernelCacheTest, AnEmptyBucketDropsOnlyHitsMissesStillGoToTheDaemon) {
+  load(1, 1024, 4096);
+  setBucket(false, 0, monotonicNs());
+  store(kKey, kcSlot(kKey, kReply));
+  expectDropped(getRequest("get k\r\n").build(), UNBUCKLE_XDP_kc_drop_over_budget);
+  // The daemon's own budget decides those.
+  expectSteered(getRequest("get absent\r\n").build(), UNBUCKLE_XDP_kc_miss_absent);
+  expectSteered(getRequest("gets k\r\n").build(), UNBUCKLE_XDP_kc_fallback_not_plain_get);
+}
+
+TEST_F(KernelCacheTest, TheBucketRefillsAtTheRateUpToTheBurst) {
+  load(1, 1024, 4096);
+  store(kKey, kcSlot(kKey, kReply));
+  // Spent a second ago: 1024 bytes since, enough for one reply.
+  const int64_t spent = -100;
+  setBucket(false, spent, monotonicNs() - kSecondNs);
+  expectHit(getRequest("get k\r\n").build(), kReply);
+  unbuckle_reply_bucket b{};
+  ASSERT_TRUE(bucket(false, b));
+  // The refill of one second and the few microseconds after it.
+  EXPECT_GE(b.tokens, spent + 1024 - kReplyBytes);
+  EXPECT_LE(b.tokens, spent + 1024 + 10 - kReplyBytes);
+  // Half a second ago, 600 bytes short: still short, so dropped, and that
+  // half second is refilled all the same (the next one starts from there).
+  setBucket(false, -600, monotonicNs() - kSecondNs / 2);
+  expectDropped(getRequest("get k\r\n").build(), UNBUCKLE_XDP_kc_drop_over_budget);
+  ASSERT_TRUE(bucket(false, b));
+  EXPECT_GE(b.tokens, -600 + 512);
+  EXPECT_LE(b.tokens, 0);
+  // Idle for an hour: full again, not more.
+  setBucket(false, -5000, monotonicNs() - 3600 * kSecondNs);
+  expectHit(getRequest("get k\r\n").build(), kReply);
+  ASSERT_TRUE(bucket(false, b));
+  EXPECT_EQ(b.tokens, 4096 - kReplyBytes);
+}
+
+TEST_F(KernelCacheTest, AFloodFromOneSourceDrawsItsBurstAndNoMore) {
+  constexpr int64_t kBurst = 16 << 10;
+  load(1, 1024, kBurst);
+  store(kKey, kcSlot(kKey, kReply));
+  const std::vector<uint8_t> in = getRequest("get k\r\n").build();
+  const uint64_t start = monotonicNs();
+  int64_t answered = 0;
+  for (int i = 0; i < 2000; ++i) {
+    std::vector<uint8_t> out;
+    answered += run(in, out) == XDP_TX;
+  }
+  const double seconds = static_cast<double>(monotonicNs() - start) / kSecondNs;
+  // The burst, what the rate added meanwhile, and the one reply below zero.
+  const int64_t bound = kBurst + static_cast<int64_t>(1024 * seconds) + 1 + kReplyBytes;
+  EXPECT_LE(answered * kReplyBytes, bound);
+  EXPECT_GE(answered * kReplyBytes, kBurst);
+  EXPECT_EQ(counter(UNBUCKLE_XDP_kc_drop_over_budget), static_cast<uint64_t>(2000 - answered));
 }
 
 }  // namespace
