@@ -62,6 +62,11 @@ struct Session {
   // Set by a stream datapath before process(): replies to earlier commands
   // still wait to be sent (memcached's resp_has_stack(), which metadump checks).
   bool replies_waiting = false;
+  // Set by a stream datapath before process(): the largest data block it
+  // can still buffer. A storage command whose block is longer and has not
+  // all arrived is answered "SERVER_ERROR out of memory storing object" and
+  // its block swallowed, as memcached does when it cannot allocate the item.
+  size_t block_room = SIZE_MAX;
 };
 
 // An engine keeps no per-call state, so one engine may serve every worker

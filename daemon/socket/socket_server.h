@@ -22,6 +22,7 @@
 #include "proto/stats.h"
 #include "result.h"
 #include "unbuckle/file_descriptor.h"
+#include "socket/buffer_pool.h"
 #include "socket/worker.h"
 
 namespace unbuckle::net {
@@ -38,6 +39,9 @@ struct SocketServerConfig {
   size_t max_item_size = 1u << 20;  // sizes the per-connection and per-request buffers
   std::vector<config::Cidr> allow;  // UDP sources that get answers
   uint32_t idle_timeout = 0;        // seconds a TCP client may wait between commands; 0: forever
+  // Buffer memory all TCP connections share beyond their guarantees (see
+  // buffer_pool.h); raised to at least four connections' max_input.
+  size_t buffer_pool_bytes = 64u << 20;
 };
 
 class SocketServer {
@@ -68,6 +72,7 @@ class SocketServer {
   int lister_id_ = -1;   // our sockets in `stats conns`
   uint64_t server_conns_ = 0;   // our part of ConnectionStats::server_conns
   FileDescriptor stop_;   // eventfd, readable once stop() is called
+  std::unique_ptr<BufferPool> pool_;   // outlives the workers that borrow from it
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
 };
