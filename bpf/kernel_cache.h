@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* The kernel cache's XDP side: a memcached UDP request that is exactly
- * `get <key>\r\n`, from a source in --allow, whose key has a valid slot in
- * unbuckle_kc_slots, is answered here with XDP_TX, byte for byte the frame
- * the AF_XDP path (daemon/afxdp/packet_headers.cpp, reply_transmitter.cpp)
- * would send. Anything else leaves the frame untouched, with the reason, for
+ * `get <key>\r\n`, from a source the allow list admitted (allow_list.h),
+ * whose key has a valid slot in unbuckle_kc_slots, is answered here with
+ * XDP_TX, byte for byte the frame the AF_XDP path
+ * (daemon/afxdp/packet_headers.cpp, reply_transmitter.cpp) would send. Anything else leaves the frame untouched, with the reason, for
  * the caller to steer to AF_XDP. The maps and the slot protocol are
  * described in include/unbuckle/bpf_abi.h. */
 #ifndef UNBUCKLE_BPF_KERNEL_CACHE_H
@@ -47,22 +47,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct unbuckle_kc_state);
 } unbuckle_kc_state SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, UNBUCKLE_KC_ALLOW_MAX);
-	__type(key, struct unbuckle_kc_allow4_key);
-	__type(value, __u8);
-} unbuckle_kc_allow4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, UNBUCKLE_KC_ALLOW_MAX);
-	__type(key, struct unbuckle_kc_allow6_key);
-	__type(value, __u8);
-} unbuckle_kc_allow6 SEC(".maps");
 
 /* The reply's headers: Ethernet, tag, IPv6, UDP, memcached frame header. */
 #define KC_HEADERS_MAX (14 + 4 + 40 + 8 + MC_UDP_HEADER_SIZE)
@@ -157,22 +141,6 @@ static __always_inline int kc_addressed_to_us(struct xdp_md *ctx, const struct k
 	if (hlen < 20 || bpf_xdp_load_bytes(ctx, (void *)ip - r->start, header, hlen))
 		return 0;
 	return fold16(sum16(0, header, sizeof(header) / 2)) == 0xffff;
-}
-
-static __always_inline int kc_source_allowed(const struct kc_request *r)
-{
-	if (r->ipv6) {
-		struct ipv6hdr *ip6 = r->l3;
-		struct unbuckle_kc_allow6_key key = { .prefixlen = 128 };
-
-		__builtin_memcpy(key.addr, &ip6->saddr, sizeof(key.addr));
-		return bpf_map_lookup_elem(&unbuckle_kc_allow6, &key) != 0;
-	}
-	struct iphdr *ip = r->l3;
-	struct unbuckle_kc_allow4_key key = { .prefixlen = 32 };
-
-	__builtin_memcpy(key.addr, &ip->saddr, sizeof(key.addr));
-	return bpf_map_lookup_elem(&unbuckle_kc_allow4, &key) != 0;
 }
 
 /* State of the bpf_loop() callbacks below: with a loop over the key's
@@ -423,8 +391,6 @@ static __always_inline int kc_serve(struct xdp_md *ctx, const struct kc_request 
 	key_len = kc_read_key(ctx, r, s);
 	if (!key_len || !kc_addressed_to_us(ctx, r))
 		return UNBUCKLE_XDP_kc_fallback_not_plain_get;
-	if (!kc_source_allowed(r))
-		return UNBUCKLE_XDP_kc_fallback_refused;
 	h = kc_hash(s, key_len);
 	verdict = kc_find(s, key_len, h, &index);
 	if (verdict != KC_FOUND)

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-/* XDP steering: memcached UDP to our port goes to the AF_XDP socket of the
- * packet's RX queue, unless the kernel cache answers it (kernel_cache.h);
- * everything else goes on to the kernel untouched.
+/* XDP steering: memcached UDP to our port from a source in the allow list
+ * (allow_list.h) goes to the AF_XDP socket of the packet's RX queue, unless
+ * the kernel cache answers it (kernel_cache.h); from any other source it is
+ * dropped. Everything else goes on to the kernel untouched.
  * Multi-buffer aware ("xdp.frags"), so native XDP attaches where the MTU is
  * larger than a page: a frame's headers are in its first buffer, and a frame
  * too long for an AF_XDP socket goes to the kernel anyway. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "allow_list.h"
 #include "kernel_cache.h"
 #include "parse.h"
 #include "unbuckle/bpf_abi.h"
@@ -106,6 +108,9 @@ static __always_inline int handle_udp(struct xdp_md *ctx, struct cursor *c, __u3
 	udp_len = bpf_ntohs(udp->len);
 	if (udp_len < sizeof(*udp) || udp_len > ip_payload_len)
 		return count(UNBUCKLE_XDP_drop_bad_udp_length, XDP_DROP);
+	/* Before anything can reach the daemon or the kernel's socket. */
+	if (!source_allowed(r->l3, r->ipv6))
+		return count(UNBUCKLE_XDP_drop_denied, XDP_DROP);
 	verdict = check_mc_frame(c, udp_len - sizeof(*udp));
 	if (verdict >= 0)
 		return verdict;

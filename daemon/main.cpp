@@ -32,12 +32,15 @@
 #include "kernel_cache/mirror.h"
 #include "proto/engine.h"
 #include "proto/stats.h"
+#include "service/allow_list_keeper.h"
 #include "service/config_reload.h"
 #include "service/daemon_logger.h"
 #include "service/systemd_notifier.h"
 #include "socket/socket_server.h"
 #include "store/clock.h"
 #include "store/store.h"
+#include "udp/allow_list.h"
+#include "xdp/allow_list_maps.h"
 #include "unbuckle/version.h"
 
 namespace {
@@ -91,7 +94,7 @@ struct KernelCache {
 };
 
 Result<KernelCache> startKernelCache(const config::DaemonConfig& config, const store::Clock& clock) {
-  auto maps = kernel_cache::KernelCacheMaps::create(config.kernel_cache_entries, config.allow);
+  auto maps = kernel_cache::KernelCacheMaps::create(config.kernel_cache_entries);
   if (!maps.ok()) return Error{maps.error()};
   KernelCache cache;
   cache.maps = std::move(maps.value());
@@ -162,6 +165,18 @@ int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
   // UDP through AF_XDP. The store's arena is ordinary memory, in no umem
   // (afxdp/umem_cost.h).
   const bool afxdp = xdp && config.port != 0;
+  // The allow list: checked by XDP (its tries, shared by every interface's
+  // program) and again by the UDP workers.
+  auto allow_list = std::make_shared<udp::AllowList>(config.allow);
+  std::unique_ptr<xdp::AllowListMaps> allow_maps;
+  if (afxdp) {
+    auto created = xdp::AllowListMaps::create(config.allow);
+    if (!created.ok()) {
+      spdlog::error(created.error());
+      return kExitRefused;
+    }
+    allow_maps = std::move(created.value());
+  }
   // Declared before the store, which may tell the mirror of its items until
   // it is destroyed.
   KernelCache kernel_cache;
@@ -218,7 +233,9 @@ int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
   server_config.threads = threads;
   server_config.max_connections = config.max_connections;
   server_config.max_item_size = config.max_item_size;
-  server_config.allow = config.allow;
+  server_config.allow = allow_list;
+  server_config.reply_budget = {config.udp_reply_rate, config.udp_reply_burst};
+  server_config.udp_admin = config.udp_admin;
   server_config.idle_timeout = config.idle_timeout;
   // As much for pending TCP buffers as for items (memcached allocates a
   // value being read from its -m memory).
@@ -229,9 +246,17 @@ int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
     return kExitRefused;
   }
   std::unique_ptr<afxdp::AfxdpBackend> backend;
+  service::AllowListKeeper allow(allow_list, allow_maps.get(), [&backend] {
+    std::vector<std::string> interfaces;
+    if (backend) {
+      for (const afxdp::InterfaceStatus& attached : backend->status()) interfaces.push_back(attached.interface);
+    }
+    return interfaces;
+  });
   if (afxdp) {
     backend = std::make_unique<afxdp::AfxdpBackend>(
-        engine, stats, kernel_cache.maps ? std::optional(kernel_cache.maps->fds()) : std::nullopt);
+        engine, stats, allow_list, allow_maps->fds(),
+        kernel_cache.maps ? std::optional(kernel_cache.maps->fds()) : std::nullopt);
     for (const std::string& interface : config.interfaces) {
       auto attached = backend->attach(afxdp::datapathOptions(config, interface));
       if (!attached.ok()) {
@@ -239,10 +264,19 @@ int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
         return kExitRefused;
       }
       spdlog::info(attached.value());
+      allow.warnIfExposed(interface);
     }
   }
+  reload.setAllowChange([&allow](const std::vector<config::Cidr>& networks) {
+    auto replaced = allow.replace(networks);
+    if (replaced.ok()) {
+      spdlog::info("reload: {}", replaced.value());
+    } else {
+      spdlog::error("reload: {}", replaced.error());
+    }
+  });
   if (backend) {
-    reload.setInterfaceChange([&backend = *backend, &config](const std::vector<std::string>& before,
+    reload.setInterfaceChange([&backend = *backend, &config, &allow](const std::vector<std::string>& before,
                                                             const std::vector<std::string>& after) {
       const auto log = [](Result<std::string> done) {
         if (done.ok()) {
@@ -256,7 +290,10 @@ int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
       }
       for (const std::string& interface : after) {
         if (std::ranges::find(before, interface) == before.end()) {
-          log(backend.attach(afxdp::datapathOptions(config, interface)));
+          auto attached = backend.attach(afxdp::datapathOptions(config, interface));
+          const bool served = attached.ok();
+          log(std::move(attached));
+          if (served) allow.warnIfExposed(interface);
         }
       }
     });
@@ -270,7 +307,7 @@ int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
     stats.prefixes().setChangeHook([&mirror = *kernel_cache.mirror](bool on) { mirror.setPaused(on); });
   }
   server.value()->start();
-  control::RunningDaemon running(config, engine, stats, backend.get());
+  control::RunningDaemon running(config, engine, stats, backend.get(), allow);
   control.value()->start(running);
   std::jthread crawler(maintain, std::ref(*store), std::ref(stats.settings()), !config.no_lru_maintainer,
                        kernel_cache.mirror.get());

@@ -27,8 +27,13 @@ void addCounters(int fd, std::array<uint64_t, UNBUCKLE_XDP_COUNTER_MAX>& totals)
 }  // namespace
 
 AfxdpBackend::AfxdpBackend(proto::Engine& engine, proto::StatsRegistry& stats,
+                           std::shared_ptr<const udp::AllowList> allow, xdp::AllowListMapFds allow_maps,
                            std::optional<xdp::KernelCacheMapFds> kernel_cache)
-    : engine_(engine), stats_(stats), kernel_cache_(kernel_cache) {}
+    : engine_(engine),
+      stats_(stats),
+      allow_(std::move(allow)),
+      allow_maps_(allow_maps),
+      kernel_cache_(kernel_cache) {}
 
 AfxdpBackend::~AfxdpBackend() { detachAll(); }
 
@@ -42,6 +47,8 @@ Result<std::string> AfxdpBackend::attach(const DatapathOptions& options) {
   }
   DatapathOptions shared = options;
   shared.kernel_cache = kernel_cache_;
+  shared.allow = allow_;
+  shared.allow_maps = allow_maps_;
   auto created = InterfaceDatapath::create(shared, engine_, stats_, &spare_stats_);
   if (!created.ok()) {
     return Error{created.error()};

@@ -25,6 +25,8 @@
 #include "proto/stats.h"
 #include "result.h"
 #include "unbuckle/bpf_abi.h"
+#include "udp/allow_list.h"
+#include "xdp/allow_list_map_fds.h"
 #include "xdp/kernel_cache_map_fds.h"
 
 namespace unbuckle::afxdp {
@@ -46,10 +48,12 @@ struct InterfaceStatus {
 class AfxdpBackend {
  public:
   // Datapaths serve through `engine` and count in `stats`, which outlive the
-  // backend. `kernel_cache`: the maps every attached program shares (it
-  // overrides DatapathOptions::kernel_cache); unset: --kernel-cache off.
-  AfxdpBackend(proto::Engine& engine, proto::StatsRegistry& stats,
-               std::optional<xdp::KernelCacheMapFds> kernel_cache);
+  // backend. `allow` and `allow_maps`: the allow list the workers and every
+  // attached program share; `kernel_cache`: the kernel cache's maps, unset
+  // with --kernel-cache off. They override DatapathOptions' fields of the
+  // same names.
+  AfxdpBackend(proto::Engine& engine, proto::StatsRegistry& stats, std::shared_ptr<const udp::AllowList> allow,
+               xdp::AllowListMapFds allow_maps, std::optional<xdp::KernelCacheMapFds> kernel_cache);
   // Detaches every interface.
   ~AfxdpBackend();
   AfxdpBackend(const AfxdpBackend&) = delete;
@@ -72,6 +76,8 @@ class AfxdpBackend {
  private:
   proto::Engine& engine_;
   proto::StatsRegistry& stats_;
+  const std::shared_ptr<const udp::AllowList> allow_;
+  const xdp::AllowListMapFds allow_maps_;
   const std::optional<xdp::KernelCacheMapFds> kernel_cache_;
 
   std::mutex change_mutex_;   // one attach or detach at a time

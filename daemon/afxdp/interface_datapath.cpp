@@ -47,9 +47,10 @@ DatapathOptions datapathOptions(const config::DaemonConfig& config, const std::s
   options.busy_poll = config.busy_poll;
   options.cpus = config.cpus;
   options.pin_root = config.pin_path;
-  options.allow = config.allow;
   options.max_item_size = config.max_item_size;
   options.fixed_reply_bytes = config.debug_fixed_reply;
+  options.reply_budget = {config.udp_reply_rate, config.udp_reply_burst};
+  options.udp_admin = config.udp_admin;
   return options;
 }
 
@@ -103,7 +104,8 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
   }
 
   auto attached = xdp::XdpAttachment::attach(xdp::AttachOptions{
-      interface, options.xdp_mode, options.port, options.pin_root, UNBUCKLE_XSK_RX_ROOM, options.kernel_cache});
+      interface, options.xdp_mode, options.port, options.pin_root, UNBUCKLE_XSK_RX_ROOM, options.kernel_cache,
+      options.allow_maps});
   if (!attached.ok()) {
     return Error{attached.error()};
   }
@@ -127,13 +129,15 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
     return Error{std::string("eventfd: ") + std::strerror(errno)};
   }
   WorkerSettings settings;
-  settings.allow = &self->options_.allow;
-  settings.max_reply_bytes = udp::DatagramReplySink::replyBudget(options.max_item_size);
+  settings.server.allow = self->options_.allow.get();
+  settings.server.max_reply_bytes = udp::DatagramReplySink::replyBudget(options.max_item_size);
+  settings.server.budget = options.reply_budget;
+  settings.server.admin_commands = options.udp_admin;
   settings.busy_poll = options.busy_poll;
   if (options.fixed_reply_bytes) {
     const uint32_t bytes = *options.fixed_reply_bytes;
     self->fixed_reply_ = "VALUE fixed 0 " + std::to_string(bytes) + "\r\n" + std::string(bytes, 'x') + "\r\nEND\r\n";
-    settings.fixed_reply = &self->fixed_reply_;
+    settings.server.fixed_reply = &self->fixed_reply_;
   }
   // Nothing fails from here on: the spare stats blocks are used only now.
   for (size_t i = 0; i < self->sockets_.size(); ++i) {

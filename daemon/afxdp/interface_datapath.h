@@ -23,6 +23,7 @@
 #include "proto/engine.h"
 #include "proto/stats.h"
 #include "result.h"
+#include "udp/allow_list.h"
 #include "xdp/xdp_attachment.h"
 
 namespace unbuckle::afxdp {
@@ -36,14 +37,20 @@ struct DatapathOptions {
   std::vector<uint32_t> cpus;   // worker of queue i on cpus[i % size]; empty: not pinned
   uint32_t queues = 0;   // serve RX queues 0..queues-1; 0: every RX queue
   std::string pin_root = "/sys/fs/bpf/unbuckle-xdp";
-  std::vector<config::Cidr> allow = config::defaultAllow();
+  // Sources that get answers: the daemon's list, which it may replace while
+  // serving (the XDP side of it is `allow_maps`).
+  std::shared_ptr<const udp::AllowList> allow = std::make_shared<const udp::AllowList>(config::defaultAllow());
   size_t max_item_size = size_t{1} << 20;
   std::optional<uint32_t> fixed_reply_bytes;   // --debug-fixed-reply
+  // --udp-reply-rate, --udp-reply-burst: each worker's budget per source.
+  udp::ReplyBudgetConfig reply_budget;
+  bool udp_admin = false;                      // --udp-admin
   std::optional<xdp::KernelCacheMapFds> kernel_cache = std::nullopt;   // unset: --kernel-cache off
+  std::optional<xdp::AllowListMapFds> allow_maps = std::nullopt;   // unset: XDP drops every source
 };
 
 // The options for `interface` from the daemon's settings (the flags of the
-// same names).
+// same names); the allow list is the daemon's to share (AfxdpBackend).
 DatapathOptions datapathOptions(const config::DaemonConfig& config, const std::string& interface);
 
 // How many RX queues `options` serves on its interface (options.queues, or

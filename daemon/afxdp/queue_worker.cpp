@@ -1,16 +1,10 @@
 #include "afxdp/queue_worker.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cstring>
-#include <string>
-
-#include "udp/frame_header.h"
 
 namespace unbuckle::afxdp {
 namespace {
@@ -31,13 +25,10 @@ QueueWorker::QueueWorker(XskSocket& socket, Umem& umem, FramePool pool, proto::E
       stats_(stats),
       settings_(settings),
       transmitter_(umem, socket, pool_, counters_, stats, settings.busy_poll),
-      sink_(transmitter_, stats, settings.max_reply_bytes),
+      server_(transmitter_, engine, stats, settings.server),
       // Half the frames wait on the fill ring for requests, the other half
       // carry replies.
-      fill_target_(std::min(umem.layout().fill_size, pool_.total() / 2)),
-      source_filter_(*settings.allow, stats) {
-  session_.transport = proto::Transport::kDatagram;
-}
+      fill_target_(std::min(umem.layout().fill_size, pool_.total() / 2)) {}
 
 void QueueWorker::run(std::stop_token stop, int stop_fd) {
   refill();
@@ -64,9 +55,10 @@ uint32_t QueueWorker::receive() {
   RxRing& rx = socket_.rx();
   uint32_t index = 0;
   const uint32_t n = rx.peek(ReplyTransmitter::kBatch, index);
+  const uint64_t now = n > 0 ? udp::DatagramServer::now() : 0;
   for (uint32_t i = 0; i < n; ++i) {
     const xdp_desc& desc = rx.descriptor(index + i);
-    serve(desc.addr, desc.len);
+    serve(desc.addr, desc.len, now);
     pool_.give(desc.addr);
   }
   if (n > 0) {
@@ -77,47 +69,20 @@ uint32_t QueueWorker::receive() {
   return n;
 }
 
-void QueueWorker::serve(uint64_t address, uint32_t length) {
+void QueueWorker::serve(uint64_t address, uint32_t length, uint64_t now) {
   const uint8_t* frame = umem_.frame(address);
   const std::optional<RequestHeaders> headers = parseRequestHeaders({frame, length});
   if (!headers) {
     proto::bump(counters_.rx_malformed);
     return;
   }
-  if (!allowed(*headers)) {
-    return;
-  }
-  const std::string_view datagram(reinterpret_cast<const char*>(frame + headers->payload_offset),
-                                  headers->payload_length);
-  const std::optional<udp::Request> request = udp::parseRequest(datagram, stats_);
-  if (!request) {
-    return;
-  }
+  const udp::SourceAddress source = headers->ipv6 ? udp::SourceAddress::ipv6(headers->source_address.data())
+                                                  : udp::SourceAddress::ipv4(headers->source_address.data());
   const ReplyHeaders reply(*headers);
   transmitter_.startReply(reply);
-  sink_.startRequest(request->request_id);
-  if (settings_.fixed_reply != nullptr) {
-    sink_.append(*settings_.fixed_reply);
-    sink_.endResponse();
-    return;
-  }
-  session_ = proto::Session{};
-  session_.transport = proto::Transport::kDatagram;
-  engine_.process(request->payload, sink_, session_, stats_);
-}
-
-bool QueueWorker::allowed(const RequestHeaders& headers) {
-  sockaddr_storage source{};
-  if (headers.ipv6) {
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&source);
-    in6->sin6_family = AF_INET6;
-    std::memcpy(&in6->sin6_addr, headers.source_address.data(), 16);
-  } else {
-    auto* in = reinterpret_cast<sockaddr_in*>(&source);
-    in->sin_family = AF_INET;
-    std::memcpy(&in->sin_addr, headers.source_address.data(), 4);
-  }
-  return source_filter_.admits(reinterpret_cast<const sockaddr*>(&source));
+  server_.serve(std::string_view(reinterpret_cast<const char*>(frame + headers->payload_offset),
+                                 headers->payload_length),
+                source, now);
 }
 
 void QueueWorker::refill() {

@@ -1,15 +1,13 @@
 // The worker thread of one RX queue: takes request frames off its socket's
-// RX ring in batches, runs each through the memcached UDP framing and the
-// protocol engine, sends the replies through its ReplyTransmitter, and
+// RX ring in batches, hands each request's UDP payload and source to its
+// udp::DatagramServer, which replies through its ReplyTransmitter, and
 // keeps its fill ring stocked from its FramePool. It sleeps in poll() when
 // idle, or with busy polling spins on recvfrom() (one core per worker).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <string>
 #include <stop_token>
-#include <vector>
 
 #include "afxdp/frame_pool.h"
 #include "afxdp/packet_headers.h"
@@ -17,20 +15,15 @@
 #include "afxdp/reply_transmitter.h"
 #include "afxdp/umem.h"
 #include "afxdp/xsk_socket.h"
-#include "config/cidr.h"
 #include "proto/engine.h"
 #include "proto/stats.h"
-#include "udp/datagram_reply_sink.h"
-#include "udp/source_filter.h"
+#include "udp/datagram_server.h"
 
 namespace unbuckle::afxdp {
 
 struct WorkerSettings {
-  const std::vector<config::Cidr>* allow = nullptr;   // sources that get answers
-  size_t max_reply_bytes = 0;                          // per request, see DatagramReplySink
+  udp::DatagramServerSettings server;
   bool busy_poll = false;
-  // --debug-fixed-reply: the reply to every request, instead of the engine's.
-  const std::string* fixed_reply = nullptr;
 };
 
 class QueueWorker {
@@ -53,8 +46,8 @@ class QueueWorker {
 
  private:
   uint32_t receive();
-  void serve(uint64_t address, uint32_t length);
-  bool allowed(const RequestHeaders& headers);
+  // Serves the request in the RX frame at `address`, received at `now`.
+  void serve(uint64_t address, uint32_t length, uint64_t now);
   void refill();
   void idle(int stop_fd);
   void publishFrameCounts();
@@ -67,12 +60,10 @@ class QueueWorker {
   WorkerSettings settings_;
   QueueCounters counters_;
   ReplyTransmitter transmitter_;
-  udp::DatagramReplySink sink_;
-  proto::Session session_;
+  udp::DatagramServer server_;
   uint32_t fill_target_;
   uint32_t in_fill_ = 0;   // frames on the fill ring or in the kernel's hands from it
   std::atomic<int> cpu_{-1};
-  udp::SourceFilter source_filter_;
 };
 
 }  // namespace unbuckle::afxdp

@@ -6,7 +6,6 @@
 #include <cstring>
 #include <thread>
 
-#include "udp/frame_header.h"
 #include "unbuckle/mc_udp.h"
 
 namespace unbuckle::afxdp {
@@ -45,13 +44,12 @@ std::span<char> ReplyTransmitter::open() {
   }
   const std::optional<uint64_t> frame = pool_.take();
   opened_[opened_count_++] = *frame;
-  return {dataArea(*frame), MC_UDP_DATA_SIZE};
+  return {payloadArea(*frame), MC_UDP_MAX_PAYLOAD};
 }
 
-void ReplyTransmitter::sendOpened(uint16_t request_id, uint16_t total, size_t last_length) {
+void ReplyTransmitter::sendOpened(size_t last_length) {
   for (size_t i = 0; i < opened_count_; ++i) {
-    const udp::FrameHeader header{request_id, static_cast<uint16_t>(i), total, 0};
-    send(opened_[i], header, i + 1 == opened_count_ ? last_length : MC_UDP_DATA_SIZE);
+    send(opened_[i], i + 1 == opened_count_ ? last_length : MC_UDP_MAX_PAYLOAD);
   }
   opened_count_ = 0;
 }
@@ -63,7 +61,7 @@ void ReplyTransmitter::discardOpened() {
   opened_count_ = 0;
 }
 
-void ReplyTransmitter::write(const udp::FrameHeader& header, std::string_view data) {
+void ReplyTransmitter::write(std::string_view header, std::string_view data) {
   if (!data.empty()) {
     proto::bump(counters_.tx_buffered);
   }
@@ -72,26 +70,25 @@ void ReplyTransmitter::write(const udp::FrameHeader& header, std::string_view da
     proto::bump(counters_.tx_dropped_no_frame);
     return;
   }
-  std::memcpy(dataArea(*frame), data.data(), data.size());
-  send(*frame, header, data.size());
+  char* payload = payloadArea(*frame);
+  std::memcpy(payload, header.data(), MC_UDP_HEADER_SIZE);
+  std::memcpy(payload + MC_UDP_HEADER_SIZE, data.data(), data.size());
+  send(*frame, MC_UDP_HEADER_SIZE + data.size());
 }
 
-char* ReplyTransmitter::dataArea(uint64_t frame) {
-  return reinterpret_cast<char*>(umem_.frame(frame)) + headers_->size() + MC_UDP_HEADER_SIZE;
+char* ReplyTransmitter::payloadArea(uint64_t frame) {
+  return reinterpret_cast<char*>(umem_.frame(frame)) + headers_->size();
 }
 
-void ReplyTransmitter::send(uint64_t frame, const udp::FrameHeader& header, size_t data_length) {
+void ReplyTransmitter::send(uint64_t frame, size_t payload_length) {
   uint32_t index = 0;
   if (!reserveSlot(index)) {
     pool_.give(frame);
     proto::bump(counters_.tx_dropped_ring_full);
     return;
   }
-  uint8_t* bytes = umem_.frame(frame);
   const size_t payload_offset = headers_->size();
-  writeFrameHeader(header, reinterpret_cast<char*>(bytes + payload_offset));
-  const size_t payload_length = MC_UDP_HEADER_SIZE + data_length;
-  headers_->write(bytes, payload_length, ip_id_++);
+  headers_->write(umem_.frame(frame), payload_length, ip_id_++);
   socket_.tx().set(index, frame, static_cast<uint32_t>(payload_offset + payload_length));
   ++queued_;
   proto::bump(counters_.tx_frames);

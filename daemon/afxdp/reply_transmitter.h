@@ -1,10 +1,10 @@
 // The TX side of one worker, as the udp::DatagramWriter that the memcached
-// UDP framing (udp/datagram_reply_sink.h) writes reply datagrams to.
-// open() lends the data area of a free frame, so reply bytes are copied
-// once, straight from the stored item into the frame; sendOpened() (or write(), which copies the
-// data in) adds Ethernet/IP/UDP headers and the 8-byte memcached frame
-// header in front and queues the frame on the TX ring; a full batch is
-// published at once, the rest by flush().
+// UDP server (udp/datagram_server.h) writes reply datagrams to. open()
+// lends the UDP payload area of a free frame, so reply bytes are copied
+// once, straight from the stored item into the frame, and the server frames
+// and numbers them there; sendOpened() (or write(), which copies a datagram
+// in) writes the Ethernet/IP/UDP headers in front and queues the frame on
+// the TX ring; a full batch is published at once, the rest by flush().
 //
 // Back-pressure: when no frame is free or the TX ring is full (a long
 // multi-datagram reply), write() publishes, kicks the kernel and reclaims
@@ -41,9 +41,9 @@ class ReplyTransmitter final : public udp::DatagramWriter {
   void startReply(const ReplyHeaders& headers);
 
   std::span<char> open() override;
-  void sendOpened(uint16_t request_id, uint16_t total, size_t last_length) override;
+  void sendOpened(size_t last_length) override;
   void discardOpened() override;
-  void write(const udp::FrameHeader& header, std::string_view data) override;
+  void write(std::string_view header, std::string_view data) override;
 
   // Publishes the queued frames and lets the kernel send them.
   void flush();
@@ -61,11 +61,11 @@ class ReplyTransmitter final : public udp::DatagramWriter {
  private:
   std::optional<uint64_t> takeFrame();
   bool reserveSlot(uint32_t& index);
-  // Puts `frame`, with `data_length` bytes of datagram data in place,
-  // on the TX ring behind its headers; drops it if the ring stays full.
-  void send(uint64_t frame, const udp::FrameHeader& header, size_t data_length);
-  // Where a datagram's data goes in `frame`, behind all its headers.
-  char* dataArea(uint64_t frame);
+  // Puts `frame`, with `payload_length` bytes of UDP payload in place, on
+  // the TX ring behind its headers; drops it if the ring stays full.
+  void send(uint64_t frame, size_t payload_length);
+  // Where the UDP payload goes in `frame`, behind the lower headers.
+  char* payloadArea(uint64_t frame);
   // One round of waiting for the kernel: publish, kick, reclaim. False once
   // this reply's wait has run out.
   bool waitRound(uint32_t round);

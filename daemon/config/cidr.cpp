@@ -74,7 +74,16 @@ bool Cidr::contains(const sockaddr* address) const {
   } else {
     return false;
   }
+  return contains(family, bytes);
+}
+
+bool Cidr::contains(int family, const uint8_t* bytes) const {
   return family == family_ && samePrefix(bytes, address_.data(), prefix_length_);
+}
+
+bool Cidr::covers(const Cidr& inner) const {
+  return inner.family_ == family_ && inner.prefix_length_ >= prefix_length_ &&
+         samePrefix(inner.address_.data(), address_.data(), prefix_length_);
 }
 
 std::string Cidr::toString() const {

@@ -20,6 +20,11 @@ class Cidr {
   // Whether `address` (AF_INET or AF_INET6) lies inside the prefix. An
   // IPv4-mapped IPv6 address (::ffff:a.b.c.d) is matched as IPv4.
   bool contains(const sockaddr* address) const;
+  // Whether every address of `inner` lies inside this prefix.
+  bool covers(const Cidr& inner) const;
+  // Whether the address `bytes` (network order, 4 or 16 of them) of
+  // `family` lies inside the prefix; no IPv4-mapped matching.
+  bool contains(int family, const uint8_t* bytes) const;
 
   std::string toString() const;
   int family() const { return family_; }

@@ -105,6 +105,22 @@ const CLI::Validator kByteSize(
     },
     "");
 
+// A size between `min` and `max` bytes (both written as `range`).
+CLI::Validator byteSizeIn(size_t min, size_t max, const std::string& range) {
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        const auto bytes = parseByteSize(text);
+        if (!bytes) {
+          return "'" + text + "' is not a size such as 64m, 512k or 2048";
+        }
+        if (*bytes < min || *bytes > max) {
+          return "'" + text + "' is outside " + range;
+        }
+        return {};
+      },
+      "");
+}
+
 // memcached's slab_automove_ratio: > 0 and at most 1.
 const CLI::Validator kAutomoveRatio(
     [](std::string& text) -> std::string {
@@ -251,6 +267,9 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
   std::string kernel_cache = nameOf(kOnOff, config.kernel_cache);
   std::vector<std::string> allow = kDefaultAllow;
   std::string cpus;
+  std::string udp_reply_rate = formatByteSize(config.udp_reply_rate);
+  std::string udp_reply_burst = formatByteSize(config.udp_reply_burst);
+  std::string udp_admin = nameOf(kOnOff, config.udp_admin);
 
   CLI::App app(
       "unbuckle-xdp: a memcached-compatible key-value server. UDP is served by XDP/AF_XDP or\n"
@@ -375,10 +394,30 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
       ->capture_default_str()
       ->type_name("N");
   app.add_option("--allow", allow,
-                 "Source addresses that may use UDP (repeatable; replaces the default list)")
+                 "Source addresses that may use UDP (repeatable; replaces the default list). XDP "
+                 "drops memcached UDP from any other source; SIGHUP or `unbucklectl allow` "
+                 "replace the list while serving")
       ->check(kCidr)
       ->default_str(join(kDefaultAllow))
       ->type_name("CIDR");
+  app.add_option("--udp-reply-rate", udp_reply_rate,
+                 "UDP reply bytes per second each source address may draw (a token bucket; "
+                 "over it requests are dropped and counted in udp_dropped_over_budget): 1k..64g")
+      ->check(byteSizeIn(size_t{1} << 10, size_t{64} << 30, "1k..64g"))
+      ->capture_default_str()
+      ->type_name("BYTES");
+  app.add_option("--udp-reply-burst", udp_reply_burst,
+                 "Depth of each source's bucket of UDP reply bytes: what an idle source may "
+                 "draw at once: 1k..1g")
+      ->check(byteSizeIn(size_t{1} << 10, UNBUCKLE_REPLY_BURST_MAX, "1k..1g"))
+      ->capture_default_str()
+      ->type_name("BYTES");
+  app.add_option("--udp-admin", udp_admin,
+                 "Run stats, flush_all, verbosity, shutdown, lru_crawler, watch and me over UDP "
+                 "too (off: refused with CLIENT_ERROR; TCP always runs them)")
+      ->check(quiet(CLI::IsMember(kOnOff)))
+      ->capture_default_str()
+      ->type_name("on|off");
   app.add_option("--control-socket", config.control_socket,
                  "Unix socket of unbucklectl (attach, detach, status, stats, log-level): made "
                  "at start-up with mode 0660 (its directory too when missing), removed at a "
@@ -459,6 +498,9 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
   config.xdp_mode = kXdpModes.at(xdp_mode);
   config.zerocopy = kZeroCopyModes.at(zerocopy);
   config.kernel_cache = kOnOff.at(kernel_cache);
+  config.udp_reply_rate = *parseByteSize(udp_reply_rate);
+  config.udp_reply_burst = *parseByteSize(udp_reply_burst);
+  config.udp_admin = kOnOff.at(udp_admin);
   if (!cpus.empty()) {
     config.cpus = *parseCpuList(cpus);
   }
@@ -476,10 +518,14 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
   if (config.debug_fixed_reply && config.backend != Backend::kXdp) {
     return {std::nullopt, 1, "--debug-fixed-reply needs the xdp backend (--interface)"};
   }
-  if (config.backend == Backend::kXdp && config.kernel_cache && config.allow.size() > UNBUCKLE_KC_ALLOW_MAX) {
-    return {std::nullopt, 1,
-            "--allow lists " + std::to_string(config.allow.size()) + " networks; the kernel cache takes at most " +
-                std::to_string(UNBUCKLE_KC_ALLOW_MAX) + " (or --kernel-cache off)"};
+  for (const int family : {AF_INET, AF_INET6}) {
+    const auto networks = std::ranges::count_if(config.allow, [family](const Cidr& c) { return c.family() == family; });
+    if (config.backend == Backend::kXdp && networks > UNBUCKLE_ALLOW_MAX) {
+      return {std::nullopt, 1,
+              "--allow lists " + std::to_string(networks) + (family == AF_INET ? " IPv4" : " IPv6") +
+                  " networks; XDP takes at most " + std::to_string(UNBUCKLE_ALLOW_MAX) +
+                  " of each family (merge them into wider prefixes)"};
+    }
   }
   if (config.temporary_ttl && config.no_lru_maintainer) {
     return {std::nullopt, 1, "--temporary-ttl needs the LRU maintainer: drop --no-lru-maintainer"};

@@ -24,7 +24,8 @@ inline constexpr const char* kDefaultConfigPath = "/etc/unbuckle-xdp/unbuckle-xd
 
 // --allow default: loopback and the private ranges.
 inline const std::vector<std::string> kDefaultAllow = {
-    "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7"};
+    "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+    "::1/128",     "fc00::/7",   "fe80::/10"};
 
 // kDefaultAllow, parsed.
 std::vector<Cidr> defaultAllow();
@@ -55,6 +56,11 @@ struct DaemonConfig {
   bool kernel_cache = true;
   uint32_t kernel_cache_entries = 65536;
   std::vector<Cidr> allow = defaultAllow();
+  // The reply budget of each UDP source (udp/reply_budget.h): bytes per
+  // second and bucket depth. Chosen in README "Reply budget".
+  uint64_t udp_reply_rate = uint64_t{64} << 20;
+  uint64_t udp_reply_burst = uint64_t{8} << 20;
+  bool udp_admin = false;                // stats, flush_all, ... over UDP too
   std::string control_socket = "/run/unbuckle-xdp/control.sock";
   // Group of the control socket, whose members may use unbucklectl; empty:
   // the daemon's own group.

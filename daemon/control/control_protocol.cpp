@@ -116,7 +116,19 @@ Result<Request> parseWords(const std::vector<std::string_view>& words) {
     if (auto error = extra(2)) return *error;
     return Request{LogLevelRequest{std::string(words[1])}};
   }
-  return Error{"unknown command '" + std::string(command) + "' (attach, detach, status, stats, log-level)"};
+  if (command == "allow") {
+    AllowRequest request;
+    for (size_t i = 1; i < words.size(); ++i) {
+      const auto network = config::Cidr::parse(words[i]);
+      if (!network) {
+        return Error{"allow: '" + std::string(words[i]) +
+                     "' is not a network (ADDR/LEN or ADDR, IPv4 or IPv6, no host bits set)"};
+      }
+      request.networks.push_back(*network);
+    }
+    return Request{std::move(request)};
+  }
+  return Error{"unknown command '" + std::string(command) + "' (attach, detach, status, stats, log-level, allow)"};
 }
 
 }  // namespace
@@ -144,6 +156,11 @@ std::string formatRequest(const Request& request) {
     std::string operator()(const StatusRequest&) const { return "status"; }
     std::string operator()(const StatsRequest& r) const { return r.json ? "stats --json" : "stats"; }
     std::string operator()(const LogLevelRequest& r) const { return "log-level " + r.level; }
+    std::string operator()(const AllowRequest& r) const {
+      std::string line = "allow";
+      for (const config::Cidr& network : r.networks) line += " " + network.toString();
+      return line;
+    }
   };
   return std::visit(Formatter{}, request) + "\n";
 }

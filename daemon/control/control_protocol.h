@@ -9,6 +9,7 @@
 //   status
 //   stats [--json]
 //   log-level trace|debug|info|warn|error|critical|off
+//   allow [CIDR...]      (no CIDR: show the list; else replace it)
 //
 // The daemon answers each request, in order, with either
 //
@@ -26,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "control/daemon_control.h"
 #include "result.h"
@@ -51,7 +53,13 @@ struct LogLevelRequest {
   bool operator==(const LogLevelRequest&) const = default;
 };
 
-using Request = std::variant<AttachRequest, DetachRequest, StatusRequest, StatsRequest, LogLevelRequest>;
+struct AllowRequest {
+  std::vector<config::Cidr> networks;   // empty: show the list
+  bool operator==(const AllowRequest&) const = default;
+};
+
+using Request =
+    std::variant<AttachRequest, DetachRequest, StatusRequest, StatsRequest, LogLevelRequest, AllowRequest>;
 
 // One request line without its line end; an error names what is wrong
 // ("unknown command 'stop'", "--queues needs a number from 1 to 1024").

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "config/cidr.h"
 #include "config/daemon_config.h"
 #include "result.h"
 
@@ -66,6 +67,11 @@ class DaemonControl {
   virtual std::string stats(bool json) = 0;
   // Sets spdlog's level; the text says the change ("log level debug, was info").
   virtual Result<std::string> setLogLevel(const std::string& level) = 0;
+  // The allow list in effect, one network a line ("10.0.0.0/8\n").
+  virtual std::string allowList() = 0;
+  // Replaces the allow list (in XDP and in the daemon); the text says the
+  // change. Error: why not (too many networks), the old list still in effect.
+  virtual Result<std::string> setAllowList(const std::vector<config::Cidr>& networks) = 0;
 };
 
 }  // namespace unbuckle::control

@@ -22,6 +22,9 @@ std::string answerRequest(std::string_view line, DaemonControl& control) {
     std::string operator()(const StatusRequest&) const { return okReply(statusText(control.status())); }
     std::string operator()(const StatsRequest& r) const { return okReply(control.stats(r.json)); }
     std::string operator()(const LogLevelRequest& r) const { return replyOf(control.setLogLevel(r.level)); }
+    std::string operator()(const AllowRequest& r) const {
+      return r.networks.empty() ? okReply(control.allowList()) : replyOf(control.setAllowList(r.networks));
+    }
   };
   return std::visit(Dispatch{control}, request.value());
 }

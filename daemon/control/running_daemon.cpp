@@ -66,8 +66,8 @@ InterfaceStatus interfaceStatus(const afxdp::InterfaceStatus& backend) {
 }  // namespace
 
 RunningDaemon::RunningDaemon(const config::DaemonConfig& config, proto::Engine& engine, proto::StatsRegistry& stats,
-                             afxdp::AfxdpBackend* backend)
-    : config_(config), engine_(engine), backend_(backend), worker_(stats.addWorker()) {}
+                             afxdp::AfxdpBackend* backend, service::AllowListKeeper& allow)
+    : config_(config), engine_(engine), backend_(backend), allow_(allow), worker_(stats.addWorker()) {}
 
 Result<std::string> RunningDaemon::attach(const AttachRequest& request) {
   if (!backend_) return Error{noBackend()};
@@ -76,7 +76,10 @@ Result<std::string> RunningDaemon::attach(const AttachRequest& request) {
   if (request.xdp_mode) options.xdp_mode = *request.xdp_mode;
   if (request.zero_copy) options.zero_copy = *request.zero_copy;
   auto attached = backend_->attach(options);
-  if (attached.ok()) spdlog::info("control: {}", attached.value());
+  if (attached.ok()) {
+    spdlog::info("control: {}", attached.value());
+    allow_.warnIfExposed(request.interface);
+  }
   return attached;
 }
 
@@ -140,6 +143,19 @@ Result<std::string> RunningDaemon::setLogLevel(const std::string& level) {
   // At a level the new setting shows (nothing at off).
   if (now != spdlog::level::off) spdlog::log(std::max(now, spdlog::level::info), "control: {}", change);
   return change + "\n";
+}
+
+std::string RunningDaemon::allowList() {
+  std::string lines;
+  for (const config::Cidr& network : allow_.networks()) lines += network.toString() + "\n";
+  return lines;
+}
+
+Result<std::string> RunningDaemon::setAllowList(const std::vector<config::Cidr>& networks) {
+  auto replaced = allow_.replace(networks);
+  if (!replaced.ok()) return replaced;
+  spdlog::info("control: {}", replaced.value());
+  return replaced.value() + "\n";
 }
 
 std::string RunningDaemon::statsReply() {

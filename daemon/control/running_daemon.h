@@ -1,6 +1,6 @@
 // DaemonControl over the daemon as daemon/main.cpp builds it: the AF_XDP
 // backend (interfaces attached and detached at run time), the protocol
-// engine's `stats` and spdlog's level.
+// engine's `stats`, spdlog's level and the allow list.
 #pragma once
 
 #include <memory>
@@ -12,6 +12,7 @@
 #include "control/daemon_control.h"
 #include "proto/engine.h"
 #include "proto/stats.h"
+#include "service/allow_list_keeper.h"
 
 namespace unbuckle::control {
 
@@ -20,13 +21,15 @@ class RunningDaemon : public DaemonControl {
   // Every argument outlives the object; `backend` is null without AF_XDP
   // (socket backend, or UDP off).
   RunningDaemon(const config::DaemonConfig& config, proto::Engine& engine, proto::StatsRegistry& stats,
-                afxdp::AfxdpBackend* backend);
+                afxdp::AfxdpBackend* backend, service::AllowListKeeper& allow);
 
   Result<std::string> attach(const AttachRequest& request) override;
   Result<std::string> detach(const std::string& interface) override;
   DaemonStatus status() override;
   std::string stats(bool json) override;
   Result<std::string> setLogLevel(const std::string& level) override;
+  std::string allowList() override;
+  Result<std::string> setAllowList(const std::vector<config::Cidr>& networks) override;
 
  private:
   // The engine's reply to memcached's `stats`, as a TCP client gets it.
@@ -37,6 +40,7 @@ class RunningDaemon : public DaemonControl {
   const config::DaemonConfig& config_;
   proto::Engine& engine_;
   afxdp::AfxdpBackend* backend_;
+  service::AllowListKeeper& allow_;
   proto::WorkerStats& worker_;   // the control thread's block: `stats` itself counts nothing in it
 };
 

@@ -2,7 +2,6 @@
 
 #include <bpf/bpf.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,12 +10,6 @@
 
 namespace unbuckle::kernel_cache {
 namespace {
-
-static_assert(sizeof(unbuckle_kc_allow4_key) == 8);
-static_assert(sizeof(unbuckle_kc_allow6_key) == 20);
-
-// XDP only asks whether a source lies in a trie; the value says nothing.
-using AllowValue = uint8_t;
 
 std::string mib(uint64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
 
@@ -56,8 +49,7 @@ Result<KernelCacheMaps::MappedArray> KernelCacheMaps::createArray(const char* na
   return array;
 }
 
-Result<std::unique_ptr<KernelCacheMaps>> KernelCacheMaps::create(uint32_t entries,
-                                                                 const std::vector<config::Cidr>& allow) {
+Result<std::unique_ptr<KernelCacheMaps>> KernelCacheMaps::create(uint32_t entries) {
   std::unique_ptr<KernelCacheMaps> self(new KernelCacheMaps);
   self->entries_ = entries;
   auto slots = createArray("unbuckle_kc_slots", sizeof(unbuckle_kc_slot), entries);
@@ -72,58 +64,17 @@ Result<std::unique_ptr<KernelCacheMaps>> KernelCacheMaps::create(uint32_t entrie
   self->slots_ = static_cast<unbuckle_kc_slot*>(self->slot_array_.memory);
   self->hits_ = static_cast<unbuckle_kc_hit*>(self->hit_array_.memory);
   self->state_ = static_cast<unbuckle_kc_state*>(self->state_array_.memory);
-
-  auto filled = self->fillAllowTries(allow);
-  if (!filled.ok()) return Error{filled.error()};
   return self;
 }
 
-Result<bool> KernelCacheMaps::fillAllowTries(const std::vector<config::Cidr>& allow) {
-  if (allow.size() > UNBUCKLE_KC_ALLOW_MAX) {
-    return Error{"--allow lists " + std::to_string(allow.size()) + " networks; the kernel cache takes at most " +
-                 std::to_string(UNBUCKLE_KC_ALLOW_MAX) + " (or use --kernel-cache off)"};
-  }
-  LIBBPF_OPTS(bpf_map_create_opts, options, .map_flags = BPF_F_NO_PREALLOC);
-  const std::string what = std::to_string(UNBUCKLE_KC_ALLOW_MAX) + " networks";
-  allow4_fd_ = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "unbuckle_kc_allow4", sizeof(unbuckle_kc_allow4_key),
-                              sizeof(AllowValue), UNBUCKLE_KC_ALLOW_MAX, &options);
-  if (allow4_fd_ < 0) return Error{createError("unbuckle_kc_allow4", errno, what)};
-  allow6_fd_ = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "unbuckle_kc_allow6", sizeof(unbuckle_kc_allow6_key),
-                              sizeof(AllowValue), UNBUCKLE_KC_ALLOW_MAX, &options);
-  if (allow6_fd_ < 0) return Error{createError("unbuckle_kc_allow6", errno, what)};
-
-  const AllowValue yes = 1;
-  for (const config::Cidr& network : allow) {
-    int err = 0;
-    if (network.family() == AF_INET) {
-      unbuckle_kc_allow4_key key{network.prefixLength(), {}};
-      std::memcpy(key.addr, network.address().data(), sizeof(key.addr));
-      err = bpf_map_update_elem(allow4_fd_, &key, &yes, BPF_ANY);
-    } else {
-      unbuckle_kc_allow6_key key{network.prefixLength(), {}};
-      std::memcpy(key.addr, network.address().data(), sizeof(key.addr));
-      err = bpf_map_update_elem(allow6_fd_, &key, &yes, BPF_ANY);
-    }
-    if (err) {
-      return Error{"cannot put --allow " + network.toString() + " in the kernel cache's trie: " +
-                   std::strerror(errno)};
-    }
-  }
-  return true;
-}
-
 xdp::KernelCacheMapFds KernelCacheMaps::fds() const {
-  return xdp::KernelCacheMapFds{slot_array_.fd, hit_array_.fd, state_array_.fd, allow4_fd_, allow6_fd_,
-                                entries_ / UNBUCKLE_KC_WAYS - 1};
+  return xdp::KernelCacheMapFds{slot_array_.fd, hit_array_.fd, state_array_.fd, entries_ / UNBUCKLE_KC_WAYS - 1};
 }
 
 KernelCacheMaps::~KernelCacheMaps() {
   for (const MappedArray* array : {&slot_array_, &hit_array_, &state_array_}) {
     if (array->memory) munmap(array->memory, array->length);
     if (array->fd >= 0) close(array->fd);
-  }
-  for (int fd : {allow4_fd_, allow6_fd_}) {
-    if (fd >= 0) close(fd);
   }
 }
 

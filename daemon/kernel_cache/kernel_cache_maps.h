@@ -2,17 +2,14 @@
 // daemon before any program loads so that every interface's program shares
 // them: the slots, hit records and flush generation as BPF_F_MMAPABLE
 // arrays mapped into the daemon (the mirror writes them in place, XDP reads
-// them), and the --allow networks as the two LPM tries XDP consults before
-// it answers. The destructor unmaps and closes; the maps go when the last
+// them). The destructor unmaps and closes; the maps go when the last
 // program using them does.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <vector>
 
-#include "config/cidr.h"
 #include "result.h"
 #include "unbuckle/bpf_abi.h"
 #include "xdp/kernel_cache_map_fds.h"
@@ -22,10 +19,8 @@ namespace unbuckle::kernel_cache {
 class KernelCacheMaps {
  public:
   // `entries` slots (a power of two, at least UNBUCKLE_KC_WAYS: the check of
-  // --kernel-cache-entries); every network of `allow`, at most
-  // UNBUCKLE_KC_ALLOW_MAX of them.
-  static Result<std::unique_ptr<KernelCacheMaps>> create(uint32_t entries,
-                                                         const std::vector<config::Cidr>& allow);
+  // --kernel-cache-entries).
+  static Result<std::unique_ptr<KernelCacheMaps>> create(uint32_t entries);
   ~KernelCacheMaps();
   KernelCacheMaps(const KernelCacheMaps&) = delete;
   KernelCacheMaps& operator=(const KernelCacheMaps&) = delete;
@@ -38,7 +33,7 @@ class KernelCacheMaps {
   xdp::KernelCacheMapFds fds() const;
 
   // The memory the maps of `entries` slots take: the slots and hit records
-  // (the tries and the state are a few KiB).
+  // (the state is a page).
   static uint64_t memoryBytes(uint32_t entries);
 
  private:
@@ -51,12 +46,9 @@ class KernelCacheMaps {
     size_t length = 0;
   };
   static Result<MappedArray> createArray(const char* name, uint32_t value_size, uint32_t entries);
-  Result<bool> fillAllowTries(const std::vector<config::Cidr>& allow);
 
   uint32_t entries_ = 0;
   MappedArray slot_array_, hit_array_, state_array_;
-  int allow4_fd_ = -1;
-  int allow6_fd_ = -1;
   unbuckle_kc_slot* slots_ = nullptr;
   unbuckle_kc_hit* hits_ = nullptr;
   unbuckle_kc_state* state_ = nullptr;

@@ -53,7 +53,6 @@ void KernelCacheStats::addLines(std::vector<std::pair<std::string, uint64_t>>& o
       {"kernel_cache_miss_busy", UNBUCKLE_XDP_kc_miss_busy},
       {"kernel_cache_fallback_too_big", UNBUCKLE_XDP_kc_fallback_too_big},
       {"kernel_cache_fallback_not_plain_get", UNBUCKLE_XDP_kc_fallback_not_plain_get},
-      {"kernel_cache_fallback_refused", UNBUCKLE_XDP_kc_fallback_refused},
       {"kernel_cache_fallback_paused", UNBUCKLE_XDP_kc_fallback_paused}};
   for (const auto& [name, index] : xdp) out.emplace_back(name, xdp_counter_(index));
   const MirrorCounters mirror = mirror_.counters();

@@ -35,6 +35,26 @@ std::string_view commandLine(std::string_view line) {
   return nul == std::string_view::npos ? line : line.substr(0, nul);
 }
 
+// The administrative commands a session may have turned off (Session::
+// admin_commands): each large or state-changing beyond its key.
+constexpr std::string_view kAdminCommands[] = {"stats", "flush_all", "verbosity", "shutdown",
+                                               "lru_crawler", "watch", "me"};
+
+// Refuses `name` when it is an admin command the session has off.
+bool refusedAdmin(CommandContext& ctx, std::string_view name) {
+  if (ctx.session.admin_commands) return false;
+  for (const std::string_view admin : kAdminCommands) {
+    if (name == admin) {
+      ctx.out.append("CLIENT_ERROR ");
+      ctx.out.append(name);
+      ctx.out.append(" not allowed over UDP\r\n");
+      ctx.out.endResponse();
+      return true;
+    }
+  }
+  return false;
+}
+
 void dispatchMeta(CommandContext& ctx, const Tokens& tokens) {
   switch (tokens[0][1]) {
     case 'g': processMetaGet(ctx, tokens); return;
@@ -101,6 +121,9 @@ void dispatch(CommandContext& ctx, const Tokens& tokens) {
   const std::string_view name = tokens[0];
   if (tokens.count() == 0 || name.size() < 2) {
     ctx.reply(kError);
+    return;
+  }
+  if (refusedAdmin(ctx, name)) {
     return;
   }
   if (name[0] == 'm' && name.size() == 2) {

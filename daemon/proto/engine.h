@@ -67,6 +67,11 @@ struct Session {
   // all arrived is answered "SERVER_ERROR out of memory storing object" and
   // its block swallowed, as memcached does when it cannot allocate the item.
   size_t block_room = SIZE_MAX;
+  // Whether stats, flush_all, verbosity, shutdown, lru_crawler, watch and
+  // the meta debug command `me` run; off, each is answered
+  // "CLIENT_ERROR <command> not allowed over UDP" (the UDP datapath turns
+  // them off unless --udp-admin on).
+  bool admin_commands = true;
 };
 
 // An engine keeps no per-call state, so one engine may serve every worker

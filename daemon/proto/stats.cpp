@@ -123,7 +123,7 @@ std::vector<std::pair<std::string, uint64_t>> StatsRegistry::sourceStats() const
   }
   std::vector<std::pair<std::string, uint64_t>> merged;
   for (auto& [name, value] : all) {
-    auto same = std::find_if(merged.begin(), merged.end(), [&](const auto& m) { return m.first == name; });
+    auto same = std::find_if(merged.begin(), merged.end(), [&key = name](const auto& m) { return m.first == key; });
     if (same != merged.end()) {
       same->second += value;
     } else {

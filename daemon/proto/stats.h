@@ -38,6 +38,7 @@ inline void bump(Counter& c, uint64_t n = 1) {
   X(udp_dropped_incomplete)   /* command or data block cut off by the datagram end */ \
   X(udp_reply_truncated)      /* replies to one request over its byte budget */ \
   X(udp_dropped_denied)       /* source not in --allow */                     \
+  X(udp_dropped_over_budget)  /* source's reply budget spent (--udp-reply-rate) */ \
   /* Written by the engine, named as memcached's `stats` fields. */           \
   X(cmd_get)                                                                  \
   X(cmd_set)                                                                  \

@@ -213,6 +213,7 @@ void generalStats(CommandContext& ctx, StatLines& s) {
   s.add("udp_dropped_multipacket", sum(&WorkerStats::udp_dropped_multipacket));
   s.add("udp_dropped_incomplete", sum(&WorkerStats::udp_dropped_incomplete));
   s.add("udp_dropped_denied", sum(&WorkerStats::udp_dropped_denied));
+  s.add("udp_dropped_over_budget", sum(&WorkerStats::udp_dropped_over_budget));
   s.add("udp_reply_truncated", sum(&WorkerStats::udp_reply_truncated));
   for (const auto& [name, value] : ctx.registry.sourceStats()) {
     s.add(name, value);

@@ -24,12 +24,10 @@ constexpr StartupSetting startup(const char* key, const char* why = "read at sta
           [](DaemonConfig& to, const DaemonConfig& from) { to.*member = from.*member; }};
 }
 
-constexpr const char* kNotYet = "not reloaded yet (no run-time change of it is implemented)";
-
 // Every field of DaemonConfig but log_level.
 constexpr StartupSetting kStartupSettings[] = {
     startup<&DaemonConfig::interfaces>("interface", "applied at run time only by the xdp backend"),
-    startup<&DaemonConfig::allow>("allow", kNotYet),
+    startup<&DaemonConfig::allow>("allow"),
     startup<&DaemonConfig::port>("port"),
     startup<&DaemonConfig::tcp_port>("tcp-port"),
     startup<&DaemonConfig::listen>("listen"),
@@ -76,6 +74,10 @@ void ConfigReload::reload() {
     spdlog::set_level(spdlog::level::from_str(wanted.log_level));
     spdlog::info("reload: log-level {} (was {})", wanted.log_level, running_.log_level);
     running_.log_level = wanted.log_level;
+  }
+  if (apply_allow_) {
+    apply_allow_(wanted.allow);
+    running_.allow = wanted.allow;
   }
   if (apply_interfaces_ && wanted.interfaces != running_.interfaces) {
     apply_interfaces_(running_.interfaces, wanted.interfaces);

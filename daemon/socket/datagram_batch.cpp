@@ -25,24 +25,23 @@ std::span<char> DatagramBatch::open() {
   if (count_ + opened_ == kSize) {
     return {};
   }
-  return {slot(count_ + opened_++) + MC_UDP_HEADER_SIZE, MC_UDP_DATA_SIZE};
+  return {slot(count_ + opened_++), MC_UDP_MAX_PAYLOAD};
 }
 
-void DatagramBatch::sendOpened(uint16_t request_id, uint16_t total, size_t last_length) {
-  for (uint16_t sequence = 0; opened_ > 0; ++sequence) {
-    udp::writeFrameHeader(udp::FrameHeader{request_id, sequence, total, 0}, slot(count_));
+void DatagramBatch::sendOpened(size_t last_length) {
+  while (opened_ > 0) {
     --opened_;
-    queue(MC_UDP_HEADER_SIZE + (opened_ == 0 ? last_length : MC_UDP_DATA_SIZE));
+    queue(opened_ == 0 ? last_length : MC_UDP_MAX_PAYLOAD);
   }
 }
 
 void DatagramBatch::discardOpened() { opened_ = 0; }
 
-void DatagramBatch::write(const udp::FrameHeader& header, std::string_view data) {
+void DatagramBatch::write(std::string_view header, std::string_view data) {
   if (count_ == kSize) {
     flush();
   }
-  udp::writeFrameHeader(header, slot(count_));
+  std::memcpy(slot(count_), header.data(), MC_UDP_HEADER_SIZE);
   if (!data.empty()) {
     std::memcpy(slot(count_) + MC_UDP_HEADER_SIZE, data.data(), data.size());
   }

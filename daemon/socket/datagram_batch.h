@@ -26,9 +26,9 @@ class DatagramBatch final : public udp::DatagramWriter {
   void setDestination(const sockaddr_storage& address, socklen_t length);
 
   std::span<char> open() override;
-  void sendOpened(uint16_t request_id, uint16_t total, size_t last_length) override;
+  void sendOpened(size_t last_length) override;
   void discardOpened() override;
-  void write(const udp::FrameHeader& header, std::string_view data) override;
+  void write(std::string_view header, std::string_view data) override;
 
   // Sends every queued datagram (blocking while the socket buffer is full);
   // one the kernel refuses is skipped. Counts udp_datagrams_out, bytes_written.

@@ -85,14 +85,17 @@ Result<std::unique_ptr<SocketServer>> SocketServer::create(const SocketServerCon
   const ConnectionLimits limits = ConnectionLimits::forItemSize(config.max_item_size);
   server->pool_ = std::make_unique<BufferPool>(
       std::max(config.buffer_pool_bytes, 4 * limits.max_input));
-  const size_t reply_budget = udp::DatagramReplySink::replyBudget(config.max_item_size);
+  udp::DatagramServerSettings udp_settings;
+  udp_settings.allow = server->config_.allow.get();
+  udp_settings.max_reply_bytes = udp::DatagramReplySink::replyBudget(config.max_item_size);
+  udp_settings.budget = config.reply_budget;
+  udp_settings.admin_commands = config.udp_admin;
   try {
     for (size_t i = 0; i < config.threads; ++i) {
       proto::WorkerStats& worker_stats = stats.addWorker();
       std::vector<std::unique_ptr<UdpEndpoint>> udp;
       for (auto& group : udp_groups) {
-        udp.push_back(std::make_unique<UdpEndpoint>(std::move(group[i]), engine, worker_stats,
-                                                    server->config_.allow, reply_budget));
+        udp.push_back(std::make_unique<UdpEndpoint>(std::move(group[i]), engine, worker_stats, udp_settings));
       }
       std::vector<FileDescriptor> listeners;
       for (auto& group : tcp_groups) {

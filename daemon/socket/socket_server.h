@@ -17,13 +17,15 @@
 #include <thread>
 #include <vector>
 
-#include "config/cidr.h"
+#include "config/daemon_config.h"
+#include "udp/allow_list.h"
 #include "proto/engine.h"
 #include "proto/stats.h"
 #include "result.h"
 #include "unbuckle/file_descriptor.h"
 #include "socket/buffer_pool.h"
 #include "socket/worker.h"
+#include "udp/reply_budget.h"
 
 namespace unbuckle::net {
 
@@ -37,7 +39,10 @@ struct SocketServerConfig {
   size_t threads = 1;
   uint32_t max_connections = 1024;  // TCP clients; more get "ERROR Too many open connections"
   size_t max_item_size = 1u << 20;  // sizes the per-connection and per-request buffers
-  std::vector<config::Cidr> allow;  // UDP sources that get answers
+  // UDP sources that get answers, replaceable while serving.
+  std::shared_ptr<const udp::AllowList> allow = std::make_shared<const udp::AllowList>(config::defaultAllow());
+  udp::ReplyBudgetConfig reply_budget;   // per UDP source and worker
+  bool udp_admin = false;           // admin commands over UDP too
   uint32_t idle_timeout = 0;        // seconds a TCP client may wait between commands; 0: forever
   // Buffer memory all TCP connections share beyond their guarantees (see
   // buffer_pool.h); raised to at least four connections' max_input.

@@ -1,5 +1,5 @@
 // One worker's UDP socket of the socket backend: recvmmsg() a batch of
-// requests, run each through the frame checks and the engine, sendmmsg() the
+// requests, hand each to the worker's udp::DatagramServer, sendmmsg() the
 // reply datagrams to each request's source.
 #pragma once
 
@@ -9,15 +9,12 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
-#include <vector>
 
-#include "config/cidr.h"
 #include "proto/engine.h"
 #include "proto/stats.h"
 #include "socket/datagram_batch.h"
 #include "unbuckle/file_descriptor.h"
-#include "udp/datagram_reply_sink.h"
-#include "udp/source_filter.h"
+#include "udp/datagram_server.h"
 
 namespace unbuckle::net {
 
@@ -26,9 +23,8 @@ class UdpEndpoint {
   static constexpr size_t kBatch = 32;
   static constexpr size_t kMaxDatagram = 65536;   // memcached's UDP read buffer
 
-  // `allow` lists the sources that get answers; it must outlive the endpoint.
   UdpEndpoint(FileDescriptor socket, proto::Engine& engine, proto::WorkerStats& stats,
-              const std::vector<config::Cidr>& allow, size_t max_reply_bytes);
+              const udp::DatagramServerSettings& settings);
 
   int fd() const { return socket_.get(); }
   // Steady seconds of the last datagram (start-up before any), for `stats conns`.
@@ -38,16 +34,10 @@ class UdpEndpoint {
   void onReadable();
 
  private:
-  void serve(std::string_view datagram, const sockaddr_storage& source, socklen_t length);
-
   FileDescriptor socket_;
   std::atomic<int64_t> last_datagram_;
-  proto::Engine& engine_;
-  proto::WorkerStats& stats_;
-  udp::SourceFilter source_filter_;
   DatagramBatch batch_;
-  udp::DatagramReplySink sink_;
-  proto::Session session_;
+  udp::DatagramServer server_;
   std::unique_ptr<char[]> buffers_;   // kBatch datagrams of kMaxDatagram bytes
   std::array<mmsghdr, kBatch> messages_{};
   std::array<iovec, kBatch> iov_{};

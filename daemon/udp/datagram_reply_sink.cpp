@@ -21,6 +21,7 @@ void DatagramReplySink::startRequest(uint16_t request_id) {
   drop();
   request_id_ = request_id;
   request_bytes_ = 0;
+  request_sent_ = 0;
   truncated_ = false;
 }
 
@@ -38,11 +39,12 @@ void DatagramReplySink::append(std::string_view bytes) {
   // Into the lent datagrams while the writer lends them, then the buffer.
   while (!bytes.empty() && overflow_.empty()) {
     if (room_.empty()) {
-      room_ = out_.open();
-      if (room_.empty()) {
+      const std::span<char> datagram = out_.open();
+      if (datagram.empty()) {
         break;
       }
-      ++opened_;
+      opened_.push_back(datagram.data());
+      room_ = datagram.subspan(MC_UDP_HEADER_SIZE, MC_UDP_DATA_SIZE);
     }
     const size_t n = std::min(bytes.size(), room_.size());
     std::memcpy(room_.data(), bytes.data(), n);
@@ -56,19 +58,28 @@ void DatagramReplySink::endResponse() {
   if (truncated_) {
     return;
   }
-  const size_t lent_bytes = opened_ * MC_UDP_DATA_SIZE - room_.size();
+  const size_t lent_bytes = opened_.size() * MC_UDP_DATA_SIZE - room_.size();
   const size_t bytes = lent_bytes + overflow_.size();
   const size_t total = (bytes + MC_UDP_DATA_SIZE - 1) / MC_UDP_DATA_SIZE;
-  FrameHeader header{request_id_, static_cast<uint16_t>(opened_), static_cast<uint16_t>(total), 0};
-  if (opened_ > 0) {
-    out_.sendOpened(request_id_, header.total, MC_UDP_DATA_SIZE - room_.size());
-  } else if (total == 0) {
-    out_.write(header, {});
+  FrameHeader header{request_id_, 0, static_cast<uint16_t>(total), 0};
+  request_sent_ += bytes + std::max<size_t>(total, 1) * MC_UDP_HEADER_SIZE;
+  for (char* datagram : opened_) {
+    writeFrameHeader(header, datagram);
+    ++header.sequence;
+  }
+  if (!opened_.empty()) {
+    out_.sendOpened(MC_UDP_MAX_PAYLOAD - room_.size());
+  }
+  char encoded[MC_UDP_HEADER_SIZE];
+  if (total == 0) {
+    writeFrameHeader(header, encoded);
+    out_.write({encoded, sizeof encoded}, {});
   }
   std::string_view rest = overflow_;
   while (!rest.empty()) {
     const size_t n = std::min(rest.size(), size_t{MC_UDP_DATA_SIZE});
-    out_.write(header, rest.substr(0, n));
+    writeFrameHeader(header, encoded);
+    out_.write({encoded, sizeof encoded}, rest.substr(0, n));
     rest.remove_prefix(n);
     ++header.sequence;
   }
@@ -76,14 +87,14 @@ void DatagramReplySink::endResponse() {
 }
 
 void DatagramReplySink::drop() {
-  if (opened_ > 0) {
+  if (!opened_.empty()) {
     out_.discardOpened();
   }
   clear();
 }
 
 void DatagramReplySink::clear() {
-  opened_ = 0;
+  opened_.clear();
   room_ = {};
   overflow_.clear();
 }

@@ -5,8 +5,9 @@
 // response is one header-only datagram with total 0 (memcached's `quit`).
 //
 // The bytes go straight into datagrams the writer lends (DatagramWriter::
-// open()); what does not fit there waits in a buffer of the sink's own and
-// follows with write() once the message is complete and numbered.
+// open()), behind room for the frame header, which the sink writes once the
+// message is complete and its datagrams counted; what does not fit there
+// waits in a buffer of the sink's own and follows with write().
 //
 // The replies to one request are bounded by a byte budget: once they exceed
 // it, the response being built and everything after it for that request is
@@ -19,10 +20,12 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "proto/reply_sink.h"
 #include "proto/stats.h"
 #include "udp/datagram_writer.h"
+#include "udp/frame_header.h"
 
 namespace unbuckle::udp {
 
@@ -40,6 +43,10 @@ class DatagramReplySink final : public proto::ReplySink {
   // Starts the replies to a new request; drops anything left unended.
   void startRequest(uint16_t request_id);
 
+  // Bytes of memcached UDP payload (frame headers and data) handed to the
+  // writer for this request so far: what the reply budget takes.
+  size_t requestBytesSent() const { return request_sent_; }
+
   void append(std::string_view bytes) override;
   void endResponse() override;
 
@@ -52,10 +59,13 @@ class DatagramReplySink final : public proto::ReplySink {
   size_t max_reply_bytes_;
   uint16_t request_id_ = 0;
   size_t request_bytes_ = 0;   // bytes of this request's replies so far
+  size_t request_sent_ = 0;    // of them sent, frame headers included
   bool truncated_ = false;
-  // The response object under construction: `opened_` datagrams lent by the
-  // writer (the last with `room_` unused), then `overflow_`.
-  size_t opened_ = 0;
+  // The response object under construction: the datagrams lent by the
+  // writer (`opened_`, each starting with room for its frame header; the
+  // last with `room_` unused), then `overflow_`. `opened_` keeps its
+  // capacity: no allocation per request once the longest reply was seen.
+  std::vector<char*> opened_;
   std::span<char> room_;
   std::string overflow_;
 };

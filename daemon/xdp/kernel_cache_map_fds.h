@@ -11,8 +11,6 @@ struct KernelCacheMapFds {
   int slots = -1;
   int hits = -1;
   int state = -1;
-  int allow4 = -1;
-  int allow6 = -1;
   uint32_t set_mask = 0;   // the program's cfg_kc_set_mask: slots / UNBUCKLE_KC_WAYS - 1
 };
 

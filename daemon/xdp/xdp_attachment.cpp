@@ -93,6 +93,8 @@ Result<std::unique_ptr<XdpAttachment>> XdpAttachment::attach(const AttachOptions
   self->skeleton_->rodata->cfg_xsk_rx_room = options.xsk_rx_room;
   auto kernel_cache = self->useKernelCache(options.kernel_cache);
   if (!kernel_cache.ok()) return Error{kernel_cache.error()};
+  auto allow = self->useAllowList(options.allow);
+  if (!allow.ok()) return Error{allow.error()};
   self->program_ = xdp_program__from_bpf_obj(self->skeleton_->obj, "xdp.frags");
   if (long err = libxdp_get_error(self->program_)) {
     self->program_ = nullptr;
@@ -166,8 +168,7 @@ Result<bool> XdpAttachment::useKernelCache(const std::optional<KernelCacheMapFds
   skeleton_->rodata->cfg_kc_set_mask = maps->set_mask;
   const std::pair<bpf_map*, int> reused[] = {
       {skeleton_->maps.unbuckle_kc_slots, maps->slots},   {skeleton_->maps.unbuckle_kc_hits, maps->hits},
-      {skeleton_->maps.unbuckle_kc_state, maps->state},   {skeleton_->maps.unbuckle_kc_allow4, maps->allow4},
-      {skeleton_->maps.unbuckle_kc_allow6, maps->allow6}};
+      {skeleton_->maps.unbuckle_kc_state, maps->state}};
   for (const auto& [map, fd] : reused) {
     if (int err = bpf_map__reuse_fd(map, fd)) {
       return Error{std::string("cannot give the kernel cache's map ") + bpf_map__name(map) +
@@ -177,12 +178,25 @@ Result<bool> XdpAttachment::useKernelCache(const std::optional<KernelCacheMapFds
   return true;
 }
 
+Result<bool> XdpAttachment::useAllowList(const std::optional<AllowListMapFds>& maps) {
+  if (!maps) return true;
+  const std::pair<bpf_map*, int> reused[] = {{skeleton_->maps.unbuckle_allow4, maps->allow4},
+                                             {skeleton_->maps.unbuckle_allow6, maps->allow6}};
+  for (const auto& [map, fd] : reused) {
+    if (int err = bpf_map__reuse_fd(map, fd)) {
+      return Error{std::string("cannot give the allow list's map ") + bpf_map__name(map) + " to unbuckle.bpf.o: " +
+                   errorText(err)};
+    }
+  }
+  return true;
+}
+
 std::vector<bpf_map*> XdpAttachment::pinnedMaps() const {
-  std::vector<bpf_map*> maps{skeleton_->maps.unbuckle_xsks, skeleton_->maps.unbuckle_counters};
+  std::vector<bpf_map*> maps{skeleton_->maps.unbuckle_xsks, skeleton_->maps.unbuckle_counters,
+                             skeleton_->maps.unbuckle_allow4, skeleton_->maps.unbuckle_allow6};
   if (kernel_cache_) {
     for (bpf_map* map : {skeleton_->maps.unbuckle_kc_slots, skeleton_->maps.unbuckle_kc_hits,
-                         skeleton_->maps.unbuckle_kc_state, skeleton_->maps.unbuckle_kc_allow4,
-                         skeleton_->maps.unbuckle_kc_allow6}) {
+                         skeleton_->maps.unbuckle_kc_state}) {
       maps.push_back(map);
     }
   }

@@ -3,7 +3,8 @@
 // replaces a stale copy left by a crashed run, and pins the maps under
 // <pin root>/<interface>/ for bpftool; destruction detaches and unpins (and
 // removes the pin root if nothing else is in it), so a clean stop leaves
-// nothing behind. With the kernel cache the program uses the daemon's maps
+// nothing behind. The program uses the daemon's allow list tries
+// (allow_list_map_fds.h) and, with the kernel cache, its maps
 // (kernel_cache_map_fds.h) instead of its own, and they are pinned too.
 #pragma once
 
@@ -17,6 +18,7 @@
 #include "config/daemon_config.h"
 #include "result.h"
 #include "unbuckle/bpf_abi.h"
+#include "xdp/allow_list_map_fds.h"
 #include "xdp/interface_lock.h"
 #include "xdp/kernel_cache_map_fds.h"
 
@@ -38,6 +40,9 @@ struct AttachOptions {
   // (--kernel-cache off): it steers exactly as without a kernel cache, its
   // own kernel-cache maps left at their small declared size and unused.
   std::optional<KernelCacheMapFds> kernel_cache = std::nullopt;
+  // Set: the tries of allowed sources. Unset: the program's own, empty, so
+  // memcached UDP from every source is dropped.
+  std::optional<AllowListMapFds> allow = std::nullopt;
 };
 
 class XdpAttachment {
@@ -64,8 +69,10 @@ class XdpAttachment {
   XdpAttachment() = default;
   // Before load: the daemon's kernel-cache maps and the two switches.
   Result<bool> useKernelCache(const std::optional<KernelCacheMapFds>& maps);
-  // The maps pinned under pinDir(): the XSKMAP and the counters, and the
-  // kernel cache's when it is on.
+  // Before load: the daemon's allow list tries.
+  Result<bool> useAllowList(const std::optional<AllowListMapFds>& maps);
+  // The maps pinned under pinDir(): the XSKMAP, the counters, the allow
+  // list's tries, and the kernel cache's maps when it is on.
   std::vector<bpf_map*> pinnedMaps() const;
 
   std::optional<InterfaceLock> lock_;

@@ -49,8 +49,8 @@
 	X(kc_miss_busy, "plain get whose slot the daemon was writing: redirected")      \
 	X(kc_fallback_too_big, "kernel-cache hit whose reply does not fit the frame: redirected") \
 	X(kc_fallback_not_plain_get, "memcached UDP that is not one `get <key>\\r\\n`: redirected") \
-	X(kc_fallback_refused, "plain get from a source outside --allow: redirected for the daemon to refuse") \
-	X(kc_fallback_paused, "memcached UDP while the kernel cache is paused (stats detail on): redirected")
+	X(kc_fallback_paused, "memcached UDP while the kernel cache is paused (stats detail on): redirected") \
+	X(drop_denied, "memcached UDP from a source outside --allow: dropped")
 
 #define UNBUCKLE_COUNTER_ENUM(name, desc) UNBUCKLE_XDP_##name,
 enum unbuckle_xdp_counter {
@@ -58,6 +58,33 @@ enum unbuckle_xdp_counter {
 	UNBUCKLE_XDP_COUNTER_MAX
 };
 #undef UNBUCKLE_COUNTER_ENUM
+
+/* ---- The allow list: the sources memcached UDP is accepted from ----
+ *
+ * Two LPM tries created and filled from --allow by the daemon
+ * (daemon/xdp/allow_list_maps.h) and shared by the program of every attached
+ * interface, whether or not the kernel cache is on:
+ *
+ *   unbuckle_allow4  LPM_TRIE, key unbuckle_allow4_key, value __u8 (unused)
+ *   unbuckle_allow6  LPM_TRIE, key unbuckle_allow6_key, value __u8 (unused)
+ *
+ * XDP looks up the source address of every memcached UDP packet to our port
+ * whose lengths check out: not found, the packet is dropped (drop_denied).
+ * An IPv6 source is looked up in unbuckle_allow6 only, an IPv4-mapped one
+ * (::ffff:a.b.c.d) included. The daemon replaces the contents at run time
+ * by adding the new networks first and deleting the old ones after, so a
+ * lookup never sees the list empty or wider than old and new together. */
+#define UNBUCKLE_ALLOW_MAX 1024
+
+struct unbuckle_allow4_key {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct unbuckle_allow6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
 
 /* ---- The kernel cache: single-key GET hits answered by XDP ----
  *
@@ -73,8 +100,6 @@ enum unbuckle_xdp_counter {
  *                      daemon folds it into the item (fetched, LRU, stats).
  *   unbuckle_kc_state  ARRAY, BPF_F_MMAPABLE, 1 entry: the flush generation
  *                      and the pause.
- *   unbuckle_kc_allow4/6  LPM_TRIE, the --allow networks: XDP answers only
- *                      these sources (the daemon refuses the others).
  *
  * The loader sets, before load: cfg_kernel_cache (1: answer hits; 0: the
  * program steers exactly as without a kernel cache) and cfg_kc_set_mask
@@ -126,18 +151,6 @@ struct unbuckle_kc_hit {
 			      * daemon takes them with an atomic exchange to 0 */
 };
 
-#define UNBUCKLE_KC_ALLOW_MAX 1024
-
-struct unbuckle_kc_allow4_key {
-	__u32 prefixlen;
-	__u8 addr[4];
-};
-
-struct unbuckle_kc_allow6_key {
-	__u32 prefixlen;
-	__u8 addr[16];
-};
-
 struct unbuckle_kc_state {
 	__u32 generation;    /* flush_all adds one: older slots are misses */
 	__u32 paused;        /* non-zero: XDP answers nothing from the cache. The
@@ -173,6 +186,31 @@ static inline __u64 unbuckle_kc_hash(const __u64 *words, __u32 key_len)
 	for (i = 0; i < UNBUCKLE_KC_KEY_ROOM / 8 && i * 8 < key_len; i++)
 		h = unbuckle_kc_hash_word(h, words[i]);
 	return unbuckle_kc_hash_finish(h);
+}
+
+/* ---- The reply budget: a token bucket of reply bytes per source ----
+ *
+ * --udp-reply-rate (bytes per second) and --udp-reply-burst (bytes); the
+ * daemon keeps the buckets (daemon/udp/reply_budget.h). The refill is here
+ * so that an XDP side can share it; no BPF code uses it yet (the kernel
+ * cache's XDP_TX hits are not budgeted, see README "Reply budget"). */
+/* The deepest bucket: keeps the refill arithmetic below in 64 bits. */
+#define UNBUCKLE_REPLY_BURST_MAX (1ULL << 30)
+
+/* The bucket's tokens `elapsed_ns` after `tokens`, at `rate` bytes per
+ * second (>= 1), at most `burst` (<= UNBUCKLE_REPLY_BURST_MAX). `tokens` is
+ * at least minus one reply (< 2^27 bytes), so every product stays below
+ * 2^61. */
+static inline __s64 unbuckle_reply_refill(__s64 tokens, __u64 elapsed_ns, __u64 rate, __u64 burst)
+{
+	__u64 gap;
+
+	if (tokens >= (__s64)burst)
+		return (__s64)burst;
+	gap = (__u64)((__s64)burst - tokens);
+	if (elapsed_ns >= gap * 1000000000ULL / rate)
+		return (__s64)burst;
+	return tokens + (__s64)(elapsed_ns * rate / 1000000000ULL);
 }
 
 #endif

@@ -113,22 +113,22 @@ class KernelCacheTest : public ::testing::Test {
   }
 
   void allow4(uint32_t prefixlen, std::array<uint8_t, 4> addr) {
-    unbuckle_kc_allow4_key key{prefixlen, {}};
+    unbuckle_allow4_key key{prefixlen, {}};
     std::memcpy(key.addr, addr.data(), 4);
     uint8_t one = 1;
-    ASSERT_EQ(bpf_map__update_elem(skel_->maps.unbuckle_kc_allow4, &key, sizeof(key), &one, 1, 0), 0);
+    ASSERT_EQ(bpf_map__update_elem(skel_->maps.unbuckle_allow4, &key, sizeof(key), &one, 1, 0), 0);
   }
 
   void allow6(uint32_t prefixlen) {
-    unbuckle_kc_allow6_key key{prefixlen, {}};
+    unbuckle_allow6_key key{prefixlen, {}};
     uint8_t one = 1;
-    ASSERT_EQ(bpf_map__update_elem(skel_->maps.unbuckle_kc_allow6, &key, sizeof(key), &one, 1, 0), 0);
+    ASSERT_EQ(bpf_map__update_elem(skel_->maps.unbuckle_allow6, &key, sizeof(key), &one, 1, 0), 0);
   }
 
   void disallow4(uint32_t prefixlen, std::array<uint8_t, 4> addr) {
-    unbuckle_kc_allow4_key key{prefixlen, {}};
+    unbuckle_allow4_key key{prefixlen, {}};
     std::memcpy(key.addr, addr.data(), 4);
-    ASSERT_EQ(bpf_map__delete_elem(skel_->maps.unbuckle_kc_allow4, &key, sizeof(key), 0), 0);
+    ASSERT_EQ(bpf_map__delete_elem(skel_->maps.unbuckle_allow4, &key, sizeof(key), 0), 0);
   }
 
   static uint32_t setOf(const std::string& key) { return static_cast<uint32_t>(kcHash(key) & kSetMask); }
@@ -203,6 +203,17 @@ class KernelCacheTest : public ::testing::Test {
     for (int i = 0; i < UNBUCKLE_XDP_COUNTER_MAX; ++i) {
       const uint64_t expected = i == reason || i == UNBUCKLE_XDP_redirect ? 1 : 0;
       EXPECT_EQ(after[i] - before[i], expected) << "counter " << xdp::XdpAttachment::counterName(i);
+    }
+  }
+
+  // Runs `in`, which must be dropped unchanged after bumping `reason` only.
+  void expectDropped(const std::vector<uint8_t>& in, int reason) {
+    const auto before = counters();
+    std::vector<uint8_t> out;
+    ASSERT_EQ(run(in, out), XDP_DROP) << hexdump(in);
+    const auto after = counters();
+    for (int i = 0; i < UNBUCKLE_XDP_COUNTER_MAX; ++i) {
+      EXPECT_EQ(after[i] - before[i], i == reason ? 1u : 0u) << "counter " << xdp::XdpAttachment::counterName(i);
     }
   }
 
@@ -356,17 +367,40 @@ TEST_F(KernelCacheTest, RequestsTheAfXdpPathDropsAreLeftToIt) {
   expectSteered(broadcast, UNBUCKLE_XDP_kc_fallback_not_plain_get);
 }
 
-TEST_F(KernelCacheTest, SourcesOutsideTheAllowListAreLeftToTheDaemon) {
-  store(kKey, kcSlot(kKey, kReply));
-  disallow4(0, {0, 0, 0, 0});
-  allow4(24, {10, 0, 0, 0});   // the test packets come from 10.0.0.2
-  expectHit(getRequest("get k\r\n").build(), kReply);
-  disallow4(24, {10, 0, 0, 0});
-  allow4(24, {10, 0, 1, 0});
-  expectSteered(getRequest("get k\r\n").build(), UNBUCKLE_XDP_kc_fallback_refused);
-  unbuckle_kc_allow6_key all6{0, {}};
-  ASSERT_EQ(bpf_map__delete_elem(skel_->maps.unbuckle_kc_allow6, &all6, sizeof(all6), 0), 0);
-  expectSteered(getRequest("get k\r\n", true).build(), UNBUCKLE_XDP_kc_fallback_refused);
+// Denied before the cache is looked at, with the cache on and off, over
+// IPv4, IPv6 and VLAN: dropped, counted once, never redirected or answered.
+TEST_F(KernelCacheTest, SourcesOutsideTheAllowListAreDroppedInXdp) {
+  for (const uint8_t kernel_cache : {1, 0}) {
+    SCOPED_TRACE(kernel_cache ? "kernel cache on" : "kernel cache off");
+    load(kernel_cache);
+    store(kKey, kcSlot(kKey, kReply));
+    disallow4(0, {0, 0, 0, 0});
+    allow4(24, {10, 0, 0, 0});   // the test packets come from 10.0.0.2
+    const std::vector<uint8_t> v4 = getRequest("get k\r\n").build();
+    if (kernel_cache) {
+      expectHit(v4, kReply);
+    } else {
+      expectSteered(v4, -1);
+    }
+    disallow4(24, {10, 0, 0, 0});
+    allow4(24, {10, 0, 1, 0});
+    expectDropped(v4, UNBUCKLE_XDP_drop_denied);
+    expectDropped(Pkt().eth().vlan(42).ipv4().udp(kPort).mcFrame(kRequestId).payload("get k\r\n").build(),
+                  UNBUCKLE_XDP_drop_denied);
+    unbuckle_allow6_key all6{0, {}};
+    ASSERT_EQ(bpf_map__delete_elem(skel_->maps.unbuckle_allow6, &all6, sizeof(all6), 0), 0);
+    expectDropped(getRequest("get k\r\n", true).build(), UNBUCKLE_XDP_drop_denied);
+    // fd00::2 (the test packets' source) in a /120: allowed again.
+    unbuckle_allow6_key near{120, {0xfd}};
+    uint8_t one = 1;
+    ASSERT_EQ(bpf_map__update_elem(skel_->maps.unbuckle_allow6, &near, sizeof(near), &one, 1, 0), 0);
+    const std::vector<uint8_t> v6 = getRequest("get k\r\n", true).build();
+    if (kernel_cache) {
+      expectHit(v6, kReply);
+    } else {
+      expectSteered(v6, -1);
+    }
+  }
 }
 
 TEST_F(KernelCacheTest, OffTheProgramSteersAsWithoutAKernelCache) {

@@ -120,11 +120,11 @@ class KernelCacheVethTest : public ::testing::Test {
     bpf_map__set_max_entries(skel->maps.unbuckle_kc_slots, kSlots);
     bpf_map__set_max_entries(skel->maps.unbuckle_kc_hits, kSlots);
     if (unbuckle_bpf::load(skel.get()) != 0) return nullptr;
-    unbuckle_kc_allow4_key all4{0, {}};
-    unbuckle_kc_allow6_key all6{0, {}};
+    unbuckle_allow4_key all4{0, {}};
+    unbuckle_allow6_key all6{0, {}};
     uint8_t one = 1;
-    bpf_map__update_elem(skel->maps.unbuckle_kc_allow4, &all4, sizeof(all4), &one, 1, 0);
-    bpf_map__update_elem(skel->maps.unbuckle_kc_allow6, &all6, sizeof(all6), &one, 1, 0);
+    bpf_map__update_elem(skel->maps.unbuckle_allow4, &all4, sizeof(all4), &one, 1, 0);
+    bpf_map__update_elem(skel->maps.unbuckle_allow6, &all6, sizeof(all6), &one, 1, 0);
     return skel;
   }
 

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
+#include <random>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +37,12 @@ class SteeringTest : public ::testing::Test {
     ASSERT_TRUE(skel_) << "opening the skeleton failed";
     skel_->rodata->cfg_port = kPort;
     ASSERT_EQ(unbuckle_bpf::load(skel_.get()), 0) << "the verifier rejected unbuckle.bpf.o";
+    // The test packets come from 10.0.0.2 and fd00::2.
+    unbuckle_allow4_key v4{8, {10}};
+    unbuckle_allow6_key v6{8, {0xfd}};
+    uint8_t one = 1;
+    ASSERT_EQ(bpf_map__update_elem(skel_->maps.unbuckle_allow4, &v4, sizeof(v4), &one, 1, 0), 0);
+    ASSERT_EQ(bpf_map__update_elem(skel_->maps.unbuckle_allow6, &v6, sizeof(v6), &one, 1, 0), 0);
   }
 
   uint64_t counter(int index) { return xdpCounter(skel_->maps.unbuckle_counters, index); }
@@ -125,6 +133,93 @@ std::vector<Case> cases() {
   };
 }
 
+// `tags` more VLAN tags (802.1ad) in front of the frame's own.
+std::vector<uint8_t> stacked(std::vector<uint8_t> frame, int tags) {
+  for (int i = 0; i < tags; ++i) frame.insert(frame.begin() + 12, {0x88, 0xa8, 0x00, 0x05});
+  return frame;
+}
+
+std::vector<uint8_t> withIhl(std::vector<uint8_t> frame, uint8_t ihl) {
+  frame[14] = static_cast<uint8_t>(0x40 | ihl);
+  return frame;
+}
+
+// Hostile packets: each with the verdict and the one counter it gets.
+// The UDP checksum is not verified in XDP (nor by AF_XDP, which skips the
+// kernel's UDP layer): a request with a wrong one is steered like any
+// other, and the daemon answers it as memcached would not (the kernel
+// would have dropped it); a lying IP length is caught here instead.
+std::vector<Case> hostileCases() {
+  const Pkt v4 = Pkt().eth().ipv4().udp(kPort).mcFrame(7).payload(kGet);
+  const Pkt v6 = Pkt().eth().ipv6().udp(kPort).mcFrame(7).payload(kGet);
+  std::vector<Case> cases = {
+      {"ip_total_length_longer_than_frame", Pkt(v4).lieIpLength(200), XDP_DROP, UNBUCKLE_XDP_drop_bad_ip_length},
+      {"ip_total_length_shorter_than_udp", Pkt(v4).lieIpLength(20 + 8 + 4), XDP_DROP,
+       UNBUCKLE_XDP_drop_bad_udp_length},
+      {"udp_length_zero", Pkt(v4).lieUdpLength(0), XDP_DROP, UNBUCKLE_XDP_drop_bad_udp_length},
+      {"udp_length_seven", Pkt(v6).lieUdpLength(7), XDP_DROP, UNBUCKLE_XDP_drop_bad_udp_length},
+      {"udp_empty_payload", Pkt().eth().ipv4().udp(kPort), XDP_DROP, UNBUCKLE_XDP_drop_short_frame},
+      {"ipv6_routing_header", Pkt().eth().ipv6(IPPROTO_ROUTING).payload(std::string(24, '\0')), XDP_PASS,
+       UNBUCKLE_XDP_pass_ipv6_ext},
+      {"ipv6_fragment_header", Pkt().eth().ipv6(IPPROTO_FRAGMENT).payload(std::string(24, '\0')), XDP_PASS,
+       UNBUCKLE_XDP_pass_ipv6_ext},
+      {"ipv6_dstopts_header", Pkt().eth().ipv6(IPPROTO_DSTOPTS).payload(std::string(24, '\0')), XDP_PASS,
+       UNBUCKLE_XDP_pass_ipv6_ext},
+  };
+  // Cut at every header boundary (and inside the UDP header): the lengths
+  // the headers claim run past the frame.
+  for (const size_t cut : {14, 20, 34, 38, 42, 46}) {
+    cases.push_back({"ipv4_cut_at_" + std::to_string(cut), Pkt(v4).truncate(cut), XDP_DROP,
+                     UNBUCKLE_XDP_drop_bad_ip_length});
+  }
+  for (const size_t cut : {14, 40, 54, 58, 62, 66}) {
+    cases.push_back({"ipv6_cut_at_" + std::to_string(cut), Pkt(v6).truncate(cut), XDP_DROP,
+                     UNBUCKLE_XDP_drop_bad_ip_length});
+  }
+  return cases;
+}
+
+// Raw frames the builder cannot describe: stacked tags, IHL below 5.
+struct RawCase {
+  std::string name;
+  std::vector<uint8_t> frame;
+  int verdict;
+  int counter;
+};
+
+std::vector<RawCase> rawHostileCases() {
+  const std::vector<uint8_t> tagged = Pkt().eth().vlan(42).ipv4().udp(kPort).mcFrame(7).payload(kGet).build();
+  const std::vector<uint8_t> v4 = Pkt().eth().ipv4().udp(kPort).mcFrame(7).payload(kGet).build();
+  return {
+      // One tag is parsed; behind a second the EtherType is a tag again.
+      {"qinq", stacked(tagged, 1), XDP_PASS, UNBUCKLE_XDP_pass_not_ip},
+      {"three_tags", stacked(tagged, 2), XDP_PASS, UNBUCKLE_XDP_pass_not_ip},
+      {"ihl_0", withIhl(v4, 0), XDP_DROP, UNBUCKLE_XDP_drop_bad_ip_length},
+      {"ihl_4", withIhl(v4, 4), XDP_DROP, UNBUCKLE_XDP_drop_bad_ip_length},
+      // IHL 15 claims a 60-byte header, longer than this frame holds.
+      {"ihl_15", withIhl(v4, 15), XDP_DROP, UNBUCKLE_XDP_drop_bad_ip_length},
+  };
+}
+
+TEST_F(SteeringTest, HostilePacketsGetTheirVerdictAndOneCounter) {
+  std::vector<RawCase> all = rawHostileCases();
+  for (const Case& c : hostileCases()) all.push_back({c.name, c.packet.build(), c.verdict, c.counter});
+  std::vector<uint8_t> bad_checksum = Pkt().eth().ipv4().udp(kPort).mcFrame(7).payload(kGet).build();
+  bad_checksum[14 + 20 + 6] = 0xde;   // UDP checksum: not verified in XDP
+  bad_checksum[14 + 20 + 7] = 0xad;
+  all.push_back({"bad_udp_checksum", bad_checksum, XDP_PASS, UNBUCKLE_XDP_redirect_no_socket});
+  for (const RawCase& c : all) {
+    SCOPED_TRACE(c.name);
+    std::array<uint64_t, UNBUCKLE_XDP_COUNTER_MAX> before{};
+    for (int i = 0; i < UNBUCKLE_XDP_COUNTER_MAX; ++i) before[i] = counter(i);
+    std::vector<uint8_t> out;
+    EXPECT_EQ(run(c.frame, out), c.verdict) << hexdump(c.frame);
+    for (int i = 0; i < UNBUCKLE_XDP_COUNTER_MAX; ++i) {
+      EXPECT_EQ(counter(i) - before[i], i == c.counter ? 1u : 0u) << "counter " << xdp::XdpAttachment::counterName(i);
+    }
+  }
+}
+
 TEST_F(SteeringTest, EveryHeaderShapeGetsItsVerdictAndCounter) {
   for (const Case& c : cases()) {
     SCOPED_TRACE(c.name);
@@ -203,6 +298,69 @@ TEST_F(SteeringTest, PortComesFromRodata) {
   uint64_t before = counter(UNBUCKLE_XDP_pass_other_port);
   EXPECT_EQ(run(in, out), XDP_PASS);
   EXPECT_EQ(counter(UNBUCKLE_XDP_pass_other_port) - before, 1u);
+}
+
+// Seeded random frames and mutations of valid requests (bytes flipped,
+// frames cut, IP and UDP lengths rewritten): every verdict is XDP_PASS or
+// XDP_DROP (no socket: a redirect falls back to XDP_PASS), and with the
+// kernel cache off each packet bumps exactly one counter, so the counters
+// add up to the packets run. (With the kernel cache on, a packet reaching
+// it counts twice: its kc_* outcome and redirect, or kc_hit and
+// kc_hit_bytes.)
+TEST_F(SteeringTest, RandomAndMutatedPacketsGetOnlyTheSpecifiedVerdictsAndAreCountedOnce) {
+  constexpr int kPackets = 20000;
+  std::mt19937 random(12);
+  const std::vector<std::vector<uint8_t>> seeds = {
+      Pkt().eth().ipv4().udp(kPort).mcFrame(7).payload(kGet).build(),
+      Pkt().eth().ipv6().udp(kPort).mcFrame(7).payload(kGet).build(),
+      Pkt().eth().vlan(42).ipv4().ipv4Options(2).udp(kPort).mcFrame(7).payload("get a b c\r\n").build(),
+      Pkt().eth().vlan(42, ETH_P_8021AD).ipv6().udp(kPort).mcFrame(7).payload(kGet).build(),
+      Pkt().eth().ipv4().fragment(0x2000).udp(kPort).mcFrame(7).payload(kGet).build(),
+  };
+  std::array<uint64_t, UNBUCKLE_XDP_COUNTER_MAX> before{};
+  for (int i = 0; i < UNBUCKLE_XDP_COUNTER_MAX; ++i) before[i] = counter(i);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::vector<uint8_t> out;
+  int run_count = 0;
+  for (; run_count < kPackets && std::chrono::steady_clock::now() < deadline; ++run_count) {
+    std::vector<uint8_t> in;
+    if (random() % 4 == 0) {   // random bytes, often behind an IP EtherType
+      in.resize(14 + random() % 120);
+      for (uint8_t& byte : in) byte = static_cast<uint8_t>(random());
+      if (random() % 2) {
+        in[12] = random() % 2 ? 0x08 : 0x86;
+        in[13] = in[12] == 0x08 ? 0x00 : 0xdd;
+      }
+    } else {
+      in = seeds[random() % seeds.size()];
+      const size_t l3 = in[12] == 0x81 || in[12] == 0x88 ? 18 : 14;
+      switch (random() % 4) {
+        case 0:
+          for (int flips = 1 + random() % 4; flips > 0; --flips) in[random() % in.size()] ^= 1 << (random() % 8);
+          break;
+        case 1:
+          in.resize(14 + random() % (in.size() - 13));
+          break;
+        case 2:   // IPv4 total length or IPv6 payload length
+          in[l3 + ((in[l3] >> 4) == 6 ? 4 : 2)] = static_cast<uint8_t>(random());
+          in[l3 + ((in[l3] >> 4) == 6 ? 5 : 3)] = static_cast<uint8_t>(random());
+          break;
+        default: {   // UDP length, wherever the UDP header is
+          const size_t udp = l3 + ((in[l3] >> 4) == 6 ? 40 : (in[l3] & 0xf) * 4);
+          if (udp + 6 <= in.size()) {
+            in[udp + 4] = static_cast<uint8_t>(random() % 2 ? 0 : random());
+            in[udp + 5] = static_cast<uint8_t>(random());
+          }
+        }
+      }
+    }
+    const int verdict = run(in, out);
+    ASSERT_TRUE(verdict == XDP_PASS || verdict == XDP_DROP) << "verdict " << verdict << hexdump(in);
+  }
+  EXPECT_EQ(run_count, kPackets) << "the time bound cut the run short";
+  uint64_t counted = 0;
+  for (int i = 0; i < UNBUCKLE_XDP_COUNTER_MAX; ++i) counted += counter(i) - before[i];
+  EXPECT_EQ(counted, static_cast<uint64_t>(run_count));
 }
 
 }  // namespace

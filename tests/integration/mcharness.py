@@ -83,11 +83,13 @@ class Server:
         return cls("memcached", argv, port)
 
     @classmethod
-    def daemon(cls, path, memory_mb=64, threads=2):
+    def daemon(cls, path, memory_mb=64, threads=2, extra=(), udp_admin="on"):
         port = free_port()
+        # --udp-admin on: the differential tests compare stats, flush_all...
+        # over UDP with memcached's; udp_budget.py tests the default (off).
         argv = [path, "--backend", "socket", "--listen", HOST, "--port", str(port),
                 "--tcp-port", str(port), "--memory-limit", str(memory_mb),
-                "--threads", str(threads)]
+                "--threads", str(threads), "--udp-admin", udp_admin, *extra]
         private_dir = tempfile.mkdtemp(prefix="unbuckle-it-")
         argv += _daemon_private_paths(path, private_dir)
         return cls("unbuckle-xdp", argv, port, private_dir)

@@ -1,6 +1,6 @@
 // unbucklectl: controls a running unbuckle-xdp through its control socket
 // (daemon/control/control_protocol.h): attach and detach interfaces, show
-// its status and stats, change its log level.
+// its status and stats, change its log level, show and replace its allow list.
 #include <sys/un.h>
 
 #include <CLI/CLI.hpp>
@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   std::string zerocopy;
   bool json = false;
   std::string level;
+  std::vector<std::string> networks;
 
   CLI::App app("unbucklectl: control a running unbuckle-xdp (memcached-compatible XDP server)\n"
                "through its control socket.",
@@ -98,6 +99,13 @@ int main(int argc, char** argv) {
   log_level->add_option("LEVEL", level, config::logLevelNames())->required();
   log_level->footer(kFooter);
 
+  CLI::App* allow = app.add_subcommand(
+      "allow", "Show the allow list (the sources memcached UDP is answered for), or replace it with CIDR...: "
+               "in XDP new networks are added before old ones go, so no source outside old and new is ever let "
+               "through; the file's list comes back at the next SIGHUP");
+  allow->add_option("CIDR", networks, "Networks, e.g. 10.0.0.0/8 fd00::/8 192.0.2.7 (host)");
+  allow->footer(kFooter);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -133,6 +141,8 @@ int main(int argc, char** argv) {
       return fail(kExitUsage, "no log level '" + level + "' (" + config::logLevelNames() + ")");
     }
     line += " " + level;
+  } else if (allow->parsed()) {
+    for (const std::string& network : networks) line += " " + network;
   }
   auto request = control::parseRequest(line);
   if (!request.ok()) return fail(kExitUsage, request.error());

@@ -50,7 +50,7 @@ def start_daemon(net, path, kernel_cache="off", extra_args=()):
     argv = [path, "--interface", netns.SERVER_IF, "--xdp-mode", "native", "--port", str(PORT),
             "--allow", ALLOW, "--pin-path", net.pin_path, "--memory-limit", "64",
             "--threads", "2", "--control-socket", os.path.join(private, "control.sock"),
-            "--kernel-cache", kernel_cache, *extra_args]
+            "--kernel-cache", kernel_cache, "--udp-admin", "on", *extra_args]
     daemon = mc.Server("unbuckle-xdp", net.server_exec_bpffs(*argv), PORT, private,
                        host=netns.SERVER_IP)
     # TCP answers as soon as its workers start; the AF_XDP workers start after.

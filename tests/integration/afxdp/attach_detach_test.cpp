@@ -29,6 +29,7 @@
 
 #include "afxdp/afxdp_backend.h"
 #include "kernel_cache/kernel_cache_maps.h"
+#include "xdp/allow_list_maps.h"
 #include "proto/engine.h"
 #include "proto/reply_sink.h"
 #include "proto/stats.h"
@@ -161,10 +162,15 @@ class AfxdpAttachDetachTest : public ::testing::Test {
     ASSERT_TRUE(net_->enterServer()) << net_->error();
     store_ = std::make_unique<store::Store>(store::StoreConfig{}, clock_);
     engine_ = std::make_unique<proto::Engine>(*store_, proto::EngineConfig{}, stats_);
-    auto maps = kernel_cache::KernelCacheMaps::create(1024, config::defaultAllow());
+    auto maps = kernel_cache::KernelCacheMaps::create(1024);
     ASSERT_TRUE(maps.ok()) << maps.error();
     maps_ = std::move(maps.value());
-    backend_ = std::make_unique<AfxdpBackend>(*engine_, stats_, maps_->fds());
+    auto allow_maps = xdp::AllowListMaps::create(config::defaultAllow());
+    ASSERT_TRUE(allow_maps.ok()) << allow_maps.error();
+    allow_maps_ = std::move(allow_maps.value());
+    backend_ = std::make_unique<AfxdpBackend>(*engine_, stats_,
+                                              std::make_shared<udp::AllowList>(config::defaultAllow()),
+                                              allow_maps_->fds(), maps_->fds());
   }
 
   void TearDown() override {
@@ -173,6 +179,7 @@ class AfxdpAttachDetachTest : public ::testing::Test {
     }
     backend_.reset();
     maps_.reset();
+    allow_maps_.reset();
     engine_.reset();
     store_.reset();
     net_.reset();
@@ -223,6 +230,7 @@ class AfxdpAttachDetachTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<proto::Engine> engine_;
   std::unique_ptr<kernel_cache::KernelCacheMaps> maps_;
+  std::unique_ptr<xdp::AllowListMaps> allow_maps_;
   std::unique_ptr<AfxdpBackend> backend_;
 };
 

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "afxdp/interface_datapath.h"
+#include "xdp/allow_list_maps.h"
 #include "proto/engine.h"
 #include "proto/reply_sink.h"
 #include "proto/stats.h"
@@ -270,6 +271,12 @@ class AfxdpDatapathTest : public ::testing::Test {
     options.interface = interface;
     options.port = kPort;
     options.pin_root = net_->pinRoot();
+    if (!options.allow_maps) {
+      auto maps = xdp::AllowListMaps::create(*options.allow->networks());
+      ASSERT_TRUE(maps.ok()) << maps.error();
+      allow_maps_ = std::move(maps.value());
+      options.allow_maps = allow_maps_->fds();
+    }
     store_ = std::make_unique<store::Store>(store_config_, clock_);
     engine_ = std::make_unique<proto::Engine>(*store_, proto::EngineConfig{}, stats_);
     auto created = InterfaceDatapath::create(options, *engine_, stats_);
@@ -336,6 +343,7 @@ class AfxdpDatapathTest : public ::testing::Test {
   std::unique_ptr<VethNamespaces> net_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<proto::Engine> engine_;
+  std::unique_ptr<xdp::AllowListMaps> allow_maps_;
   std::unique_ptr<InterfaceDatapath> datapath_;
 };
 
@@ -530,9 +538,27 @@ TEST_F(AfxdpDatapathTest, TwoQueuesAreServedByTwoWorkers) {
             32u);
 }
 
+// XDP drops them: the worker never sees one.
 TEST_F(AfxdpDatapathTest, SourcesOutsideAllowGetNoAnswer) {
   DatapathOptions options;
-  options.allow = {*config::Cidr::parse("192.168.0.0/16")};
+  options.allow = std::make_shared<udp::AllowList>(std::vector{*config::Cidr::parse("192.168.0.0/16")});
+  start(1, options);
+  UdpClient client(AF_INET, VethNamespaces::kServerIpv4);
+  client.send(1, "get k\r\n");
+  EXPECT_EQ(client.receive(1, "END\r\n", 300ms), "");
+  EXPECT_EQ(datapath_->attachment().counter(UNBUCKLE_XDP_drop_denied), 1u);
+  EXPECT_EQ(datapath_->worker(0).counters().rx_frames.load(), 0u);
+  EXPECT_EQ(stats_.sum(&proto::WorkerStats::udp_dropped_denied), 0u);
+}
+
+// The workers check again: a source XDP lets through that their list does
+// not hold is refused there.
+TEST_F(AfxdpDatapathTest, TheWorkersCheckTheSourceAgain) {
+  auto maps = xdp::AllowListMaps::create({*config::Cidr::parse("0.0.0.0/0")});
+  ASSERT_TRUE(maps.ok()) << maps.error();
+  DatapathOptions options;
+  options.allow = std::make_shared<udp::AllowList>(std::vector{*config::Cidr::parse("192.168.0.0/16")});
+  options.allow_maps = maps.value()->fds();
   start(1, options);
   UdpClient client(AF_INET, VethNamespaces::kServerIpv4);
   client.send(1, "get k\r\n");
@@ -575,8 +601,10 @@ TEST_F(AfxdpDatapathTest, TheKernelTakesFramesUpToTheRoomAndCountsLongerOnesAsDr
   net_ = std::make_unique<VethNamespaces>(1);
   ASSERT_EQ(net_->error(), "");
   ASSERT_TRUE(net_->enterServer()) << net_->error();
-  auto attachment = xdp::XdpAttachment::attach(
-      xdp::AttachOptions{"lo", config::XdpMode::kSkb, kPort, net_->pinRoot(), UINT32_MAX});
+  auto allow = xdp::AllowListMaps::create({*config::Cidr::parse("127.0.0.0/8")});
+  ASSERT_TRUE(allow.ok()) << allow.error();
+  auto attachment = xdp::XdpAttachment::attach(xdp::AttachOptions{
+      "lo", config::XdpMode::kSkb, kPort, net_->pinRoot(), UINT32_MAX, std::nullopt, allow.value()->fds()});
   ASSERT_TRUE(attachment.ok()) << attachment.error();
   auto umem = Umem::create(Umem::Layout{InterfaceDatapath::kFillRingSize, InterfaceDatapath::kRingSize});
   ASSERT_TRUE(umem.ok()) << umem.error();

@@ -130,7 +130,7 @@ def case_attach_detach(ctl, server):
 def case_bad_commands(ctl, server):
     path = control_path(server)
     for args, text in ((["frobnicate"], "unknown command 'frobnicate' (attach, detach, status, stats, "
-                        "log-level)"), ([], "a command is required"),
+                        "log-level, allow)"), ([], "a command is required"),
                        (["attach"], "IFACE"), (["attach", "eth0", "--queues", "0"], "--queues"),
                        (["attach", "eth0", "--xdp-mode", "generic"], "--xdp-mode"),
                        (["attach", "eth0", "--zerocopy", "yes"], "--zerocopy"),
@@ -145,7 +145,7 @@ def case_bad_commands(ctl, server):
     code, out, _ = ctl.run(path, "attach", "--help")
     check(code == OK and "--queues" in out and "--zerocopy" in out, f"attach --help: exit {code}\n{out}")
     reply = raw_request(path, b"shutdown now\n")
-    check(reply == "ERROR unknown command 'shutdown' (attach, detach, status, stats, log-level)\n",
+    check(reply == "ERROR unknown command 'shutdown' (attach, detach, status, stats, log-level, allow)\n",
           f"unknown command over the socket: {reply!r}")
 
 

@@ -299,21 +299,26 @@ TEST_F(CommandLineTest, KernelCacheEntriesArePowersOfTwoInRange) {
   EXPECT_NE(outcome.message.find("power of two from 4 to 16777216"), std::string::npos) << outcome.message;
 }
 
-// The kernel cache's tries hold UNBUCKLE_KC_ALLOW_MAX networks; without the
-// kernel cache the list is not limited.
-TEST_F(CommandLineTest, AllowListLongerThanTheKernelCacheTakesIsRefused) {
+// XDP's tries hold UNBUCKLE_ALLOW_MAX networks of each family, with or
+// without the kernel cache; the socket backend's list is not limited.
+TEST_F(CommandLineTest, AllowListLongerThanXdpTakesIsRefused) {
   std::vector<std::string> args{"--interface", "lo"};
-  for (int i = 0; i <= 1024; ++i) {
+  for (int i = 0; i < 1024; ++i) {
     args.push_back("--allow");
     args.push_back("10." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".0/24");
   }
-  expectRefused(args, "--allow lists 1025 networks; the kernel cache takes at most 1024");
+  args.push_back("--allow");
+  args.push_back("::1");
+  EXPECT_EQ(run(args).allow.size(), 1025u);   // 1024 IPv4, one IPv6
+  args.push_back("--allow");
+  args.push_back("10.9.0.0/24");
+  expectRefused(args, "--allow lists 1025 IPv4 networks; XDP takes at most 1024 of each family");
   args.push_back("--kernel-cache");
   args.push_back("off");
-  EXPECT_EQ(run(args).allow.size(), 1025u);
+  expectRefused(args, "--allow lists 1025 IPv4 networks; XDP takes at most 1024 of each family");
   args.erase(args.begin(), args.begin() + 2);   // the socket backend
   args.resize(args.size() - 2);
-  EXPECT_EQ(run(args).allow.size(), 1025u);
+  EXPECT_EQ(run(args).allow.size(), 1026u);
 }
 
 TEST_F(CommandLineTest, HelpExplainsEveryFlag) {
@@ -428,11 +433,11 @@ TEST_F(CommandLineTest, ShippedConfigFileDocumentsTheTrueDefaults) {
     EXPECT_NE(shipped.find(key + " = "), std::string::npos) << "key missing from the file: " << key;
     ++keys;
   }
-  // The 17 flags of ARCHITECTURE.md, --control-group, --max-connections, --cpus, --debug-fixed-reply,
+  // The 20 flags of ARCHITECTURE.md, --control-group, --max-connections, --cpus, --debug-fixed-reply,
   // --idle-timeout, --disable-evictions, memcached's -X -A -F -C, -o temporary_ttl,
   // slab_automove, slab_automove_ratio, slab_automove_window, -o no_lru_crawler
   // and -o no_lru_maintainer.
-  EXPECT_EQ(keys, 33u);
+  EXPECT_EQ(keys, 36u);
 }
 
 }  // namespace

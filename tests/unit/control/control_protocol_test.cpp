@@ -31,13 +31,16 @@ TEST(ControlProtocolTest, ParsesEveryCommand) {
   EXPECT_EQ(parsed("stats"), Request{StatsRequest{false}});
   EXPECT_EQ(parsed("stats --json"), Request{StatsRequest{true}});
   EXPECT_EQ(parsed("log-level debug"), Request{LogLevelRequest{"debug"}});
+  EXPECT_EQ(parsed("allow"), Request{AllowRequest{}});
+  EXPECT_EQ(parsed("allow 10.0.0.0/8 fd00::1"),
+            (Request{AllowRequest{{*config::Cidr::parse("10.0.0.0/8"), *config::Cidr::parse("fd00::1/128")}}}));
   // A line end from a terminal, extra blanks.
   EXPECT_EQ(parsed("  status \r"), Request{StatusRequest{}});
 }
 
 TEST(ControlProtocolTest, RefusesWithTheReason) {
   EXPECT_EQ(refusal(""), "empty request");
-  EXPECT_EQ(refusal("stop"), "unknown command 'stop' (attach, detach, status, stats, log-level)");
+  EXPECT_EQ(refusal("stop"), "unknown command 'stop' (attach, detach, status, stats, log-level, allow)");
   EXPECT_EQ(refusal("attach"), "attach needs an interface name");
   EXPECT_EQ(refusal("attach a/b"), "'a/b' is not an interface name");
   EXPECT_EQ(refusal("attach averyveryverylongname"), "'averyveryverylongname' is not an interface name");
@@ -52,6 +55,8 @@ TEST(ControlProtocolTest, RefusesWithTheReason) {
   EXPECT_EQ(refusal("status now"), "status: unexpected 'now'");
   EXPECT_EQ(refusal("stats --xml"), "stats: unexpected '--xml'");
   EXPECT_EQ(refusal("log-level"), "log-level needs a level");
+  EXPECT_EQ(refusal("allow 10.0.0.1/8"),
+            "allow: '10.0.0.1/8' is not a network (ADDR/LEN or ADDR, IPv4 or IPv6, no host bits set)");
   EXPECT_EQ(refusal(std::string(kMaxRequestLine + 1, 's')), "request longer than 1024 bytes");
 }
 
@@ -59,7 +64,8 @@ TEST(ControlProtocolTest, FormattedRequestsParseBack) {
   for (const Request& request :
        {attach("eth1", 2u, config::XdpMode::kSkb, config::ZeroCopy::kOn),
         attach("lo", {}, {}, config::ZeroCopy::kAuto), Request{DetachRequest{"veth0"}},
-        Request{StatusRequest{}}, Request{StatsRequest{true}}, Request{LogLevelRequest{"warn"}}}) {
+        Request{StatusRequest{}}, Request{StatsRequest{true}}, Request{LogLevelRequest{"warn"}},
+        Request{AllowRequest{}}, Request{AllowRequest{{*config::Cidr::parse("::/0"), *config::Cidr::parse("127.0.0.0/8")}}}}) {
     const std::string line = formatRequest(request);
     ASSERT_EQ(line.back(), '\n');
     EXPECT_EQ(parsed(std::string_view(line).substr(0, line.size() - 1)), request) << line;

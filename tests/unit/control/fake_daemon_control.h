@@ -25,7 +25,15 @@ class FakeDaemonControl : public DaemonControl {
     return std::string("log level debug, was info\n");
   }
 
+  std::string allowList() override { return allow_text; }
+  Result<std::string> setAllowList(const std::vector<config::Cidr>& networks) override {
+    allowed.push_back(networks);
+    return std::string("allow list replaced\n");
+  }
+
   std::vector<AttachRequest> attached;
+  std::vector<std::vector<config::Cidr>> allowed;
+  std::string allow_text = "10.0.0.0/8\n";
   DaemonStatus status_value;
 };
 

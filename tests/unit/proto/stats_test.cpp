@@ -111,7 +111,7 @@ TEST_F(StatsTest, GeneralStatsInMemcachedOrderAndFormat) {
   order.emplace_back("unbuckle_version");
   for (const char* udp : {"udp_datagrams_in", "udp_datagrams_out", "udp_dropped_short",
                           "udp_dropped_multipacket", "udp_dropped_incomplete", "udp_dropped_denied",
-                          "udp_reply_truncated"}) {
+                          "udp_dropped_over_budget", "udp_reply_truncated"}) {
     order.emplace_back(udp);
   }
   EXPECT_EQ(namesOf(stats), order);

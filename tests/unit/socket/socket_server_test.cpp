@@ -154,9 +154,6 @@ class SocketServerTest : public ::testing::Test {
     engine_ = std::make_unique<proto::Engine>(*store_, proto::EngineConfig{}, stats_);
     config.listen = listen_;
     config.threads = 2;
-    if (config.allow.empty()) {
-      config.allow = {*config::Cidr::parse("127.0.0.0/8")};
-    }
     std::mt19937 random(std::random_device{}());
     for (int attempt = 0; attempt < 50 && !server_; ++attempt) {
       port_ = static_cast<uint16_t>(20000 + random() % 30000);
@@ -400,7 +397,7 @@ TEST_F(SocketServerTest, UdpDropsShortAndMultiPacketRequests) {
 
 TEST_F(SocketServerTest, UdpAnswersOnlyAllowedSources) {
   SocketServerConfig config;
-  config.allow = {*config::Cidr::parse("10.0.0.0/8")};
+  config.allow = std::make_shared<udp::AllowList>(std::vector{*config::Cidr::parse("10.0.0.0/8")});
   start(config);
   UdpClient udp(port_);
   udp.request(1, "version\r\n");
@@ -506,7 +503,8 @@ TEST_F(SocketServerTest, ConnectionCountsWithoutUdp) {
 TEST_F(SocketServerTest, EveryAddressByDefaultIncludesIpv6) {
   listen_ = "";
   SocketServerConfig config;
-  config.allow = {*config::Cidr::parse("127.0.0.0/8"), *config::Cidr::parse("::1/128")};
+  config.allow = std::make_shared<udp::AllowList>(
+      std::vector{*config::Cidr::parse("127.0.0.0/8"), *config::Cidr::parse("::1/128")});
   start(config);
   EXPECT_EQ(askIpv6(SOCK_STREAM, port_, "version\r\n").value_or("").substr(0, 8), "VERSION ");
   EXPECT_EQ(askIpv6(SOCK_DGRAM, port_, header(7, 0, 1) + "version\r\n").value_or("").substr(0, 16),

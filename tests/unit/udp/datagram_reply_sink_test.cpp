@@ -3,51 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <span>
 #include <string>
 #include <vector>
 
+#include "recording_writer.h"
 #include "unbuckle/mc_udp.h"
 
 namespace unbuckle::udp {
 namespace {
 
 using namespace std::string_literals;
-
-// Keeps every datagram as the bytes that would go on the wire. It lends up
-// to `lend` datagrams per message, as a TX frame writer does, so every test
-// runs with nothing lent (all through write()), some, and all.
-class RecordingWriter final : public DatagramWriter {
- public:
-  explicit RecordingWriter(size_t lend = SIZE_MAX) : lend_(lend) {}
-
-  std::span<char> open() override {
-    if (opened_.size() == lend_) {
-      return {};
-    }
-    opened_.emplace_back(MC_UDP_DATA_SIZE, '?');
-    return opened_.back();
-  }
-  void sendOpened(uint16_t request_id, uint16_t total, size_t last_length) override {
-    for (size_t i = 0; i < opened_.size(); ++i) {
-      const size_t length = i + 1 == opened_.size() ? last_length : MC_UDP_DATA_SIZE;
-      write(FrameHeader{request_id, static_cast<uint16_t>(i), total, 0}, std::string_view(opened_[i]).substr(0, length));
-    }
-    opened_.clear();
-  }
-  void discardOpened() override { opened_.clear(); }
-  void write(const FrameHeader& header, std::string_view data) override {
-    std::string d(MC_UDP_HEADER_SIZE, '\0');
-    writeFrameHeader(header, d.data());
-    datagrams.push_back(d.append(data));
-  }
-
-  std::vector<std::string> datagrams;
-
- private:
-  size_t lend_;
-  std::vector<std::string> opened_;
-};
 
 std::string header(uint16_t id, uint16_t seq, uint16_t total) {
   std::string h(8, '\0');
