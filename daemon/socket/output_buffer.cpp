@@ -66,7 +66,9 @@ void OutputBuffer::consume(size_t n) {
     }
     sent_ = 0;
     response_start_ = 0;
-  } else if (sent_ >= kGuaranteed) {
+  } else if (sent_ >= kGuaranteed && sent_ >= bytes_.size() - sent_) {
+    // Moves no more than was sent since the last move: linear in the bytes
+    // sent, however slowly the client reads a large backlog.
     bytes_.erase(0, sent_);
     response_start_ -= std::min(response_start_, sent_);
     sent_ = 0;

@@ -50,7 +50,7 @@ TcpConnection::State TcpConnection::stateAfterEvents() const {
   if (failed_ || closing()) return State::kClosing;
   if (output_.size() > 0) return State::kWrite;
   if (session_.swallow > 0) return State::kSwallow;
-  if (session_.need > 0) return State::kNread;
+  if (awaited_ > input_.data().size()) return State::kNread;
   return State::kRead;
 }
 
@@ -85,7 +85,7 @@ bool TcpConnection::closing() const {
 }
 
 void TcpConnection::receive(proto::WorkerStats& stats) {
-  const std::span<char> space = input_.space(input_.data().size() + session_.need);
+  const std::span<char> space = input_.space(std::max(awaited_, input_.data().size()));
   if (space.empty()) {
     return;
   }
@@ -106,6 +106,9 @@ bool TcpConnection::runCommands(proto::Engine& engine, proto::WorkerStats& stats
     if (input_.data().empty()) {
       return false;
     }
+    if (input_.data().size() < awaited_) {
+      break;
+    }
     if (backlogged()) {
       return true;
     }
@@ -119,8 +122,12 @@ bool TcpConnection::runCommands(proto::Engine& engine, proto::WorkerStats& stats
       connections.response_obj_oom.fetch_add(1, std::memory_order_relaxed);
     }
     if (consumed == 0) {
+      // Offered again once what it needs has arrived (at every read while
+      // that is unknown); until then a data block's line is not parsed again.
+      awaited_ = input_.data().size() + session_.need;
       break;
     }
+    awaited_ = 0;
     input_.consume(consumed);
     last_command_.store(steadySeconds(), std::memory_order_relaxed);
   }
@@ -144,12 +151,15 @@ bool TcpConnection::backlogged() const {
 // at a time (with its data block) keeps each step's output bounded. A
 // command that needs more than its line (a storage command's data) is
 // offered a longer prefix until it completes or the buffered bytes run out.
+// The newline search shares session_.line_scanned with the engine, so an
+// unterminated line is searched once, not once per read.
 size_t TcpConnection::runOneCommand(proto::Engine& engine, proto::WorkerStats& stats) {
   const std::string_view buffered = input_.data();
   size_t length = buffered.size();
   if (session_.swallow > 0) {
     length = std::min(length, session_.swallow);
-  } else if (const size_t newline = buffered.find('\n'); newline != std::string_view::npos) {
+  } else if (const size_t newline = proto::findLineEnd(buffered, session_.line_scanned);
+             newline != std::string_view::npos) {
     length = newline + 1;
   }
   // What a data block after this line may take of the buffer (and pool).

@@ -81,6 +81,9 @@ class TcpConnection {
   InputBuffer input_;
   OutputBuffer output_;
   proto::Session session_;
+  // Buffered bytes the unfinished command needs before the engine sees it
+  // again (its line and whole data block; 0 when unknown or none).
+  size_t awaited_ = 0;
   bool peer_closed_ = false;   // read() returned 0
   bool failed_ = false;        // socket error or an unfinishable command
   std::atomic<State> state_{State::kRead};
