@@ -237,6 +237,9 @@ int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
   server_config.reply_budget = {config.udp_reply_rate, config.udp_reply_burst};
   server_config.udp_admin = config.udp_admin;
   server_config.idle_timeout = config.idle_timeout;
+  // As much for pending TCP buffers as for items (memcached allocates a
+  // value being read from its -m memory).
+  server_config.buffer_pool_bytes = size_t{config.memory_limit_mb} << 20;
   auto server = net::SocketServer::create(server_config, engine, stats);
   if (!server.ok()) {
     spdlog::error(server.error());

@@ -90,6 +90,11 @@ struct CommandContext {
     data_consumed = length;
     return after_line.substr(0, length);
   }
+  // False when the data block of `length` bytes has not all arrived and is
+  // longer than the datapath can buffer (session.block_room).
+  bool blockFits(size_t length) const {
+    return after_line.size() >= length || length <= session.block_room;
+  }
   // Discards a refused data block; over a stream what has not arrived yet
   // is discarded as it comes (memcached's conn_swallow).
   void swallowDataBlock(size_t length) {

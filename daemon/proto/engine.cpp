@@ -159,6 +159,17 @@ Engine::Engine(store::Store& store, const EngineConfig& config, StatsRegistry& s
   if (config.temporary_ttl) store_.setTemporaryLru(true, *config.temporary_ttl);
 }
 
+size_t findLineEnd(std::string_view input, size_t& scanned) {
+  const size_t from = scanned < input.size() ? scanned : input.size();
+  const void* newline = std::memchr(input.data() + from, '\n', input.size() - from);
+  if (newline == nullptr) {
+    scanned = input.size();
+    return std::string_view::npos;
+  }
+  scanned = 0;
+  return static_cast<size_t>(static_cast<const char*>(newline) - input.data());
+}
+
 size_t Engine::process(std::string_view input, ReplySink& out, Session& session,
                        WorkerStats& worker) {
   const bool stream = session.transport == Transport::kStream;
@@ -170,11 +181,13 @@ size_t Engine::process(std::string_view input, ReplySink& out, Session& session,
     session.swallow -= pos;
   }
 
+  // A datagram is searched whole: nothing of it is offered again.
+  size_t datagram_scanned = 0;
+  size_t& scanned = stream ? session.line_scanned : datagram_scanned;
   while (pos < input.size() && !session.close) {
     const std::string_view pending = input.substr(pos);
-    const auto* newline =
-        static_cast<const char*>(std::memchr(pending.data(), '\n', pending.size()));
-    if (!newline) {
+    const size_t line_length = findLineEnd(pending, scanned);
+    if (line_length == std::string_view::npos) {
       if (!stream) {
         bump(worker.udp_dropped_incomplete);
         return input.size();
@@ -185,7 +198,6 @@ size_t Engine::process(std::string_view input, ReplySink& out, Session& session,
       }
       return pos;
     }
-    const size_t line_length = static_cast<size_t>(newline - pending.data());
     CommandContext ctx{store_, config_, stats_, responses, session, worker,
                        pending.substr(line_length + 1)};
     dispatch(ctx, tokenize(commandLine(pending.substr(0, line_length))));

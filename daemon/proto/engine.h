@@ -62,12 +62,29 @@ struct Session {
   // Set by a stream datapath before process(): replies to earlier commands
   // still wait to be sent (memcached's resp_has_stack(), which metadump checks).
   bool replies_waiting = false;
+  // Set by a stream datapath before process(): the largest data block it
+  // can still buffer. A storage command whose block is longer and has not
+  // all arrived is answered "SERVER_ERROR out of memory storing object" and
+  // its block swallowed, as memcached does when it cannot allocate the item.
+  size_t block_room = SIZE_MAX;
   // Whether stats, flush_all, verbosity, shutdown, lru_crawler, watch and
   // the meta debug command `me` run; off, each is answered
   // "CLIENT_ERROR <command> not allowed over UDP" (the UDP datapath turns
   // them off unless --udp-admin on).
   bool admin_commands = true;
+  // Stream only, kept by process() between calls: how many bytes at the
+  // start of the unconsumed input are known to hold no newline (the
+  // unterminated line it last returned without consuming). The next call,
+  // given those bytes again and more, searches only the rest, so a long
+  // line arriving a byte at a time costs its length, not its square.
+  size_t line_scanned = 0;
 };
+
+// Where the line at the start of `input` ends (the offset of its '\n'), or
+// npos. Searches only past `scanned` (bytes of `input` already searched) and
+// records how far it got: input.size() when there is no newline yet, 0 once
+// there is one (the next line starts afresh).
+size_t findLineEnd(std::string_view input, size_t& scanned);
 
 // An engine keeps no per-call state, so one engine may serve every worker
 // at once. Build it at start-up: the constructor publishes config.verbosity
@@ -79,7 +96,9 @@ class Engine {
   // Executes every complete command at the start of `input`, appending
   // replies to `out`, and returns the number of bytes consumed.
   // Stream: an incomplete trailing command is not consumed; present it again
-  // with more bytes (session.need says how many at least, when known).
+  // with more bytes (session.need says how many at least, when known), and
+  // nothing else: an unterminated line is not searched again up to
+  // session.line_scanned.
   // Datagram: `input` is one whole UDP payload (frame header removed); an
   // incomplete trailing command or data block is dropped and counted, so the
   // return value is always input.size().

@@ -148,12 +148,25 @@ StoreOutcome storeItem(store::Store& store, WorkerStats& stats, const StoreReque
   });
 }
 
-void refuseTooLarge(store::Store& store, WorkerStats& stats, std::string_view key, bool unlink) {
-  bump(stats.store_too_large);
+namespace {
+
+void unlinkRefused(store::Store& store, WorkerStats& stats, std::string_view key, bool unlink) {
   if (!unlink) return;
   store.access(key, [&](Access& a) {
     if (lookupItem(a, stats)) a.unlink();
   });
+}
+
+}  // namespace
+
+void refuseTooLarge(store::Store& store, WorkerStats& stats, std::string_view key, bool unlink) {
+  bump(stats.store_too_large);
+  unlinkRefused(store, stats, key, unlink);
+}
+
+void refuseNoMemory(store::Store& store, WorkerStats& stats, std::string_view key, bool unlink) {
+  bump(stats.store_no_memory);
+  unlinkRefused(store, stats, key, unlink);
 }
 
 }  // namespace unbuckle::proto

@@ -42,8 +42,10 @@ struct StoreOutcome {
 
 StoreOutcome storeItem(store::Store& store, WorkerStats& stats, const StoreRequest& request);
 
-// Counts a refused size (store_too_large) and drops the key's current value
-// when asked: what memcached does when item_alloc fails before the data.
+// Counts a refused size (store_too_large) or a block there is no memory
+// for (store_no_memory) and drops the key's current value when asked: what
+// memcached does when item_alloc fails before the data.
 void refuseTooLarge(store::Store& store, WorkerStats& stats, std::string_view key, bool unlink);
+void refuseNoMemory(store::Store& store, WorkerStats& stats, std::string_view key, bool unlink);
 
 }  // namespace unbuckle::proto

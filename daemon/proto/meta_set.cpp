@@ -92,6 +92,11 @@ void processMetaSet(CommandContext& ctx, const Tokens& tokens) {
     refuse(kTooLarge);
     return;
   }
+  if (!ctx.blockFits(block_length)) {
+    refuseNoMemory(ctx.store, ctx.stats, key.view(), true);
+    refuse(kNoMemoryStoring);
+    return;
+  }
   const auto block = ctx.takeDataBlock(block_length);
   if (!block) return;
 

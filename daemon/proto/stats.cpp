@@ -60,6 +60,7 @@ void StatsRegistry::reset() {
   prefixes_.clear();
   for (auto field : {&ConnectionStats::total_connections, &ConnectionStats::rejected_connections,
                      &ConnectionStats::conn_yields, &ConnectionStats::listen_disabled_num,
+                     &ConnectionStats::read_buf_oom, &ConnectionStats::response_obj_oom,
                      &ConnectionStats::time_in_listen_disabled_us}) {
     (connection_baseline_.*field).store((connections_.*field).load());
   }

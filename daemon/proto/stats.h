@@ -108,6 +108,11 @@ struct ConnectionStats {
   std::atomic<uint64_t> server_conns{0};
   std::atomic<uint64_t> rejected_connections{0};
   std::atomic<uint64_t> conn_yields{0};
+  // TCP buffers short of memory (daemon/socket/buffer_pool.h): a command
+  // line or data block that could not be read in (the connection closes),
+  // a reply that could not be buffered (memcached's names).
+  std::atomic<uint64_t> read_buf_oom{0};
+  std::atomic<uint64_t> response_obj_oom{0};
   std::atomic<uint64_t> listen_disabled_num{0};
   std::atomic<uint64_t> time_in_listen_disabled_us{0};
   std::atomic<bool> accepting_conns{true};   // false while accept is paused at the limit

@@ -113,14 +113,16 @@ void generalStats(CommandContext& ctx, StatLines& s) {
   s.add("rejected_connections", r.connectionCount(&ConnectionStats::rejected_connections));
   // Every socket `stats conns` lists: listeners, UDP sockets, clients.
   s.add("connection_structures", uint64_t{ctx.registry.connectionList().size()});
-  // No pooled response objects or read buffers: each connection owns its buffers.
-  s.add("response_obj_oom", uint64_t{0});
+  // No pooled response objects or read buffers: each connection owns its
+  // buffers, borrowing from one shared pool beyond a small guarantee; the
+  // _oom counters count what that pool refused.
+  s.add("response_obj_oom", r.connectionCount(&ConnectionStats::response_obj_oom));
   s.add("response_obj_count", uint64_t{0});
   s.add("response_obj_bytes", uint64_t{0});
   s.add("read_buf_count", uint64_t{0});
   s.add("read_buf_bytes", uint64_t{0});
   s.add("read_buf_bytes_free", uint64_t{0});
-  s.add("read_buf_oom", uint64_t{0});
+  s.add("read_buf_oom", r.connectionCount(&ConnectionStats::read_buf_oom));
   s.add("reserved_fds", reservedFds(curr_connections));
   s.add("cmd_get", sum(&WorkerStats::cmd_get));
   s.add("cmd_set", sum(&WorkerStats::cmd_set));

@@ -3,8 +3,9 @@
 //
 //   <cmd> <key> <flags> <exptime> <bytes> [<cas unique>] [noreply]\r\n<data>\r\n
 //
-// A refused size is answered before the data arrives and the data block is
-// swallowed; a refused `set` also drops the key's old value.
+// A refused size, or a block longer than the datapath can buffer, is
+// answered before the data arrives and the data block is swallowed; a
+// refused `set` also drops the key's old value.
 #include <climits>
 
 #include "proto/commands.h"
@@ -61,6 +62,12 @@ void processUpdate(CommandContext& ctx, const Tokens& tokens, StoreMode mode) {
     if (ctx.registry.prefixes().enabled()) ctx.registry.prefixes().recordSet(key);
     refuseTooLarge(ctx.store, ctx.stats, key, mode == StoreMode::kSet);
     ctx.reply(kTooLarge);
+    ctx.swallowDataBlock(block_length);
+    return;
+  }
+  if (!ctx.blockFits(block_length)) {
+    refuseNoMemory(ctx.store, ctx.stats, key, mode == StoreMode::kSet);
+    ctx.reply(kNoMemoryStoring);
     ctx.swallowDataBlock(block_length);
     return;
   }

@@ -83,6 +83,8 @@ Result<std::unique_ptr<SocketServer>> SocketServer::create(const SocketServerCon
 
   std::unique_ptr<SocketServer> server(new SocketServer(config, std::move(stop), stats));
   const ConnectionLimits limits = ConnectionLimits::forItemSize(config.max_item_size);
+  server->pool_ = std::make_unique<BufferPool>(
+      std::max(config.buffer_pool_bytes, 4 * limits.max_input));
   udp::DatagramServerSettings udp_settings;
   udp_settings.allow = server->config_.allow.get();
   udp_settings.max_reply_bytes = udp::DatagramReplySink::replyBudget(config.max_item_size);
@@ -101,7 +103,8 @@ Result<std::unique_ptr<SocketServer>> SocketServer::create(const SocketServerCon
       }
       server->workers_.push_back(std::make_unique<Worker>(
           engine, worker_stats, stats.connections(), server->stop_.get(), std::move(udp),
-          std::move(listeners), limits, config.max_connections, config.idle_timeout));
+          std::move(listeners), limits, *server->pool_, config.max_connections,
+          config.idle_timeout));
     }
   } catch (const std::system_error& e) {
     return Error{std::string("cannot start the socket workers: ") + e.what()};

@@ -23,6 +23,7 @@
 #include "proto/stats.h"
 #include "result.h"
 #include "unbuckle/file_descriptor.h"
+#include "socket/buffer_pool.h"
 #include "socket/worker.h"
 #include "udp/reply_budget.h"
 
@@ -43,6 +44,9 @@ struct SocketServerConfig {
   udp::ReplyBudgetConfig reply_budget;   // per UDP source and worker
   bool udp_admin = false;           // admin commands over UDP too
   uint32_t idle_timeout = 0;        // seconds a TCP client may wait between commands; 0: forever
+  // Buffer memory all TCP connections share beyond their guarantees (see
+  // buffer_pool.h); raised to at least four connections' max_input.
+  size_t buffer_pool_bytes = 64u << 20;
 };
 
 class SocketServer {
@@ -73,6 +77,7 @@ class SocketServer {
   int lister_id_ = -1;   // our sockets in `stats conns`
   uint64_t server_conns_ = 0;   // our part of ConnectionStats::server_conns
   FileDescriptor stop_;   // eventfd, readable once stop() is called
+  std::unique_ptr<BufferPool> pool_;   // outlives the workers that borrow from it
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
 };

@@ -17,11 +17,13 @@ ConnectionLimits ConnectionLimits::forItemSize(size_t max_item_size) {
   return limits;
 }
 
-TcpConnection::TcpConnection(FileDescriptor socket, const ConnectionLimits& limits)
+TcpConnection::TcpConnection(FileDescriptor socket, const ConnectionLimits& limits,
+                             BufferPool& pool)
     : socket_(std::move(socket)),
       limits_(limits),
-      input_(limits.max_input),
-      output_(limits.max_output),
+      pool_(pool),
+      input_(limits.max_input, pool),
+      output_(limits.max_output, pool),
       last_command_(steadySeconds()) {
   session_.transport = proto::Transport::kStream;
 }
@@ -48,7 +50,7 @@ TcpConnection::State TcpConnection::stateAfterEvents() const {
   if (failed_ || closing()) return State::kClosing;
   if (output_.size() > 0) return State::kWrite;
   if (session_.swallow > 0) return State::kSwallow;
-  if (session_.need > 0) return State::kNread;
+  if (awaited_ > input_.data().size()) return State::kNread;
   return State::kRead;
 }
 
@@ -72,7 +74,7 @@ uint32_t TcpConnection::onEvents(uint32_t events, proto::Engine& engine,
   if (output_.size() > 0 || more) {
     interest |= EPOLLOUT;
   }
-  if (!closing() && !more && output_.size() < limits_.output_high_water) {
+  if (!closing() && !more && !backlogged()) {
     interest |= EPOLLIN;
   }
   return interest;
@@ -83,7 +85,7 @@ bool TcpConnection::closing() const {
 }
 
 void TcpConnection::receive(proto::WorkerStats& stats) {
-  const std::span<char> space = input_.space(input_.data().size() + session_.need);
+  const std::span<char> space = input_.space(std::max(awaited_, input_.data().size()));
   if (space.empty()) {
     return;
   }
@@ -104,39 +106,65 @@ bool TcpConnection::runCommands(proto::Engine& engine, proto::WorkerStats& stats
     if (input_.data().empty()) {
       return false;
     }
-    if (output_.size() >= limits_.output_high_water) {
+    if (input_.data().size() < awaited_) {
+      break;
+    }
+    if (backlogged()) {
       return true;
     }
     if (commands == limits_.commands_per_event) {
       connections.conn_yields.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
+    const bool overflowed = output_.overflowed();
     const size_t consumed = runOneCommand(engine, stats);
+    if (!overflowed && output_.overflowed()) {
+      connections.response_obj_oom.fetch_add(1, std::memory_order_relaxed);
+    }
     if (consumed == 0) {
+      // Offered again once what it needs has arrived (at every read while
+      // that is unknown); until then a data block's line is not parsed again.
+      awaited_ = input_.data().size() + session_.need;
       break;
     }
+    awaited_ = 0;
     input_.consume(consumed);
     last_command_.store(steadySeconds(), std::memory_order_relaxed);
   }
   // An unfinished command that cannot fit the buffer will never complete.
   if (!session_.close && input_.full()) {
     failed_ = true;
+    if (input_.starved()) {
+      connections.read_buf_oom.fetch_add(1, std::memory_order_relaxed);
+    }
   }
   return false;
+}
+
+bool TcpConnection::backlogged() const {
+  return output_.size() >= limits_.output_high_water ||
+         (output_.size() >= OutputBuffer::kGuaranteed &&
+          pool_.available() < limits_.output_high_water);
 }
 
 // The engine runs every complete command it is given; handing it one line
 // at a time (with its data block) keeps each step's output bounded. A
 // command that needs more than its line (a storage command's data) is
 // offered a longer prefix until it completes or the buffered bytes run out.
+// The newline search shares session_.line_scanned with the engine, so an
+// unterminated line is searched once, not once per read.
 size_t TcpConnection::runOneCommand(proto::Engine& engine, proto::WorkerStats& stats) {
   const std::string_view buffered = input_.data();
   size_t length = buffered.size();
   if (session_.swallow > 0) {
     length = std::min(length, session_.swallow);
-  } else if (const size_t newline = buffered.find('\n'); newline != std::string_view::npos) {
+  } else if (const size_t newline = proto::findLineEnd(buffered, session_.line_scanned);
+             newline != std::string_view::npos) {
     length = newline + 1;
   }
+  // What a data block after this line may take of the buffer (and pool).
+  const size_t reachable = input_.reachable();
+  session_.block_room = reachable > length ? reachable - length : 0;
   session_.replies_waiting = output_.size() > 0;
   for (;;) {
     const size_t consumed = engine.process(buffered.substr(0, length), output_, session_, stats);

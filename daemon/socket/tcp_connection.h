@@ -3,8 +3,15 @@
 // written from an OutputBuffer. It never blocks and bounds its memory:
 //  - input grows to what the incomplete command needs, up to max_input
 //    (a larger unfinished command closes the connection);
-//  - above output_high_water it stops reading and running commands until the
-//    client has taken the backlog (EPOLLOUT);
+//  - beyond a small guarantee its buffers borrow from the server's
+//    BufferPool: a data block the pool cannot hold is answered "SERVER_ERROR
+//    out of memory storing object" and swallowed, a command line it cannot
+//    hold closes the connection (read_buf_oom), a reply it cannot hold is
+//    replaced by "SERVER_ERROR out of memory writing get response"
+//    (response_obj_oom);
+//  - above output_high_water, or above OutputBuffer::kGuaranteed while the
+//    pool has less than output_high_water left, it stops reading and
+//    running commands until the client has taken the backlog (EPOLLOUT);
 //  - after commands_per_event it yields to other connections (memcached -R).
 // `quit` or a fatal protocol error closes it once its replies are written;
 // so does the peer's shutdown of its sending side.
@@ -17,6 +24,7 @@
 #include "proto/engine.h"
 #include "proto/stats.h"
 #include "unbuckle/file_descriptor.h"
+#include "socket/buffer_pool.h"
 #include "socket/input_buffer.h"
 #include "socket/output_buffer.h"
 
@@ -35,7 +43,7 @@ struct ConnectionLimits {
 
 class TcpConnection {
  public:
-  TcpConnection(FileDescriptor socket, const ConnectionLimits& limits);
+  TcpConnection(FileDescriptor socket, const ConnectionLimits& limits, BufferPool& pool);
 
   int fd() const { return socket_.get(); }
 
@@ -62,14 +70,20 @@ class TcpConnection {
   bool runCommands(proto::Engine& engine, proto::WorkerStats& stats,
                    proto::ConnectionStats& connections);
   size_t runOneCommand(proto::Engine& engine, proto::WorkerStats& stats);
+  // The backlog is high enough to wait for the client before the next command.
+  bool backlogged() const;
   void transmit(proto::WorkerStats& stats);
   bool closing() const;
 
   FileDescriptor socket_;
   ConnectionLimits limits_;
+  BufferPool& pool_;
   InputBuffer input_;
   OutputBuffer output_;
   proto::Session session_;
+  // Buffered bytes the unfinished command needs before the engine sees it
+  // again (its line and whole data block; 0 when unknown or none).
+  size_t awaited_ = 0;
   bool peer_closed_ = false;   // read() returned 0
   bool failed_ = false;        // socket error or an unfinishable command
   std::atomic<State> state_{State::kRead};

@@ -32,7 +32,8 @@ constexpr int kIdleCheckMs = 1000;
 Worker::Worker(proto::Engine& engine, proto::WorkerStats& stats,
                proto::ConnectionStats& connections, int stop_fd,
                std::vector<std::unique_ptr<UdpEndpoint>> udp, std::vector<FileDescriptor> listeners,
-               const ConnectionLimits& limits, uint32_t max_connections, uint32_t idle_timeout)
+               const ConnectionLimits& limits, BufferPool& pool, uint32_t max_connections,
+               uint32_t idle_timeout)
     : engine_(engine),
       stats_(stats),
       connections_(connections),
@@ -40,6 +41,7 @@ Worker::Worker(proto::Engine& engine, proto::WorkerStats& stats,
       udp_(std::move(udp)),
       listeners_(std::move(listeners)),
       limits_(limits),
+      pool_(pool),
       max_connections_(max_connections),
       idle_timeout_(idle_timeout),
       started_(TcpConnection::steadySeconds()),
@@ -128,7 +130,7 @@ void Worker::acceptConnections(int listener) {
     }
     {
       std::lock_guard lock(listing_mutex_);
-      open_[fd] = Connection{std::make_unique<TcpConnection>(std::move(socket), limits_), EPOLLIN};
+      open_[fd] = Connection{std::make_unique<TcpConnection>(std::move(socket), limits_, pool_), EPOLLIN};
     }
     connections_.curr_connections.fetch_add(1, std::memory_order_relaxed);
     connections_.total_connections.fetch_add(1, std::memory_order_relaxed);

@@ -29,7 +29,8 @@ class Worker {
   Worker(proto::Engine& engine, proto::WorkerStats& stats, proto::ConnectionStats& connections,
          int stop_fd, std::vector<std::unique_ptr<UdpEndpoint>> udp,
          std::vector<FileDescriptor> listeners,
-         const ConnectionLimits& limits, uint32_t max_connections, uint32_t idle_timeout = 0);
+         const ConnectionLimits& limits, BufferPool& pool, uint32_t max_connections,
+         uint32_t idle_timeout = 0);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -68,6 +69,7 @@ class Worker {
   std::vector<std::unique_ptr<UdpEndpoint>> udp_;
   std::vector<FileDescriptor> listeners_;
   ConnectionLimits limits_;
+  BufferPool& pool_;
   uint32_t max_connections_;
   uint32_t idle_timeout_;
   const int64_t started_;   // steady seconds: the listening sockets' "last command"

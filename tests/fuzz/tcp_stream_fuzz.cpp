@@ -52,8 +52,7 @@ class Conversation {
       finding("socketpair failed");
     }
     client_ = FileDescriptor(fds[0]);
-    const size_t max_item = EngineUnderTest::smallStore().max_item_size;
-    connection_.emplace(FileDescriptor(fds[1]), net::ConnectionLimits::forItemSize(max_item));
+    connection_.emplace(FileDescriptor(fds[1]), limits(), pool_);
   }
 
   bool open() const { return connection_.has_value(); }
@@ -118,7 +117,14 @@ class Conversation {
     }
   }
 
+  static net::ConnectionLimits limits() {
+    return net::ConnectionLimits::forItemSize(EngineUnderTest::smallStore().max_item_size);
+  }
+
   EngineUnderTest engine_;
+  // Sized as the daemon sizes it: the store's memory, at least four inputs.
+  net::BufferPool pool_{std::max(EngineUnderTest::smallStore().memory_limit,
+                                 4 * limits().max_input)};
   FileDescriptor client_;
   std::optional<net::TcpConnection> connection_;
   uint32_t interest_ = EPOLLIN;

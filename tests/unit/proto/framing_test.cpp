@@ -1,5 +1,8 @@
 // How input is cut into commands: partial input over a stream, swallowed
 // data blocks, datagrams that end early, long lines, pipelining.
+#include <algorithm>
+#include <string>
+
 #include "engine_fixture.h"
 
 namespace unbuckle::proto::testing {
@@ -65,6 +68,53 @@ TEST_F(FramingTest, LongUnterminatedLineClosesUnlessItIsAGet) {
   EXPECT_FALSE(session_.close);
   feed(std::string(101, ' ') + "get " + std::string(3000, 'x'));
   EXPECT_TRUE(session_.close);
+}
+
+// A multi-key get line arriving one byte per read (up to the datapath's
+// 1 MB input limit) costs its length in newline searches, not its square:
+// each call searches only the bytes after session.line_scanned.
+TEST_F(FramingTest, AnUnterminatedLineIsSearchedOnce) {
+  std::string line = "get";
+  while (line.size() < (1u << 20)) line += " key" + std::to_string(line.size());
+  size_t searched = 0;
+  for (size_t length = 1; length <= line.size(); ++length) {
+    const std::string_view input(line.data(), length);
+    searched += input.size() - std::min(session_.line_scanned, input.size());
+    ASSERT_EQ(feed(input), 0u);
+    ASSERT_EQ(session_.line_scanned, length);
+    ASSERT_FALSE(session_.close);
+  }
+  EXPECT_EQ(searched, line.size());
+  line += "\r\n";
+  EXPECT_EQ(tcp(line), "END\r\n");
+  EXPECT_EQ(session_.line_scanned, 0u);
+}
+
+// What it skips it does not read again: a newline hidden in the bytes
+// already searched is not seen (a datapath never changes them).
+TEST_F(FramingTest, BytesAlreadySearchedAreNotSearchedAgain) {
+  session_.line_scanned = 7;
+  EXPECT_EQ(feed("get a\r\nget b"), 0u);
+  EXPECT_EQ(sink_.text(), "");
+  EXPECT_EQ(session_.line_scanned, 12u);
+  session_.line_scanned = 0;
+  EXPECT_EQ(feed("get a\r\nget b"), 7u);
+  EXPECT_EQ(sink_.text(), "END\r\n");
+  EXPECT_EQ(session_.line_scanned, 5u);   // "get b", the tail left for later
+}
+
+TEST(FindLineEnd, SearchesOnlyPastWhatWasScanned) {
+  size_t scanned = 0;
+  EXPECT_EQ(findLineEnd("get a", scanned), std::string_view::npos);
+  EXPECT_EQ(scanned, 5u);
+  EXPECT_EQ(findLineEnd("get a b\r\n", scanned), 8u);
+  EXPECT_EQ(scanned, 0u);
+  scanned = 3;
+  EXPECT_EQ(findLineEnd("a\nb", scanned), std::string_view::npos);
+  EXPECT_EQ(scanned, 3u);
+  scanned = 10;   // more than the input: nothing left to search
+  EXPECT_EQ(findLineEnd("a\n", scanned), std::string_view::npos);
+  EXPECT_EQ(scanned, 2u);
 }
 
 TEST_F(FramingTest, DatagramWithoutNewlineIsDroppedAndCounted) {

@@ -105,6 +105,26 @@ TEST_F(StorageTest, TooLargeSwallowsTheDataAndDropsTheOldValue) {
   EXPECT_EQ(stat(&WorkerStats::store_too_large), 2u);
 }
 
+TEST_F(StorageTest, ABlockLongerThanTheDatapathCanBufferIsRefusedAndSwallowed) {
+  tcp("set kept 0 0 1\r\nx\r\nadd added 0 0 1\r\ny\r\n");
+  session_.block_room = 100;
+  // A block that has all arrived needs no more room.
+  EXPECT_EQ(tcp("set whole 0 0 200\r\n" + std::string(200, 'w') + "\r\n"), "STORED\r\n");
+  // An incomplete one is refused as memcached refuses an item it cannot
+  // allocate, and what arrives of it is swallowed; a set drops the old value.
+  EXPECT_EQ(tcp("set kept 0 0 1000\r\n" + std::string(300, 'a')),
+            "SERVER_ERROR out of memory storing object\r\n");
+  EXPECT_EQ(session_.swallow, 1002u - 300u);
+  EXPECT_EQ(tcp(std::string(702, 'a')), "");
+  EXPECT_EQ(tcp("add added 0 0 1000\r\n"), "SERVER_ERROR out of memory storing object\r\n");
+  EXPECT_EQ(tcp(std::string(1002, 'b')), "");
+  EXPECT_EQ(tcp("ms kept 1000 T0\r\n"), "SERVER_ERROR out of memory storing object\r\n");
+  EXPECT_EQ(tcp(std::string(1002, 'c')), "");
+  session_.block_room = SIZE_MAX;
+  EXPECT_EQ(tcp("get kept added\r\n"), "VALUE added 0 1\r\ny\r\nEND\r\n");
+  EXPECT_EQ(stat(&WorkerStats::store_no_memory), 3u);
+}
+
 TEST_F(StorageTest, LargestValueIsMemcachedsLargest) {
   // -I bounds the whole item: memcached 1.6.18 -I 1m stores 1048516 bytes
   // under a 1-byte key and 1048267 under a 250-byte key, whatever the flags.

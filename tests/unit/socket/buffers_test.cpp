@@ -3,11 +3,15 @@
 #include <cstring>
 #include <string>
 
+#include "socket/buffer_pool.h"
 #include "socket/input_buffer.h"
 #include "socket/output_buffer.h"
 
 namespace unbuckle::net {
 namespace {
+
+// Room for every buffer of a test that is not about the pool.
+BufferPool roomy(size_t{1} << 30);
 
 void fill(InputBuffer& buffer, std::string_view bytes, size_t want = 0) {
   while (!bytes.empty()) {
@@ -21,7 +25,7 @@ void fill(InputBuffer& buffer, std::string_view bytes, size_t want = 0) {
 }
 
 TEST(InputBuffer, KeepsUnconsumedBytesAcrossReads) {
-  InputBuffer buffer(1 << 20);
+  InputBuffer buffer(1 << 20, roomy);
   fill(buffer, "get a\r\nget");
   EXPECT_EQ(buffer.data(), "get a\r\nget");
   buffer.consume(7);
@@ -31,7 +35,7 @@ TEST(InputBuffer, KeepsUnconsumedBytesAcrossReads) {
 }
 
 TEST(InputBuffer, GrowsToWhatTheCommandNeedsWithinTheLimit) {
-  InputBuffer buffer(1 << 20);
+  InputBuffer buffer(1 << 20, roomy);
   fill(buffer, "set k 0 0 500000\r\n");
   const std::span<char> space = buffer.space(500000 + 20);
   EXPECT_GE(buffer.data().size() + space.size(), 500020u);
@@ -39,7 +43,7 @@ TEST(InputBuffer, GrowsToWhatTheCommandNeedsWithinTheLimit) {
 }
 
 TEST(InputBuffer, StopsAtTheLimit) {
-  InputBuffer buffer(20000);
+  InputBuffer buffer(20000, roomy);
   fill(buffer, std::string(19990, 'x'));
   EXPECT_EQ(buffer.space(1 << 20).size(), 10u);
   fill(buffer, "0123456789");
@@ -51,7 +55,7 @@ TEST(InputBuffer, StopsAtTheLimit) {
 }
 
 TEST(InputBuffer, GivesLargeMemoryBackOnceConsumed) {
-  InputBuffer buffer(4 << 20);
+  InputBuffer buffer(4 << 20, roomy);
   fill(buffer, std::string(1 << 20, 'v'), 1 << 20);
   EXPECT_GE(buffer.capacity(), size_t{1} << 20);
   buffer.consume(1 << 20);
@@ -61,7 +65,7 @@ TEST(InputBuffer, GivesLargeMemoryBackOnceConsumed) {
 }
 
 TEST(OutputBuffer, QueuesRepliesUntilSent) {
-  OutputBuffer out(1 << 20);
+  OutputBuffer out(1 << 20, roomy);
   out.append("STORED\r\n");
   out.endResponse();
   out.append("END\r\n");
@@ -76,7 +80,7 @@ TEST(OutputBuffer, QueuesRepliesUntilSent) {
 }
 
 TEST(OutputBuffer, ReplacesAResponseThatCrossesTheLimit) {
-  OutputBuffer out(100);
+  OutputBuffer out(100, roomy);
   out.append("VALUE a 0 1\r\nx\r\n");
   out.endResponse();
   out.append("VALUE b 0 90\r\n");
@@ -89,7 +93,7 @@ TEST(OutputBuffer, ReplacesAResponseThatCrossesTheLimit) {
 }
 
 TEST(OutputBuffer, LimitCountsOnlyUnsentBytes) {
-  OutputBuffer out(100);
+  OutputBuffer out(100, roomy);
   out.append(std::string(80, 'a'));
   out.endResponse();
   out.consume(60);
@@ -97,6 +101,64 @@ TEST(OutputBuffer, LimitCountsOnlyUnsentBytes) {
   out.endResponse();
   EXPECT_FALSE(out.overflowed());
   EXPECT_EQ(out.size(), 100u);
+}
+
+TEST(InputBuffer, BorrowsBeyondItsGuaranteeAndGivesItBack) {
+  BufferPool pool(1 << 20);
+  {
+    InputBuffer buffer(4 << 20, pool);
+    fill(buffer, "get a\r\n");
+    EXPECT_EQ(pool.used(), 0u);
+    fill(buffer, std::string(100000, 'v'), 100000);
+    EXPECT_EQ(pool.used(), buffer.capacity() - InputBuffer::kGuaranteed);
+    buffer.consume(buffer.data().size());
+    EXPECT_EQ(pool.used(), 0u);
+    fill(buffer, std::string(100000, 'v'), 100000);
+    EXPECT_GT(pool.used(), 0u);
+  }
+  EXPECT_EQ(pool.used(), 0u);   // the destructor returns it
+}
+
+TEST(InputBuffer, StarvesWhenThePoolIsEmpty) {
+  BufferPool pool(1000);
+  InputBuffer buffer(1 << 20, pool);
+  EXPECT_EQ(buffer.reachable(), InputBuffer::kGuaranteed + 1000);
+  fill(buffer, std::string(InputBuffer::kGuaranteed + 1000, 'x'), 1 << 20);
+  EXPECT_EQ(pool.available(), 0u);
+  EXPECT_TRUE(buffer.space(1 << 20).empty());
+  EXPECT_TRUE(buffer.starved());
+  EXPECT_TRUE(buffer.full());
+  buffer.consume(10);
+  EXPECT_FALSE(buffer.full());
+  EXPECT_EQ(buffer.space(1 << 20).size(), 10u);
+}
+
+TEST(OutputBuffer, RefusesAResponseThePoolCannotHold) {
+  BufferPool pool(1000);
+  OutputBuffer out(1 << 20, pool);
+  out.append(std::string(OutputBuffer::kGuaranteed, 'a'));
+  out.endResponse();
+  EXPECT_EQ(pool.used(), 0u);
+  out.append(std::string(900, 'b'));
+  out.endResponse();
+  EXPECT_FALSE(out.overflowed());
+  EXPECT_EQ(pool.used(), 900u);
+  out.append(std::string(200, 'c'));   // the pool has 100 bytes left
+  EXPECT_TRUE(out.overflowed());
+  EXPECT_EQ(out.pending().substr(OutputBuffer::kGuaranteed + 900),
+            "SERVER_ERROR out of memory writing get response\r\n");
+  out.consume(out.size());
+  EXPECT_EQ(pool.used(), 0u);
+}
+
+TEST(OutputBuffer, ReturnsWhatItBorrowedWhenDestroyed) {
+  BufferPool pool(1 << 20);
+  {
+    OutputBuffer out(1 << 20, pool);
+    out.append(std::string(200000, 'a'));
+    EXPECT_EQ(pool.used(), out.capacity() - OutputBuffer::kGuaranteed);
+  }
+  EXPECT_EQ(pool.used(), 0u);
 }
 
 }  // namespace
