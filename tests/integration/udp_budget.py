@@ -37,16 +37,7 @@ def udp_reply(client, payload, req_id):
 
 
 def stat(port, name):
-    tcp = mc.TcpClient(port)
-    try:
-        reply = tcp.request(b"stats\r\n", done=lambda r: r.endswith(b"END\r\n")).decode()
-    finally:
-        tcp.close()
-    for line in reply.splitlines():
-        fields = line.split()
-        if len(fields) == 3 and fields[1] == name:
-            return int(fields[2])
-    mc.fail(f"stats has no {name}")
+    return int(mc.stats(port)[name])
 
 
 def flood_test(daemon):

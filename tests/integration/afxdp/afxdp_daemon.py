@@ -218,8 +218,7 @@ def run_memcaslap(net, seconds):
                                         "packet_disorder", "packet_drop", "udp_timeout")
            if counters.get(n) != 0}
     # The reply budget must never be what an honest client meets.
-    over_budget = re.search(rb"STAT udp_dropped_over_budget (\d+)",
-                            tcp_exchange(netns.SERVER_IP, b"stats\r\n", b"END\r\n")).group(1).decode()
+    over_budget = mc.stats(PORT, host=netns.SERVER_IP)["udp_dropped_over_budget"]
     check(proc.returncode == 0 and not bad and counters.get("cmd_get", 0) > 0
           and counters.get("cmd_set", 0) > 0,
           f"memcaslap --udp through AF_XDP: status {proc.returncode}, {bad}, "

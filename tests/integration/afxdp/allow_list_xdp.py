@@ -56,13 +56,7 @@ def gets_from(source, family):
 
 
 def stats():
-    reply = ad.tcp_exchange(netns.SERVER_IP, b"stats\r\n", b"END\r\n").decode()
-    fields = {}
-    for line in reply.split("\r\n"):
-        parts = line.split(" ")
-        if len(parts) == 3 and parts[0] == "STAT":
-            fields[parts[1]] = parts[2]
-    return fields
+    return mc.stats(ad.PORT, host=netns.SERVER_IP)
 
 
 def counts(fields):
