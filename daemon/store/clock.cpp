@@ -15,9 +15,10 @@ time_t monotonicSeconds() {
 
 }  // namespace
 
-SystemClock::SystemClock()
-    : started_(time(nullptr) - kFirstTick), monotonic_started_(monotonicSeconds() - kFirstTick) {}
+SystemClock::SystemClock() : monotonic_started_(monotonicSeconds() - kFirstTick) {}
 
 RelTime SystemClock::now() const { return static_cast<RelTime>(monotonicSeconds() - monotonic_started_); }
+
+time_t SystemClock::processStarted() const { return time(nullptr) - now(); }
 
 }  // namespace unbuckle::store

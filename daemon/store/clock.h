@@ -37,11 +37,14 @@ class SystemClock final : public Clock {
  public:
   SystemClock();
   RelTime now() const override;
-  time_t processStarted() const override { return started_; }
+  // Read against the wall clock of the moment, not fixed at start: the
+  // monotonic and the wall second tick at different instants, so a fixed
+  // start put `time() + 2` one second nearer for part of every second (a
+  // `flush_all <time()+2>` then flushed the set that followed it).
+  time_t processStarted() const override;
   uint64_t monotonicStartNs() const override { return uint64_t(monotonic_started_) * kNsPerSecond; }
 
  private:
-  time_t started_;            // wall time of RelTime 0
   time_t monotonic_started_;  // CLOCK_MONOTONIC seconds at RelTime 0
 };
 

@@ -13,6 +13,7 @@ import ctypes
 import os
 import subprocess
 import tempfile
+import time
 
 CLONE_NEWNET = 0x40000000
 SERVER_IF = "ubx0"
@@ -33,6 +34,14 @@ def run(*argv, check=True):
     if check and proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)}: {proc.stderr.strip()}")
     return proc.stdout
+
+
+def _mld_reports_sent(ns, ifname):
+    for line in run("ip", "netns", "exec", ns, "cat", f"/proc/net/dev_snmp6/{ifname}").splitlines():
+        name, _, value = line.partition(" ")
+        if name == "Icmp6OutMLDv2Reports":
+            return int(value)
+    raise RuntimeError(f"no Icmp6OutMLDv2Reports for {ifname} in {ns}")
 
 
 def _setns(path):
@@ -74,6 +83,7 @@ class VethNamespaces:
             run("ip", "-n", ns, "link", "set", ifname, "address", mac)
             if mtu:
                 run("ip", "-n", ns, "link", "set", ifname, "mtu", str(mtu))
+            self._quiet_ipv6(ns, ifname)
             run("ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", ifname)
             run("ip", "-n", ns, "addr", "add", f"{ip6}/64", "dev", ifname, "nodad")
             run("ip", "-n", ns, "link", "set", "lo", "up")
@@ -81,6 +91,7 @@ class VethNamespaces:
             for addr in (peer_ip, peer_ip6):
                 run("ip", "-n", ns, "neigh", "add", addr, "lladdr", peer_mac, "dev", ifname,
                     "nud", "permanent")
+        self._settle_ipv6()
         if xdp_pass_object:
             run("ip", "-n", c, "link", "set", "dev", CLIENT_IF, "xdpdrv", "obj", xdp_pass_object,
                 "sec", "xdp")
@@ -88,6 +99,33 @@ class VethNamespaces:
         # our own under /tmp, which stays visible to it and to us.
         run("mount", "-t", "bpf", "bpf", self.bpffs)
         self._mounted = True
+
+    @staticmethod
+    def _quiet_ipv6(ns, ifname):
+        """No link-local address (its DAD and router solicitation, and the
+        MLD reports that follow, went on for 2.5 s after link up) and MLD's
+        unsolicited reports sent at once: a stray IPv6 packet with a
+        hop-by-hop header moved the server's counters in a test's window."""
+        run("ip", "-n", ns, "link", "set", ifname, "addrgenmode", "none")
+        run("ip", "netns", "exec", ns, "sysctl", "-q", "-w",
+            f"net.ipv6.conf.{ifname}.mldv1_unsolicited_report_interval=0",
+            f"net.ipv6.conf.{ifname}.mldv2_unsolicited_report_interval=0")
+
+    def _settle_ipv6(self, timeout=3.0):
+        """Waits until both ends have sent MLD's unsolicited reports
+        (robustness 2: two each) and then nothing more for 0.2 s."""
+        ends = ((self.server, SERVER_IF), (self.client, CLIENT_IF))
+        deadline = time.monotonic() + timeout
+        last, still_since = None, time.monotonic()
+        while time.monotonic() < deadline:
+            sent = tuple(_mld_reports_sent(ns, ifname) for ns, ifname in ends)
+            if sent != last:
+                last, still_since = sent, time.monotonic()
+            elif min(sent) >= 2 and time.monotonic() - still_since >= 0.2:
+                return
+            time.sleep(0.02)
+        raise RuntimeError(f"IPv6 on the veth pair did not settle in {timeout} s: MLD reports "
+                           f"sent {last}")
 
     def enter_client(self):
         self._enter(self.client, SERVER_IP, CLIENT_IF)

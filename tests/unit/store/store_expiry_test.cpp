@@ -1,8 +1,10 @@
 // Clocks, expiry, touch, flush_all (immediate and delayed) and the crawler.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <ctime>
 #include <string>
+#include <thread>
 
 #include "store/store.h"
 #include "store_access.h"
@@ -27,6 +29,25 @@ TEST(SystemClock, StartsAtTwoAndKnowsTheWallTimeOfZero) {
   EXPECT_GE(now, 2u);
   EXPECT_LE(now, 3u);
   EXPECT_NEAR(static_cast<double>(clock.processStarted()), static_cast<double>(time(nullptr) - now), 1.0);
+}
+
+// A unix time N seconds ahead is N seconds ahead of now(), whatever the
+// phase between the monotonic and the wall second: sampled over a whole
+// second (a start fixed at construction was one second short for part of it).
+TEST(SystemClock, UnixTimeAheadIsThatFarAheadAtEveryPhase) {
+  SystemClock clock;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1100);
+  int samples = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    const time_t wall = time(nullptr);
+    const RelTime now = clock.now();
+    const int64_t started = clock.processStarted();
+    if (time(nullptr) != wall || clock.now() != now) continue;   // a tick in between
+    ++samples;
+    ASSERT_EQ(wall + 2 - started, int64_t{now} + 2) << "after " << samples << " samples";
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_GT(samples, 50);
 }
 
 TEST(StoreExpiry, ItemExpiresAtItsExptime) {
