@@ -1,0 +1,170 @@
+// The client library against a live server, driven by client_library.py:
+//
+//   client_library_check compare PORT
+//     stores values of 0 bytes to 1 MB over TCP, then reads them over UDP
+//     (get, gets, multi-gets of 1 to 1,000 keys, hits and misses mixed) and
+//     checks every read equals the same read over TCP.
+//   client_library_check lossy UDP_PORT TCP_PORT ROUNDS
+//     UDP reads through a relay that drops, reorders and duplicates
+//     datagrams: every read must be the stored value or a miss; prints the
+//     hit and miss counts.
+//
+// Both talk to 127.0.0.1 only. Exit 0 when every check passes, 1 with a
+// "FAIL:" line otherwise.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "unbuckle/client.h"
+
+namespace {
+
+using unbuckle::client::ClientOptions;
+using unbuckle::client::ItemMap;
+using unbuckle::client::ServerClient;
+using unbuckle::client::StoreResult;
+
+constexpr const char* kHost = "127.0.0.1";
+
+[[noreturn]] void fail(const std::string& message) {
+  std::printf("FAIL: %s\n", message.c_str());
+  std::exit(1);
+}
+
+std::string valueFor(const std::string& key, size_t size) {
+  std::string value(size, '\0');
+  for (size_t i = 0; i < size; ++i) value[i] = static_cast<char>('a' + (i * 7 + key.size() + i / 1392) % 26);
+  if (size >= 2) value[size / 2] = '\r', value[size / 2 + 1] = '\n';  // data may hold CRLF
+  return value;
+}
+
+std::string describe(const ItemMap& items) {
+  std::string text;
+  for (const auto& [key, item] : items) {
+    text += key + "(" + std::to_string(item.value.size()) + "b f" + std::to_string(item.flags) + " c" +
+            std::to_string(item.cas) + ") ";
+  }
+  return text.substr(0, 400);
+}
+
+void expectSame(const ItemMap& udp, const ItemMap& tcp, const std::string& what) {
+  bool same = udp.size() == tcp.size();
+  for (const auto& [key, item] : tcp) {
+    const auto found = udp.find(key);
+    same = same && found != udp.end() && found->second.value == item.value && found->second.flags == item.flags &&
+           found->second.cas == item.cas;
+  }
+  if (!same) fail(what + ": UDP read " + std::to_string(udp.size()) + " items, TCP " + std::to_string(tcp.size()) +
+                  "; UDP " + describe(udp) + "; TCP " + describe(tcp));
+}
+
+void store(ServerClient& client, const std::string& key, size_t size, uint32_t flags) {
+  if (client.set(key, valueFor(key, size), flags) != StoreResult::kStored) fail("set " + key + " not stored");
+}
+
+int compare(uint16_t port) {
+  ClientOptions options;
+  options.udp_timeout = std::chrono::milliseconds(500);
+  options.udp_retries = 2;
+  ServerClient client(kHost, port, options);
+
+  const std::vector<size_t> sizes = {0, 1, 100, 1370, 1392, 1393, 3000, 20000, 100000, 500000, 1000000};
+  std::vector<std::string> sized_keys;
+  for (size_t size : sizes) {
+    sized_keys.push_back("size:" + std::to_string(size));
+    store(client, sized_keys.back(), size, static_cast<uint32_t>(size % 65536));
+  }
+  // Each size alone, get and gets.
+  for (const std::string& key : sized_keys) {
+    const std::vector<std::string> one = {key};
+    expectSame(client.getMany(one), client.getManyTcp(one), "get " + key);
+    expectSame(client.getMany(one, true), client.getManyTcp(one, true), "gets " + key);
+    const auto single = client.get(key);
+    if (!single || single->value != client.getManyTcp(one).at(key).value) fail("get() of " + key);
+  }
+  // All sizes in one multi-get, plus a miss.
+  std::vector<std::string> mixed = sized_keys;
+  mixed.push_back("size:absent");
+  expectSame(client.getMany(mixed), client.getManyTcp(mixed), "multi-get of every size");
+  expectSame(client.getMany(mixed, true), client.getManyTcp(mixed, true), "multi-gets of every size");
+
+  // Multi-gets of 1 to 1,000 keys, two in three stored, small values.
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1000; ++i) {
+    keys.push_back("multi:" + std::to_string(i));
+    if (i % 3 != 2) store(client, keys.back(), static_cast<size_t>(i % 200), static_cast<uint32_t>(i));
+  }
+  size_t udp_items = 0;
+  for (size_t count : {1, 2, 10, 100, 250, 1000}) {
+    const std::vector<std::string> some(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(count));
+    const ItemMap udp = client.getMany(some);
+    expectSame(udp, client.getManyTcp(some), "multi-get of " + std::to_string(count) + " keys");
+    expectSame(client.getMany(some, true), client.getManyTcp(some, true), "multi-gets of " + std::to_string(count));
+    udp_items += udp.size();
+  }
+  std::printf("compare: %zu sizes and %zu multi-get items equal over UDP and TCP\n", sizes.size(), udp_items);
+  return 0;
+}
+
+int lossy(uint16_t udp_port, uint16_t tcp_port, int rounds) {
+  ClientOptions options;
+  options.udp_timeout = std::chrono::milliseconds(40);
+  ServerClient writer(kHost, tcp_port, options);
+  ServerClient reader(kHost, udp_port, options);  // UDP only: through the relay
+
+  // Small values (one datagram) and values of 2 to 15 datagrams, some of
+  // equal length so that a swapped datagram would still fit the byte count.
+  std::vector<std::string> keys;
+  for (int i = 0; i < 120; ++i) {
+    keys.push_back("lossy:" + std::to_string(i));
+    const size_t size = i % 4 == 0 ? 2000 + static_cast<size_t>(i % 3) * 9000 : static_cast<size_t>(i * 5);
+    if (i % 5 != 4) store(writer, keys.back(), size, static_cast<uint32_t>(i));
+  }
+  const ItemMap truth = writer.getManyTcp(keys, true);
+
+  size_t hits = 0;
+  size_t misses = 0;
+  for (int round = 0; round < rounds; ++round) {
+    const size_t first = static_cast<size_t>(round * 7) % keys.size();
+    const size_t count = 1 + static_cast<size_t>(round * 13) % 60;
+    std::vector<std::string> some;
+    for (size_t i = 0; i < count; ++i) some.push_back(keys[(first + i) % keys.size()]);
+    const bool with_cas = round % 2 == 1;
+    const ItemMap got = reader.getMany(some, with_cas);
+    for (const auto& [key, item] : got) {
+      const auto expected = truth.find(key);
+      if (expected == truth.end()) fail("round " + std::to_string(round) + ": a value for " + key + ", never stored");
+      const bool right = item.value == expected->second.value && item.flags == expected->second.flags &&
+                         item.cas == (with_cas ? expected->second.cas : 0);
+      if (!right) fail("round " + std::to_string(round) + ": wrong value for " + key);
+    }
+    for (const std::string& key : some) {
+      if (got.count(key)) {
+        ++hits;
+      } else if (truth.count(key)) {
+        ++misses;
+      }
+    }
+  }
+  std::printf("lossy: %zu hits, %zu misses of stored keys, 0 wrong\n", hits, misses);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const std::string mode = argc > 1 ? argv[1] : "";
+    if (mode == "compare" && argc == 3) return compare(static_cast<uint16_t>(std::atoi(argv[2])));
+    if (mode == "lossy" && argc == 5) {
+      return lossy(static_cast<uint16_t>(std::atoi(argv[2])), static_cast<uint16_t>(std::atoi(argv[3])),
+                   std::atoi(argv[4]));
+    }
+    std::fprintf(stderr, "usage: %s compare PORT | lossy UDP_PORT TCP_PORT ROUNDS\n", argv[0]);
+    return 2;
+  } catch (const std::exception& e) {
+    fail(e.what());
+  }
+}
