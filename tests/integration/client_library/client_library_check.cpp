@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,9 +34,12 @@ constexpr const char* kHost = "127.0.0.1";
   std::exit(1);
 }
 
+// Bytes that differ from key to key, so that a datagram of another key's
+// value is never taken for this one's.
 std::string valueFor(const std::string& key, size_t size) {
+  const size_t seed = std::hash<std::string>{}(key);
   std::string value(size, '\0');
-  for (size_t i = 0; i < size; ++i) value[i] = static_cast<char>('a' + (i * 7 + key.size() + i / 1392) % 26);
+  for (size_t i = 0; i < size; ++i) value[i] = static_cast<char>('a' + (i * 7 + seed + i / 1392) % 26);
   if (size >= 2) value[size / 2] = '\r', value[size / 2 + 1] = '\n';  // data may hold CRLF
   return value;
 }
