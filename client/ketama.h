@@ -11,14 +11,20 @@
 //       pylibmc behaviors={"ketama_weighted": True}, php-memcached
 //       Memcached::OPT_LIBKETAMA_COMPATIBLE. Points: "host:port-i" ("host-i"
 //       when the port is 11211), 4 per MD5 digest of the name, 160 per
-//       server scaled by weight / mean weight (rounded down to a multiple of
-//       4). Keys: the first 4 bytes of their MD5, little-endian.
+//       server scaled by weight / mean weight, rounded down to a multiple of
+//       4 in float arithmetic as the references do (25 equal servers get 156
+//       each). Keys: the first 4 bytes of their MD5, little-endian.
 //   LibmemcachedKetama          libmemcached MEMCACHED_BEHAVIOR_KETAMA (or
 //       DISTRIBUTION consistent) with the default hash: pylibmc
-//       behaviors={"ketama": True}. 100 points per server, one per name
+//       behaviors={"ketama": True}, php-memcached OPT_DISTRIBUTION =
+//       DISTRIBUTION_CONSISTENT. 100 points per server, one per name
 //       "host:port-i" as above, hashed with Bob Jenkins' one-at-a-time, as
 //       keys are. Every weight must be 1: pylibmc sets its behaviours after
-//       adding the servers, which turns libmemcached's weighting off.
+//       adding the servers, which turns libmemcached's weighting off. (A
+//       client that adds servers after choosing the distribution, as
+//       php-memcached code usually does, gets weighted MD5 points with
+//       one-at-a-time keys once a weight is above 1; no distribution here
+//       places as that one does.)
 //   LibmemcachedKetamaMd5       the same with the hash MD5 set before the
 //       distribution (pylibmc behaviors={"ketama": True, "hash": "md5"}:
 //       pylibmc applies "hash" first whatever the dict's order): points and

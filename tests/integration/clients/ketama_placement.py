@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """The client library's ketama placement against the operator's existing
 clients: three memcached 1.6.18 on loopback; for each distribution, 2,000 keys
-are set through the real client (pylibmc with its ketama behaviours, or
-twemproxy's ketama pools), each server is asked over TCP which keys it holds,
+are set through the real client (pylibmc with its ketama behaviours,
+php-memcached's libketama and consistent modes, or twemproxy's ketama pools),
+each server is asked over TCP which keys it holds,
 and every key must be where ketama_placement (the library's Continuum) puts
 it. Weights other than 1 and twemproxy server names are among the cases.
 """
@@ -40,6 +41,13 @@ PYLIBMC_CASES = {
     "pylibmc ketama + hash md5": ("libmemcached-ketama-md5", {"ketama": True, "hash": "md5"},
                                   (1, 1, 1)),
 }
+# label -> (library distribution, php_ketama_set.php mode, weights)
+PHP_CASES = {
+    "php-memcached OPT_LIBKETAMA_COMPATIBLE, weights 1:3:2": ("libmemcached-ketama-weighted",
+                                                              "libketama", WEIGHTS),
+    "php-memcached DISTRIBUTION_CONSISTENT": ("libmemcached-ketama", "consistent", (1, 1, 1)),
+}
+PHP_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "php_ketama_set.php")
 # label -> (library distribution, twemproxy hash, weights, server names)
 TWEMPROXY_CASES = {
     "twemproxy md5, weights 1:3:2": ("twemproxy-ketama-md5", "md5", WEIGHTS, None),
@@ -129,6 +137,8 @@ def main():
     args = parser.parse_args()
     if not shutil.which("nutcracker"):
         mc.fail("nutcracker not found: run tools/install-deps.sh (nutcracker)")
+    if not shutil.which("php"):
+        mc.fail("php not found: run tools/install-deps.sh (php-cli, php-memcached)")
 
     started = time.monotonic()
     servers = []
@@ -150,6 +160,16 @@ def main():
                 client.disconnect_all()
             compare(label, servers, library_placement(args.placement, distribution, entries, KEYS))
 
+        for label, (distribution, mode, weights) in PHP_CASES.items():
+            entries = [server_entry(s, w) for s, w in zip(servers, weights)]
+            flush_all(servers)
+            out = subprocess.run(["php", PHP_SCRIPT, mode, *entries],
+                                 input=b"\n".join(KEYS) + b"\n", capture_output=True, timeout=30)
+            if out.returncode != 0:
+                mc.fail(f"{label}: php exited with {out.returncode}: "
+                        f"{(out.stdout + out.stderr).decode(errors='replace').strip()[:500]}")
+            compare(label, servers, library_placement(args.placement, distribution, entries, KEYS))
+
         pools = {}
         for label, (distribution, hash_name, weights, names) in TWEMPROXY_CASES.items():
             pools[label] = (hash_name, [server_entry(s, w, n) for s, w, n in
@@ -169,7 +189,8 @@ def main():
             proxy.stop()
         for server in servers:
             server.stop()
-    print(f"PASS: {len(PYLIBMC_CASES) + len(TWEMPROXY_CASES)} placements of {len(KEYS)} keys "
+    cases = len(PYLIBMC_CASES) + len(PHP_CASES) + len(TWEMPROXY_CASES)
+    print(f"PASS: {cases} placements of {len(KEYS)} keys "
           f"in {time.monotonic() - started:.1f} s", flush=True)
 
 
