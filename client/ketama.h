@@ -75,8 +75,8 @@ class Continuum {
   Continuum(const std::vector<ServerSpec>& servers, Distribution distribution);
   // Only the servers whose `live` entry is true get points, as libmemcached
   // and twemproxy rebuild their continuum after ejecting failed servers
-  // (libmemcached REMOVE_FAILED_SERVERS, twemproxy auto_eject_hosts): the
-  // weights are then scaled over the live servers only. `live` has one
+  // (pylibmc remove_failed with dead_timeout, twemproxy auto_eject_hosts):
+  // the weights are then scaled over the live servers only. `live` has one
   // entry per server; at least one is true.
   Continuum(const std::vector<ServerSpec>& servers, Distribution distribution,
             const std::vector<bool>& live);

@@ -1,25 +1,40 @@
-// ketama_placement DISTRIBUTION SERVER... < keys
+// ketama_placement [--dead=I]... DISTRIBUTION SERVER... < keys
 // Prints "KEY INDEX" for each key read from stdin (one a line), INDEX being
 // the position among the SERVERs of the server the client library's ketama
-// continuum places KEY on. For ketama_placement.py, which compares it with
-// where pylibmc and twemproxy put the same keys.
+// continuum places KEY on; --dead=I leaves the I-th server (from 0) out as
+// an ejected one. For ketama_placement.py, which compares it with where
+// pylibmc, php-memcached and twemproxy put the same keys.
 #include <exception>
 #include <iostream>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ketama.h"
 
 int main(int argc, char** argv) {
   using namespace unbuckle::client;
-  if (argc < 3) {
-    std::cerr << "usage: ketama_placement DISTRIBUTION SERVER... < keys (one a line)\n";
-    return 1;
-  }
+  constexpr std::string_view kDead = "--dead=";
+  int arg = 1;
+  std::vector<size_t> dead;
   try {
+    for (; arg < argc && std::string_view(argv[arg]).starts_with(kDead); ++arg) {
+      dead.push_back(std::stoul(std::string(std::string_view(argv[arg]).substr(kDead.size()))));
+    }
+    if (argc - arg < 2) {
+      std::cerr << "usage: ketama_placement [--dead=I]... DISTRIBUTION SERVER... < keys (one a line)\n";
+      return 1;
+    }
+    const Distribution distribution = parseDistribution(argv[arg]);
     std::vector<ServerSpec> servers;
-    for (int i = 2; i < argc; ++i) servers.push_back(parseServerSpec(argv[i]));
-    const Continuum continuum(servers, parseDistribution(argv[1]));
+    for (int i = arg + 1; i < argc; ++i) servers.push_back(parseServerSpec(argv[i]));
+    std::vector<bool> live(servers.size(), true);
+    for (size_t index : dead) {
+      if (index >= servers.size()) throw std::invalid_argument("--dead=" + std::to_string(index) + ": no such server");
+      live[index] = false;
+    }
+    const Continuum continuum(servers, distribution, live);
     std::string key;
     while (std::getline(std::cin, key)) std::cout << key << ' ' << continuum.serverIndex(key) << '\n';
   } catch (const std::exception& e) {

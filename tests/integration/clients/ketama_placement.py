@@ -6,6 +6,9 @@ php-memcached's libketama and consistent modes, or twemproxy's ketama pools),
 each server is asked over TCP which keys it holds,
 and every key must be where ketama_placement (the library's Continuum) puts
 it. Weights other than 1 and twemproxy server names are among the cases.
+Then one memcached is stopped, and pylibmc (remove_failed) and twemproxy
+(auto_eject_hosts) must eject it as the library's continuum without it
+places keys.
 """
 
 import argparse
@@ -57,6 +60,18 @@ TWEMPROXY_CASES = {
 }
 
 
+# label -> (library distribution, pylibmc behaviours or twemproxy hash, weights)
+EJECTION_CASES = {
+    "pylibmc ketama_weighted 1:3:2, remove_failed, server 1 down": (
+        "libmemcached-ketama-weighted",
+        {"ketama_weighted": True, "remove_failed": 1, "failure_limit": 1, "dead_timeout": 60,
+         "retry_timeout": 60, "connect_timeout": 500}, WEIGHTS),
+    "twemproxy md5 1:3:2, auto_eject_hosts, server 1 down": ("twemproxy-ketama-md5", "md5",
+                                                             WEIGHTS),
+}
+DEAD = 1
+
+
 def server_entry(server, weight, name=None):
     """One server as the library's parser and twemproxy both take it."""
     entry = f"{mc.HOST}:{server.port}:{weight}"
@@ -71,27 +86,35 @@ def tcp_exchange(server_port, request, done):
         client.close()
 
 
-def flush_all(servers):
-    for server in servers:
+def flush_all(servers, dead=()):
+    for server in (s for i, s in enumerate(servers) if i not in dead):
         reply = tcp_exchange(server.port, b"flush_all\r\n", lambda r: r.endswith(b"\r\n"))
         if reply != b"OK\r\n":
             mc.fail(f"flush_all on {server.port} answered {reply!r}")
 
 
 def set_through(port, keys):
-    """Sets every key through a memcached-protocol proxy on `port`."""
+    """Sets every key through a memcached-protocol proxy on `port`; returns
+    {key: reply line} of those not stored."""
+    refused = {}
     for start in range(0, len(keys), BATCH):
         batch = keys[start:start + BATCH]
         request = b"".join(b"set %s 0 0 1\r\nv\r\n" % key for key in batch)
         reply = tcp_exchange(port, request, lambda r: r.count(b"\r\n") >= len(batch))
-        if reply != b"STORED\r\n" * len(batch):
-            mc.fail(f"sets through port {port} answered {reply[:200]!r}")
+        lines = reply.split(b"\r\n")[:len(batch)]
+        if len(lines) < len(batch):
+            mc.fail(f"sets through port {port}: {len(lines)} replies to {len(batch)}: "
+                    f"{reply[:200]!r}")
+        refused.update({k: line for k, line in zip(batch, lines) if line != b"STORED"})
+    return refused
 
 
-def holders(servers, keys):
+def holders(servers, keys, dead=()):
     """key -> indices of the servers that hold it, asked with TCP gets."""
     held = {key: [] for key in keys}
     for index, server in enumerate(servers):
+        if index in dead:
+            continue
         for start in range(0, len(keys), BATCH):
             batch = keys[start:start + BATCH]
             reply = tcp_exchange(server.port, b"get " + b" ".join(batch) + b"\r\n",
@@ -102,9 +125,9 @@ def holders(servers, keys):
     return held
 
 
-def library_placement(binary, distribution, entries, keys):
-    out = subprocess.run([binary, distribution, *entries], input=b"\n".join(keys) + b"\n",
-                         capture_output=True, timeout=30)
+def library_placement(binary, distribution, entries, keys, dead=()):
+    out = subprocess.run([binary, *(f"--dead={i}" for i in dead), distribution, *entries],
+                         input=b"\n".join(keys) + b"\n", capture_output=True, timeout=30)
     if out.returncode != 0:
         mc.fail(f"ketama_placement {distribution}: {out.stderr.decode(errors='replace').strip()}")
     placed = {}
@@ -114,8 +137,8 @@ def library_placement(binary, distribution, entries, keys):
     return placed
 
 
-def compare(label, servers, expected):
-    held = holders(servers, KEYS)
+def compare(label, servers, expected, dead=()):
+    held = holders(servers, KEYS, dead)
     lost = [k for k, where in held.items() if len(where) != 1]
     if lost:
         mc.fail(f"{label}: {len(lost)} keys not on exactly one server, e.g. "
@@ -127,8 +150,20 @@ def compare(label, servers, expected):
     if wrong:
         mc.fail(f"{label}: the library places {len(wrong)} of {len(KEYS)} keys elsewhere, e.g. "
                 f"{wrong[0]!r} on server {expected[wrong[0]]}, the client on {held[wrong[0]][0]}")
-    if min(counts) == 0:
+    if min(c for i, c in enumerate(counts) if i not in dead) == 0:
         mc.fail(f"{label}: a server got no key: {counts}")
+
+
+def set_with_pylibmc(client, keys):
+    """Sets the keys through a pylibmc client; returns those it could not set."""
+    refused = []
+    for key in keys:
+        try:
+            if not client.set(key, b"v"):
+                refused.append(key)
+        except pylibmc.Error:
+            refused.append(key)
+    return refused
 
 
 def main():
@@ -152,12 +187,11 @@ def main():
             flush_all(servers)
             client = pylibmc.Client(entries, behaviors=behaviors)
             try:
-                for start in range(0, len(KEYS), BATCH):
-                    failed = client.set_multi({k: b"v" for k in KEYS[start:start + BATCH]})
-                    if failed:
-                        mc.fail(f"{label}: pylibmc could not set {failed[:3]}")
+                refused = set_with_pylibmc(client, KEYS)
             finally:
                 client.disconnect_all()
+            if refused:
+                mc.fail(f"{label}: pylibmc could not set {len(refused)} keys, e.g. {refused[0]!r}")
             compare(label, servers, library_placement(args.placement, distribution, entries, KEYS))
 
         for label, (distribution, mode, weights) in PHP_CASES.items():
@@ -174,13 +208,47 @@ def main():
         for label, (distribution, hash_name, weights, names) in TWEMPROXY_CASES.items():
             pools[label] = (hash_name, [server_entry(s, w, n) for s, w, n in
                                         zip(servers, weights, names or (None,) * 3)])
-        proxy = Nutcracker(pools)
+        ejecting = {label: (hash_name, [server_entry(s, w) for s, w in zip(servers, weights)], True)
+                    for label, (_, hash_name, weights) in EJECTION_CASES.items()
+                    if label.startswith("twemproxy")}
+        proxy = Nutcracker({**pools, **ejecting})
         for label, (distribution, _, _, _) in TWEMPROXY_CASES.items():
             flush_all(servers)
-            set_through(proxy.ports[label], KEYS)
+            refused = set_through(proxy.ports[label], KEYS)
+            if refused:
+                mc.fail(f"{label}: twemproxy refused {len(refused)} sets, e.g. "
+                        f"{next(iter(refused.items()))}")
             compare(label, servers,
                     library_placement(args.placement, distribution, pools[label][1], KEYS))
-        dead = [str(s.port) for s in servers if not s.alive()]
+
+        servers[DEAD].stop()
+        for label, (distribution, how, weights) in EJECTION_CASES.items():
+            entries = [server_entry(s, w) for s, w in zip(servers, weights)]
+            flush_all(servers, dead=(DEAD,))
+            client = None
+            if label.startswith("pylibmc"):
+                client = pylibmc.Client(entries, behaviors=how)
+                def set_keys(keys, client=client):
+                    return set_with_pylibmc(client, keys)
+            else:
+                def set_keys(keys, port=proxy.ports[label]):
+                    return list(set_through(port, keys))
+            # The first sets to the stopped server fail and eject it (keys
+            # set before that went by the old ring: flushed); then every key
+            # goes to a live server.
+            try:
+                first = set_keys(KEYS)
+                flush_all(servers, dead=(DEAD,))
+                again = set_keys(KEYS) if first else []
+            finally:
+                if client:
+                    client.disconnect_all()
+            if not first or again:
+                mc.fail(f"{label}: {len(first)} sets failed before the ejection (want some), "
+                        f"{len(again)} after it (want none)")
+            compare(label, servers, library_placement(args.placement, distribution, entries,
+                                                      KEYS, dead=(DEAD,)), dead=(DEAD,))
+        dead = [str(s.port) for i, s in enumerate(servers) if i != DEAD and not s.alive()]
         if dead or proxy.proc.poll() is not None:
             mc.fail(f"died during the run: memcached on {dead}, nutcracker "
                     f"{'exited' if proxy.proc.poll() is not None else 'alive'}")
@@ -189,7 +257,7 @@ def main():
             proxy.stop()
         for server in servers:
             server.stop()
-    cases = len(PYLIBMC_CASES) + len(PHP_CASES) + len(TWEMPROXY_CASES)
+    cases = len(PYLIBMC_CASES) + len(PHP_CASES) + len(TWEMPROXY_CASES) + len(EJECTION_CASES)
     print(f"PASS: {cases} placements of {len(KEYS)} keys "
           f"in {time.monotonic() - started:.1f} s", flush=True)
 

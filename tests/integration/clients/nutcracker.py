@@ -15,23 +15,30 @@ import mcharness as mc  # noqa: E402
 
 class Nutcracker:
     """One nutcracker process serving every pool, each on its own port, with
-    ketama distribution. `pools`: {label: (hash, [server line, ...])}, a
-    server line as twemproxy's "servers:" takes it ("host:port:weight [name]");
-    `ports[label]` is where the pool listens."""
+    ketama distribution. `pools`: {label: (hash, [server line, ...]) or
+    (hash, [server line, ...], eject)}, a server line as twemproxy's
+    "servers:" takes it ("host:port:weight [name]"); with eject true the pool
+    ejects a server at its first failure for a minute. `ports[label]` is
+    where the pool listens."""
 
     def __init__(self, pools):
         self.dir = tempfile.mkdtemp(prefix="unbuckle-nutcracker-")
         self.ports = {}
         lines = []
-        for index, (label, (hash_name, servers)) in enumerate(pools.items()):
+        for index, (label, (hash_name, servers, *eject)) in enumerate(pools.items()):
             self.ports[label] = mc.free_port()
             lines += [f"pool{index}:",
                       f"  listen: {mc.HOST}:{self.ports[label]}",
                       f"  hash: {hash_name}",
                       "  distribution: ketama",
-                      "  timeout: 5000",
-                      "  auto_eject_hosts: false",
-                      "  servers:"]
+                      "  timeout: 5000"]
+            if eject and eject[0]:
+                lines += ["  auto_eject_hosts: true",
+                          "  server_failure_limit: 1",
+                          "  server_retry_timeout: 60000"]
+            else:
+                lines += ["  auto_eject_hosts: false"]
+            lines += ["  servers:"]
             lines += [f"   - {line}" for line in servers]
         conf = os.path.join(self.dir, "nutcracker.yml")
         with open(conf, "w") as f:
