@@ -35,14 +35,10 @@ bool isUnweighted(Distribution d) {
   return d == Distribution::LibmemcachedKetama || d == Distribution::LibmemcachedKetamaMd5;
 }
 
-// The x-th little-endian 32-bit word of the digest.
-uint32_t digestWord(const Md5Digest& digest, uint32_t x) {
-  const uint8_t* p = digest.data() + 4 * x;
-  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
-}
-
 // The references read bytes through a (signed) char and widen them.
-uint32_t widenedByte(char c) { return static_cast<uint32_t>(static_cast<int32_t>(static_cast<signed char>(c))); }
+uint32_t widenedByte(char c) {
+  return static_cast<uint32_t>(static_cast<int32_t>(static_cast<signed char>(c)));
+}
 
 uint32_t oneAtATime(std::string_view data) {
   uint32_t value = 0;
@@ -111,7 +107,8 @@ void validate(const std::vector<ServerSpec>& servers, Distribution d, const std:
                                   "or use libmemcached-ketama-weighted");
     }
     if (!isTwemproxy(d) && !s.name.empty()) {
-      throw std::invalid_argument(where + "name \"" + s.name + "\" under " + std::string(distributionName(d)) +
+      throw std::invalid_argument(where + "name \"" + s.name + "\" under " +
+                                  std::string(distributionName(d)) +
                                   ": only twemproxy places keys by server name; drop the name");
     }
   }
@@ -163,7 +160,7 @@ Continuum::Continuum(const std::vector<ServerSpec>& servers, Distribution distri
     const uint32_t count = weightedPoints(distribution, servers[i].weight, totalWeight, liveCount);
     for (uint32_t n = 0; n < count / kPointsPerDigest; ++n) {
       const Md5Digest digest = md5(prefix + std::to_string(n));
-      for (uint32_t x = 0; x < kPointsPerDigest; ++x) points_.push_back({digestWord(digest, x), server});
+      for (uint32_t x = 0; x < kPointsPerDigest; ++x) points_.push_back({md5Word(digest, x), server});
     }
   }
   // libmemcached orders equal values by server index; twemproxy's qsort
@@ -187,7 +184,7 @@ uint32_t Continuum::keyHash(std::string_view key) const {
     case Distribution::LibmemcachedKetamaMd5:
       break;
   }
-  return digestWord(md5(key), 0);
+  return md5Word(md5(key), 0);
 }
 
 size_t Continuum::serverIndex(std::string_view key) const {

@@ -26,39 +26,27 @@ uint32_t loadLittle(const uint8_t* p) {
   return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }
 
+// Step `index`: a = b + ((a + mix + T[index] + word) <<< shift), then rotate the
+// registers so that the next step's a is this one's d.
+inline void step(uint32_t& a, uint32_t& b, uint32_t& c, uint32_t& d, uint32_t mix, uint32_t word,
+                 uint32_t index, uint32_t shift) {
+  const uint32_t next = b + std::rotl(a + mix + kSine[index] + word, static_cast<int>(shift));
+  a = d;
+  d = c;
+  c = b;
+  b = next;
+}
+
 void compress(uint32_t state[4], const uint8_t* block) {
   uint32_t word[16];
   for (int i = 0; i < 16; ++i) word[i] = loadLittle(block + 4 * i);
   uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
-  for (uint32_t step = 0; step < 64; ++step) {
-    const uint32_t round = step / 16;
-    uint32_t mix;
-    uint32_t index;
-    switch (round) {
-      case 0:
-        mix = (b & c) | (~b & d);
-        index = step;
-        break;
-      case 1:
-        mix = (b & d) | (c & ~d);
-        index = (5 * step + 1) % 16;
-        break;
-      case 2:
-        mix = b ^ c ^ d;
-        index = (3 * step + 5) % 16;
-        break;
-      default:
-        mix = c ^ (b | ~d);
-        index = (7 * step) % 16;
-        break;
-    }
-    const uint32_t rotated =
-        std::rotl(a + mix + kSine[step] + word[index], static_cast<int>(kShift[round][step % 4]));
-    a = d;
-    d = c;
-    c = b;
-    b += rotated;
+  for (uint32_t i = 0; i < 16; ++i) step(a, b, c, d, (b & c) | (~b & d), word[i], i, kShift[0][i % 4]);
+  for (uint32_t i = 16; i < 32; ++i) {
+    step(a, b, c, d, (b & d) | (c & ~d), word[(5 * i + 1) % 16], i, kShift[1][i % 4]);
   }
+  for (uint32_t i = 32; i < 48; ++i) step(a, b, c, d, b ^ c ^ d, word[(3 * i + 5) % 16], i, kShift[2][i % 4]);
+  for (uint32_t i = 48; i < 64; ++i) step(a, b, c, d, c ^ (b | ~d), word[(7 * i) % 16], i, kShift[3][i % 4]);
   state[0] += a;
   state[1] += b;
   state[2] += c;
@@ -66,6 +54,8 @@ void compress(uint32_t state[4], const uint8_t* block) {
 }
 
 }  // namespace
+
+uint32_t md5Word(const Md5Digest& digest, unsigned x) { return loadLittle(digest.data() + 4 * x); }
 
 Md5Digest md5(std::string_view data) {
   uint32_t state[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};

@@ -4,6 +4,7 @@
 // continuum places KEY on; --dead=I leaves the I-th server (from 0) out as
 // an ejected one. For ketama_placement.py, which compares it with where
 // pylibmc, php-memcached and twemproxy put the same keys.
+#include <charconv>
 #include <exception>
 #include <iostream>
 #include <stdexcept>
@@ -20,7 +21,13 @@ int main(int argc, char** argv) {
   std::vector<size_t> dead;
   try {
     for (; arg < argc && std::string_view(argv[arg]).starts_with(kDead); ++arg) {
-      dead.push_back(std::stoul(std::string(std::string_view(argv[arg]).substr(kDead.size()))));
+      const std::string_view text = std::string_view(argv[arg]).substr(kDead.size());
+      size_t index = 0;
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), index);
+      if (error != std::errc() || end != text.data() + text.size()) {
+        throw std::invalid_argument(std::string(argv[arg]) + ": not a server index (0 is the first SERVER)");
+      }
+      dead.push_back(index);
     }
     if (argc - arg < 2) {
       std::cerr << "usage: ketama_placement [--dead=I]... DISTRIBUTION SERVER... < keys (one a line)\n";
@@ -31,7 +38,10 @@ int main(int argc, char** argv) {
     for (int i = arg + 1; i < argc; ++i) servers.push_back(parseServerSpec(argv[i]));
     std::vector<bool> live(servers.size(), true);
     for (size_t index : dead) {
-      if (index >= servers.size()) throw std::invalid_argument("--dead=" + std::to_string(index) + ": no such server");
+      if (index >= servers.size()) {
+        throw std::invalid_argument("--dead=" + std::to_string(index) + ": there are " +
+                                    std::to_string(servers.size()) + " SERVERs, the first is 0");
+      }
       live[index] = false;
     }
     const Continuum continuum(servers, distribution, live);
