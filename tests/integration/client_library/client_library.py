@@ -7,7 +7,10 @@ memcached started with -U and against unbuckle-xdp's socket backend, both on
   bytes to 1 MB, each equal to the same read over TCP;
 - lossy: UDP reads through a relay in this script that drops, reorders and
   duplicates the server's datagrams (and drops some requests): every read is
-  the stored value or a miss, never a wrong one, and both occur.
+  the stored value or a miss, never a wrong one, and both occur;
+- pool: three memcached; keys set by pylibmc (ketama_weighted) are all
+  read over UDP through the library's Pool; then one server is stopped,
+  marked dead (its keys move to the others) and, restarted, re-admitted.
 """
 
 import argparse
@@ -24,6 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import mcharness as mc  # noqa: E402
 
 LOSSY_ROUNDS = 150
+POOL_KEYS = 600
 CHECK_TIMEOUT_S = 60
 
 
@@ -120,6 +124,53 @@ def scenario(name, server, check):
     print(f"{name}: {time.monotonic() - started:.1f} s", flush=True)
 
 
+def pool_scenario(check):
+    try:
+        import pylibmc
+    except ImportError as e:
+        mc.fail(f"{e}: run tools/install-deps.sh (python3-pylibmc)")
+    servers = []
+    try:
+        for _ in range(3):
+            servers.append(mc.Server.memcached(16, 1))
+        entries = [f"{mc.HOST}:{s.port}" for s in servers]
+        client = pylibmc.Client(entries, behaviors={"ketama_weighted": True})
+        try:
+            for i in range(POOL_KEYS):
+                client.set(f"pool:{i}", f"value:pool:{i}".encode())
+        finally:
+            client.disconnect_all()
+        print(run_check(check, "pool", ",".join(entries), POOL_KEYS), flush=True)
+        failover(check, servers, ",".join(entries))
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def failover(check, servers, entries):
+    proc = subprocess.Popen([check, "failover", entries], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        for line in proc.stdout:
+            line = line.strip()
+            if line == "STOP 1":
+                port = servers[1].port
+                servers[1].stop()
+            elif line == "START 1":
+                servers[1] = mc.Server("memcached", servers[1].argv, port)
+            else:
+                print(line, flush=True)
+                continue
+            proc.stdin.write("done\n")
+            proc.stdin.flush()
+        if proc.wait(timeout=CHECK_TIMEOUT_S) != 0:
+            mc.fail("client_library_check failover failed")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--daemon", required=True)
@@ -129,6 +180,7 @@ def main():
         scenario("memcached", memcached, args.check)
     with mc.Server.daemon(args.daemon) as daemon:
         scenario("unbuckle-xdp", daemon, args.check)
+    pool_scenario(args.check)
     print("PASS")
 
 

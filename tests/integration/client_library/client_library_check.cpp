@@ -8,6 +8,14 @@
 //     UDP reads through a relay that drops, reorders and duplicates
 //     datagrams: every read must be the stored value or a miss; prints the
 //     hit and miss counts.
+//   client_library_check pool SERVERS COUNT
+//     reads keys "pool:0".."pool:COUNT-1", which pylibmc (ketama_weighted)
+//     set to "value:<key>" on SERVERS ("h:p,h:p,..."), through a Pool over
+//     UDP: every one must be found, so the pool places keys as libmemcached.
+//   client_library_check failover SERVERS
+//     with client_library.py on stdin/stdout: prints "STOP 1", waits for a
+//     line (the second server stopped), checks it is marked dead and its keys
+//     move; prints "START 1", waits (restarted), checks it is placed again.
 //
 // Both talk to 127.0.0.1 only. Exit 0 when every check passes, 1 with a
 // "FAIL:" line otherwise.
@@ -19,11 +27,15 @@
 #include <vector>
 
 #include "unbuckle/client.h"
+#include "unbuckle/client_pool.h"
 
 namespace {
 
 using unbuckle::client::ClientOptions;
 using unbuckle::client::ItemMap;
+using unbuckle::client::parseServerList;
+using unbuckle::client::Pool;
+using unbuckle::client::PoolOptions;
 using unbuckle::client::ServerClient;
 using unbuckle::client::StoreResult;
 
@@ -156,6 +168,89 @@ int lossy(uint16_t udp_port, uint16_t tcp_port, int rounds) {
   return 0;
 }
 
+int pool(const std::string& servers, int count) {
+  PoolOptions options;
+  options.client.udp_timeout = std::chrono::milliseconds(500);
+  options.client.udp_retries = 2;
+  Pool pool(parseServerList(servers), options);
+  std::vector<std::string> keys;
+  for (int i = 0; i < count; ++i) keys.push_back("pool:" + std::to_string(i));
+  const ItemMap items = pool.getMany(keys);
+  std::vector<size_t> per_server(pool.size());
+  for (const std::string& key : keys) {
+    const auto found = items.find(key);
+    if (found == items.end()) fail("the pool did not find " + key + " where pylibmc put it");
+    if (found->second.value != "value:" + key) fail("wrong value for " + key);
+    ++per_server[pool.serverIndex(key)];
+  }
+  const auto single = pool.get(keys.back());
+  if (!single || single->value != "value:" + keys.back()) fail("pool.get of " + keys.back());
+  std::printf("pool: %d keys set by pylibmc read over UDP (%zu/%zu/%zu per server)\n", count, per_server.at(0),
+              per_server.at(1), per_server.at(2));
+  return 0;
+}
+
+void waitForLine(const char* request) {
+  std::printf("%s\n", request);
+  std::fflush(stdout);
+  char line[64];
+  if (!std::fgets(line, sizeof(line), stdin)) fail(std::string("no answer to ") + request);
+}
+
+int failover(const std::string& servers) {
+  PoolOptions options;
+  options.client.udp_timeout = std::chrono::milliseconds(100);
+  options.client.tcp_timeout = std::chrono::milliseconds(1000);
+  options.client.reconnect_backoff_min = std::chrono::milliseconds(10);
+  options.failure_limit = 2;
+  options.dead_retry = std::chrono::milliseconds(1500);
+  Pool pool(parseServerList(servers), options);
+  std::vector<std::string> keys;
+  std::vector<std::string> on_second;
+  for (int i = 0; i < 200; ++i) {
+    keys.push_back("failover:" + std::to_string(i));
+    if (pool.set(keys.back(), "before:" + keys.back()) != StoreResult::kStored) fail("set " + keys.back());
+    if (pool.serverIndex(keys.back()) == 1) on_second.push_back(keys.back());
+  }
+  if (on_second.empty()) fail("no key on the second server");
+
+  waitForLine("STOP 1");
+  // Two UDP multi-gets that time out on the second server mark it dead.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const ItemMap items = pool.getMany(keys);
+    for (const std::string& key : on_second) {
+      if (items.count(key)) fail("a value for " + key + " from a stopped server");
+    }
+  }
+  if (pool.live(1)) fail("the stopped server is not marked dead after 2 timed-out reads");
+  for (const std::string& key : on_second) {
+    if (pool.serverIndex(key) == 1) fail(key + " still placed on the dead server");
+    if (pool.set(key, "during:" + key) != StoreResult::kStored) fail("set " + key + " on the remaining servers");
+  }
+  const ItemMap during = pool.getMany(keys);
+  for (const std::string& key : on_second) {
+    if (!during.count(key) || during.at(key).value != "during:" + key) fail("read " + key + " from its new server");
+  }
+
+  waitForLine("START 1");
+  const auto readmit_at = std::chrono::steady_clock::now() + options.dead_retry;
+  while (std::chrono::steady_clock::now() < readmit_at) pool.getMany(keys);
+  for (const std::string& key : on_second) {
+    if (pool.serverIndex(key) != 1) fail(key + " not placed on the re-admitted server");
+  }
+  if (!pool.live(1)) fail("the restarted server is not re-admitted after dead_retry");
+  for (const std::string& key : on_second) {
+    if (pool.set(key, "after:" + key) != StoreResult::kStored) fail("set " + key + " on the re-admitted server");
+  }
+  const ItemMap after = pool.getMany(keys);
+  for (const std::string& key : on_second) {
+    if (!after.count(key) || after.at(key).value != "after:" + key) fail("read " + key + " back from it");
+  }
+  std::printf("failover: the stopped server was marked dead, its %zu keys moved, and came back after %lld ms\n",
+              on_second.size(), static_cast<long long>(options.dead_retry.count()));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -166,7 +261,10 @@ int main(int argc, char** argv) {
       return lossy(static_cast<uint16_t>(std::atoi(argv[2])), static_cast<uint16_t>(std::atoi(argv[3])),
                    std::atoi(argv[4]));
     }
-    std::fprintf(stderr, "usage: %s compare PORT | lossy UDP_PORT TCP_PORT ROUNDS\n", argv[0]);
+    if (mode == "pool" && argc == 4) return pool(argv[2], std::atoi(argv[3]));
+    if (mode == "failover" && argc == 3) return failover(argv[2]);
+    std::fprintf(stderr, "usage: %s compare PORT | lossy UDP_PORT TCP_PORT ROUNDS | pool SERVERS COUNT | failover SERVERS\n",
+                 argv[0]);
     return 2;
   } catch (const std::exception& e) {
     fail(e.what());
