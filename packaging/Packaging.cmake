@@ -12,7 +12,7 @@ install(TARGETS unbuckle-xdp unbucklectl RUNTIME DESTINATION ${CMAKE_INSTALL_BIN
 # The client library (client/) and its headers, for programs of the fleet
 # (link -lunbuckle_client -lunbuckle_client_ketama).
 # Built with the daemon, since install does not build.
-add_dependencies(unbuckle-xdp unbuckle_client)
+add_dependencies(unbuckle-xdp unbuckle_client unbuckle_client_ketama)
 install(TARGETS unbuckle_client unbuckle_client_ketama ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES include/unbuckle/client.h include/unbuckle/client_pool.h include/unbuckle/client_servers.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/unbuckle)
