@@ -3,7 +3,9 @@
 //   client_library_check compare PORT
 //     stores values of 0 bytes to 1 MB over TCP, then reads them over UDP
 //     (get, gets, multi-gets of 1 to 1,000 keys, hits and misses mixed) and
-//     checks every read equals the same read over TCP.
+//     checks every read equals the same read over TCP; then every TCP
+//     command (storage, cas, delete, incr/decr, touch, meta, stats) once,
+//     with the replies memcached gives.
 //   client_library_check lossy UDP_PORT TCP_PORT ROUNDS
 //     UDP reads through a relay that drops, reorders and duplicates
 //     datagrams: every read must be the stored value or a miss; prints the
@@ -80,6 +82,47 @@ void store(ServerClient& client, const std::string& key, size_t size, uint32_t f
   if (client.set(key, valueFor(key, size), flags) != StoreResult::kStored) fail("set " + key + " not stored");
 }
 
+void expect(bool condition, const std::string& what) {
+  if (!condition) fail(what);
+}
+
+void commands(ServerClient& client) {
+  using unbuckle::client::MetaReply;
+  expect(client.set("cmd", "a", 3) == StoreResult::kStored, "set");
+  expect(client.add("cmd", "x") == StoreResult::kNotStored, "add of an existing key");
+  expect(client.replace("cmd:none", "x") == StoreResult::kNotStored, "replace of a missing key");
+  expect(client.append("cmd", "b") == StoreResult::kStored && client.prepend("cmd", "_") == StoreResult::kStored,
+         "append, prepend");
+  const auto item = client.gets("cmd");
+  expect(item && item->value == "_ab" && item->flags == 3 && item->cas != 0, "gets after append and prepend");
+  expect(client.cas("cmd", "c", item->cas) == StoreResult::kStored, "cas with the current unique");
+  expect(client.cas("cmd", "d", item->cas) == StoreResult::kExists, "cas with a stale unique");
+  expect(client.cas("cmd:none", "d", 1) == StoreResult::kNotFound, "cas of a missing key");
+  expect(client.set("n", "10") == StoreResult::kStored && client.incr("n", 5) == 15u && client.decr("n", 20) == 0u,
+         "incr, decr (floored at 0)");
+  expect(!client.incr("n:none", 1), "incr of a missing key");
+  expect(client.touch("cmd", 100) && !client.touch("cmd:none", 100), "touch");
+  expect(client.remove("cmd") && !client.remove("cmd"), "delete, then delete again");
+
+  expect(client.meta("ms meta 2 F7", "hi").code == "HD", "ms");
+  const MetaReply got = client.meta("mg meta v f");
+  expect(got.code == "VA" && got.value == "hi" && got.flags == std::vector<std::string>{"f7"}, "mg meta v f");
+  expect(client.meta("mg meta:none v").code == "EN", "mg of a missing key");
+  expect(client.meta("ma meta:n N0 J5 v").value == "5", "ma with autovivify");
+  expect(client.meta("md meta").code == "HD" && client.meta("md meta").code == "NF", "md, then md again");
+  expect(client.meta("mn").code == "MN", "mn");
+  bool refused = false;
+  try {
+    client.meta("mg meta v q");
+  } catch (const std::invalid_argument&) {
+    refused = true;
+  }
+  expect(refused, "meta quiet mode refused");
+  const auto stats = client.stats();
+  expect(stats.count("pid") && stats.count("curr_items"), "stats");
+  expect(client.command("version").starts_with("VERSION "), "version");
+}
+
 int compare(uint16_t port) {
   ClientOptions options;
   options.udp_timeout = std::chrono::milliseconds(500);
@@ -120,7 +163,9 @@ int compare(uint16_t port) {
     expectSame(client.getMany(some, true), client.getManyTcp(some, true), "multi-gets of " + std::to_string(count));
     udp_items += udp.size();
   }
-  std::printf("compare: %zu sizes and %zu multi-get items equal over UDP and TCP\n", sizes.size(), udp_items);
+  commands(client);
+  std::printf("compare: %zu sizes and %zu multi-get items equal over UDP and TCP; TCP commands as memcached\n",
+              sizes.size(), udp_items);
   return 0;
 }
 
