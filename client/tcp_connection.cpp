@@ -15,12 +15,12 @@ namespace unbuckle::client {
 
 namespace {
 
-constexpr size_t kReadChunk = 256 * 1024;
+constexpr size_t kReadChunk = 64 * 1024;
 
 }  // namespace
 
 TcpConnection::TcpConnection(const ServerAddress& address, const ClientOptions& options)
-    : address_(address), options_(options) {}
+    : address_(address), options_(options), chunk_(kReadChunk) {}
 
 void TcpConnection::queue(uint64_t ticket, std::string request, CommandKind kind) {
   if (state_ == State::kDisconnected) {
@@ -106,11 +106,11 @@ void TcpConnection::write() {
 
 void TcpConnection::read() {
   for (;;) {
-    const size_t filled = input_.size();
-    input_.resize(filled + kReadChunk);
-    const ssize_t got = recv(fd_.get(), input_.data() + filled, kReadChunk, MSG_DONTWAIT);
-    input_.resize(filled + static_cast<size_t>(std::max<ssize_t>(got, 0)));
-    if (got > 0) continue;
+    const ssize_t got = recv(fd_.get(), chunk_.data(), chunk_.size(), MSG_DONTWAIT);
+    if (got > 0) {
+      input_.append(chunk_.data(), static_cast<size_t>(got));
+      continue;
+    }
     if (got == 0) {
       frame();
       if (state_ == State::kConnected) fail("the server closed the connection");

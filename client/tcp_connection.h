@@ -59,6 +59,7 @@ class TcpConnection {
   std::chrono::milliseconds backoff_{0};
   std::string output_;
   size_t written_ = 0;
+  std::vector<char> chunk_;  // what one recv() reads, appended to input_
   std::string input_;
   size_t consumed_ = 0;
   std::deque<Pending> pending_;
