@@ -8,16 +8,13 @@ lockstep; then every pool must place the same keys on the same member.
 import argparse
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import mcharness as mc  # noqa: E402
 import lockstep  # noqa: E402
 from expected import EXPECTED_DIFFERENCES  # noqa: E402
+from nutcracker import Nutcracker  # noqa: E402
 
 try:
     import scenarios
@@ -35,75 +32,6 @@ POOLS = {
     "unbuckle-xdp pool": ("unbuckle-xdp", "unbuckle-xdp"),
     "mixed pool": ("unbuckle-xdp", "memcached"),
 }
-
-
-class Nutcracker:
-    """One nutcracker process serving every pool, each on its own port."""
-
-    def __init__(self, pools):
-        self.dir = tempfile.mkdtemp(prefix="unbuckle-nutcracker-")
-        self.ports = {}
-        lines = []
-        for index, (label, members) in enumerate(pools.items()):
-            self.ports[label] = mc.free_port()
-            lines += [f"pool{index}:",
-                      f"  listen: {mc.HOST}:{self.ports[label]}",
-                      "  hash: md5",
-                      "  distribution: ketama",
-                      "  timeout: 5000",
-                      "  auto_eject_hosts: false",
-                      "  servers:"]
-            lines += [f"   - {mc.HOST}:{server.port}:1 {name}"
-                      for name, server in zip(MEMBERS, members)]
-        conf = os.path.join(self.dir, "nutcracker.yml")
-        with open(conf, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        self.log = os.path.join(self.dir, "nutcracker.log")
-        argv = [shutil.which("nutcracker"), "-c", conf, "-o", self.log,
-                "-a", mc.HOST, "-s", str(mc.free_port()),
-                "-p", os.path.join(self.dir, "nutcracker.pid")]
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.STDOUT, preexec_fn=mc._die_with_parent)
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-
-    def _wait_ready(self, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        pending = set(self.ports.values())
-        while pending and time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"nutcracker exited with {self.proc.returncode}: "
-                                   f"{self.log_text()}")
-            for port in list(pending):
-                try:
-                    socket.create_connection((mc.HOST, port), timeout=0.5).close()
-                    pending.discard(port)
-                except OSError:
-                    pass
-            time.sleep(0.05)
-        if pending:
-            raise RuntimeError(f"nutcracker did not listen on {sorted(pending)} within "
-                               f"{timeout}s: {self.log_text()}")
-
-    def log_text(self, limit=3000):
-        try:
-            with open(self.log, errors="replace") as f:
-                return f.read()[-limit:]
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class PoolClient:
@@ -146,7 +74,9 @@ def main():
                 servers.append(server)
                 members.append(server)
             pools[label] = members
-        proxy = Nutcracker(pools)
+        proxy = Nutcracker({label: ("md5", [f"{mc.HOST}:{server.port}:1 {name}"
+                                            for name, server in zip(MEMBERS, members)])
+                            for label, members in pools.items()})
         run = lockstep.Lockstep("twemproxy", {label: PoolClient(proxy.ports[label], members)
                                               for label, members in pools.items()},
                                 EXPECTED_DIFFERENCES["twemproxy"])
