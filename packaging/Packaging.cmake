@@ -9,6 +9,13 @@ include(GNUInstallDirs)
 set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 install(TARGETS unbuckle-xdp unbucklectl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The client library (client/) and its headers, for programs of the fleet
+# (link -lunbuckle_client -lunbuckle_client_ketama).
+# Built with the daemon, since install does not build.
+add_dependencies(unbuckle-xdp unbuckle_client unbuckle_client_ketama)
+install(TARGETS unbuckle_client unbuckle_client_ketama ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(FILES include/unbuckle/client.h include/unbuckle/client_pool.h include/unbuckle/client_servers.h
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/unbuckle)
 # Man pages go in compressed, as Debian policy (12.1) wants; gzip -n leaves
 # out the time stamp so that the package is reproducible. Built with the
 # programs, since install does not build.

@@ -18,9 +18,16 @@
 
 #include "unbuckle/file_descriptor.h"
 #include "mcbench/target.h"
-#include "mcbench/udp_reassembly.h"
+#include "client/udp_reassembly.h"
 
 namespace unbuckle::mcbench {
+
+// The frame header and reassembly are the client library's (client/).
+using client::FrameHeader;
+using client::isWholeMessage;
+using client::parseFrameHeader;
+using client::UdpReassembly;
+using client::writeFrameHeader;
 
 struct UdpReply {
   uint32_t slot = 0;

@@ -6,10 +6,14 @@
 
 #include "mcbench/sockets.h"
 #include "mcbench/stop_signal.h"
-#include "mcbench/udp_reassembly.h"
+#include "client/udp_frame_header.h"
 #include "unbuckle/mc_udp.h"
 
 namespace unbuckle::mcbench {
+
+using client::FrameHeader;
+using client::parseFrameHeader;
+using client::writeFrameHeader;
 
 namespace {
 

@@ -1,0 +1,139 @@
+#include "client/get_reply_parser.h"
+
+#include <charconv>
+
+#include "unbuckle/mc_udp.h"
+
+namespace unbuckle::client {
+
+namespace {
+
+constexpr std::string_view kEnd = "END\r\n";
+constexpr std::string_view kValuePrefix = "VALUE ";
+// "VALUE " + a 250-byte key + four numbers fits easily.
+constexpr size_t kMaxValueLine = 512;
+
+// What starts at the front of a reply: a whole VALUE block, END, an error
+// line, too few bytes to tell, or anything else.
+struct Unit {
+  enum class Kind { kValue, kEnd, kErrorLine, kNeedMore, kCorrupt } kind = Kind::kCorrupt;
+  size_t length = 0;
+  ParsedValue value;
+  std::string_view line;
+};
+
+std::string_view nextToken(std::string_view& rest) {
+  const size_t space = rest.find(' ');
+  const std::string_view token = rest.substr(0, space);
+  rest = space == std::string_view::npos ? std::string_view{} : rest.substr(space + 1);
+  return token;
+}
+
+template <class T>
+bool parseNumber(std::string_view token, T& out) {
+  if (token.empty()) return false;
+  const auto [ptr, ec] = std::from_chars(token.data(), token.data() + token.size(), out);
+  return ec == std::errc() && ptr == token.data() + token.size();
+}
+
+// `line` without "\r\n": "VALUE <key> <flags> <bytes> [<cas>]", single spaces.
+bool parseValueLine(std::string_view line, ParsedValue& value, size_t& bytes) {
+  std::string_view rest = line.substr(kValuePrefix.size());
+  value.key = nextToken(rest);
+  if (value.key.empty() || value.key.size() > MC_KEY_MAX_LENGTH) return false;
+  if (!parseNumber(nextToken(rest), value.flags)) return false;
+  if (!parseNumber(nextToken(rest), bytes)) return false;
+  if (rest.empty()) return true;
+  uint64_t cas = 0;
+  if (!parseNumber(nextToken(rest), cas) || !rest.empty()) return false;
+  value.cas = cas;
+  return true;
+}
+
+bool isErrorLine(std::string_view line) {
+  return line == "ERROR" || line.starts_with("CLIENT_ERROR ") || line.starts_with("SERVER_ERROR ");
+}
+
+Unit readUnit(std::string_view text) {
+  Unit unit;
+  const size_t eol = text.find("\r\n");
+  if (eol == std::string_view::npos) {
+    unit.kind = text.size() <= kMaxValueLine ? Unit::Kind::kNeedMore : Unit::Kind::kCorrupt;
+    return unit;
+  }
+  const std::string_view line = text.substr(0, eol);
+  if (line.size() + 2 == kEnd.size() && text.starts_with(kEnd)) {
+    unit.kind = Unit::Kind::kEnd;
+    unit.length = kEnd.size();
+    return unit;
+  }
+  if (isErrorLine(line)) {
+    unit.kind = Unit::Kind::kErrorLine;
+    unit.length = eol + 2;
+    unit.line = line;
+    return unit;
+  }
+  size_t bytes = 0;
+  if (!line.starts_with(kValuePrefix) || line.size() > kMaxValueLine || !parseValueLine(line, unit.value, bytes)) {
+    return unit;  // kCorrupt
+  }
+  const size_t data_begin = eol + 2;
+  if (text.size() - data_begin < bytes + 2) {
+    unit.kind = Unit::Kind::kNeedMore;
+    return unit;
+  }
+  if (text.substr(data_begin + bytes, 2) != "\r\n") return unit;  // kCorrupt
+  unit.kind = Unit::Kind::kValue;
+  unit.value.data = text.substr(data_begin, bytes);
+  unit.length = data_begin + bytes + 2;
+  return unit;
+}
+
+}  // namespace
+
+StreamedGetReply parseGetReplyStream(std::string_view buffer) {
+  StreamedGetReply reply;
+  size_t position = 0;
+  for (;;) {
+    const Unit unit = readUnit(buffer.substr(position));
+    switch (unit.kind) {
+      case Unit::Kind::kValue:
+        reply.values.push_back(unit.value);
+        position += unit.length;
+        continue;
+      case Unit::Kind::kErrorLine:
+        reply.error_line = unit.line;
+        [[fallthrough]];
+      case Unit::Kind::kEnd:
+        reply.status = StreamedGetReply::Status::kComplete;
+        reply.length = position + unit.length;
+        return reply;
+      case Unit::Kind::kNeedMore:
+        reply.status = StreamedGetReply::Status::kNeedMore;
+        reply.values.clear();
+        return reply;
+      case Unit::Kind::kCorrupt:
+        reply.status = StreamedGetReply::Status::kCorrupt;
+        reply.values.clear();
+        return reply;
+    }
+  }
+}
+
+std::optional<GetReplyMessage> parseGetReplyMessage(std::string_view message) {
+  GetReplyMessage parsed;
+  while (!message.empty()) {
+    const Unit unit = readUnit(message);
+    if (unit.kind == Unit::Kind::kEnd && unit.length == message.size()) {
+      parsed.ends_reply = true;
+      return parsed;
+    }
+    if (unit.kind != Unit::Kind::kValue) return std::nullopt;
+    parsed.values.push_back(unit.value);
+    message.remove_prefix(unit.length);
+  }
+  if (parsed.values.empty()) return std::nullopt;
+  return parsed;
+}
+
+}  // namespace unbuckle::client

@@ -1,0 +1,45 @@
+// Parsing memcached's reply to get/gets: zero or more
+//   VALUE <key> <flags> <bytes> [<cas>]\r\n<bytes of data>\r\n
+// blocks followed by END\r\n. Every block is checked (the line's fields, the
+// byte count, the CRLF after the data), so a truncated or corrupt reply is
+// reported as such and never yields a value.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace unbuckle::client {
+
+struct ParsedValue {
+  std::string_view key;
+  uint32_t flags = 0;
+  std::string_view data;
+  std::optional<uint64_t> cas;  // present in a gets reply
+};
+
+// A reply read from a TCP stream. kNeedMore: `buffer` ends before the reply
+// does; kComplete: the reply is the first `length` bytes (END, or an
+// ERROR/CLIENT_ERROR/SERVER_ERROR line in `error_line`); kCorrupt: the
+// stream cannot be followed.
+struct StreamedGetReply {
+  enum class Status { kNeedMore, kComplete, kCorrupt } status = Status::kNeedMore;
+  size_t length = 0;
+  std::vector<ParsedValue> values;
+  std::string_view error_line;
+};
+StreamedGetReply parseGetReplyStream(std::string_view buffer);
+
+// One whole UDP reply message. memcached 1.6 sends each key's VALUE block as
+// a message of its own and appends END to the last one, so a message is
+// VALUE blocks optionally followed by END, and nothing else. nullopt when the
+// message is anything else (truncated, corrupt, an error line).
+struct GetReplyMessage {
+  std::vector<ParsedValue> values;
+  bool ends_reply = false;  // the message ends with END
+};
+std::optional<GetReplyMessage> parseGetReplyMessage(std::string_view message);
+
+}  // namespace unbuckle::client

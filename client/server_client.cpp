@@ -1,0 +1,377 @@
+// ServerClient (include/unbuckle/client.h): the UDP reader and the TCP
+// connection of one server behind one poll(), and the blocking commands
+// written in memcached's ASCII protocol on top of them.
+#include <poll.h>
+
+#include <algorithm>
+#include <charconv>
+#include <unordered_set>
+
+#include "client/get_reply_parser.h"
+#include "client/server_address.h"
+#include "client/tcp_connection.h"
+#include "client/udp_reader.h"
+#include "unbuckle/client.h"
+
+namespace unbuckle::client {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A TCP get line stays short: memcached reads longer ones, but in pieces.
+constexpr size_t kTcpGetLine = 2048;
+
+void checkKey(std::string_view key) {
+  if (!validKey(key)) {
+    throw std::invalid_argument("memcached key '" + std::string(key.substr(0, 60)) +
+                                "' is empty, over 250 bytes, or has a space or control character");
+  }
+}
+
+std::vector<std::string_view> tokens(std::string_view line) {
+  std::vector<std::string_view> out;
+  size_t position = 0;
+  while (position < line.size()) {
+    const size_t end = std::min(line.find(' ', position), line.size());
+    if (end > position) out.push_back(line.substr(position, end - position));
+    position = end + 1;
+  }
+  return out;
+}
+
+std::string_view firstLine(std::string_view reply) {
+  return reply.substr(0, reply.find("\r\n"));
+}
+
+}  // namespace
+
+struct ServerClient::State {
+  State(const std::string& host, uint16_t port, ClientOptions options_in)
+      : address(resolveServer(host, port)), options(options_in), udp(address, options), tcp(address, options) {}
+
+  ServerAddress address;
+  ClientOptions options;
+  UdpReader udp;
+  TcpConnection tcp;
+  Ticket next_ticket = 1;
+  std::unordered_map<Ticket, CommandReply> tcp_replies;
+  std::unordered_set<Ticket> abandoned;  // timed out in a blocking call
+
+  // True when a reply came in.
+  bool collectTcp() {
+    bool any = false;
+    for (auto& [ticket, reply] : tcp.takeCompleted()) {
+      if (abandoned.erase(ticket) == 0) tcp_replies[ticket] = std::move(reply);
+      any = true;
+    }
+    return any;
+  }
+  // True when a multi-get or a TCP command completed.
+  bool progress() {
+    const bool udp_done = udp.progress();
+    tcp.progress();
+    return collectTcp() || udp_done;
+  }
+};
+
+ServerClient::ServerClient(const std::string& host, uint16_t port, ClientOptions options)
+    : state_(std::make_unique<State>(host, port, options)) {}
+ServerClient::~ServerClient() = default;
+ServerClient::ServerClient(ServerClient&&) noexcept = default;
+ServerClient& ServerClient::operator=(ServerClient&&) noexcept = default;
+
+const std::string& ServerClient::name() const {
+  return state_->address.name;
+}
+
+ServerClient::Ticket ServerClient::startGet(std::span<const std::string> keys, bool with_cas) {
+  for (const std::string& key : keys) checkKey(key);
+  const Ticket ticket = state_->next_ticket++;
+  state_->udp.start(ticket, keys, with_cas);
+  return ticket;
+}
+
+ServerClient::Ticket ServerClient::startCommand(std::string request, CommandKind kind) {
+  const Ticket ticket = state_->next_ticket++;
+  state_->tcp.queue(ticket, std::move(request), kind);
+  state_->collectTcp();
+  return ticket;
+}
+
+void ServerClient::poll(std::chrono::milliseconds wait) {
+  State& s = *state_;
+  if (s.progress() || wait.count() <= 0) return;
+  if (const auto deadline = s.udp.nextDeadline()) {
+    const auto until = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
+    wait = std::clamp(until, std::chrono::milliseconds{0}, wait);
+  }
+  pollfd fds[2] = {{s.udp.fd(), static_cast<short>(POLLIN | (s.udp.wantsWrite() ? POLLOUT : 0)), 0},
+                   {s.tcp.fd(), static_cast<short>(POLLIN | (s.tcp.wantsWrite() ? POLLOUT : 0)), 0}};
+  ::poll(fds, s.tcp.fd() >= 0 ? 2 : 1, static_cast<int>(wait.count()));
+  s.progress();
+}
+
+std::optional<GetResult> ServerClient::takeGet(Ticket ticket) {
+  return state_->udp.take(ticket);
+}
+
+std::optional<CommandReply> ServerClient::takeCommand(Ticket ticket) {
+  const auto found = state_->tcp_replies.find(ticket);
+  if (found == state_->tcp_replies.end()) return std::nullopt;
+  CommandReply reply = std::move(found->second);
+  state_->tcp_replies.erase(found);
+  return reply;
+}
+
+int ServerClient::udpFd() const {
+  return state_->udp.fd();
+}
+int ServerClient::tcpFd() const {
+  return state_->tcp.fd();
+}
+bool ServerClient::tcpWantsWrite() const {
+  return state_->tcp.wantsWrite();
+}
+
+// ---- blocking, over UDP
+
+ItemMap ServerClient::getMany(std::span<const std::string> keys, bool with_cas) {
+  const Ticket ticket = startGet(keys, with_cas);
+  for (;;) {
+    if (auto result = takeGet(ticket)) {
+      if (result->timed_out && state_->options.udp_timeout_is_error) {
+        throw TimeoutError("UDP get from " + name() + ": no whole reply within " +
+                           std::to_string(state_->options.udp_timeout.count()) + " ms");
+      }
+      return std::move(result->items);
+    }
+    poll(state_->options.udp_timeout);
+  }
+}
+
+std::optional<Item> ServerClient::get(std::string_view key) {
+  const std::string keys[] = {std::string(key)};
+  ItemMap items = getMany(keys, false);
+  if (items.empty()) return std::nullopt;
+  return std::move(items.begin()->second);
+}
+
+std::optional<Item> ServerClient::gets(std::string_view key) {
+  const std::string keys[] = {std::string(key)};
+  ItemMap items = getMany(keys, true);
+  if (items.empty()) return std::nullopt;
+  return std::move(items.begin()->second);
+}
+
+// ---- blocking, over TCP
+
+namespace {
+
+StoreResult storeResult(const std::string& server, std::string_view reply) {
+  const std::string_view line = firstLine(reply);
+  if (line == "STORED") return StoreResult::kStored;
+  if (line == "NOT_STORED") return StoreResult::kNotStored;
+  if (line == "EXISTS") return StoreResult::kExists;
+  if (line == "NOT_FOUND") return StoreResult::kNotFound;
+  throw ClientError(server + " answered a storage command with '" + std::string(line) + "'");
+}
+
+std::string storageRequest(std::string_view verb, std::string_view key, std::string_view value, uint32_t flags,
+                           int64_t exptime, std::optional<uint64_t> cas = std::nullopt) {
+  checkKey(key);
+  std::string request(verb);
+  request += ' ';
+  request += key;
+  request += ' ' + std::to_string(flags) + ' ' + std::to_string(exptime) + ' ' + std::to_string(value.size());
+  if (cas) request += ' ' + std::to_string(*cas);
+  request += "\r\n";
+  request += value;
+  request += "\r\n";
+  return request;
+}
+
+std::string keyRequest(std::string_view verb, std::string_view key, std::string_view argument = {}) {
+  checkKey(key);
+  std::string request(verb);
+  request += ' ';
+  request += key;
+  if (!argument.empty()) {
+    request += ' ';
+    request += argument;
+  }
+  request += "\r\n";
+  return request;
+}
+
+std::optional<uint64_t> counterResult(const std::string& server, std::string_view reply) {
+  const std::string_view line = firstLine(reply);
+  if (line == "NOT_FOUND") return std::nullopt;
+  uint64_t value = 0;
+  const auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), value);
+  if (ec != std::errc() || ptr != line.data() + line.size()) {
+    throw ClientError(server + " answered incr/decr with '" + std::string(line) + "'");
+  }
+  return value;
+}
+
+bool foundResult(const std::string& server, std::string_view reply, std::string_view success) {
+  const std::string_view line = firstLine(reply);
+  if (line == success) return true;
+  if (line == "NOT_FOUND") return false;
+  throw ClientError(server + " answered with '" + std::string(line) + "' where " + std::string(success) +
+                    " or NOT_FOUND was expected");
+}
+
+}  // namespace
+
+std::string ServerClient::roundTrip(std::string request, CommandKind kind) {
+  return awaitCommand(startCommand(std::move(request), kind));
+}
+
+std::string ServerClient::awaitCommand(Ticket ticket) {
+  const auto timeout = state_->options.tcp_timeout;
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (auto reply = takeCommand(ticket)) {
+      if (!reply->error.empty()) throw ClientError(reply->error);
+      return std::move(reply->bytes);
+    }
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      state_->abandoned.insert(ticket);
+      throw TimeoutError("no reply from " + name() + " over TCP within " + std::to_string(timeout.count()) + " ms");
+    }
+    poll(left);
+  }
+}
+
+std::string ServerClient::command(std::string_view line, CommandKind kind) {
+  return roundTrip(std::string(line) + "\r\n", kind);
+}
+
+ItemMap ServerClient::getManyTcp(std::span<const std::string> keys, bool with_cas) {
+  for (const std::string& key : keys) checkKey(key);
+  const std::string_view verb = with_cas ? "gets" : "get";
+  // Pipelined: every line is queued before the first reply is awaited.
+  std::vector<Ticket> tickets;
+  std::string line(verb);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    line += ' ';
+    line += keys[i];
+    if (i + 1 == keys.size() || line.size() + 1 + keys[i + 1].size() > kTcpGetLine) {
+      tickets.push_back(startCommand(line + "\r\n", CommandKind::kValues));
+      line = verb;
+    }
+  }
+  ItemMap items;
+  for (const Ticket ticket : tickets) {
+    const std::string bytes = awaitCommand(ticket);
+    const StreamedGetReply parsed = parseGetReplyStream(bytes);
+    if (!parsed.error_line.empty()) {
+      throw ClientError(name() + " answered get with '" + std::string(parsed.error_line) + "'");
+    }
+    for (const ParsedValue& value : parsed.values) {
+      items[std::string(value.key)] = Item{value.flags, std::string(value.data), value.cas.value_or(0)};
+    }
+  }
+  return items;
+}
+
+StoreResult ServerClient::set(std::string_view key, std::string_view value, uint32_t flags, int64_t exptime) {
+  return storeResult(name(), roundTrip(storageRequest("set", key, value, flags, exptime), CommandKind::kLine));
+}
+
+StoreResult ServerClient::add(std::string_view key, std::string_view value, uint32_t flags, int64_t exptime) {
+  return storeResult(name(), roundTrip(storageRequest("add", key, value, flags, exptime), CommandKind::kLine));
+}
+
+StoreResult ServerClient::replace(std::string_view key, std::string_view value, uint32_t flags, int64_t exptime) {
+  return storeResult(name(), roundTrip(storageRequest("replace", key, value, flags, exptime), CommandKind::kLine));
+}
+
+StoreResult ServerClient::append(std::string_view key, std::string_view value) {
+  return storeResult(name(), roundTrip(storageRequest("append", key, value, 0, 0), CommandKind::kLine));
+}
+
+StoreResult ServerClient::prepend(std::string_view key, std::string_view value) {
+  return storeResult(name(), roundTrip(storageRequest("prepend", key, value, 0, 0), CommandKind::kLine));
+}
+
+StoreResult ServerClient::cas(std::string_view key, std::string_view value, uint64_t cas, uint32_t flags,
+                              int64_t exptime) {
+  return storeResult(name(), roundTrip(storageRequest("cas", key, value, flags, exptime, cas), CommandKind::kLine));
+}
+
+bool ServerClient::remove(std::string_view key) {
+  return foundResult(name(), roundTrip(keyRequest("delete", key), CommandKind::kLine), "DELETED");
+}
+
+std::optional<uint64_t> ServerClient::incr(std::string_view key, uint64_t delta) {
+  return counterResult(name(), roundTrip(keyRequest("incr", key, std::to_string(delta)), CommandKind::kLine));
+}
+
+std::optional<uint64_t> ServerClient::decr(std::string_view key, uint64_t delta) {
+  return counterResult(name(), roundTrip(keyRequest("decr", key, std::to_string(delta)), CommandKind::kLine));
+}
+
+bool ServerClient::touch(std::string_view key, int64_t exptime) {
+  return foundResult(name(), roundTrip(keyRequest("touch", key, std::to_string(exptime)), CommandKind::kLine),
+                     "TOUCHED");
+}
+
+MetaReply ServerClient::meta(std::string_view command, std::string_view data) {
+  const std::vector<std::string_view> words = tokens(command);
+  if (words.empty() || !(words[0] == "mg" || words[0] == "ms" || words[0] == "md" || words[0] == "ma" ||
+                         words[0] == "mn")) {
+    throw std::invalid_argument("'" + std::string(command) + "' is not a meta command (mg, ms, md, ma, mn)");
+  }
+  if (words.size() > 1) checkKey(words[1]);
+  for (size_t i = 2; i < words.size(); ++i) {
+    if (words[i] == "q") {
+      throw std::invalid_argument("meta quiet mode (q) is not supported: the client matches one reply per request");
+    }
+  }
+  std::string request(command);
+  request += "\r\n";
+  if (words[0] == "ms") {
+    request += data;
+    request += "\r\n";
+  }
+  const std::string reply = roundTrip(std::move(request), words[0] == "mn" ? CommandKind::kLine : CommandKind::kMeta);
+  const std::string_view line = firstLine(reply);
+  const std::vector<std::string_view> fields = tokens(line);
+  MetaReply parsed;
+  if (fields.empty()) throw ClientError(name() + " sent an empty reply to '" + std::string(command) + "'");
+  parsed.code = fields[0];
+  size_t first_flag = 1;
+  if (parsed.code == "VA") {
+    first_flag = 2;
+    parsed.value = reply.substr(line.size() + 2, reply.size() - line.size() - 4);
+  }
+  for (size_t i = first_flag; i < fields.size(); ++i) parsed.flags.emplace_back(fields[i]);
+  return parsed;
+}
+
+std::map<std::string, std::string> ServerClient::stats(std::string_view group) {
+  std::string request = "stats";
+  if (!group.empty()) {
+    request += ' ';
+    request += group;
+  }
+  const std::string reply = roundTrip(request + "\r\n", CommandKind::kStats);
+  std::map<std::string, std::string> stats;
+  std::string_view rest = reply;
+  while (!rest.empty()) {
+    const std::string_view line = firstLine(rest);
+    rest.remove_prefix(std::min(rest.size(), line.size() + 2));
+    if (line == "END") break;
+    if (!line.starts_with("STAT ")) throw ClientError(name() + " answered stats with '" + std::string(line) + "'");
+    const std::string_view stat = line.substr(5);
+    const size_t space = stat.find(' ');
+    stats[std::string(stat.substr(0, space))] = space == std::string_view::npos ? "" : std::string(stat.substr(space + 1));
+  }
+  return stats;
+}
+
+}  // namespace unbuckle::client

@@ -1,0 +1,69 @@
+#include "client/tcp_reply_framing.h"
+
+#include <charconv>
+
+#include "client/get_reply_parser.h"
+
+namespace unbuckle::client {
+
+namespace {
+
+// Longer than any reply line memcached sends but a VALUE block's data.
+constexpr size_t kMaxLine = 8192;
+
+Framing needMoreOrCorrupt(std::string_view buffer) {
+  return Framing{buffer.size() > kMaxLine ? Framing::Status::kCorrupt : Framing::Status::kNeedMore, 0};
+}
+
+Framing frameStats(std::string_view buffer) {
+  size_t position = 0;
+  for (;;) {
+    const size_t eol = buffer.find("\r\n", position);
+    if (eol == std::string_view::npos) return needMoreOrCorrupt(buffer.substr(position));
+    const std::string_view line = buffer.substr(position, eol - position);
+    position = eol + 2;
+    if (line == "END" || line == "ERROR" || line.starts_with("CLIENT_ERROR ") || line.starts_with("SERVER_ERROR ")) {
+      return Framing{Framing::Status::kComplete, position};
+    }
+    if (!line.starts_with("STAT ")) return Framing{Framing::Status::kCorrupt, 0};
+  }
+}
+
+// "VA <size> <flags>*\r\n<size bytes>\r\n", or any other single line.
+Framing frameMeta(std::string_view buffer) {
+  const size_t eol = buffer.find("\r\n");
+  if (eol == std::string_view::npos) return needMoreOrCorrupt(buffer);
+  const std::string_view line = buffer.substr(0, eol);
+  if (!line.starts_with("VA ")) return Framing{Framing::Status::kComplete, eol + 2};
+  const std::string_view size_token = line.substr(3, line.find(' ', 3) - 3);
+  size_t size = 0;
+  const auto [ptr, ec] = std::from_chars(size_token.data(), size_token.data() + size_token.size(), size);
+  if (ec != std::errc() || ptr != size_token.data() + size_token.size()) return Framing{Framing::Status::kCorrupt, 0};
+  const size_t total = eol + 2 + size + 2;
+  if (buffer.size() < total) return Framing{Framing::Status::kNeedMore, 0};
+  if (buffer.substr(total - 2, 2) != "\r\n") return Framing{Framing::Status::kCorrupt, 0};
+  return Framing{Framing::Status::kComplete, total};
+}
+
+}  // namespace
+
+Framing frameReply(std::string_view buffer, CommandKind kind) {
+  switch (kind) {
+    case CommandKind::kLine: {
+      const size_t eol = buffer.find("\r\n");
+      if (eol == std::string_view::npos) return needMoreOrCorrupt(buffer);
+      return Framing{Framing::Status::kComplete, eol + 2};
+    }
+    case CommandKind::kValues: {
+      const StreamedGetReply reply = parseGetReplyStream(buffer);
+      if (reply.status == StreamedGetReply::Status::kComplete) return Framing{Framing::Status::kComplete, reply.length};
+      if (reply.status == StreamedGetReply::Status::kCorrupt) return Framing{Framing::Status::kCorrupt, 0};
+      return Framing{Framing::Status::kNeedMore, 0};
+    }
+    case CommandKind::kMeta: return frameMeta(buffer);
+    case CommandKind::kStats: return frameStats(buffer);
+  }
+  return Framing{Framing::Status::kCorrupt, 0};
+}
+
+}  // namespace unbuckle::client

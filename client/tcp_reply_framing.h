@@ -1,0 +1,23 @@
+// Where one reply ends in a TCP stream of memcached ASCII replies, by the
+// kind of command that asked for it. TCP keeps replies in request order, so
+// this is all the client needs to match pipelined replies to requests.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "unbuckle/client.h"
+
+namespace unbuckle::client {
+
+// kNeedMore: the stream ends before the reply; kComplete: the reply is the
+// first `length` bytes; kCorrupt: the stream cannot be followed any more.
+// Any reply may instead be one ERROR, CLIENT_ERROR or SERVER_ERROR line.
+struct Framing {
+  enum class Status { kNeedMore, kComplete, kCorrupt } status = Status::kNeedMore;
+  size_t length = 0;
+};
+Framing frameReply(std::string_view buffer, CommandKind kind);
+
+}  // namespace unbuckle::client

@@ -1,0 +1,262 @@
+#include "client/udp_reader.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <unordered_set>
+
+#include "client/get_reply_parser.h"
+#include "unbuckle/mc_udp.h"
+
+namespace unbuckle::client {
+
+namespace {
+
+// memcached sends at most 1400 bytes per datagram; anything longer is
+// truncated by recvmmsg (MSG_TRUNC) and dropped as a stray.
+constexpr size_t kMaxDatagram = 2048;
+constexpr int kReceiveBatchesPerCall = 64;
+constexpr int kSendAttempts = 3;
+
+}  // namespace
+
+bool validKey(std::string_view key) {
+  if (key.empty() || key.size() > MC_KEY_MAX_LENGTH) return false;
+  return std::none_of(key.begin(), key.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte <= ' ' || byte == 0x7f;
+  });
+}
+
+UdpReader::UdpReader(const ServerAddress& address, const ClientOptions& options)
+    : address_(address),
+      options_(options),
+      fd_(socket(address.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)),
+      ids_(static_cast<uint16_t>(Clock::now().time_since_epoch().count())),
+      receive_buffer_(kBatch * kMaxDatagram),
+      receive_iov_(kBatch),
+      receive_headers_(kBatch) {
+  if (!fd_) throw ClientError(std::string("UDP socket for ") + address.name + ": " + std::strerror(errno));
+  setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUF, &options.udp_receive_buffer, sizeof(options.udp_receive_buffer));
+  // Connected: only this server's datagrams arrive, and send() needs no address.
+  if (connect(fd_.get(), address.get(), address.length) != 0) {
+    throw ClientError("UDP connect to " + address.name + ": " + std::strerror(errno));
+  }
+  for (size_t i = 0; i < kBatch; ++i) {
+    receive_iov_[i] = iovec{receive_buffer_.data() + i * kMaxDatagram, kMaxDatagram};
+    receive_headers_[i].msg_hdr.msg_iov = &receive_iov_[i];
+    receive_headers_[i].msg_hdr.msg_iovlen = 1;
+  }
+}
+
+void UdpReader::start(uint64_t ticket, std::span<const std::string> keys, bool with_cas) {
+  operations_[ticket];
+  const std::string_view command = with_cas ? "gets" : "get";
+  std::unordered_set<std::string_view> seen;
+  std::vector<std::string> batch;
+  size_t length = command.size() + 2;
+  for (const std::string& key : keys) {
+    if (!seen.insert(key).second) continue;
+    if (!batch.empty() && length + 1 + key.size() > MC_UDP_DATA_SIZE) {
+      queueRequest(ticket, std::move(batch), with_cas, 0);
+      batch.clear();
+      length = command.size() + 2;
+    }
+    batch.push_back(key);
+    length += 1 + key.size();
+  }
+  if (!batch.empty()) queueRequest(ticket, std::move(batch), with_cas, 0);
+}
+
+void UdpReader::queueRequest(uint64_t ticket, std::vector<std::string> keys, bool with_cas, unsigned attempt) {
+  const auto id = ids_.allocate();
+  if (!id) throw ClientError("65536 UDP requests in flight to " + address_.name + ": wait for some to finish");
+  std::string datagram(MC_UDP_HEADER_SIZE, '\0');
+  writeFrameHeader(datagram.data(), FrameHeader{*id, 0, 1, 0});
+  datagram += with_cas ? "gets" : "get";
+  for (const std::string& key : keys) (datagram += ' ') += key;
+  datagram += "\r\n";
+
+  Request& request = requests_[*id];
+  request.ticket = ticket;
+  request.answered.assign(keys.size(), false);
+  request.keys = std::move(keys);
+  request.with_cas = with_cas;
+  request.attempt = attempt;
+  request.deadline = Clock::now() + options_.udp_timeout;
+  ++operations_[ticket].requests;
+  unsent_.emplace_back(*id, std::move(datagram));
+}
+
+bool UdpReader::progress() {
+  completed_ = false;
+  send();
+  receive();
+  expire();
+  send();  // retries and keys asked alone
+  return completed_;
+}
+
+void UdpReader::send() {
+  size_t sent = 0;
+  int failures = 0;
+  while (sent < unsent_.size()) {
+    const size_t count = std::min(kBatch, unsent_.size() - sent);
+    iovec iov[kBatch];
+    mmsghdr headers[kBatch] = {};
+    for (size_t i = 0; i < count; ++i) {
+      std::string& datagram = unsent_[sent + i].second;
+      iov[i] = iovec{datagram.data(), datagram.size()};
+      headers[i].msg_hdr.msg_iov = &iov[i];
+      headers[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int n = sendmmsg(fd_.get(), headers, static_cast<unsigned>(count), 0);
+    if (n > 0) {
+      const auto deadline = Clock::now() + options_.udp_timeout;
+      for (size_t i = 0; i < static_cast<size_t>(n); ++i) requests_[unsent_[sent + i].first].deadline = deadline;
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) break;  // the next progress() sends the rest
+    // ECONNREFUSED reports an ICMP error for an earlier datagram. Past a few
+    // failures the datagram is given up: its request times out.
+    if (++failures >= kSendAttempts) {
+      ++sent;
+      failures = 0;
+    }
+  }
+  unsent_.erase(unsent_.begin(), unsent_.begin() + static_cast<std::ptrdiff_t>(sent));
+}
+
+void UdpReader::receive() {
+  for (int batch = 0; batch < kReceiveBatchesPerCall && !requests_.empty(); ++batch) {
+    const int n = recvmmsg(fd_.get(), receive_headers_.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (n < 0) {
+      if (errno == EINTR || errno == ECONNREFUSED) continue;
+      return;  // EAGAIN, or an error the deadlines turn into misses
+    }
+    for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
+      const mmsghdr& received = receive_headers_[i];
+      if (received.msg_hdr.msg_flags & MSG_TRUNC) {
+        ++strays_;
+        continue;
+      }
+      onDatagram(std::string_view(receive_buffer_.data() + i * kMaxDatagram, received.msg_len));
+    }
+    if (static_cast<size_t>(n) < kBatch) return;
+  }
+}
+
+void UdpReader::onDatagram(std::string_view datagram) {
+  const auto header = parseFrameHeader(datagram);
+  const auto found = header ? requests_.find(header->request_id) : requests_.end();
+  if (found == requests_.end() || header->reserved != 0 || header->total == 0 || header->sequence >= header->total) {
+    ++strays_;
+    return;
+  }
+  Request& request = found->second;
+  const std::string_view payload = datagram.substr(MC_UDP_HEADER_SIZE);
+  bool ends = false;
+  if (request.keys.size() == 1) {
+    if (request.assembly.isDuplicate(*header, payload)) return;
+    const auto status = request.assembly.add(*header, payload);
+    if (status == UdpReassembly::Status::kIncomplete) return;
+    if (status == UdpReassembly::Status::kComplete) onMessage(request, request.assembly.message(), true, ends);
+    return finish(header->request_id, false);
+  }
+  if (isWholeMessage(*header)) {
+    onMessage(request, payload, false, ends);
+  } else {
+    // Only the first line of a longer message is used: the key it is for.
+    if (header->sequence == 0 && payload.starts_with("VALUE ")) {
+      const std::string_view rest = payload.substr(6);
+      const std::string_view key = rest.substr(0, rest.find(' '));
+      const auto at = std::find(request.keys.begin(), request.keys.end(), key);
+      if (at != request.keys.end() && !request.answered[static_cast<size_t>(at - request.keys.begin())] &&
+          std::find(request.long_replies.begin(), request.long_replies.end(), key) == request.long_replies.end()) {
+        request.long_replies.emplace_back(key);
+      }
+    }
+    ends = header->sequence + 1 == header->total && payload.ends_with("\r\nEND\r\n");
+  }
+  const bool all_answered = std::all_of(request.answered.begin(), request.answered.end(), [](bool b) { return b; });
+  if (ends || all_answered) finish(header->request_id, false);
+}
+
+void UdpReader::onMessage(Request& request, std::string_view message, bool whole_reply_expected, bool& ends) {
+  const auto parsed = parseGetReplyMessage(message);
+  if (!parsed || (whole_reply_expected && (!parsed->ends_reply || parsed->values.size() > 1))) return;
+  std::vector<size_t> indexes;
+  for (const ParsedValue& value : parsed->values) {
+    const auto at = std::find(request.keys.begin(), request.keys.end(), value.key);
+    // A key not asked, or a cas missing from gets (or sent to get): not a
+    // reply to this request.
+    if (at == request.keys.end() || value.cas.has_value() != request.with_cas) return;
+    indexes.push_back(static_cast<size_t>(at - request.keys.begin()));
+  }
+  ItemMap& items = operations_[request.ticket].result.items;
+  for (size_t i = 0; i < indexes.size(); ++i) {
+    if (request.answered[indexes[i]]) continue;
+    request.answered[indexes[i]] = true;
+    const ParsedValue& value = parsed->values[i];
+    items[std::string(value.key)] = Item{value.flags, std::string(value.data), value.cas.value_or(0)};
+  }
+  ends = parsed->ends_reply;
+}
+
+void UdpReader::finish(uint16_t id, bool timed_out) {
+  const auto found = requests_.find(id);
+  Request request = std::move(found->second);
+  requests_.erase(found);
+  ids_.release(id);
+  std::erase_if(unsent_, [id](const auto& queued) { return queued.first == id; });
+  Operation& operation = operations_[request.ticket];
+  --operation.requests;
+  const auto done = [&] { completed_ = completed_ || operation.requests == 0; };
+
+  std::vector<std::string> unanswered;
+  for (size_t i = 0; i < request.keys.size(); ++i) {
+    if (!request.answered[i]) unanswered.push_back(std::move(request.keys[i]));
+  }
+  if (timed_out) {
+    if (request.attempt < options_.udp_retries) {
+      queueRequest(request.ticket, std::move(unanswered), request.with_cas, request.attempt + 1);
+    } else {
+      operation.result.timed_out = true;
+    }
+    return done();
+  }
+  for (std::string& key : request.long_replies) {
+    if (std::find(unanswered.begin(), unanswered.end(), key) != unanswered.end()) {
+      queueRequest(request.ticket, {std::move(key)}, request.with_cas, request.attempt);
+    }
+  }
+  done();
+}
+
+void UdpReader::expire() {
+  const auto now = Clock::now();
+  std::vector<uint16_t> late;
+  for (const auto& [id, request] : requests_) {
+    if (request.deadline <= now) late.push_back(id);
+  }
+  for (const uint16_t id : late) finish(id, true);
+}
+
+std::optional<UdpReader::Clock::time_point> UdpReader::nextDeadline() const {
+  std::optional<Clock::time_point> earliest;
+  for (const auto& [id, request] : requests_) {
+    if (!earliest || request.deadline < *earliest) earliest = request.deadline;
+  }
+  return earliest;
+}
+
+std::optional<GetResult> UdpReader::take(uint64_t ticket) {
+  const auto found = operations_.find(ticket);
+  if (found == operations_.end() || found->second.requests != 0) return std::nullopt;
+  GetResult result = std::move(found->second.result);
+  operations_.erase(found);
+  return result;
+}
+
+}  // namespace unbuckle::client

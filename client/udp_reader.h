@@ -1,0 +1,97 @@
+// The client's UDP reads from one server: multi-gets split into requests of
+// one datagram each (sent together, sendmmsg), their replies received
+// (recvmmsg), reassembled, validated and gathered per multi-get.
+//
+// memcached 1.6 (and unbuckle-xdp) answer "get a b c" with one message per
+// key, all under the request's id, END appended to the last. Datagrams of two
+// multi-datagram messages of the same size cannot be told apart once
+// reordered, so a request for several keys takes only its single-datagram
+// messages; the keys named by the first datagram of a longer message are
+// asked again one key per request, whose reply is one message and is
+// reassembled whole. A request ends at END, when every key has its value,
+// or at its deadline (then it is retried, or its keys are misses).
+#pragma once
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "client/server_address.h"
+#include "client/udp_reassembly.h"
+#include "client/udp_request_ids.h"
+#include "unbuckle/client.h"
+#include "unbuckle/file_descriptor.h"
+
+namespace unbuckle::client {
+
+class UdpReader {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr size_t kBatch = 64;
+
+  UdpReader(const ServerAddress& address, const ClientOptions& options);
+
+  // Keys must be valid (see validKey); repeats are asked once.
+  void start(uint64_t ticket, std::span<const std::string> keys, bool with_cas);
+  // Sends what is queued, reads what has arrived, expires what is late;
+  // true when a multi-get completed.
+  bool progress();
+  std::optional<GetResult> take(uint64_t ticket);
+
+  int fd() const { return fd_.get(); }
+  bool wantsWrite() const { return !unsent_.empty(); }
+  // The earliest request deadline, if any request is in flight.
+  std::optional<Clock::time_point> nextDeadline() const;
+
+  // Datagrams that matched no request in flight or broke the framing.
+  uint64_t strays() const { return strays_; }
+
+ private:
+  struct Request {
+    uint64_t ticket = 0;
+    std::vector<std::string> keys;
+    std::vector<bool> answered;
+    bool with_cas = false;
+    unsigned attempt = 0;
+    Clock::time_point deadline{};
+    UdpReassembly assembly;                // one-key requests
+    std::vector<std::string> long_replies;  // several-key requests: keys to ask alone
+  };
+  struct Operation {
+    GetResult result;
+    size_t requests = 0;  // in flight or queued
+  };
+
+  void queueRequest(uint64_t ticket, std::vector<std::string> keys, bool with_cas, unsigned attempt);
+  void send();
+  void receive();
+  void expire();
+  void onDatagram(std::string_view datagram);
+  void onMessage(Request& request, std::string_view message, bool whole_reply_expected, bool& ends);
+  void finish(uint16_t id, bool timed_out);
+
+  const ServerAddress& address_;
+  const ClientOptions& options_;
+  FileDescriptor fd_;
+  UdpRequestIds ids_;
+  std::unordered_map<uint16_t, Request> requests_;
+  std::unordered_map<uint64_t, Operation> operations_;
+  std::vector<std::pair<uint16_t, std::string>> unsent_;  // id, datagram
+  std::vector<char> receive_buffer_;
+  std::vector<iovec> receive_iov_;
+  std::vector<mmsghdr> receive_headers_;
+  uint64_t strays_ = 0;
+  bool completed_ = false;  // since progress() began
+};
+
+// Whether memcached's ASCII protocol can carry `key`: 1 to 250 bytes, no
+// space or control character.
+bool validKey(std::string_view key);
+
+}  // namespace unbuckle::client

@@ -1,0 +1,80 @@
+// A pool of memcached servers for the client library: each key goes to the
+// server ketama puts it on, computed as the operator's existing clients do
+// (client/ketama.h), so this client reads over UDP what they wrote over TCP.
+// A server that fails `failure_limit` times in a row (TCP error or timeout,
+// or a UDP multi-get that timed out) is marked dead and its keys move to the
+// others, as pylibmc's remove_failed and twemproxy's auto_eject_hosts move
+// them; after `dead_retry` it is placed again, and one more failure marks it
+// dead again.
+//
+// Like ServerClient: one Pool per thread, no global state.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "unbuckle/client.h"
+#include "unbuckle/client_servers.h"
+
+namespace unbuckle::client {
+
+struct PoolOptions {
+  ClientOptions client;
+  // "libmemcached-ketama-weighted" (pylibmc ketama_weighted, php-memcached
+  // OPT_LIBKETAMA_COMPATIBLE), "libmemcached-ketama", "libmemcached-ketama-md5",
+  // "twemproxy-ketama-md5", "twemproxy-ketama-fnv1a_64".
+  std::string distribution = "libmemcached-ketama-weighted";
+  unsigned failure_limit = 2;
+  std::chrono::milliseconds dead_retry{30000};
+};
+
+class Pool {
+ public:
+  // Throws std::invalid_argument for an empty list or an unknown
+  // distribution, ClientError for a host that does not resolve.
+  explicit Pool(std::vector<ServerSpec> servers, PoolOptions options = {});
+  ~Pool();
+  Pool(Pool&&) noexcept;
+  Pool& operator=(Pool&&) noexcept;
+
+  // The index of the server holding `key` now (dead servers left out);
+  // throws ClientError when every server is dead.
+  size_t serverIndex(std::string_view key);
+  ServerClient& server(size_t index);
+  size_t size() const;
+  bool live(size_t index) const;
+
+  // Over UDP: the keys of each server are sent to all servers before any
+  // reply is awaited.
+  ItemMap getMany(std::span<const std::string> keys, bool with_cas = false);
+  std::optional<Item> get(std::string_view key);
+  std::optional<Item> gets(std::string_view key);
+
+  // Over TCP, on the key's server (ServerClient's meanings and exceptions).
+  StoreResult set(std::string_view key, std::string_view value, uint32_t flags = 0, int64_t exptime = 0);
+  StoreResult add(std::string_view key, std::string_view value, uint32_t flags = 0, int64_t exptime = 0);
+  StoreResult replace(std::string_view key, std::string_view value, uint32_t flags = 0, int64_t exptime = 0);
+  StoreResult append(std::string_view key, std::string_view value);
+  StoreResult prepend(std::string_view key, std::string_view value);
+  StoreResult cas(std::string_view key, std::string_view value, uint64_t cas, uint32_t flags = 0,
+                  int64_t exptime = 0);
+  bool remove(std::string_view key);
+  std::optional<uint64_t> incr(std::string_view key, uint64_t delta);
+  std::optional<uint64_t> decr(std::string_view key, uint64_t delta);
+  bool touch(std::string_view key, int64_t exptime);
+
+ private:
+  template <class Call>
+  auto onServerOf(std::string_view key, Call call);
+
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace unbuckle::client

@@ -1,0 +1,46 @@
+#include "client/tcp_reply_framing.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace unbuckle::client {
+namespace {
+
+using Status = Framing::Status;
+
+void expectFramedAt(const std::string& stream, CommandKind kind, size_t length) {
+  for (size_t cut = 0; cut < length; ++cut) {
+    EXPECT_EQ(frameReply(std::string_view(stream).substr(0, cut), kind).status, Status::kNeedMore) << stream << cut;
+  }
+  const Framing framing = frameReply(stream, kind);
+  EXPECT_EQ(framing.status, Status::kComplete) << stream;
+  EXPECT_EQ(framing.length, length) << stream;
+}
+
+TEST(TcpReplyFraming, Lines) {
+  expectFramedAt("STORED\r\nDELETED\r\n", CommandKind::kLine, 8);
+  expectFramedAt("SERVER_ERROR out of memory\r\nX", CommandKind::kLine, 28);
+}
+
+TEST(TcpReplyFraming, Values) {
+  expectFramedAt("VALUE k 0 5\r\nEND\r\n\r\nEND\r\nSTORED\r\n", CommandKind::kValues, 25);
+  expectFramedAt("ERROR\r\nEND\r\n", CommandKind::kValues, 7);
+  EXPECT_EQ(frameReply("NOT_A_REPLY\r\n", CommandKind::kValues).status, Status::kCorrupt);
+}
+
+TEST(TcpReplyFraming, Meta) {
+  expectFramedAt("VA 4 f5 c9\r\nab\r\n\r\nHD\r\n", CommandKind::kMeta, 18);
+  expectFramedAt("HD c9\r\nEN\r\n", CommandKind::kMeta, 7);
+  expectFramedAt("EN\r\n", CommandKind::kMeta, 4);
+  EXPECT_EQ(frameReply("VA x\r\n", CommandKind::kMeta).status, Status::kCorrupt);
+  EXPECT_EQ(frameReply("VA 1\r\nabc", CommandKind::kMeta).status, Status::kCorrupt);  // no CRLF after the data
+}
+
+TEST(TcpReplyFraming, Stats) {
+  expectFramedAt("STAT pid 1\r\nSTAT uptime 2\r\nEND\r\nX", CommandKind::kStats, 32);
+  EXPECT_EQ(frameReply("VALUE a\r\n", CommandKind::kStats).status, Status::kCorrupt);
+}
+
+}  // namespace
+}  // namespace unbuckle::client

@@ -1,0 +1,187 @@
+// client_bench: multi-gets through the client library (include/unbuckle/
+// client.h), over UDP against one server and over TCP against another, in
+// the same run, one thread each phase, a fixed number of multi-gets in
+// flight. Reports keys per second and the p50/p99 latency of a multi-get.
+//
+//   client_bench --udp 127.0.0.1:PORT --tcp 127.0.0.1:PORT [--keys-per-get 10]
+//                [--in-flight 8] [--seconds 5] [--key-count 10000] [--value-size 100]
+//
+// Both servers are preloaded over TCP. Loopback addresses only (127.0.0.0/8):
+// this is a load generator.
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "unbuckle/client.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using unbuckle::client::CommandKind;
+using unbuckle::client::ServerClient;
+
+struct Options {
+  std::string udp;
+  std::string tcp;
+  size_t keys_per_get = 10;
+  size_t in_flight = 8;
+  double seconds = 5;
+  size_t key_count = 10000;
+  size_t value_size = 100;
+};
+
+struct Result {
+  double keys_per_second = 0;
+  double hit_ratio = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr, "client_bench: %s\nusage: client_bench --udp HOST:PORT --tcp HOST:PORT [--keys-per-get N] "
+               "[--in-flight N] [--seconds S] [--key-count N] [--value-size BYTES]\n", why);
+  std::exit(1);
+}
+
+std::pair<std::string, uint16_t> loopbackEndpoint(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos) usage("an address is HOST:PORT");
+  const std::string host = text.substr(0, colon);
+  in_addr address{};
+  if (inet_pton(AF_INET, host.c_str(), &address) != 1 || (ntohl(address.s_addr) >> 24) != 127) {
+    usage("only loopback addresses (127.0.0.0/8) are allowed");
+  }
+  return {host, static_cast<uint16_t>(std::atoi(text.c_str() + colon + 1))};
+}
+
+std::string key(size_t i) {
+  return "bench:" + std::to_string(i);
+}
+
+void preload(ServerClient& client, const Options& options) {
+  const std::string value(options.value_size, 'v');
+  for (size_t i = 0; i < options.key_count; ++i) client.set(key(i), value);
+}
+
+// Keeps `in_flight` multi-gets going for `seconds`; `start` issues one for
+// the given keys, `finish` returns the hits once it is complete (or -1).
+template <class Start, class Finish>
+Result run(ServerClient& client, const Options& options, Start start, Finish finish) {
+  std::mt19937_64 random(42);
+  std::uniform_int_distribution<size_t> pick(0, options.key_count - 1);
+  struct InFlight {
+    ServerClient::Ticket ticket;
+    Clock::time_point started;
+  };
+  std::deque<InFlight> flying;
+  std::vector<double> latencies_us;
+  size_t keys = 0;
+  size_t hits = 0;
+  const auto begin = Clock::now();
+  const auto end = begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.seconds));
+  std::vector<std::string> batch(options.keys_per_get);
+  while (Clock::now() < end || !flying.empty()) {
+    while (Clock::now() < end && flying.size() < options.in_flight) {
+      const size_t first = pick(random);  // distinct keys: a repeat would be asked once over UDP
+      for (size_t j = 0; j < batch.size(); ++j) batch[j] = key((first + j) % options.key_count);
+      flying.push_back(InFlight{start(batch), Clock::now()});
+    }
+    client.poll(std::chrono::milliseconds(1));
+    for (auto it = flying.begin(); it != flying.end();) {
+      const long found = finish(it->ticket);
+      if (found < 0) {
+        ++it;
+        continue;
+      }
+      latencies_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - it->started).count());
+      keys += options.keys_per_get;
+      hits += static_cast<size_t>(found);
+      it = flying.erase(it);
+    }
+  }
+  const double elapsed = std::chrono::duration<double>(Clock::now() - begin).count();
+  std::sort(latencies_us.begin(), latencies_us.end());
+  Result result;
+  result.keys_per_second = static_cast<double>(keys) / elapsed;
+  result.hit_ratio = keys ? static_cast<double>(hits) / static_cast<double>(keys) : 0;
+  if (!latencies_us.empty()) {
+    result.p50_us = latencies_us[latencies_us.size() / 2];
+    result.p99_us = latencies_us[latencies_us.size() * 99 / 100];
+  }
+  return result;
+}
+
+void print(const char* name, const Result& result) {
+  std::printf("%-4s %12.0f keys/s  hits %5.1f%%  p50 %8.1f us  p99 %8.1f us\n", name, result.keys_per_second,
+              result.hit_ratio * 100, result.p50_us, result.p99_us);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string_view flag = argv[i];
+    const char* value = argv[i + 1];
+    if (flag == "--udp") options.udp = value;
+    else if (flag == "--tcp") options.tcp = value;
+    else if (flag == "--keys-per-get") options.keys_per_get = std::strtoul(value, nullptr, 10);
+    else if (flag == "--in-flight") options.in_flight = std::strtoul(value, nullptr, 10);
+    else if (flag == "--seconds") options.seconds = std::atof(value);
+    else if (flag == "--key-count") options.key_count = std::strtoul(value, nullptr, 10);
+    else if (flag == "--value-size") options.value_size = std::strtoul(value, nullptr, 10);
+    else usage("unknown flag");
+  }
+  if (options.udp.empty() || options.tcp.empty()) usage("--udp and --tcp are required");
+  if (options.keys_per_get == 0 || options.keys_per_get > options.key_count || options.in_flight == 0 || options.key_count == 0 || options.seconds <= 0 ||
+      options.seconds > 600) {
+    usage("--keys-per-get (at most --key-count), --in-flight and --key-count must be at least 1, --seconds 0 to 600");
+  }
+  try {
+    const auto [udp_host, udp_port] = loopbackEndpoint(options.udp);
+    const auto [tcp_host, tcp_port] = loopbackEndpoint(options.tcp);
+    ServerClient udp(udp_host, udp_port);
+    ServerClient tcp(tcp_host, tcp_port);
+    preload(udp, options);
+    preload(tcp, options);
+
+    const Result over_udp = run(
+        udp, options, [&](const std::vector<std::string>& keys) { return udp.startGet(keys, false); },
+        [&](ServerClient::Ticket ticket) {
+          const auto result = udp.takeGet(ticket);
+          return result ? static_cast<long>(result->items.size()) : -1L;
+        });
+    const Result over_tcp = run(
+        tcp, options,
+        [&](const std::vector<std::string>& keys) {
+          std::string line = "get";
+          for (const std::string& k : keys) line += ' ' + k;
+          return tcp.startCommand(line + "\r\n", CommandKind::kValues);
+        },
+        [&](ServerClient::Ticket ticket) {
+          const auto reply = tcp.takeCommand(ticket);
+          if (!reply) return -1L;
+          if (!reply->error.empty()) throw unbuckle::client::ClientError(reply->error);
+          long values = 0;
+          for (size_t at = reply->bytes.find("VALUE "); at != std::string::npos; at = reply->bytes.find("\r\nVALUE ", at + 1)) {
+            ++values;
+          }
+          return values;
+        });
+    std::printf("multi-gets of %zu keys, %zu in flight, %zu-byte values, %.1f s each\n", options.keys_per_get,
+                options.in_flight, options.value_size, options.seconds);
+    print("UDP", over_udp);
+    print("TCP", over_tcp);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "client_bench: %s\n", e.what());
+    return 1;
+  }
+}
