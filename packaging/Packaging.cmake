@@ -12,9 +12,10 @@ set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 install(TARGETS unbuckle-xdp unbucklectl unbucklecat RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 # The client library (client/) and its headers, for programs of the fleet
 # (link -lunbuckle_client -lunbuckle_client_ketama).
-# Built with the daemon, since install does not build, as are unbucklecat and
-# the Python module (client/python/CMakeLists.txt installs it).
-add_dependencies(unbuckle-xdp unbuckle_client unbuckle_client_ketama unbucklecat unbuckle_client_python)
+# Built with the daemon, since install does not build, as are unbucklectl,
+# unbucklecat and the Python module (client/python/CMakeLists.txt installs it).
+add_dependencies(unbuckle-xdp unbuckle_client unbuckle_client_ketama unbucklectl unbucklecat
+                 unbuckle_client_python)
 install(TARGETS unbuckle_client unbuckle_client_ketama ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES include/unbuckle/client.h include/unbuckle/client_pool.h include/unbuckle/client_servers.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/unbuckle)
