@@ -68,6 +68,25 @@ struct Pool::State {
     rebuild();
   }
 
+  // `call` on the server at `index`, counting its success or failure.
+  template <class Call>
+  auto onServer(size_t index, Call call) {
+    try {
+      auto result = call(clients[index]);
+      succeeded(index);
+      return result;
+    } catch (const ClientError&) {
+      failed(index);
+      throw;
+    }
+  }
+
+  std::map<size_t, std::vector<std::string>> keysByServer(std::span<const std::string> keys) {
+    std::map<size_t, std::vector<std::string>> by_server;
+    for (const std::string& key : keys) by_server[serverIndex(key)].push_back(key);
+    return by_server;
+  }
+
   size_t serverIndex(std::string_view key) {
     readmit();
     if (!anyLive()) {
@@ -102,8 +121,7 @@ bool Pool::live(size_t index) const {
 
 ItemMap Pool::getMany(std::span<const std::string> keys, bool with_cas) {
   State& s = *state_;
-  std::map<size_t, std::vector<std::string>> by_server;
-  for (const std::string& key : keys) by_server[s.serverIndex(key)].push_back(key);
+  const auto by_server = s.keysByServer(keys);
   std::map<size_t, ServerClient::Ticket> pending;
   for (const auto& [index, server_keys] : by_server) pending[index] = s.clients[index].startGet(server_keys, with_cas);
 
@@ -152,18 +170,19 @@ std::optional<Item> Pool::gets(std::string_view key) {
   return std::move(items.begin()->second);
 }
 
+ItemMap Pool::getManyTcp(std::span<const std::string> keys, bool with_cas) {
+  State& s = *state_;
+  const auto by_server = s.keysByServer(keys);
+  ItemMap items;
+  for (const auto& [index, server_keys] : by_server) {
+    items.merge(s.onServer(index, [&](ServerClient& c) { return c.getManyTcp(server_keys, with_cas); }));
+  }
+  return items;
+}
+
 template <class Call>
 auto Pool::onServerOf(std::string_view key, Call call) {
-  State& s = *state_;
-  const size_t index = s.serverIndex(key);
-  try {
-    auto result = call(s.clients[index]);
-    s.succeeded(index);
-    return result;
-  } catch (const ClientError&) {
-    s.failed(index);
-    throw;
-  }
+  return state_->onServer(state_->serverIndex(key), call);
 }
 
 StoreResult Pool::set(std::string_view key, std::string_view value, uint32_t flags, int64_t exptime) {

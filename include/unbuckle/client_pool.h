@@ -55,6 +55,9 @@ class Pool {
   ItemMap getMany(std::span<const std::string> keys, bool with_cas = false);
   std::optional<Item> get(std::string_view key);
   std::optional<Item> gets(std::string_view key);
+  // The same reads over TCP (each server's keys pipelined on its connection;
+  // ServerClient::getManyTcp's exceptions).
+  ItemMap getManyTcp(std::span<const std::string> keys, bool with_cas = false);
 
   // Over TCP, on the key's server (ServerClient's meanings and exceptions).
   StoreResult set(std::string_view key, std::string_view value, uint32_t flags = 0, int64_t exptime = 0);

@@ -124,22 +124,30 @@ def scenario(name, server, check):
     print(f"{name}: {time.monotonic() - started:.1f} s", flush=True)
 
 
-def pool_scenario(check):
+def pylibmc_pool(servers, count):
+    """Starts three memcached (appended to `servers`, which the caller
+    stops) and sets "pool:0".."pool:<count-1>" to "value:<key>" in them with
+    pylibmc (ketama_weighted); returns their "host:port" entries."""
     try:
         import pylibmc
     except ImportError as e:
         mc.fail(f"{e}: run tools/install-deps.sh (python3-pylibmc)")
+    for _ in range(3):
+        servers.append(mc.Server.memcached(16, 1))
+    entries = [f"{mc.HOST}:{s.port}" for s in servers]
+    client = pylibmc.Client(entries, behaviors={"ketama_weighted": True})
+    try:
+        for i in range(count):
+            client.set(f"pool:{i}", f"value:pool:{i}".encode())
+    finally:
+        client.disconnect_all()
+    return entries
+
+
+def pool_scenario(check):
     servers = []
     try:
-        for _ in range(3):
-            servers.append(mc.Server.memcached(16, 1))
-        entries = [f"{mc.HOST}:{s.port}" for s in servers]
-        client = pylibmc.Client(entries, behaviors={"ketama_weighted": True})
-        try:
-            for i in range(POOL_KEYS):
-                client.set(f"pool:{i}", f"value:pool:{i}".encode())
-        finally:
-            client.disconnect_all()
+        entries = pylibmc_pool(servers, POOL_KEYS)
         print(run_check(check, "pool", ",".join(entries), POOL_KEYS), flush=True)
         failover(check, servers, ",".join(entries))
     finally:
