@@ -81,6 +81,17 @@ struct Pool::State {
     }
   }
 
+  // Datagrams get lost on a healthy path, so a UDP read that timed out
+  // asks the server over TCP (`version`) whether it is there, and only a
+  // failure of that counts: a one-server pool on a lossy path is not
+  // ejected, a stopped server still is.
+  void udpTimedOut(size_t index) {
+    try {
+      onServer(index, [](ServerClient& c) { return c.command("version"); });
+    } catch (const ClientError&) {
+    }
+  }
+
   std::map<size_t, std::vector<std::string>> keysByServer(std::span<const std::string> keys) {
     std::map<size_t, std::vector<std::string>> by_server;
     for (const std::string& key : keys) by_server[serverIndex(key)].push_back(key);
@@ -135,7 +146,7 @@ ItemMap Pool::getMany(std::span<const std::string> keys, bool with_cas) {
       client.poll(std::chrono::milliseconds{0});
       if (auto result = client.takeGet(it->second)) {
         if (result->timed_out) {
-          s.failed(it->first);
+          s.udpTimedOut(it->first);
           timed_out = true;
         } else {
           s.succeeded(it->first);

@@ -34,13 +34,17 @@ CHECK_TIMEOUT_S = 60
 class LossyRelay:
     """UDP on 127.0.0.1:<port> to the server's UDP port and back. Replies
     are dropped (5%), duplicated (5%) and held in a pool released in random
-    order; requests are dropped (3%). Runs in a thread until stop()."""
+    order; requests are dropped (3%). TCP on the same port number is passed
+    through whole, as a lossy network keeps TCP whole. Runs in threads until
+    stop()."""
 
     def __init__(self, server_port, seed):
         self.random = random.Random(seed)
+        self.port = mc.free_port()
         self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.front.bind((mc.HOST, 0))
-        self.port = self.front.getsockname()[1]
+        self.front.bind((mc.HOST, self.port))
+        self.listener = socket.create_server((mc.HOST, self.port))
+        self.server_port = server_port
         self.back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.back.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, mc.UDP_RECV_BUFFER)
         self.back.connect((mc.HOST, server_port))
@@ -50,6 +54,8 @@ class LossyRelay:
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
+        self.tcp_threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.tcp_threads[0].start()
 
     def _release(self, everything):
         self.random.shuffle(self.held)
@@ -90,9 +96,39 @@ class LossyRelay:
                         self._release(everything=False)
         sel.close()
 
+    def _accept(self):
+        self.listener.settimeout(0.05)
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            upstream = socket.create_connection((mc.HOST, self.server_port))
+            for a, b in ((conn, upstream), (upstream, conn)):
+                thread = threading.Thread(target=self._pipe, args=(a, b), daemon=True)
+                thread.start()
+                self.tcp_threads.append(thread)
+
+    def _pipe(self, source, sink):
+        source.settimeout(0.05)
+        while not self.stopping.is_set():
+            try:
+                data = source.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if not data:
+                break
+            sink.sendall(data)
+        sink.close()
+
     def stop(self):
         self.stopping.set()
         self.thread.join(timeout=5)
+        for thread in self.tcp_threads:
+            thread.join(timeout=5)
+        self.listener.close()
         self.front.close()
         self.back.close()
 
