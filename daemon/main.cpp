@@ -95,7 +95,7 @@ struct KernelCache {
 
 Result<KernelCache> startKernelCache(const config::DaemonConfig& config, const store::Clock& clock) {
   auto maps = kernel_cache::KernelCacheMaps::create(config.kernel_cache_entries);
-  if (!maps.ok()) return Error{maps.error()};
+  if (!maps.ok()) return maps.failure();
   KernelCache cache;
   cache.maps = std::move(maps.value());
   const kernel_cache::KernelCacheMaps& m = *cache.maps;

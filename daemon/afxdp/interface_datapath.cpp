@@ -79,11 +79,11 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
   // What can be refused without touching the interface, first.
   auto served = servedQueues(options);
   if (!served.ok()) {
-    return Error{served.error()};
+    return served.failure();
   }
   const uint32_t queues = served.value();
   if (auto fits = checkUmemFits(interface, queues, availableMemory()); !fits.ok()) {
-    return Error{fits.error()};
+    return fits.failure();
   }
   cpu_set_t allowed;
   CPU_ZERO(&allowed);
@@ -98,7 +98,7 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
   if (interface == "lo") {
     auto routing = LoopbackRouting::enable();
     if (!routing.ok()) {
-      return Error{routing.error()};
+      return routing.failure();
     }
     self->loopback_ = std::move(routing.value());
   }
@@ -107,7 +107,7 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
       interface, options.xdp_mode, options.port, options.pin_root, UNBUCKLE_XSK_RX_ROOM, options.kernel_cache,
       options.allow_maps, options.reply_budget.rate, options.reply_budget.burst});
   if (!attached.ok()) {
-    return Error{attached.error()};
+    return attached.failure();
   }
   self->attachment_ = std::move(attached.value());
   // Only the log depends on it: serving goes on without.
@@ -122,7 +122,7 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
   std::string zero_copy_note;
   auto bound = self->bindQueues(queues, zero_copy_note);
   if (!bound.ok()) {
-    return Error{bound.error()};
+    return bound.failure();
   }
   for (const auto& socket : self->sockets_) {
     if (int err = socket->insertInto(self->attachment_->xsksMapFd())) {
@@ -203,7 +203,7 @@ Result<bool> InterfaceDatapath::bindQueues(uint32_t queues, std::string& zero_co
       if (!umem.ok()) {
         sockets_.clear();
         umems_.clear();
-        return Error{umem.error()};
+        return umem.failure();
       }
       umems_.push_back(std::move(umem.value()));
       created = XskSocket::create(*umems_.back(), interface, queue, socket_options);

@@ -70,7 +70,7 @@ Result<std::unique_ptr<SocketServer>> SocketServer::create(const SocketServerCon
       }
       auto group = openReusePortGroup(*endpoint, protocol, config.threads);
       if (!group.ok()) {
-        return Error{group.error()};
+        return group.failure();
       }
       groups->push_back(std::move(group.value()));
     }
