@@ -15,9 +15,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
-#include <stdexcept>
 #include <stop_token>
-#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -154,11 +152,9 @@ int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
   store_config.automove = config.slab_automove;
   store_config.automove_ratio = config.slab_automove_ratio;
   store_config.automove_window = config.slab_automove_window;
-  try {
-    store::Store::arenaBytes(store_config);   // throws for limits the store cannot honour
-  } catch (const std::invalid_argument& e) {
+  if (auto honoured = store::Store::check(store_config); !honoured.ok()) {
     spdlog::error("--memory-limit {} / --max-item-size {}: {}", config.memory_limit_mb,
-                  config.max_item_size, e.what());
+                  config.max_item_size, honoured.error());
     return kExitBadConfig;
   }
 
@@ -190,13 +186,12 @@ int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
   } else if (const std::string absence = kernelCacheAbsence(config); !absence.empty()) {
     spdlog::info(absence);
   }
-  std::unique_ptr<store::Store> store;
-  try {
-    store = std::make_unique<store::Store>(store_config, clock);
-  } catch (const std::system_error& e) {
-    spdlog::error("cannot allocate {} MB of item memory: {}", config.memory_limit_mb, e.what());
+  auto created_store = store::Store::create(store_config, clock);
+  if (!created_store.ok()) {
+    spdlog::error("cannot allocate {} MB of item memory: {}", config.memory_limit_mb, created_store.error());
     return kExitRefused;
   }
+  std::unique_ptr<store::Store> store = std::move(created_store.value());
   if (kernel_cache.mirror) store->setObserver(kernel_cache.mirror.get());
 
   proto::StatsRegistry stats;
