@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "afxdp/frame_pool.h"
 #include "afxdp/interface_info.h"
@@ -126,14 +127,15 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
   }
   for (const auto& socket : self->sockets_) {
     if (int err = socket->insertInto(self->attachment_->xsksMapFd())) {
-      return Error{"cannot put the AF_XDP socket of " + interface + " queue " +
-                   std::to_string(socket->queue()) + " in the XSKMAP: " + std::strerror(-err)};
+      return systemError("cannot put the AF_XDP socket of " + interface + " queue " + std::to_string(socket->queue()) +
+                             " in the XSKMAP",
+                         -err);
     }
   }
 
   self->stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (self->stop_fd_ < 0) {
-    return Error{std::string("eventfd: ") + std::strerror(errno)};
+    return systemError("eventfd", errno);
   }
   WorkerSettings settings;
   settings.server.allow = self->options_.allow.get();
@@ -197,7 +199,7 @@ Result<bool> InterfaceDatapath::bindQueues(uint32_t queues, std::string& zero_co
 
   const auto deadline = std::chrono::steady_clock::now() + kBindRetryTime;
   for (int attempt = 1;; ++attempt) {
-    XskSocket::Created created;
+    std::optional<Error> refused;
     for (uint32_t queue = 0; queue < queues; ++queue) {
       auto umem = Umem::create(layout);
       if (!umem.ok()) {
@@ -206,36 +208,37 @@ Result<bool> InterfaceDatapath::bindQueues(uint32_t queues, std::string& zero_co
         return umem.failure();
       }
       umems_.push_back(std::move(umem.value()));
-      created = XskSocket::create(*umems_.back(), interface, queue, socket_options);
-      if (!created.socket) {
+      auto socket = XskSocket::create(*umems_.back(), interface, queue, socket_options);
+      if (!socket.ok()) {
+        refused = socket.failure();
         break;
       }
-      sockets_.push_back(std::move(created.socket));
+      sockets_.push_back(std::move(socket.value()));
     }
-    if (created.error == 0) {
+    if (!refused) {
       return true;
     }
     // Start again from fresh umems: sockets first, then the umems.
     sockets_.clear();
     umems_.clear();
-    if (created.error == -EBUSY && std::chrono::steady_clock::now() < deadline) {
-      spdlog::debug("{} (attempt {}), retrying", created.message, attempt);
+    const bool busy = refused->errno_value == EBUSY;
+    if (busy && std::chrono::steady_clock::now() < deadline) {
+      spdlog::debug("{} (attempt {}), retrying", refused->message, attempt);
       std::this_thread::sleep_for(kBindRetryDelay);
       continue;
     }
-    if (created.error != -EBUSY && socket_options.zero_copy &&
-        options_.zero_copy == config::ZeroCopy::kAuto) {
-      zero_copy_note = std::string(" (zero-copy refused: ") + std::strerror(-created.error) +
+    if (!busy && socket_options.zero_copy && options_.zero_copy == config::ZeroCopy::kAuto) {
+      zero_copy_note = std::string(" (zero-copy refused: ") + std::strerror(refused->errno_value) +
                        "; --zerocopy auto fell back to copy)";
       socket_options.zero_copy = false;
       continue;
     }
-    if (created.error == -EBUSY) {
-      created.message += " (another AF_XDP socket holds the queue)";
+    if (busy) {
+      refused->message += " (another AF_XDP socket holds the queue)";
     } else if (socket_options.zero_copy) {
-      created.message += " (--zerocopy auto falls back to copy mode)";
+      refused->message += " (--zerocopy auto falls back to copy mode)";
     }
-    return Error{created.message};
+    return *refused;
   }
 }
 

@@ -1,6 +1,6 @@
 #include "afxdp/umem.h"
 
-#include <cstring>
+#include <cerrno>
 #include <string>
 #include <utility>
 
@@ -25,12 +25,13 @@ Result<std::unique_ptr<Umem>> Umem::create(const Layout& layout) {
   if (int err = xsk_umem__create(&self->umem_, self->base_, kUmemBytesPerQueue, &self->fill_, &self->completion_,
                                  &config)) {
     self->umem_ = nullptr;
-    std::string message = "cannot register an AF_XDP umem (" + std::to_string(kUmemBytesPerQueue >> 20) +
-                          " MiB of frames) with the kernel: " + std::strerror(-err);
+    Error refused = systemError("cannot register an AF_XDP umem (" + std::to_string(kUmemBytesPerQueue >> 20) +
+                                    " MiB of frames) with the kernel",
+                                -err);
     if (err == -EPERM || err == -ENOBUFS) {
-      message += " (needs CAP_NET_RAW, and CAP_IPC_LOCK or a memlock limit above 16 MiB per queue)";
+      refused.message += " (needs CAP_NET_RAW, and CAP_IPC_LOCK or a memlock limit above 16 MiB per queue)";
     }
-    return Error{message};
+    return refused;
   }
   return self;
 }
