@@ -97,8 +97,10 @@ Result<KernelCache> startKernelCache(const config::DaemonConfig& config, const s
   KernelCache cache;
   cache.maps = std::move(maps.value());
   const kernel_cache::KernelCacheMaps& m = *cache.maps;
-  cache.mirror = std::make_unique<kernel_cache::Mirror>(
-      kernel_cache::MirrorMemory{m.slots(), m.hits(), m.state(), m.entries()}, clock);
+  auto mirror = kernel_cache::Mirror::create(kernel_cache::MirrorMemory{m.slots(), m.hits(), m.state(), m.entries()},
+                                             clock);
+  if (!mirror.ok()) return mirror.failure();
+  cache.mirror = std::move(mirror.value());
   spdlog::info("kernel cache: {} entries, {:.1f} MiB of kernel memory (and reply budgets for {} sources); "
                "single-key GET hits of replies up to {} bytes answered by XDP",
                m.entries(), static_cast<double>(kernel_cache::KernelCacheMaps::memoryBytes(m.entries())) / (1 << 20),
@@ -341,17 +343,18 @@ int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const config::ParseOutcome parsed = config::parseCommandLine(argc, argv);
-  if (!parsed.config) {
-    if (parsed.exit_code == 0) {
-      std::printf("%s\n", parsed.message.c_str());
-    } else {
-      std::fprintf(stderr, "unbuckle-xdp: %s\n", parsed.message.c_str());
-    }
-    return parsed.exit_code;
+  auto parsed = config::parseCommandLine(argc, argv);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "unbuckle-xdp: %s\n", parsed.error().c_str());
+    return kExitBadConfig;
+  }
+  const std::optional<config::DaemonConfig>& config = parsed.value().config;
+  if (!config) {
+    std::printf("%s\n", parsed.value().text.c_str());
+    return 0;
   }
   spdlog::set_default_logger(service::makeDaemonLogger(service::stderrIsJournal()));
-  spdlog::set_level(spdlog::level::from_str(parsed.config->log_level));
-  service::ConfigReload reload(argc, argv, *parsed.config);
-  return serve(*parsed.config, reload);
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  service::ConfigReload reload(argc, argv, *config);
+  return serve(*config, reload);
 }
