@@ -34,16 +34,17 @@ CHECK_TIMEOUT_S = 60
 class LossyRelay:
     """UDP on 127.0.0.1:<port> to the server's UDP port and back. Replies
     are dropped (5%), duplicated (5%) and held in a pool released in random
-    order; requests are dropped (3%). Runs in a thread until stop()."""
+    order; requests are dropped (3%). Runs in a thread until stop(). Its
+    sockets live in the network namespace of the thread that makes it."""
 
-    def __init__(self, server_port, seed):
+    def __init__(self, server_host, server_port, seed):
         self.random = random.Random(seed)
         self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.front.bind((mc.HOST, 0))
         self.port = self.front.getsockname()[1]
         self.back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.back.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, mc.UDP_RECV_BUFFER)
-        self.back.connect((mc.HOST, server_port))
+        self.back.connect((server_host, server_port))
         self.client = None
         self.held = []
         self.counts = {"requests": 0, "replies": 0, "dropped": 0, "duplicated": 0, "reordered": 0}
@@ -106,11 +107,14 @@ def run_check(check, *args):
 
 
 def scenario(name, server, check):
+    """compare and lossy against `server`, from this thread's network
+    namespace (the relay's too)."""
     started = time.monotonic()
-    print(f"{name}: {run_check(check, 'compare', server.port)}", flush=True)
-    relay = LossyRelay(server.port, seed=13)
+    address = f"{server.host}:{server.port}"
+    print(f"{name}: {run_check(check, 'compare', address)}", flush=True)
+    relay = LossyRelay(server.host, server.port, seed=13)
     try:
-        output = run_check(check, "lossy", relay.port, server.port, LOSSY_ROUNDS)
+        output = run_check(check, "lossy", f"{mc.HOST}:{relay.port}", address, LOSSY_ROUNDS)
     finally:
         relay.stop()
     print(f"{name}: {output}; relay {relay.counts}", flush=True)
