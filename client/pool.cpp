@@ -68,6 +68,36 @@ struct Pool::State {
     rebuild();
   }
 
+  // `call` on the server at `index`, counting its success or failure.
+  template <class Call>
+  auto onServer(size_t index, Call call) {
+    try {
+      auto result = call(clients[index]);
+      succeeded(index);
+      return result;
+    } catch (const ClientError&) {
+      failed(index);
+      throw;
+    }
+  }
+
+  // Datagrams get lost on a healthy path, so a UDP read that timed out
+  // asks the server over TCP (`version`) whether it is there, and only a
+  // failure of that counts: a one-server pool on a lossy path is not
+  // ejected, a stopped server still is.
+  void udpTimedOut(size_t index) {
+    try {
+      onServer(index, [](ServerClient& c) { return c.command("version"); });
+    } catch (const ClientError&) {
+    }
+  }
+
+  std::map<size_t, std::vector<std::string>> keysByServer(std::span<const std::string> keys) {
+    std::map<size_t, std::vector<std::string>> by_server;
+    for (const std::string& key : keys) by_server[serverIndex(key)].push_back(key);
+    return by_server;
+  }
+
   size_t serverIndex(std::string_view key) {
     readmit();
     if (!anyLive()) {
@@ -102,8 +132,7 @@ bool Pool::live(size_t index) const {
 
 ItemMap Pool::getMany(std::span<const std::string> keys, bool with_cas) {
   State& s = *state_;
-  std::map<size_t, std::vector<std::string>> by_server;
-  for (const std::string& key : keys) by_server[s.serverIndex(key)].push_back(key);
+  const auto by_server = s.keysByServer(keys);
   std::map<size_t, ServerClient::Ticket> pending;
   for (const auto& [index, server_keys] : by_server) pending[index] = s.clients[index].startGet(server_keys, with_cas);
 
@@ -117,7 +146,7 @@ ItemMap Pool::getMany(std::span<const std::string> keys, bool with_cas) {
       client.poll(std::chrono::milliseconds{0});
       if (auto result = client.takeGet(it->second)) {
         if (result->timed_out) {
-          s.failed(it->first);
+          s.udpTimedOut(it->first);
           timed_out = true;
         } else {
           s.succeeded(it->first);
@@ -152,18 +181,19 @@ std::optional<Item> Pool::gets(std::string_view key) {
   return std::move(items.begin()->second);
 }
 
+ItemMap Pool::getManyTcp(std::span<const std::string> keys, bool with_cas) {
+  State& s = *state_;
+  const auto by_server = s.keysByServer(keys);
+  ItemMap items;
+  for (const auto& [index, server_keys] : by_server) {
+    items.merge(s.onServer(index, [&](ServerClient& c) { return c.getManyTcp(server_keys, with_cas); }));
+  }
+  return items;
+}
+
 template <class Call>
 auto Pool::onServerOf(std::string_view key, Call call) {
-  State& s = *state_;
-  const size_t index = s.serverIndex(key);
-  try {
-    auto result = call(s.clients[index]);
-    s.succeeded(index);
-    return result;
-  } catch (const ClientError&) {
-    s.failed(index);
-    throw;
-  }
+  return state_->onServer(state_->serverIndex(key), call);
 }
 
 StoreResult Pool::set(std::string_view key, std::string_view value, uint32_t flags, int64_t exptime) {

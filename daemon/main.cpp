@@ -15,9 +15,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
-#include <stdexcept>
 #include <stop_token>
-#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -95,12 +93,14 @@ struct KernelCache {
 
 Result<KernelCache> startKernelCache(const config::DaemonConfig& config, const store::Clock& clock) {
   auto maps = kernel_cache::KernelCacheMaps::create(config.kernel_cache_entries);
-  if (!maps.ok()) return Error{maps.error()};
+  if (!maps.ok()) return maps.failure();
   KernelCache cache;
   cache.maps = std::move(maps.value());
   const kernel_cache::KernelCacheMaps& m = *cache.maps;
-  cache.mirror = std::make_unique<kernel_cache::Mirror>(
-      kernel_cache::MirrorMemory{m.slots(), m.hits(), m.state(), m.entries()}, clock);
+  auto mirror = kernel_cache::Mirror::create(kernel_cache::MirrorMemory{m.slots(), m.hits(), m.state(), m.entries()},
+                                             clock);
+  if (!mirror.ok()) return mirror.failure();
+  cache.mirror = std::move(mirror.value());
   spdlog::info("kernel cache: {} entries, {:.1f} MiB of kernel memory (and reply budgets for {} sources); "
                "single-key GET hits of replies up to {} bytes answered by XDP",
                m.entries(), static_cast<double>(kernel_cache::KernelCacheMaps::memoryBytes(m.entries())) / (1 << 20),
@@ -154,11 +154,9 @@ int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
   store_config.automove = config.slab_automove;
   store_config.automove_ratio = config.slab_automove_ratio;
   store_config.automove_window = config.slab_automove_window;
-  try {
-    store::Store::arenaBytes(store_config);   // throws for limits the store cannot honour
-  } catch (const std::invalid_argument& e) {
+  if (auto honoured = store::Store::check(store_config); !honoured.ok()) {
     spdlog::error("--memory-limit {} / --max-item-size {}: {}", config.memory_limit_mb,
-                  config.max_item_size, e.what());
+                  config.max_item_size, honoured.error());
     return kExitBadConfig;
   }
 
@@ -190,13 +188,12 @@ int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
   } else if (const std::string absence = kernelCacheAbsence(config); !absence.empty()) {
     spdlog::info(absence);
   }
-  std::unique_ptr<store::Store> store;
-  try {
-    store = std::make_unique<store::Store>(store_config, clock);
-  } catch (const std::system_error& e) {
-    spdlog::error("cannot allocate {} MB of item memory: {}", config.memory_limit_mb, e.what());
+  auto created_store = store::Store::create(store_config, clock);
+  if (!created_store.ok()) {
+    spdlog::error("cannot allocate {} MB of item memory: {}", config.memory_limit_mb, created_store.error());
     return kExitRefused;
   }
+  std::unique_ptr<store::Store> store = std::move(created_store.value());
   if (kernel_cache.mirror) store->setObserver(kernel_cache.mirror.get());
 
   proto::StatsRegistry stats;
@@ -346,17 +343,18 @@ int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const config::ParseOutcome parsed = config::parseCommandLine(argc, argv);
-  if (!parsed.config) {
-    if (parsed.exit_code == 0) {
-      std::printf("%s\n", parsed.message.c_str());
-    } else {
-      std::fprintf(stderr, "unbuckle-xdp: %s\n", parsed.message.c_str());
-    }
-    return parsed.exit_code;
+  auto parsed = config::parseCommandLine(argc, argv);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "unbuckle-xdp: %s\n", parsed.error().c_str());
+    return kExitBadConfig;
+  }
+  const std::optional<config::DaemonConfig>& config = parsed.value().config;
+  if (!config) {
+    std::printf("%s\n", parsed.value().text.c_str());
+    return 0;
   }
   spdlog::set_default_logger(service::makeDaemonLogger(service::stderrIsJournal()));
-  spdlog::set_level(spdlog::level::from_str(parsed.config->log_level));
-  service::ConfigReload reload(argc, argv, *parsed.config);
-  return serve(*parsed.config, reload);
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  service::ConfigReload reload(argc, argv, *config);
+  return serve(*config, reload);
 }

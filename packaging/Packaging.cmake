@@ -1,36 +1,40 @@
-# `cmake --install build`: the programs, the systemd unit, the config and the
-# man pages; `cpack -G DEB` (in build/) turns the same set into a Debian
-# package with the maintainer scripts of packaging/deb/. Included last by the
-# top CMakeLists.txt, so that every program's target exists here.
+# `cmake --install build`: the programs, the systemd unit, the config, the
+# man pages, the client library and its Python module; `cpack -G DEB` (in
+# build/) turns the same set into a Debian package with the maintainer
+# scripts of packaging/deb/. Included last by the top CMakeLists.txt, so that
+# every program's target exists here.
 include(GNUInstallDirs)
 # `cmake --install` and cpack install what is built instead of first
 # building every target (tests and benchmarks: minutes on 2 cores); build
 # the programs first: cmake --build build --target unbuckle-xdp.
 set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
-install(TARGETS unbuckle-xdp unbucklectl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS unbuckle-xdp unbucklectl unbucklecat RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 # The client library (client/) and its headers, for programs of the fleet
 # (link -lunbuckle_client -lunbuckle_client_ketama).
-# Built with the daemon, since install does not build.
-add_dependencies(unbuckle-xdp unbuckle_client unbuckle_client_ketama)
+# Built with the daemon, since install does not build, as are unbucklectl,
+# unbucklecat and the Python module (client/python/CMakeLists.txt installs it).
+add_dependencies(unbuckle-xdp unbuckle_client unbuckle_client_ketama unbucklectl unbucklecat
+                 unbuckle_client_python)
 install(TARGETS unbuckle_client unbuckle_client_ketama ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES include/unbuckle/client.h include/unbuckle/client_pool.h include/unbuckle/client_servers.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/unbuckle)
 # Man pages go in compressed, as Debian policy (12.1) wants; gzip -n leaves
 # out the time stamp so that the package is reproducible. Built with the
 # programs, since install does not build.
-set(man_pages)
-foreach(page unbuckle-xdp.8 unbucklectl.8)
+foreach(page unbuckle-xdp.8 unbucklectl.8 unbucklecat.1)
   add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/man/${page}.gz
                      COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/man
                      COMMAND gzip -9n -c ${CMAKE_SOURCE_DIR}/man/${page} > ${CMAKE_BINARY_DIR}/man/${page}.gz
                      DEPENDS ${CMAKE_SOURCE_DIR}/man/${page} VERBATIM)
-  list(APPEND man_pages ${CMAKE_BINARY_DIR}/man/${page}.gz)
+  string(REGEX REPLACE ".*\\." "" section ${page})
+  list(APPEND man_pages_${section} ${CMAKE_BINARY_DIR}/man/${page}.gz)
 endforeach()
-add_custom_target(man_pages ALL DEPENDS ${man_pages})
+add_custom_target(man_pages ALL DEPENDS ${man_pages_1} ${man_pages_8})
 add_dependencies(unbuckle-xdp man_pages)
 add_dependencies(unbucklectl man_pages)
-install(FILES ${man_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
+install(FILES ${man_pages_1} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES ${man_pages_8} DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 # The daemon's built-in default path, whatever the prefix: a conffile.
 install(FILES systemd/unbuckle-xdp.conf DESTINATION /etc/unbuckle-xdp)
 install(FILES COPYING DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME copyright)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the project needs (Debian 12, as root), builds the normal and
-# the sanitizer (ASan+UBSan) trees, and runs every test. The last lines are
-# ctest's summary of the full run.
+# Installs what the project needs (Debian 12, as root), builds the normal
+# tree and the sanitizer (ASan+UBSan) and fuzz tree, and runs every test.
+# The last lines are ctest's summary of the full run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -19,22 +19,28 @@ if command -v ccache >/dev/null; then
   launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
 
-echo "== sanitizer build (ASan+UBSan): unit tests"
-cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUNBUCKLE_SANITIZE=ON "${launcher[@]}" >/dev/null
-cmake --build build-sanitize -j "$jobs" --target unit_tests
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-sanitize -L unit -j "$jobs" --output-on-failure
+# Where a slow run spent its time.
+phase() { echo "== $* (at $((SECONDS / 60))m$((SECONDS % 60))s)"; }
 
-# Bounded fuzzing (tests/fuzz, clang, ASan+UBSan+libFuzzer): each target
-# from its seed corpus with a fixed seed, a 2 s timeout (the slowest input
-# replays in about 10 ms; 1 s was hit twice by a starved nice-19 process on
-# a loaded machine), a 2 GB RSS limit and inputs up to 4 KB; any crash, sanitizer
-# report, stall or slow input fails the run. New inputs go to a scratch directory, not the tree; the
-# findings stay in build-fuzz/findings/. Longer runs: tools/fuzz.sh.
-echo "== fuzz build (clang, libFuzzer+ASan+UBSan): bounded runs"
+# One clang tree for the unit tests under ASan+UBSan and for the libFuzzer
+# targets: every library is built once, with the sanitizers and coverage
+# hooks (which do nothing outside a fuzzer). Clang compiles these sanitized
+# sources in half the time GCC takes.
+phase "sanitizer build (clang, ASan+UBSan, libFuzzer coverage): unit tests and fuzz targets"
 cmake -S . -B build-fuzz -DUNBUCKLE_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
-cmake --build build-fuzz -j "$jobs" --target fuzz_targets
+cmake --build build-fuzz -j "$jobs" --target unit_tests fuzz_targets
+phase "unit tests under ASan+UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-fuzz -L unit -j "$jobs" --output-on-failure
+
+# Bounded fuzzing (tests/fuzz): each target from its seed corpus with a
+# fixed seed, a 2 s timeout (the slowest input replays in about 10 ms; 1 s
+# was hit twice by a starved nice-19 process on a loaded machine), a 2 GB RSS
+# limit and inputs up to 4 KB; any crash, sanitizer report, stall or slow
+# input fails the run. New inputs go to a scratch directory, not the tree;
+# the findings stay in build-fuzz/findings/. Longer runs: tools/fuzz.sh.
+phase "bounded fuzzing"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p build-fuzz/findings
@@ -51,7 +57,8 @@ for run in tcp_stream_fuzz:20 udp_datagram_fuzz:20 packet_headers_fuzz:10 cidr_f
   grep -E '^stat::(number_of_executed_units|new_units_added)' "$scratch/$target.log" | sed "s/^/$target /"
 done
 
-echo "== release build: every test"
+phase "release build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
 cmake --build build -j "$jobs"
+phase "every test, release build"
 ctest --test-dir build -j 1 --output-on-failure --timeout 600

@@ -7,6 +7,7 @@ packages=(
   clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
   libgtest-dev libgmock-dev libspdlog-dev libfmt-dev libcli11-dev
   iproute2 python3 memcached libmemcached-tools
+  pybind11-dev python3-dev  # the Python module unbuckle_client (client/python)
   # Real memcached clients and twemproxy for tests/integration/clients.
   python3-pymemcache python3-pylibmc php-cli php-memcached nutcracker
   python3-pytest python3-memcache  # pymemcache's own test suite and its benchmarks' clients

@@ -51,7 +51,7 @@ Result<std::string> AfxdpBackend::attach(const DatapathOptions& options) {
   shared.allow_maps = allow_maps_;
   auto created = InterfaceDatapath::create(shared, engine_, stats_, &spare_stats_);
   if (!created.ok()) {
-    return Error{created.error()};
+    return created.failure();
   }
   std::unique_ptr<InterfaceDatapath> datapath = std::move(created.value());
   datapath->start();

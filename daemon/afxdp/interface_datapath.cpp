@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "afxdp/frame_pool.h"
 #include "afxdp/interface_info.h"
@@ -79,11 +80,11 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
   // What can be refused without touching the interface, first.
   auto served = servedQueues(options);
   if (!served.ok()) {
-    return Error{served.error()};
+    return served.failure();
   }
   const uint32_t queues = served.value();
   if (auto fits = checkUmemFits(interface, queues, availableMemory()); !fits.ok()) {
-    return Error{fits.error()};
+    return fits.failure();
   }
   cpu_set_t allowed;
   CPU_ZERO(&allowed);
@@ -98,7 +99,7 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
   if (interface == "lo") {
     auto routing = LoopbackRouting::enable();
     if (!routing.ok()) {
-      return Error{routing.error()};
+      return routing.failure();
     }
     self->loopback_ = std::move(routing.value());
   }
@@ -107,7 +108,7 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
       interface, options.xdp_mode, options.port, options.pin_root, UNBUCKLE_XSK_RX_ROOM, options.kernel_cache,
       options.allow_maps, options.reply_budget.rate, options.reply_budget.burst});
   if (!attached.ok()) {
-    return Error{attached.error()};
+    return attached.failure();
   }
   self->attachment_ = std::move(attached.value());
   // Only the log depends on it: serving goes on without.
@@ -122,18 +123,19 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
   std::string zero_copy_note;
   auto bound = self->bindQueues(queues, zero_copy_note);
   if (!bound.ok()) {
-    return Error{bound.error()};
+    return bound.failure();
   }
   for (const auto& socket : self->sockets_) {
     if (int err = socket->insertInto(self->attachment_->xsksMapFd())) {
-      return Error{"cannot put the AF_XDP socket of " + interface + " queue " +
-                   std::to_string(socket->queue()) + " in the XSKMAP: " + std::strerror(-err)};
+      return systemError("cannot put the AF_XDP socket of " + interface + " queue " + std::to_string(socket->queue()) +
+                             " in the XSKMAP",
+                         -err);
     }
   }
 
   self->stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (self->stop_fd_ < 0) {
-    return Error{std::string("eventfd: ") + std::strerror(errno)};
+    return systemError("eventfd", errno);
   }
   WorkerSettings settings;
   settings.server.allow = self->options_.allow.get();
@@ -197,45 +199,46 @@ Result<bool> InterfaceDatapath::bindQueues(uint32_t queues, std::string& zero_co
 
   const auto deadline = std::chrono::steady_clock::now() + kBindRetryTime;
   for (int attempt = 1;; ++attempt) {
-    XskSocket::Created created;
+    std::optional<Error> refused;
     for (uint32_t queue = 0; queue < queues; ++queue) {
       auto umem = Umem::create(layout);
       if (!umem.ok()) {
         sockets_.clear();
         umems_.clear();
-        return Error{umem.error()};
+        return umem.failure();
       }
       umems_.push_back(std::move(umem.value()));
-      created = XskSocket::create(*umems_.back(), interface, queue, socket_options);
-      if (!created.socket) {
+      auto socket = XskSocket::create(*umems_.back(), interface, queue, socket_options);
+      if (!socket.ok()) {
+        refused = socket.failure();
         break;
       }
-      sockets_.push_back(std::move(created.socket));
+      sockets_.push_back(std::move(socket.value()));
     }
-    if (created.error == 0) {
+    if (!refused) {
       return true;
     }
     // Start again from fresh umems: sockets first, then the umems.
     sockets_.clear();
     umems_.clear();
-    if (created.error == -EBUSY && std::chrono::steady_clock::now() < deadline) {
-      spdlog::debug("{} (attempt {}), retrying", created.message, attempt);
+    const bool busy = refused->errno_value == EBUSY;
+    if (busy && std::chrono::steady_clock::now() < deadline) {
+      spdlog::debug("{} (attempt {}), retrying", refused->message, attempt);
       std::this_thread::sleep_for(kBindRetryDelay);
       continue;
     }
-    if (created.error != -EBUSY && socket_options.zero_copy &&
-        options_.zero_copy == config::ZeroCopy::kAuto) {
-      zero_copy_note = std::string(" (zero-copy refused: ") + std::strerror(-created.error) +
+    if (!busy && socket_options.zero_copy && options_.zero_copy == config::ZeroCopy::kAuto) {
+      zero_copy_note = std::string(" (zero-copy refused: ") + std::strerror(refused->errno_value) +
                        "; --zerocopy auto fell back to copy)";
       socket_options.zero_copy = false;
       continue;
     }
-    if (created.error == -EBUSY) {
-      created.message += " (another AF_XDP socket holds the queue)";
+    if (busy) {
+      refused->message += " (another AF_XDP socket holds the queue)";
     } else if (socket_options.zero_copy) {
-      created.message += " (--zerocopy auto falls back to copy mode)";
+      refused->message += " (--zerocopy auto falls back to copy mode)";
     }
-    return Error{created.message};
+    return *refused;
   }
 }
 

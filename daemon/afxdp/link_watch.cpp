@@ -62,11 +62,11 @@ Result<std::unique_ptr<LinkWatch>> LinkWatch::create(const std::string& interfac
   address.nl_family = AF_NETLINK;
   address.nl_groups = RTMGRP_LINK;
   if (self->fd_ < 0 || bind(self->fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    return Error{"cannot watch the link state of " + interface + " (rtnetlink): " + std::strerror(errno)};
+    return systemError("cannot watch the link state of " + interface + " (rtnetlink)", errno);
   }
   uint32_t flags = 0;
   if (!readLink(interface, flags, self->mtu_)) {
-    return Error{"cannot read the flags and MTU of " + interface + ": " + std::strerror(errno)};
+    return systemError("cannot read the flags and MTU of " + interface, errno);
   }
   self->admin_up_ = (flags & IFF_UP) != 0;
   self->carrier_ = (flags & IFF_RUNNING) != 0;

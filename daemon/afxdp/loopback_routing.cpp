@@ -42,7 +42,8 @@ Result<std::unique_ptr<LoopbackRouting>> LoopbackRouting::enable() {
     const int err = errno;
     writeValue(kRouteLocalnet, self->route_localnet_);
     return Error{std::string("cannot set net.ipv4.conf.lo.route_localnet and accept_local to 1 (") +
-                 std::strerror(err) + "): AF_XDP replies on lo would be dropped as martians"};
+                     std::strerror(err) + "): AF_XDP replies on lo would be dropped as martians",
+                 err};
   }
   spdlog::info(
       "lo: set net.ipv4.conf.lo.route_localnet=1 and accept_local=1 (were {} and {}) so that "

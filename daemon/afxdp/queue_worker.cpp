@@ -78,8 +78,7 @@ void QueueWorker::serve(uint64_t address, uint32_t length, uint64_t now) {
   }
   const udp::SourceAddress source = headers->ipv6 ? udp::SourceAddress::ipv6(headers->source_address.data())
                                                   : udp::SourceAddress::ipv4(headers->source_address.data());
-  const ReplyHeaders reply(*headers);
-  transmitter_.startReply(reply);
+  transmitter_.setRequest(*headers);
   server_.serve(std::string_view(reinterpret_cast<const char*>(frame + headers->payload_offset),
                                  headers->payload_length),
                 source, now);

@@ -33,8 +33,8 @@ ReplyTransmitter::ReplyTransmitter(Umem& umem, XskSocket& socket, FramePool& poo
       stats_(stats),
       busy_poll_(busy_poll) {}
 
-void ReplyTransmitter::startReply(const ReplyHeaders& headers) {
-  headers_ = &headers;
+void ReplyTransmitter::startReply() {
+  headers_.emplace(*request_);
   stalled_ = false;
 }
 

@@ -5,6 +5,7 @@
 // and numbers them there; sendOpened() (or write(), which copies a datagram
 // in) writes the Ethernet/IP/UDP headers in front and queues the frame on
 // the TX ring; a full batch is published at once, the rest by flush().
+// Those headers are built once per answered request, by startReply().
 //
 // Back-pressure: when no frame is free or the TX ring is full (a long
 // multi-datagram reply), write() publishes, kicks the kernel and reclaims
@@ -36,10 +37,13 @@ class ReplyTransmitter final : public udp::DatagramWriter {
   ReplyTransmitter(Umem& umem, XskSocket& socket, FramePool& pool, QueueCounters& counters,
                    proto::WorkerStats& stats, bool busy_poll);
 
-  // The headers of the datagrams answering the request being served; they
-  // must stay valid until the next startReply().
-  void startReply(const ReplyHeaders& headers);
+  // The headers of the request about to be served; they must stay valid
+  // until DatagramServer::serve() returns. startReply(), called only for a
+  // request the server answers, builds the replies' headers from them
+  // (MACs, addresses and ports swapped).
+  void setRequest(const RequestHeaders& request) { request_ = &request; }
 
+  void startReply() override;
   std::span<char> open() override;
   void sendOpened(size_t last_length) override;
   void discardOpened() override;
@@ -76,7 +80,8 @@ class ReplyTransmitter final : public udp::DatagramWriter {
   QueueCounters& counters_;
   proto::WorkerStats& stats_;
   bool busy_poll_;
-  const ReplyHeaders* headers_ = nullptr;
+  const RequestHeaders* request_ = nullptr;
+  std::optional<ReplyHeaders> headers_;   // of the request answered last
   // Frames lent by open(), not yet sent. open() lends only while more than
   // kBatch frames stay free, and never waits for one: lent frames cannot
   // complete before the reply is numbered, so a wait could only run out.

@@ -1,22 +1,21 @@
 #include "afxdp/umem.h"
 
-#include <cstring>
+#include <cerrno>
 #include <string>
-#include <system_error>
+#include <utility>
 
 namespace unbuckle::afxdp {
 
-Umem::Umem(const Layout& layout)
-    : layout_(layout), memory_(kUmemBytesPerQueue), base_(reinterpret_cast<uint8_t*>(memory_.bytes().data())) {}
+Umem::Umem(const Layout& layout, store::MappedRegion memory)
+    : layout_(layout), memory_(std::move(memory)), base_(reinterpret_cast<uint8_t*>(memory_.bytes().data())) {}
 
 Result<std::unique_ptr<Umem>> Umem::create(const Layout& layout) {
-  std::unique_ptr<Umem> self;
-  try {
-    self.reset(new Umem(layout));
-  } catch (const std::system_error& e) {
-    return Error{"cannot map " + std::to_string(kUmemBytesPerQueue >> 20) + " MiB for an AF_XDP umem: " +
-                 e.code().message()};
+  auto memory = store::MappedRegion::create(kUmemBytesPerQueue, "an AF_XDP umem");
+  if (!memory.ok()) {
+    return systemError("cannot map " + std::to_string(kUmemBytesPerQueue >> 20) + " MiB for an AF_XDP umem",
+                       memory.failure().errno_value);
   }
+  std::unique_ptr<Umem> self(new Umem(layout, std::move(memory.value())));
   xsk_umem_config config{};
   config.fill_size = layout.fill_size;
   config.comp_size = layout.completion_size;
@@ -26,12 +25,13 @@ Result<std::unique_ptr<Umem>> Umem::create(const Layout& layout) {
   if (int err = xsk_umem__create(&self->umem_, self->base_, kUmemBytesPerQueue, &self->fill_, &self->completion_,
                                  &config)) {
     self->umem_ = nullptr;
-    std::string message = "cannot register an AF_XDP umem (" + std::to_string(kUmemBytesPerQueue >> 20) +
-                          " MiB of frames) with the kernel: " + std::strerror(-err);
+    Error refused = systemError("cannot register an AF_XDP umem (" + std::to_string(kUmemBytesPerQueue >> 20) +
+                                    " MiB of frames) with the kernel",
+                                -err);
     if (err == -EPERM || err == -ENOBUFS) {
-      message += " (needs CAP_NET_RAW, and CAP_IPC_LOCK or a memlock limit above 16 MiB per queue)";
+      refused.message += " (needs CAP_NET_RAW, and CAP_IPC_LOCK or a memlock limit above 16 MiB per queue)";
     }
-    return Error{message};
+    return refused;
   }
   return self;
 }

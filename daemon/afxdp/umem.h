@@ -53,7 +53,7 @@ class Umem {
   uint8_t* frame(uint64_t address) { return base_ + address; }
 
  private:
-  explicit Umem(const Layout& layout);
+  Umem(const Layout& layout, store::MappedRegion memory);
 
   Layout layout_;
   store::MappedRegion memory_;

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <sys/socket.h>
 
-#include <cstring>
 
 namespace unbuckle::afxdp {
 namespace {
@@ -19,8 +18,8 @@ bool setOption(int fd, int name, int value) {
 
 }  // namespace
 
-XskSocket::Created XskSocket::create(Umem& umem, const std::string& interface, uint32_t queue,
-                                     const SocketOptions& options) {
+Result<std::unique_ptr<XskSocket>> XskSocket::create(Umem& umem, const std::string& interface, uint32_t queue,
+                                                     const SocketOptions& options) {
   std::unique_ptr<XskSocket> self(new XskSocket);
   self->queue_ = queue;
   self->zero_copy_ = options.zero_copy;
@@ -38,21 +37,17 @@ XskSocket::Created XskSocket::create(Umem& umem, const std::string& interface, u
                                             self->completion_.raw(), &config);
   if (err) {
     self->xsk_ = nullptr;
-    return Created{nullptr, err,
-                   "cannot bind an AF_XDP socket to " + interface + " queue " +
-                       std::to_string(queue) + (options.zero_copy ? " (zero-copy)" : " (copy)") +
-                       ": " + std::strerror(-err)};
+    return systemError("cannot bind an AF_XDP socket to " + interface + " queue " + std::to_string(queue) +
+                           (options.zero_copy ? " (zero-copy)" : " (copy)"),
+                       -err);
   }
   if (options.busy_poll &&
       !(setOption(self->fd(), SO_PREFER_BUSY_POLL, 1) &&
         setOption(self->fd(), SO_BUSY_POLL, kBusyPollMicroseconds) &&
         setOption(self->fd(), SO_BUSY_POLL_BUDGET, kBusyPollBudget))) {
-    const int option_err = errno;
-    return Created{nullptr, -option_err,
-                   "cannot enable busy polling on " + interface + " queue " +
-                       std::to_string(queue) + ": " + std::strerror(option_err)};
+    return systemError("cannot enable busy polling on " + interface + " queue " + std::to_string(queue), errno);
   }
-  return Created{std::move(self), 0, {}};
+  return self;
 }
 
 XskSocket::~XskSocket() {

@@ -12,6 +12,7 @@
 
 #include "afxdp/rings.h"
 #include "afxdp/umem.h"
+#include "result.h"
 
 namespace unbuckle::afxdp {
 
@@ -36,17 +37,11 @@ struct SocketOptions {
 
 class XskSocket {
  public:
-  // The socket, or the negative errno that refused it (-EBUSY: the queue is
-  // still held by a socket being released; -EOPNOTSUPP and friends:
-  // zero-copy refused) with a message.
-  struct Created {
-    std::unique_ptr<XskSocket> socket;
-    int error = 0;
-    std::string message;
-  };
-
-  static Created create(Umem& umem, const std::string& interface, uint32_t queue,
-                        const SocketOptions& options);
+  // The socket, or why not with the errno that refused it (EBUSY: the
+  // queue is still held by a socket being released; EOPNOTSUPP and
+  // friends: zero-copy refused).
+  static Result<std::unique_ptr<XskSocket>> create(Umem& umem, const std::string& interface, uint32_t queue,
+                                                   const SocketOptions& options);
   ~XskSocket();
   XskSocket(const XskSocket&) = delete;
   XskSocket& operator=(const XskSocket&) = delete;

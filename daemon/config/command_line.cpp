@@ -254,8 +254,8 @@ std::optional<std::vector<uint32_t>> parseCpuList(const std::string& text) {
   return cpus;
 }
 
-ParseOutcome parseCommandLine(int argc, const char* const* argv,
-                              const std::string& default_config_path) {
+Result<CommandLine> parseCommandLine(int argc, const char* const* argv,
+                                     const std::string& default_config_path) {
   DaemonConfig config;
   // Flags whose text is converted after parsing start from the defaults in config.
   int port = config.port;
@@ -474,14 +474,13 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
-    return {std::nullopt, 0, app.help()};
+    return CommandLine{std::nullopt, app.help()};
   } catch (const CLI::CallForVersion& e) {
-    return {std::nullopt, 0, e.what()};
+    return CommandLine{std::nullopt, e.what()};
   } catch (const CLI::ConfigError& e) {
-    return {std::nullopt, 1,
-            "config file " + app.get_config_ptr()->as<std::string>() + ": " + e.what()};
+    return Error{"config file " + app.get_config_ptr()->as<std::string>() + ": " + e.what()};
   } catch (const CLI::ParseError& e) {
-    return {std::nullopt, 1, e.what()};
+    return Error{e.what()};
   }
 
   if (app.get_config_ptr()->count() > 0) {
@@ -511,38 +510,36 @@ ParseOutcome parseCommandLine(int argc, const char* const* argv,
   }
 
   if (config.backend == Backend::kSocket && !config.interfaces.empty()) {
-    return {std::nullopt, 1, "--interface needs --backend xdp"};
+    return Error{"--interface needs --backend xdp"};
   }
   if (!config.cpus.empty() && config.backend != Backend::kXdp) {
-    return {std::nullopt, 1, "--cpus needs the xdp backend (--interface)"};
+    return Error{"--cpus needs the xdp backend (--interface)"};
   }
   if (config.debug_fixed_reply && config.backend != Backend::kXdp) {
-    return {std::nullopt, 1, "--debug-fixed-reply needs the xdp backend (--interface)"};
+    return Error{"--debug-fixed-reply needs the xdp backend (--interface)"};
   }
   for (const int family : {AF_INET, AF_INET6}) {
     const auto networks = std::ranges::count_if(config.allow, [family](const Cidr& c) { return c.family() == family; });
     if (config.backend == Backend::kXdp && networks > UNBUCKLE_ALLOW_MAX) {
-      return {std::nullopt, 1,
-              "--allow lists " + std::to_string(networks) + (family == AF_INET ? " IPv4" : " IPv6") +
-                  " networks; XDP takes at most " + std::to_string(UNBUCKLE_ALLOW_MAX) +
-                  " of each family (merge them into wider prefixes)"};
+      return Error{"--allow lists " + std::to_string(networks) + (family == AF_INET ? " IPv4" : " IPv6") +
+                   " networks; XDP takes at most " + std::to_string(UNBUCKLE_ALLOW_MAX) +
+                   " of each family (merge them into wider prefixes)"};
     }
   }
   if (config.temporary_ttl && config.no_lru_maintainer) {
-    return {std::nullopt, 1, "--temporary-ttl needs the LRU maintainer: drop --no-lru-maintainer"};
+    return Error{"--temporary-ttl needs the LRU maintainer: drop --no-lru-maintainer"};
   }
   if (config.port == 0 && config.tcp_port == 0) {
-    return {std::nullopt, 1, "--port and --tcp-port are both 0: nothing to serve"};
+    return Error{"--port and --tcp-port are both 0: nothing to serve"};
   }
   if (config.max_item_size > (config.memory_limit_mb << 20) / 2) {
-    return {std::nullopt, 1,
-            "--max-item-size " + max_item_size + " is more than half of --memory-limit " +
-                std::to_string(config.memory_limit_mb) + " (MB)"};
+    return Error{"--max-item-size " + max_item_size + " is more than half of --memory-limit " +
+                 std::to_string(config.memory_limit_mb) + " (MB)"};
   }
   if (config.threads == 0 && config.backend == Backend::kSocket) {
     config.threads = std::max(1u, std::thread::hardware_concurrency());
   }
-  return {std::move(config), 0, {}};
+  return CommandLine{std::move(config), {}};
 }
 
 }  // namespace unbuckle::config

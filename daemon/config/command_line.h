@@ -8,18 +8,21 @@
 #include <vector>
 
 #include "config/daemon_config.h"
+#include "result.h"
 
 namespace unbuckle::config {
 
-struct ParseOutcome {
-  std::optional<DaemonConfig> config;  // set when the daemon should run
-  int exit_code = 0;                   // otherwise: 0 after --help/--version, 1 for a bad flag
-  std::string message;                 // help or version text, or a one-line reason
+// What valid flags ask for: the daemon to run with `config`, or only `text`
+// printed (--help, --version).
+struct CommandLine {
+  std::optional<DaemonConfig> config;
+  std::string text;
 };
 
+// The flags, or the one-line reason they are refused (the daemon exits 1).
 // `default_config_path` is read when it exists and --config is not given.
-ParseOutcome parseCommandLine(int argc, const char* const* argv,
-                              const std::string& default_config_path = kDefaultConfigPath);
+Result<CommandLine> parseCommandLine(int argc, const char* const* argv,
+                                     const std::string& default_config_path = kDefaultConfigPath);
 
 // Whether `level` is a --log-level value (spdlog's level names).
 bool isLogLevel(const std::string& level);

@@ -62,7 +62,7 @@ Result<std::string> interfaceArgument(const std::vector<std::string_view>& words
 
 Result<Request> parseAttach(const std::vector<std::string_view>& words) {
   auto interface = interfaceArgument(words);
-  if (!interface.ok()) return Error{interface.error()};
+  if (!interface.ok()) return interface.failure();
   AttachRequest request;
   request.interface = interface.value();
   for (size_t i = 2; i < words.size(); i += 2) {
@@ -98,7 +98,7 @@ Result<Request> parseWords(const std::vector<std::string_view>& words) {
   if (command == "attach") return parseAttach(words);
   if (command == "detach") {
     auto interface = interfaceArgument(words);
-    if (!interface.ok()) return Error{interface.error()};
+    if (!interface.ok()) return interface.failure();
     if (auto error = extra(2)) return *error;
     return Request{DetachRequest{interface.value()}};
   }

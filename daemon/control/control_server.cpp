@@ -27,8 +27,6 @@ using Clock = std::chrono::steady_clock;
 constexpr int kBacklog = 16;
 constexpr mode_t kSocketMode = 0660;
 
-std::string errnoText(int error) { return strerror(error); }
-
 Result<sockaddr_un> addressOf(const std::string& path) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
@@ -58,13 +56,13 @@ Result<bool> clearStaleSocket(const std::string& path, const sockaddr_un& addres
   struct stat st {};
   if (lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return true;
-    return Error{"--control-socket " + path + ": " + errnoText(errno)};
+    return systemError("--control-socket " + path, errno);
   }
   if (!S_ISSOCK(st.st_mode)) {
     return Error{"--control-socket " + path + " exists and is not a socket: remove it or choose another path"};
   }
   const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (probe < 0) return Error{"control socket: " + errnoText(errno)};
+  if (probe < 0) return systemError("control socket", errno);
   const int connected = connect(probe, reinterpret_cast<const sockaddr*>(&address), sizeof address);
   const int error = errno;
   close(probe);
@@ -72,9 +70,9 @@ Result<bool> clearStaleSocket(const std::string& path, const sockaddr_un& addres
     return Error{"another unbuckle-xdp is running: it listens on " + path +
                  " (stop it, or give this one another --control-socket)"};
   }
-  if (error != ECONNREFUSED) return Error{"--control-socket " + path + ": " + errnoText(error)};
+  if (error != ECONNREFUSED) return systemError("--control-socket " + path, error);
   if (unlink(path.c_str()) != 0) {
-    return Error{"cannot remove the stale control socket " + path + ": " + errnoText(errno)};
+    return systemError("cannot remove the stale control socket " + path, errno);
   }
   spdlog::info("control socket: removed {}, left by a daemon that did not stop cleanly", path);
   return true;
@@ -129,38 +127,38 @@ bool readRequests(Connection& connection, DaemonControl& control) {
 
 Result<std::unique_ptr<ControlServer>> ControlServer::create(const ControlSocketOptions& options) {
   auto address = addressOf(options.path);
-  if (!address.ok()) return Error{address.error()};
+  if (!address.ok()) return address.failure();
   auto group = controlGroup(options.group);
-  if (!group.ok()) return Error{group.error()};
+  if (!group.ok()) return group.failure();
   const std::filesystem::path directory = std::filesystem::path(options.path).parent_path();
   std::error_code error;
   std::filesystem::create_directories(directory, error);
   if (error) return Error{"cannot create " + directory.string() + " for the control socket: " + error.message()};
   auto cleared = clearStaleSocket(options.path, address.value());
-  if (!cleared.ok()) return Error{cleared.error()};
+  if (!cleared.ok()) return cleared.failure();
 
   std::unique_ptr<ControlServer> server(new ControlServer());
   server->path_ = options.path;
   server->group_ = group.value().first;
   server->group_name_ = group.value().second;
   server->listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (server->listen_fd_ < 0) return Error{"control socket: " + errnoText(errno)};
+  if (server->listen_fd_ < 0) return systemError("control socket", errno);
   const sockaddr_un& a = address.value();
   if (bind(server->listen_fd_, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
-    return Error{"cannot make the control socket " + options.path + ": " + errnoText(errno)};
+    return systemError("cannot make the control socket " + options.path, errno);
   }
   struct stat st {};
   if (stat(options.path.c_str(), &st) == 0) server->inode_ = st.st_ino;
   if (chmod(options.path.c_str(), kSocketMode) != 0 ||
       chown(options.path.c_str(), static_cast<uid_t>(-1), server->group_) != 0) {
-    return Error{"cannot give the control socket " + options.path + " mode 0660 and group " + server->group_name_ +
-                 ": " + errnoText(errno)};
+    return systemError("cannot give the control socket " + options.path + " mode 0660 and group " + server->group_name_,
+                       errno);
   }
   if (listen(server->listen_fd_, kBacklog) != 0) {
-    return Error{"cannot listen on the control socket " + options.path + ": " + errnoText(errno)};
+    return systemError("cannot listen on the control socket " + options.path, errno);
   }
   server->stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (server->stop_fd_ < 0) return Error{"control socket: eventfd: " + errnoText(errno)};
+  if (server->stop_fd_ < 0) return systemError("control socket: eventfd", errno);
   return server;
 }
 
@@ -186,7 +184,7 @@ void ControlServer::stop() {
   thread_.request_stop();
   const uint64_t one = 1;
   if (write(stop_fd_, &one, sizeof one) < 0) {
-    spdlog::warn("control socket: cannot wake its thread: {}", errnoText(errno));
+    spdlog::warn("control socket: cannot wake its thread: {}", strerror(errno));
   }
   thread_.join();
 }
@@ -213,7 +211,7 @@ void ControlServer::serve(std::stop_token stop, DaemonControl& control) {
     }
     if (poll(fds.data(), fds.size(), timeout) < 0) {
       if (errno == EINTR) continue;
-      spdlog::error("control socket: poll: {}; unbucklectl is no longer served", errnoText(errno));
+      spdlog::error("control socket: poll: {}; unbucklectl is no longer served", strerror(errno));
       break;
     }
     if (fds[0].revents != 0) break;

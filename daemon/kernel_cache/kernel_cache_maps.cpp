@@ -18,12 +18,12 @@ size_t pageAligned(uint64_t bytes) {
   return static_cast<size_t>((bytes + page - 1) / page * page);
 }
 
-std::string createError(const char* name, int err, const std::string& what) {
-  std::string text = std::string("cannot create kernel cache map ") + name + " (" + what + "): " + std::strerror(err);
-  if (err == EPERM) return text + "; it needs CAP_BPF (run as root)";
-  if (err == ENOMEM || err == E2BIG) return text + "; lower --kernel-cache-entries or use --kernel-cache off";
-  if (err == EINVAL) return text + "; this kernel may lack mmapable BPF arrays (Linux 5.5) or --kernel-cache off";
-  return text;
+Error createError(const char* name, int err, const std::string& what) {
+  Error refused = systemError(std::string("cannot create kernel cache map ") + name + " (" + what + ")", err);
+  if (err == EPERM) refused.message += "; it needs CAP_BPF (run as root)";
+  if (err == ENOMEM || err == E2BIG) refused.message += "; lower --kernel-cache-entries or use --kernel-cache off";
+  if (err == EINVAL) refused.message += "; this kernel may lack mmapable BPF arrays (Linux 5.5) or --kernel-cache off";
+  return refused;
 }
 
 }  // namespace
@@ -39,12 +39,12 @@ Result<KernelCacheMaps::MappedArray> KernelCacheMaps::createArray(const char* na
   array.length = pageAligned(uint64_t{value_size} * entries);
   const std::string what = std::to_string(entries) + " x " + std::to_string(value_size) + " B, " + mib(array.length);
   array.fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(uint32_t), value_size, entries, &options);
-  if (array.fd < 0) return Error{createError(name, errno, what)};
+  if (array.fd < 0) return createError(name, errno, what);
   array.memory = mmap(nullptr, array.length, PROT_READ | PROT_WRITE, MAP_SHARED, array.fd, 0);
   if (array.memory == MAP_FAILED) {
     const int err = errno;
     close(array.fd);
-    return Error{std::string("cannot map kernel cache map ") + name + " (" + what + "): " + std::strerror(err)};
+    return systemError(std::string("cannot map kernel cache map ") + name + " (" + what + ")", err);
   }
   return array;
 }
@@ -53,19 +53,18 @@ Result<std::unique_ptr<KernelCacheMaps>> KernelCacheMaps::create(uint32_t entrie
   std::unique_ptr<KernelCacheMaps> self(new KernelCacheMaps);
   self->entries_ = entries;
   auto slots = createArray("unbuckle_kc_slots", sizeof(unbuckle_kc_slot), entries);
-  if (!slots.ok()) return Error{slots.error()};
+  if (!slots.ok()) return slots.failure();
   self->slot_array_ = slots.value();
   auto hits = createArray("unbuckle_kc_hits", sizeof(unbuckle_kc_hit), entries);
-  if (!hits.ok()) return Error{hits.error()};
+  if (!hits.ok()) return hits.failure();
   self->hit_array_ = hits.value();
   auto state = createArray("unbuckle_kc_state", sizeof(unbuckle_kc_state), 1);
-  if (!state.ok()) return Error{state.error()};
+  if (!state.ok()) return state.failure();
   self->state_array_ = state.value();
   self->budget_fd_ = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "unbuckle_kc_budget", sizeof(unbuckle_reply_source),
                                     sizeof(unbuckle_reply_bucket), UNBUCKLE_KC_BUDGET_SOURCES, nullptr);
   if (self->budget_fd_ < 0) {
-    return Error{createError("unbuckle_kc_budget", errno,
-                             std::to_string(UNBUCKLE_KC_BUDGET_SOURCES) + " sources, LRU hash")};
+    return createError("unbuckle_kc_budget", errno, std::to_string(UNBUCKLE_KC_BUDGET_SOURCES) + " sources, LRU hash");
   }
   self->slots_ = static_cast<unbuckle_kc_slot*>(self->slot_array_.memory);
   self->hits_ = static_cast<unbuckle_kc_hit*>(self->hit_array_.memory);

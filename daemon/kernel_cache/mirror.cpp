@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <stdexcept>
 #include <string>
 
 #include "store/store.h"
@@ -69,15 +68,25 @@ struct Mirror::Found {
   uint64_t expires_ns = 0;
 };
 
-Mirror::Mirror(MirrorMemory memory, const store::Clock& clock)
-    : memory_(memory), clock_(clock), set_mask_(memory.entries / UNBUCKLE_KC_WAYS - 1) {
+Result<bool> Mirror::check(const MirrorMemory& memory) {
   if (memory.slots == nullptr || memory.hits == nullptr || memory.state == nullptr) {
-    throw std::invalid_argument("kernel cache: slot, hit and state arrays are all needed");
+    return Error{"kernel cache: slot, hit and state arrays are all needed"};
   }
   if (memory.entries < UNBUCKLE_KC_WAYS || (memory.entries & (memory.entries - 1)) != 0) {
-    throw std::invalid_argument("kernel cache: the number of entries must be a power of two, at least " +
-                                std::to_string(UNBUCKLE_KC_WAYS));
+    return Error{"kernel cache: the number of entries must be a power of two, at least " +
+                 std::to_string(UNBUCKLE_KC_WAYS)};
   }
+  return true;
+}
+
+Result<std::unique_ptr<Mirror>> Mirror::create(MirrorMemory memory, const store::Clock& clock) {
+  if (auto checked = check(memory); !checked.ok()) return checked.failure();
+  return std::make_unique<Mirror>(memory, clock);
+}
+
+Mirror::Mirror(MirrorMemory memory, const store::Clock& clock)
+    : memory_(memory), clock_(clock), set_mask_(memory.entries / UNBUCKLE_KC_WAYS - 1) {
+  valueOrAbort(check(memory));
   activity_ns_ = std::make_unique<std::atomic<uint64_t>[]>(memory.entries);
 }
 

@@ -69,6 +69,7 @@
 #include <memory>
 #include <string_view>
 
+#include "result.h"
 #include "store/clock.h"
 #include "store/item_observer.h"
 #include "unbuckle/bpf_abi.h"
@@ -106,8 +107,14 @@ struct MirrorCounters {
 
 class Mirror final : public store::ItemObserver {
  public:
-  // Throws std::invalid_argument for entries not a power of two >= WAYS or
-  // a missing array. Starts from the slots as they are (zeroed maps: empty).
+  // Why `memory` cannot be mirrored (entries not a power of two >= WAYS, a
+  // missing array), or true.
+  static Result<bool> check(const MirrorMemory& memory);
+  // A mirror of `memory`, or what check() refuses. Starts from the slots as
+  // they are (zeroed maps: empty).
+  static Result<std::unique_ptr<Mirror>> create(MirrorMemory memory, const store::Clock& clock);
+  // As create(), for memory check() accepts (tests): a refusal ends the
+  // process with its reason on stderr.
   Mirror(MirrorMemory memory, const store::Clock& clock);
   ~Mirror() override;
   Mirror(const Mirror&) = delete;

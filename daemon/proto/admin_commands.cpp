@@ -107,8 +107,9 @@ void processCacheMemlimit(CommandContext& ctx, const Tokens& tokens) {
         ctx.reply(kOk);
         break;
       case store::MemoryLimitChange::kCannotGrow:
-        ctx.reply("MEMLIMIT_ADJUST_FAILED item memory is fixed at its start-up size (lent or pinned): "
-                  "restart with a larger --memory-limit\r\n");
+        ctx.reply("MEMLIMIT_ADJUST_FAILED the kernel refused at start-up to reserve address space for item "
+                  "memory beyond --memory-limit (strict overcommit or an address-space limit): restart with a "
+                  "larger --memory-limit\r\n");
         break;
       case store::MemoryLimitChange::kTooSmall:
       case store::MemoryLimitChange::kTooLarge:

@@ -64,12 +64,12 @@ constexpr StartupSetting kStartupSettings[] = {
 }  // namespace
 
 void ConfigReload::reload() {
-  const config::ParseOutcome parsed = config::parseCommandLine(argc_, argv_);
-  if (!parsed.config) {
-    spdlog::error("reload: {}; nothing changed", parsed.message);
+  auto parsed = config::parseCommandLine(argc_, argv_);
+  if (!parsed.ok() || !parsed.value().config) {
+    spdlog::error("reload: {}; nothing changed", parsed.ok() ? parsed.value().text : parsed.error());
     return;
   }
-  const DaemonConfig& wanted = *parsed.config;
+  const DaemonConfig& wanted = *parsed.value().config;
   if (wanted.log_level != running_.log_level) {
     spdlog::set_level(spdlog::level::from_str(wanted.log_level));
     spdlog::info("reload: log-level {} (was {})", wanted.log_level, running_.log_level);

@@ -11,9 +11,14 @@ namespace unbuckle::net {
 DatagramBatch::DatagramBatch(int fd, proto::WorkerStats& stats)
     : fd_(fd), stats_(stats), buffers_(new char[kSize * MC_UDP_MAX_PAYLOAD]) {}
 
-void DatagramBatch::setDestination(const sockaddr_storage& address, socklen_t length) {
-  destination_ = address;
-  destination_length_ = length;
+void DatagramBatch::setRequestSource(const sockaddr_storage& address, socklen_t length) {
+  source_ = &address;
+  source_length_ = length;
+}
+
+void DatagramBatch::startReply() {
+  destination_ = *source_;
+  destination_length_ = source_length_;
 }
 
 char* DatagramBatch::slot(size_t index) const { return buffers_.get() + index * MC_UDP_MAX_PAYLOAD; }

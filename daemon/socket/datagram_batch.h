@@ -1,7 +1,7 @@
 // Reply datagrams queued for one sendmmsg(): the socket datapath's
-// udp::DatagramWriter. Datagrams are built in slots for the current
-// destination (lent by open(), or copied in by write()); a full batch is
-// sent at once, the rest by flush().
+// udp::DatagramWriter. Datagrams are built in slots for the destination of
+// the request answered (lent by open(), or copied in by write()); a full
+// batch is sent at once, the rest by flush().
 #pragma once
 
 #include <sys/socket.h>
@@ -22,9 +22,13 @@ class DatagramBatch final : public udp::DatagramWriter {
 
   DatagramBatch(int fd, proto::WorkerStats& stats);
 
-  // Where the datagrams written from now on go.
-  void setDestination(const sockaddr_storage& address, socklen_t length);
+  // The source of the request about to be served; it must stay valid until
+  // DatagramServer::serve() returns. startReply(), called only for a
+  // request the server answers, makes it the destination of the datagrams
+  // written from then on.
+  void setRequestSource(const sockaddr_storage& address, socklen_t length);
 
+  void startReply() override;
   std::span<char> open() override;
   void sendOpened(size_t last_length) override;
   void discardOpened() override;
@@ -41,6 +45,8 @@ class DatagramBatch final : public udp::DatagramWriter {
 
   int fd_;
   proto::WorkerStats& stats_;
+  const sockaddr_storage* source_ = nullptr;
+  socklen_t source_length_ = 0;
   sockaddr_storage destination_{};
   socklen_t destination_length_ = 0;
   size_t count_ = 0;    // queued

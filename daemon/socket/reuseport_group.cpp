@@ -28,7 +28,8 @@ std::string describe(int error) {
 
 Error failure(const Endpoint& endpoint, Protocol protocol, int error) {
   return Error{"cannot listen on " + endpoint.toString() +
-               (protocol == Protocol::kTcp ? " (TCP): " : " (UDP): ") + describe(error)};
+                   (protocol == Protocol::kTcp ? " (TCP): " : " (UDP): ") + describe(error),
+               error};
 }
 
 bool enable(int fd, int level, int option) {

@@ -6,8 +6,6 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 
-#include <system_error>
-
 #include "socket/reuseport_group.h"
 #include "udp/datagram_reply_sink.h"
 
@@ -70,14 +68,14 @@ Result<std::unique_ptr<SocketServer>> SocketServer::create(const SocketServerCon
       }
       auto group = openReusePortGroup(*endpoint, protocol, config.threads);
       if (!group.ok()) {
-        return Error{group.error()};
+        return group.failure();
       }
       groups->push_back(std::move(group.value()));
     }
   }
   FileDescriptor stop(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!stop) {
-    return Error{std::string("cannot create an eventfd: ") + strerror(errno)};
+    return systemError("cannot create an eventfd", errno);
   }
   raiseFileLimit(config);
 
@@ -90,24 +88,21 @@ Result<std::unique_ptr<SocketServer>> SocketServer::create(const SocketServerCon
   udp_settings.max_reply_bytes = udp::DatagramReplySink::replyBudget(config.max_item_size);
   udp_settings.budget = config.reply_budget;
   udp_settings.admin_commands = config.udp_admin;
-  try {
-    for (size_t i = 0; i < config.threads; ++i) {
-      proto::WorkerStats& worker_stats = stats.addWorker();
-      std::vector<std::unique_ptr<UdpEndpoint>> udp;
-      for (auto& group : udp_groups) {
-        udp.push_back(std::make_unique<UdpEndpoint>(std::move(group[i]), engine, worker_stats, udp_settings));
-      }
-      std::vector<FileDescriptor> listeners;
-      for (auto& group : tcp_groups) {
-        listeners.push_back(std::move(group[i]));
-      }
-      server->workers_.push_back(std::make_unique<Worker>(
-          engine, worker_stats, stats.connections(), server->stop_.get(), std::move(udp),
-          std::move(listeners), limits, *server->pool_, config.max_connections,
-          config.idle_timeout));
+  for (size_t i = 0; i < config.threads; ++i) {
+    proto::WorkerStats& worker_stats = stats.addWorker();
+    std::vector<std::unique_ptr<UdpEndpoint>> udp;
+    for (auto& group : udp_groups) {
+      udp.push_back(std::make_unique<UdpEndpoint>(std::move(group[i]), engine, worker_stats, udp_settings));
     }
-  } catch (const std::system_error& e) {
-    return Error{std::string("cannot start the socket workers: ") + e.what()};
+    std::vector<FileDescriptor> listeners;
+    for (auto& group : tcp_groups) {
+      listeners.push_back(std::move(group[i]));
+    }
+    auto worker = Worker::create(engine, worker_stats, stats.connections(), server->stop_.get(), std::move(udp),
+                                 std::move(listeners), limits, *server->pool_, config.max_connections,
+                                 config.idle_timeout);
+    if (!worker.ok()) return worker.failure().within("cannot start the socket workers");
+    server->workers_.push_back(std::move(worker.value()));
   }
   // memcached -t N: one conn per TCP listener, N per UDP socket.
   server->server_conns_ = tcp_groups.size() + udp_groups.size() * config.threads;

@@ -27,7 +27,7 @@ void UdpEndpoint::onReadable() {
   const uint64_t now = udp::DatagramServer::now();
   for (int i = 0; i < received; ++i) {
     const auto* source = reinterpret_cast<const sockaddr*>(&sources_[i]);
-    batch_.setDestination(sources_[i], messages_[i].msg_hdr.msg_namelen);
+    batch_.setRequestSource(sources_[i], messages_[i].msg_hdr.msg_namelen);
     server_.serve(std::string_view(static_cast<const char*>(iov_[i].iov_base), messages_[i].msg_len),
                   udp::SourceAddress::fromSockaddr(source), now);
   }

@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdlib>
 #include <string_view>
-#include <system_error>
 
 #include "socket/endpoint.h"
 
@@ -29,11 +29,33 @@ constexpr int kIdleCheckMs = 1000;
 
 }  // namespace
 
+Result<std::unique_ptr<Worker>> Worker::create(proto::Engine& engine, proto::WorkerStats& stats,
+                                               proto::ConnectionStats& connections, int stop_fd,
+                                               std::vector<std::unique_ptr<UdpEndpoint>> udp,
+                                               std::vector<FileDescriptor> listeners,
+                                               const ConnectionLimits& limits, BufferPool& pool,
+                                               uint32_t max_connections, uint32_t idle_timeout) {
+  FileDescriptor epoll(epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll) return systemError("epoll_create1", errno);
+  std::unique_ptr<Worker> worker(new Worker(engine, stats, connections, stop_fd, std::move(udp),
+                                            std::move(listeners), limits, pool, max_connections,
+                                            idle_timeout, std::move(epoll)));
+  bool watched = worker->watch(stop_fd, EPOLLIN, EPOLL_CTL_ADD);
+  for (const auto& endpoint : worker->udp_) {
+    watched = watched && worker->watch(endpoint->fd(), EPOLLIN, EPOLL_CTL_ADD);
+  }
+  for (const auto& listener : worker->listeners_) {
+    watched = watched && worker->watch(listener.get(), EPOLLIN, EPOLL_CTL_ADD);
+  }
+  if (!watched) return systemError("epoll_ctl", errno);
+  return worker;
+}
+
 Worker::Worker(proto::Engine& engine, proto::WorkerStats& stats,
                proto::ConnectionStats& connections, int stop_fd,
                std::vector<std::unique_ptr<UdpEndpoint>> udp, std::vector<FileDescriptor> listeners,
                const ConnectionLimits& limits, BufferPool& pool, uint32_t max_connections,
-               uint32_t idle_timeout)
+               uint32_t idle_timeout, FileDescriptor epoll)
     : engine_(engine),
       stats_(stats),
       connections_(connections),
@@ -45,17 +67,7 @@ Worker::Worker(proto::Engine& engine, proto::WorkerStats& stats,
       max_connections_(max_connections),
       idle_timeout_(idle_timeout),
       started_(TcpConnection::steadySeconds()),
-      epoll_(epoll_create1(EPOLL_CLOEXEC)) {
-  if (!epoll_) {
-    throw std::system_error(errno, std::generic_category(), "epoll_create1");
-  }
-  bool watched = watch(stop_fd_, EPOLLIN, EPOLL_CTL_ADD);
-  for (const auto& endpoint : udp_) watched = watched && watch(endpoint->fd(), EPOLLIN, EPOLL_CTL_ADD);
-  for (const auto& listener : listeners_) watched = watched && watch(listener.get(), EPOLLIN, EPOLL_CTL_ADD);
-  if (!watched) {
-    throw std::system_error(errno, std::generic_category(), "epoll_ctl");
-  }
-}
+      epoll_(std::move(epoll)) {}
 
 bool Worker::watchListeners(uint32_t events) {
   bool watched = true;
@@ -78,7 +90,8 @@ void Worker::run() {
     const int timeout = resume < 0 ? idle : (idle < 0 ? resume : std::min(resume, idle));
     const int n = epoll_wait(epoll_.get(), events.data(), kEventsPerWait, timeout);
     if (n < 0 && errno != EINTR) {
-      throw std::system_error(errno, std::generic_category(), "epoll_wait");
+      spdlog::critical("socket worker: epoll_wait: {}: stopping the daemon", strerror(errno));
+      std::abort();
     }
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;

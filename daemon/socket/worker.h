@@ -17,6 +17,7 @@
 
 #include "proto/engine.h"
 #include "proto/stats.h"
+#include "result.h"
 #include "unbuckle/file_descriptor.h"
 #include "socket/tcp_connection.h"
 #include "socket/udp_endpoint.h"
@@ -25,17 +26,20 @@ namespace unbuckle::net {
 
 class Worker {
  public:
-  // `udp` and `listeners` are empty when UDP or TCP is disabled.
-  Worker(proto::Engine& engine, proto::WorkerStats& stats, proto::ConnectionStats& connections,
-         int stop_fd, std::vector<std::unique_ptr<UdpEndpoint>> udp,
-         std::vector<FileDescriptor> listeners,
-         const ConnectionLimits& limits, BufferPool& pool, uint32_t max_connections,
-         uint32_t idle_timeout = 0);
+  // `udp` and `listeners` are empty when UDP or TCP is disabled. Fails
+  // (with the errno) when its epoll instance cannot be made or watch them.
+  static Result<std::unique_ptr<Worker>> create(proto::Engine& engine, proto::WorkerStats& stats,
+                                                proto::ConnectionStats& connections, int stop_fd,
+                                                std::vector<std::unique_ptr<UdpEndpoint>> udp,
+                                                std::vector<FileDescriptor> listeners,
+                                                const ConnectionLimits& limits, BufferPool& pool,
+                                                uint32_t max_connections, uint32_t idle_timeout = 0);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
   // Serves until the stop eventfd is readable, then closes its connections.
-  // Runs once.
+  // Runs once. An epoll_wait that fails (other than EINTR: a bug) ends the
+  // process with the reason logged.
   void run();
 
   // Appends this worker's sockets as `stats conns` shows them; any thread.
@@ -44,6 +48,12 @@ class Worker {
   void listSockets(std::vector<proto::ConnectionInfo>& out, bool with_listeners) const;
 
  private:
+  Worker(proto::Engine& engine, proto::WorkerStats& stats, proto::ConnectionStats& connections,
+         int stop_fd, std::vector<std::unique_ptr<UdpEndpoint>> udp,
+         std::vector<FileDescriptor> listeners,
+         const ConnectionLimits& limits, BufferPool& pool, uint32_t max_connections,
+         uint32_t idle_timeout, FileDescriptor epoll);
+
   struct Connection {
     std::unique_ptr<TcpConnection> tcp;
     uint32_t interest = 0;

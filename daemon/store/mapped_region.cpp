@@ -4,22 +4,28 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <system_error>
+#include <string>
+#include <utility>
 
 namespace unbuckle::store {
 
-MappedRegion::MappedRegion(size_t bytes) : base_(nullptr), size_(bytes) {
+Result<MappedRegion> MappedRegion::create(size_t bytes, std::string_view what) {
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) {
-    throw std::system_error(errno, std::generic_category(), "mapping the item arena");
+    return systemError("mapping " + std::string(what), errno);
   }
-  base_ = static_cast<std::byte*>(p);
   // Items are reached at random: with 4 KiB pages most hash lookups also
   // miss the TLB. Huge pages where the kernel has them (advice only).
   madvise(p, bytes, MADV_HUGEPAGE);
+  return MappedRegion(static_cast<std::byte*>(p), bytes);
 }
 
-MappedRegion::~MappedRegion() { munmap(base_, size_); }
+MappedRegion::MappedRegion(MappedRegion&& other) noexcept
+    : base_(std::exchange(other.base_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+MappedRegion::~MappedRegion() {
+  if (base_ != nullptr) munmap(base_, size_);
+}
 
 void MappedRegion::release(std::byte* p, size_t n) {
   // Page-aligned inside [p, p + n): arena pages are not 4 KiB multiples.

@@ -6,15 +6,22 @@
 
 #include <cstddef>
 #include <span>
+#include <string_view>
+
+#include "result.h"
 
 namespace unbuckle::store {
 
 class MappedRegion {
  public:
-  explicit MappedRegion(size_t bytes);  // throws std::system_error
+  // `bytes` of address space, or "mapping <what>: <strerror>" with the errno
+  // of the refused mmap.
+  static Result<MappedRegion> create(size_t bytes, std::string_view what);
   ~MappedRegion();
+  MappedRegion(MappedRegion&& other) noexcept;
   MappedRegion(const MappedRegion&) = delete;
   MappedRegion& operator=(const MappedRegion&) = delete;
+  MappedRegion& operator=(MappedRegion&&) = delete;
 
   std::span<std::byte> bytes() const { return {base_, size_}; }
   // Gives the memory of [p, p + n) back to the kernel; it reads as zeros
@@ -22,6 +29,8 @@ class MappedRegion {
   void release(std::byte* p, size_t n);
 
  private:
+  MappedRegion(std::byte* base, size_t size) : base_(base), size_(size) {}
+
   std::byte* base_;
   size_t size_;
 };

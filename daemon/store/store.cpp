@@ -149,42 +149,17 @@ size_t pageLimitFor(const StoreConfig& config, size_t memory_limit) { return mem
 
 // An own arena reserves address space for the largest memory limit, so that
 // cache_memlimit can grow it; memory is committed only as pages fill. Where
-// the kernel refuses such a reservation (strict overcommit), the arena is
-// the memory limit and cannot grow.
-std::optional<MappedRegion> ownRegionFor(const StoreConfig& config) {
-  if (!config.arena_memory.empty()) return std::nullopt;
+// the kernel refuses such a reservation (strict overcommit, an address-space
+// limit), the arena is the memory limit and cannot grow.
+Result<std::optional<MappedRegion>> ownRegionFor(const StoreConfig& config) {
+  if (!config.arena_memory.empty()) return std::optional<MappedRegion>();
   StoreConfig largest = config;
   largest.memory_limit = Store::kMaxMemoryLimit;
-  try {
-    return std::optional<MappedRegion>(std::in_place, std::min(regionSizeFor(largest), Arena::kMaxBytes));
-  } catch (const std::system_error&) {
-    return std::optional<MappedRegion>(std::in_place, regionSizeFor(config));
-  }
-}
-
-const StoreConfig& validatedLimits(const StoreConfig& config) {
-  if (config.growth_factor <= 1.0) throw std::invalid_argument("store: growth factor must be greater than 1");
-  if (config.max_item_size < kMinItemSizeLimit) throw std::invalid_argument("store: max item size below 1 KiB");
-  if (config.memory_limit > Store::kMaxMemoryLimit) throw std::invalid_argument("store: memory limit above 32 GiB");
-  if (config.memory_limit < basePageSize(config)) {
-    throw std::invalid_argument("store: memory limit smaller than one page (max(1 MiB, max item size))");
-  }
-  if (config.automove > 2) throw std::invalid_argument("store: slab automove must be 0, 1 or 2");
-  if (!(config.automove_ratio > 0 && config.automove_ratio <= 1)) {
-    throw std::invalid_argument("store: slab automove ratio must be > 0 and <= 1");
-  }
-  if (config.automove_window < 3) throw std::invalid_argument("store: slab automove window must be at least 3");
-  return config;
-}
-
-const StoreConfig& validated(const StoreConfig& config) {
-  validatedLimits(config);
-  if (!config.arena_memory.empty() &&
-      (config.arena_memory.size() < regionSizeFor(config) ||
-       reinterpret_cast<uintptr_t>(config.arena_memory.data()) % Arena::kAlignment != 0)) {
-    throw std::invalid_argument("store: the lent arena memory is smaller than the memory limit needs, or not 8-byte aligned");
-  }
-  return config;
+  auto growable = MappedRegion::create(std::min(regionSizeFor(largest), Arena::kMaxBytes), "the item arena");
+  if (growable.ok()) return std::optional<MappedRegion>(std::move(growable.value()));
+  auto fixed = MappedRegion::create(regionSizeFor(config), "the item arena");
+  if (!fixed.ok()) return fixed.failure();
+  return std::optional<MappedRegion>(std::move(fixed.value()));
 }
 
 // Chunk sizes as memcached's slabs_init(): from its item header plus -n
@@ -237,7 +212,8 @@ struct AccessState {
 
 class StoreCore : public PageMover::Items, public ItemLiveness {
  public:
-  StoreCore(const StoreConfig& config, Clock& clock);
+  // `config` passed Store::check(); own_memory is its arena unless it lends one.
+  StoreCore(const StoreConfig& config, Clock& clock, std::optional<MappedRegion> own_memory);
 
   Shard& shardFor(uint64_t hash) { return *shards_[hash >> (64 - kShardBits)]; }
   RelTime now() const { return clock_.now(); }
@@ -335,11 +311,11 @@ struct Store::Impl : StoreCore {
   using StoreCore::StoreCore;
 };
 
-StoreCore::StoreCore(const StoreConfig& config, Clock& clock)
-    : config_(validated(config)),
+StoreCore::StoreCore(const StoreConfig& config, Clock& clock, std::optional<MappedRegion> own_memory)
+    : config_(config),
       clock_(clock),
       page_size_(pageSizeFor(config)),
-      own_memory_(ownRegionFor(config_)),
+      own_memory_(std::move(own_memory)),
       arena_(own_memory_ ? own_memory_->bytes() : config.arena_memory, page_size_),
       mover_(arena_, classes_, *this, pageLimitFor(config_, config_.memory_limit),
              own_memory_ ? +[](void* region, std::byte* page, size_t bytes) {
@@ -927,8 +903,38 @@ void Access::setCas(uint64_t cas) {
 
 // ---- Store -----------------------------------------------------------------
 
-Store::Store(const StoreConfig& config, Clock& clock) : impl_(std::make_unique<Impl>(config, clock)) {}
-size_t Store::arenaBytes(const StoreConfig& config) { return regionSizeFor(validatedLimits(config)); }
+Result<bool> Store::check(const StoreConfig& config) {
+  if (config.growth_factor <= 1.0) return Error{"store: growth factor must be greater than 1"};
+  if (config.max_item_size < kMinItemSizeLimit) return Error{"store: max item size below 1 KiB"};
+  if (config.memory_limit > Store::kMaxMemoryLimit) return Error{"store: memory limit above 32 GiB"};
+  if (config.memory_limit < basePageSize(config)) {
+    return Error{"store: memory limit smaller than one page (max(1 MiB, max item size))"};
+  }
+  if (config.automove > 2) return Error{"store: slab automove must be 0, 1 or 2"};
+  if (!(config.automove_ratio > 0 && config.automove_ratio <= 1)) {
+    return Error{"store: slab automove ratio must be > 0 and <= 1"};
+  }
+  if (config.automove_window < 3) return Error{"store: slab automove window must be at least 3"};
+  if (!config.arena_memory.empty() &&
+      (config.arena_memory.size() < regionSizeFor(config) ||
+       reinterpret_cast<uintptr_t>(config.arena_memory.data()) % Arena::kAlignment != 0)) {
+    return Error{"store: the lent arena memory is smaller than the memory limit needs, or not 8-byte aligned"};
+  }
+  return true;
+}
+
+Result<std::unique_ptr<Store>> Store::create(const StoreConfig& config, Clock& clock) {
+  if (auto checked = check(config); !checked.ok()) return checked.failure();
+  auto region = ownRegionFor(config);
+  if (!region.ok()) return region.failure();
+  return std::unique_ptr<Store>(new Store(std::make_unique<Impl>(config, clock, std::move(region.value()))));
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Store::Store(const StoreConfig& config, Clock& clock) : impl_(std::move(valueOrAbort(create(config, clock))->impl_)) {}
+
+size_t Store::arenaBytes(const StoreConfig& config) { return regionSizeFor(config); }
 Store::~Store() = default;
 
 void Store::lockedAccess(std::string_view key, void (*thunk)(void*, Access&), void* ctx) {

@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "result.h"
 #include "store/clock.h"
 #include "store/item_observer.h"
 
@@ -66,8 +67,8 @@ struct StoreConfig {
   double automove_ratio = 0.8;
   uint32_t automove_window = 30;
   // Memory for the item arena, at least Store::arenaBytes(config) bytes and
-  // 8-byte aligned, borrowed for the store's lifetime (the AF_XDP datapath
-  // lends a slice of its umem). Empty: the store maps its own.
+  // 8-byte aligned, borrowed for the store's lifetime. Empty (as the daemon
+  // leaves it): the store maps its own.
   std::span<std::byte> arena_memory;
 };
 
@@ -276,7 +277,7 @@ enum class MemoryLimitChange {
   kOk,
   kTooSmall,     // below one page
   kTooLarge,     // above kMaxMemoryLimit
-  kCannotGrow,   // beyond the arena: lent memory (a pinned umem) is fixed at start-up
+  kCannotGrow,   // beyond the arena: lent memory, or an own arena the kernel refused to reserve past the start-up limit
 };
 
 class Store {
@@ -284,14 +285,19 @@ class Store {
   // Largest memory_limit: items link by 32-bit references in 8-byte units.
   static constexpr size_t kMaxMemoryLimit = size_t{UINT32_MAX} * 8;
 
-  // Throws std::invalid_argument for a config it cannot honour (memory_limit
-  // above kMaxMemoryLimit or below one page, max_item_size below 1 KiB,
+  // Why the store cannot honour `config`, or true: memory_limit above
+  // kMaxMemoryLimit or below one page, max_item_size below 1 KiB,
   // growth_factor <= 1, an automove setting outside memcached's range,
-  // arena_memory too small or misaligned) and
-  // std::system_error if the arena cannot be mapped.
+  // arena_memory too small or misaligned.
+  static Result<bool> check(const StoreConfig& config);
+  // A store for `config`, or why not: what check() refuses, or the arena
+  // the kernel would not map (with its errno).
+  static Result<std::unique_ptr<Store>> create(const StoreConfig& config, Clock& clock);
+  // As create(), for a config check() accepts (tests, tools): a failure
+  // ends the process with its reason on stderr.
   explicit Store(const StoreConfig& config, Clock& clock);
-  // The bytes of item arena `config` needs: memory_limit in whole pages
-  // (each a little larger than max_item_size). Throws as the constructor.
+  // The bytes of item arena a `config` check() accepts needs: memory_limit
+  // in whole pages (each a little larger than max_item_size).
   static size_t arenaBytes(const StoreConfig& config);
   ~Store();
   Store(const Store&) = delete;
@@ -393,6 +399,7 @@ class Store {
 
  private:
   struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   void lockedAccess(std::string_view key, void (*thunk)(void*, Access&), void* ctx);
 };

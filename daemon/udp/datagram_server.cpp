@@ -8,7 +8,8 @@ namespace unbuckle::udp {
 
 DatagramServer::DatagramServer(DatagramWriter& out, proto::Engine& engine, proto::WorkerStats& stats,
                                const DatagramServerSettings& settings)
-    : engine_(engine),
+    : out_(out),
+      engine_(engine),
       stats_(stats),
       fixed_reply_(settings.fixed_reply),
       admin_commands_(settings.admin_commands),
@@ -34,6 +35,7 @@ void DatagramServer::serve(std::string_view datagram, const SourceAddress& sourc
     proto::bump(stats_.udp_dropped_over_budget);
     return;
   }
+  out_.startReply();
   sink_.startRequest(request->request_id);
   if (fixed_reply_ != nullptr) {
     sink_.append(*fixed_reply_);

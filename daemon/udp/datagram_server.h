@@ -4,7 +4,10 @@
 // checks (frame_header.h), the source's reply budget (reply_budget.h) and
 // the protocol engine; the replies leave numbered and framed through the
 // datapath's DatagramWriter. The datapath only receives datagrams, says
-// where replies go (before serve()) and sends what the writer was given.
+// where each came from (before serve()) and sends what the writer was
+// given. Whether a request is answered is decided here, once, before any
+// reply work: the writer prepares a reply (DatagramWriter::startReply())
+// only for a request that passed all three checks.
 //
 // Admin commands (stats, flush_all, verbosity, shutdown, lru_crawler,
 // watch, me) are refused unless --udp-admin on: the engine sees a session
@@ -44,13 +47,15 @@ class DatagramServer {
 
   // Serves one received UDP payload from `source` at `now_ns`
   // (CLOCK_MONOTONIC): drops it (counted) when the allow list, the frame
-  // checks or the budget refuse it, else answers through the writer.
+  // checks or the budget refuse it, else starts a reply on the writer and
+  // answers through it.
   void serve(std::string_view datagram, const SourceAddress& source, uint64_t now_ns);
 
   // CLOCK_MONOTONIC in nanoseconds, for serve().
   static uint64_t now();
 
  private:
+  DatagramWriter& out_;
   proto::Engine& engine_;
   proto::WorkerStats& stats_;
   const std::string* fixed_reply_;

@@ -4,6 +4,13 @@
 // (datagram_reply_sink.h) fills whole memcached datagrams: the 8-byte frame
 // header with its numbering, then the data.
 //
+// The datapath tells its writer where the request being served came from
+// before DatagramServer::serve(), and nothing more: the server decides
+// whether to answer (allow list, frame checks, budget), and only for a
+// request it answers does it call startReply(), where the writer prepares
+// the replies' destination and headers. A dropped request costs the writer
+// nothing.
+//
 // Two ways in. A writer that can hold unsent datagrams lends them
 // (open()), the framing code copies reply bytes straight into them and
 // numbers them when the message is complete (sendOpened()): a GET hit is
@@ -20,6 +27,11 @@ namespace unbuckle::udp {
 class DatagramWriter {
  public:
   virtual ~DatagramWriter() = default;
+
+  // The request being served is answered: the datagrams from now until the
+  // next startReply() go back to where it came from. Called once per
+  // answered request, before its first datagram; never for a dropped one.
+  virtual void startReply() = 0;
 
   // Opens the next datagram of the message being built and returns room
   // for all of it (MC_UDP_MAX_PAYLOAD bytes: frame header, then data), or

@@ -48,12 +48,13 @@ Result<std::unique_ptr<AllowListMaps>> AllowListMaps::create(const std::vector<c
                          UNBUCKLE_ALLOW_MAX, &options);
     if (*fd < 0) {
       const int err = errno;
-      return Error{std::string("cannot create the allow list's map ") + name + ": " + std::strerror(err) +
-                   (err == EPERM ? "; it needs CAP_BPF (run as root)" : "")};
+      Error refused = systemError(std::string("cannot create the allow list's map ") + name, err);
+      if (err == EPERM) refused.message += "; it needs CAP_BPF (run as root)";
+      return refused;
     }
   }
   auto filled = self->replace(allow);
-  if (!filled.ok()) return Error{filled.error()};
+  if (!filled.ok()) return filled.failure();
   return self;
 }
 
@@ -75,10 +76,12 @@ Result<bool> AllowListMaps::add(const config::Cidr& network) {
   }
   if (err) {
     const int why = errno;
-    return Error{"cannot put " + network.toString() + " in the allow list's trie: " + std::strerror(why) +
-                 (why == ENOSPC ? " (old and new lists together are more than " + std::to_string(UNBUCKLE_ALLOW_MAX) +
-                                      " networks of a family while they change: replace in two steps)"
-                                : "")};
+    Error refused = systemError("cannot put " + network.toString() + " in the allow list's trie", why);
+    if (why == ENOSPC) {
+      refused.message += " (old and new lists together are more than " + std::to_string(UNBUCKLE_ALLOW_MAX) +
+                         " networks of a family while they change: replace in two steps)";
+    }
+    return refused;
   }
   return true;
 }

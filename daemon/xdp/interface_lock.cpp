@@ -16,7 +16,7 @@ Result<InterfaceLock> InterfaceLock::acquire(const std::string& interface, int i
   // tests): the namespace's inode tells them apart.
   struct stat netns {};
   if (stat("/proc/thread-self/ns/net", &netns) != 0) {
-    return Error{"cannot lock " + interface + ": /proc/thread-self/ns/net: " + std::strerror(errno)};
+    return systemError("cannot lock " + interface + ": /proc/thread-self/ns/net", errno);
   }
   std::error_code ec;
   std::filesystem::create_directories(kDirectory, ec);
@@ -24,7 +24,7 @@ Result<InterfaceLock> InterfaceLock::acquire(const std::string& interface, int i
                            std::to_string(ifindex) + ".lock";
   FileDescriptor fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (!fd) {
-    return Error{"cannot lock " + interface + ": " + path + ": " + std::strerror(errno)};
+    return systemError("cannot lock " + interface + ": " + path, errno);
   }
   if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     char pid[32] = {};
@@ -35,7 +35,7 @@ Result<InterfaceLock> InterfaceLock::acquire(const std::string& interface, int i
   }
   const std::string pid = std::to_string(getpid());
   if (ftruncate(fd.get(), 0) != 0 || pwrite(fd.get(), pid.data(), pid.size(), 0) < 0) {
-    return Error{"cannot lock " + interface + ": writing " + path + ": " + std::strerror(errno)};
+    return systemError("cannot lock " + interface + ": writing " + path, errno);
   }
   return InterfaceLock(std::move(fd));
 }

@@ -47,7 +47,7 @@ Result<bool> checkPinRoot(const std::string& pin_root) {
   }
   struct statfs fs {};
   if (statfs(existing.c_str(), &fs) != 0) {
-    return Error{"--pin-path " + pin_root + ": cannot inspect " + existing.string() + ": " + std::strerror(errno)};
+    return systemError("--pin-path " + pin_root + ": cannot inspect " + existing.string(), errno);
   }
   if (fs.f_type == static_cast<decltype(fs.f_type)>(BPF_FS_MAGIC)) {
     return true;

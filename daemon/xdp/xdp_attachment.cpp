@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -83,7 +84,7 @@ Result<bool> clearStaleProgram(const std::string& interface, int ifindex) {
   }
   int err = xdp_multiprog__detach(mp);
   xdp_multiprog__close(mp);
-  if (err) return Error{"cannot replace the stale unbuckle_xdp on " + interface + ": " + errorText(err)};
+  if (err) return systemError("cannot replace the stale unbuckle_xdp on " + interface, std::abs(err));
   spdlog::warn("{}: replaced a stale unbuckle_xdp left by an earlier run", interface);
   return true;
 }
@@ -97,27 +98,27 @@ Result<std::unique_ptr<XdpAttachment>> XdpAttachment::attach(const AttachOptions
   self->ifindex_ = static_cast<int>(if_nametoindex(options.interface.c_str()));
   if (self->ifindex_ == 0) return Error{"cannot attach XDP to " + options.interface + ": no such interface"};
 
-  if (auto pinnable = checkPinRoot(options.pin_root); !pinnable.ok()) return Error{pinnable.error()};
+  if (auto pinnable = checkPinRoot(options.pin_root); !pinnable.ok()) return pinnable.failure();
 
   auto locked = InterfaceLock::acquire(options.interface, self->ifindex_);
-  if (!locked.ok()) return Error{locked.error()};
+  if (!locked.ok()) return locked.failure();
   self->lock_.emplace(std::move(locked.value()));
 
   auto cleared = clearStaleProgram(options.interface, self->ifindex_);
-  if (!cleared.ok()) return Error{cleared.error()};
+  if (!cleared.ok()) return cleared.failure();
 
   self->skeleton_ = unbuckle_bpf::open();
-  if (!self->skeleton_) return Error{"cannot open the embedded unbuckle.bpf.o: " + errorText(errno)};
+  if (!self->skeleton_) return systemError("cannot open the embedded unbuckle.bpf.o", errno);
   self->skeleton_->rodata->cfg_port = options.port;
   self->skeleton_->rodata->cfg_xsk_rx_room = options.xsk_rx_room;
   auto kernel_cache = self->useKernelCache(options);
-  if (!kernel_cache.ok()) return Error{kernel_cache.error()};
+  if (!kernel_cache.ok()) return kernel_cache.failure();
   auto allow = self->useAllowList(options.allow);
-  if (!allow.ok()) return Error{allow.error()};
+  if (!allow.ok()) return allow.failure();
   self->program_ = xdp_program__from_bpf_obj(self->skeleton_->obj, "xdp.frags");
   if (long err = libxdp_get_error(self->program_)) {
     self->program_ = nullptr;
-    return Error{"cannot use the embedded unbuckle.bpf.o with libxdp: " + errorText(static_cast<int>(err))};
+    return systemError("cannot use the embedded unbuckle.bpf.o with libxdp", static_cast<int>(std::abs(err)));
   }
 
   xdp_attach_mode modes[2] = {XDP_MODE_NATIVE, XDP_MODE_SKB};
@@ -138,8 +139,9 @@ Result<std::unique_ptr<XdpAttachment>> XdpAttachment::attach(const AttachOptions
     }
   }
   if (err) {
-    return Error{"cannot attach XDP to " + options.interface + " in " +
-                 (last == 0 ? "native" : first == 1 ? "skb" : "native or skb") + " mode: " + errorText(err)};
+    return systemError("cannot attach XDP to " + options.interface + " in " +
+                           (last == 0 ? "native" : first == 1 ? "skb" : "native or skb") + " mode",
+                       std::abs(err));
   }
 
   self->pin_root_ = options.pin_root;
@@ -151,7 +153,7 @@ Result<std::unique_ptr<XdpAttachment>> XdpAttachment::attach(const AttachOptions
   for (bpf_map* map : self->pinnedMaps()) {
     std::string path = self->pin_dir_ + "/" + bpf_map__name(map);
     if (int pin_err = bpf_map__pin(map, path.c_str())) {
-      return Error{"cannot pin " + path + ": " + errorText(pin_err)};
+      return systemError("cannot pin " + path, std::abs(pin_err));
     }
   }
   return self;
@@ -201,8 +203,8 @@ Result<bool> XdpAttachment::useKernelCache(const AttachOptions& options) {
       {skeleton_->maps.unbuckle_kc_state, maps->state},   {skeleton_->maps.unbuckle_kc_budget, maps->budget}};
   for (const auto& [map, fd] : reused) {
     if (int err = bpf_map__reuse_fd(map, fd)) {
-      return Error{std::string("cannot give the kernel cache's map ") + bpf_map__name(map) +
-                   " to unbuckle.bpf.o: " + errorText(err)};
+      return systemError(std::string("cannot give the kernel cache's map ") + bpf_map__name(map) + " to unbuckle.bpf.o",
+                         std::abs(err));
     }
   }
   return true;
@@ -214,8 +216,8 @@ Result<bool> XdpAttachment::useAllowList(const std::optional<AllowListMapFds>& m
                                              {skeleton_->maps.unbuckle_allow6, maps->allow6}};
   for (const auto& [map, fd] : reused) {
     if (int err = bpf_map__reuse_fd(map, fd)) {
-      return Error{std::string("cannot give the allow list's map ") + bpf_map__name(map) + " to unbuckle.bpf.o: " +
-                   errorText(err)};
+      return systemError(std::string("cannot give the allow list's map ") + bpf_map__name(map) + " to unbuckle.bpf.o",
+                         std::abs(err));
     }
   }
   return true;

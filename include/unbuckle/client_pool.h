@@ -2,7 +2,8 @@
 // server ketama puts it on, computed as the operator's existing clients do
 // (client/ketama.h), so this client reads over UDP what they wrote over TCP.
 // A server that fails `failure_limit` times in a row (TCP error or timeout,
-// or a UDP multi-get that timed out) is marked dead and its keys move to the
+// or a UDP multi-get that timed out and then a `version` over TCP that
+// failed too: lost datagrams alone eject nobody) is marked dead and its keys move to the
 // others, as pylibmc's remove_failed and twemproxy's auto_eject_hosts move
 // them; after `dead_retry` it is placed again, and one more failure marks it
 // dead again.
@@ -55,6 +56,9 @@ class Pool {
   ItemMap getMany(std::span<const std::string> keys, bool with_cas = false);
   std::optional<Item> get(std::string_view key);
   std::optional<Item> gets(std::string_view key);
+  // The same reads over TCP (each server's keys pipelined on its connection;
+  // ServerClient::getManyTcp's exceptions).
+  ItemMap getManyTcp(std::span<const std::string> keys, bool with_cas = false);
 
   // Over TCP, on the key's server (ServerClient's meanings and exceptions).
   StoreResult set(std::string_view key, std::string_view value, uint32_t flags = 0, int64_t exptime = 0);

@@ -77,10 +77,8 @@ std::vector<uint8_t> Pkt::build() const {
     put16(out, ip_len_.value_or(static_cast<uint16_t>(l4.size())));
     out.push_back(protocol_);
     out.push_back(64);
-    for (int side = 0; side < 2; ++side) {
-      uint8_t addr[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, static_cast<uint8_t>(2 - side)};
-      append(out, addr, 16);
-    }
+    append(out, src_ipv6_.data(), 16);
+    append(out, dst_ipv6_.data(), 16);
   }
   append(out, l4.data(), l4.size());
   if (truncate_ && *truncate_ < out.size()) out.resize(*truncate_);

@@ -52,6 +52,11 @@ class Pkt {
     src_ipv4_ = ipv4;
     return *this;
   }
+  // An IPv6 source other than the default, fd00::2.
+  Pkt& from6(std::array<uint8_t, 16> ipv6) {
+    src_ipv6_ = ipv6;
+    return *this;
+  }
   Pkt& to(std::array<uint8_t, 6> mac, std::array<uint8_t, 4> ipv4) {
     dst_mac_ = mac;
     dst_ipv4_ = ipv4;
@@ -92,6 +97,8 @@ class Pkt {
   std::array<uint8_t, 6> dst_mac_ = {0x02, 0, 0, 0, 0, 0x01};
   std::array<uint8_t, 4> src_ipv4_ = {10, 0, 0, 2};
   std::array<uint8_t, 4> dst_ipv4_ = {10, 0, 0, 1};
+  std::array<uint8_t, 16> src_ipv6_ = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+  std::array<uint8_t, 16> dst_ipv6_ = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
   uint16_t ethertype_ = 0;
   std::optional<uint16_t> vlan_;
   uint16_t tpid_ = ETH_P_8021Q;

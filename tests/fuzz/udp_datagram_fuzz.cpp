@@ -29,7 +29,8 @@
 namespace unbuckle::fuzz {
 namespace {
 
-// Checks every datagram as it is queued, message by message.
+// Checks every datagram as it is queued, message by message, and that it
+// answers a request whose reply the server started (once).
 class CheckingWriter final : public udp::DatagramWriter {
  public:
   static constexpr size_t kLend = 3;
@@ -37,9 +38,15 @@ class CheckingWriter final : public udp::DatagramWriter {
   void expectRequest(uint16_t id) {
     finishMessage();
     request_id_ = id;
+    reply_started_ = false;
   }
 
+  void startReply() override {
+    if (reply_started_) finding("a reply started twice for one request");
+    reply_started_ = true;
+  }
   std::span<char> open() override {
+    if (!reply_started_) finding("a datagram for a request whose reply was not started");
     if (opened_.size() == kLend) return {};
     opened_.emplace_back(MC_UDP_MAX_PAYLOAD, '\0');
     return opened_.back();
@@ -55,6 +62,7 @@ class CheckingWriter final : public udp::DatagramWriter {
   }
   void discardOpened() override { opened_.clear(); }
   void write(std::string_view header, std::string_view data) override {
+    if (!reply_started_) finding("a datagram for a request whose reply was not started");
     if (header.size() != MC_UDP_HEADER_SIZE) finding("frame header of the wrong size");
     if (data.size() > MC_UDP_DATA_SIZE) finding("reply datagram over 1400 bytes");
     check(std::string(header).append(data));
@@ -93,6 +101,7 @@ class CheckingWriter final : public udp::DatagramWriter {
   uint16_t request_id_ = 0;
   uint16_t total_ = 0;
   uint32_t next_sequence_ = 0;
+  bool reply_started_ = false;
 };
 
 }  // namespace
@@ -118,7 +127,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const size_t end = input.find(kSeparator);
     const std::string_view datagram = input.substr(0, end);
     input.remove_prefix(end == std::string_view::npos ? input.size() : end + kSeparator.size());
-    if (datagram.size() >= MC_UDP_HEADER_SIZE) writer.expectRequest(udp::readFrameHeader(datagram.data()).request_id);
+    const bool framed = datagram.size() >= MC_UDP_HEADER_SIZE;
+    writer.expectRequest(framed ? udp::readFrameHeader(datagram.data()).request_id : 0);
     {
       NoSleepScope no_sleep;
       server.serve(datagram, udp::SourceAddress::ipv4(kSource), now_ns);

@@ -45,12 +45,12 @@ def start_memcached(net):
     return mc.Server("memcached", net.server_exec(*argv), MEMCACHED_PORT, host=netns.SERVER_IP)
 
 
-def start_daemon(net, path, kernel_cache="off", extra_args=()):
+def start_daemon(net, path, kernel_cache="off", extra_args=(), udp_admin="on"):
     private = tempfile.mkdtemp(prefix="unbuckle-afxdp-diff-")
     argv = [path, "--interface", netns.SERVER_IF, "--xdp-mode", "native", "--port", str(PORT),
             "--allow", ALLOW, "--pin-path", net.pin_path, "--memory-limit", "64",
             "--threads", "2", "--control-socket", os.path.join(private, "control.sock"),
-            "--kernel-cache", kernel_cache, "--udp-admin", "on", *extra_args]
+            "--kernel-cache", kernel_cache, "--udp-admin", udp_admin, *extra_args]
     daemon = mc.Server("unbuckle-xdp", net.server_exec_bpffs(*argv), PORT, private,
                        host=netns.SERVER_IP)
     # TCP answers as soon as its workers start; the AF_XDP workers start after.

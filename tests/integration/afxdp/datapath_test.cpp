@@ -608,9 +608,9 @@ TEST_F(AfxdpDatapathTest, TheKernelTakesFramesUpToTheRoomAndCountsLongerOnesAsDr
   ASSERT_TRUE(attachment.ok()) << attachment.error();
   auto umem = Umem::create(Umem::Layout{InterfaceDatapath::kFillRingSize, InterfaceDatapath::kRingSize});
   ASSERT_TRUE(umem.ok()) << umem.error();
-  XskSocket::Created created = XskSocket::create(*umem.value(), "lo", 0, SocketOptions{});
-  ASSERT_TRUE(created.socket) << created.message;
-  XskSocket& socket = *created.socket;
+  auto created = XskSocket::create(*umem.value(), "lo", 0, SocketOptions{});
+  ASSERT_TRUE(created.ok()) << created.error();
+  XskSocket& socket = *created.value();
   ASSERT_EQ(socket.insertInto(attachment.value()->xsksMapFd()), 0);
   constexpr uint32_t kFrames = 16;
   uint32_t index = 0;

@@ -34,14 +34,19 @@ CHECK_TIMEOUT_S = 60
 class LossyRelay:
     """UDP on 127.0.0.1:<port> to the server's UDP port and back. Replies
     are dropped (5%), duplicated (5%) and held in a pool released in random
-    order; requests are dropped (3%). Runs in a thread until stop(). Its
-    sockets live in the network namespace of the thread that makes it."""
+    order; requests are dropped (3%). TCP on the same port number is passed
+    through whole, as a lossy network keeps TCP whole. Runs in threads until
+    stop(). Its sockets live in the network namespace of the thread that
+    makes it."""
 
-    def __init__(self, server_host, server_port, seed):
+    def __init__(self, server_port, seed, server_host=mc.HOST):
         self.random = random.Random(seed)
+        self.port = mc.free_port()
         self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.front.bind((mc.HOST, 0))
-        self.port = self.front.getsockname()[1]
+        self.front.bind((mc.HOST, self.port))
+        self.listener = socket.create_server((mc.HOST, self.port))
+        self.server_host = server_host
+        self.server_port = server_port
         self.back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.back.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, mc.UDP_RECV_BUFFER)
         self.back.connect((server_host, server_port))
@@ -51,6 +56,8 @@ class LossyRelay:
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
+        self.tcp_threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.tcp_threads[0].start()
 
     def _release(self, everything):
         self.random.shuffle(self.held)
@@ -91,9 +98,39 @@ class LossyRelay:
                         self._release(everything=False)
         sel.close()
 
+    def _accept(self):
+        self.listener.settimeout(0.05)
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            upstream = socket.create_connection((self.server_host, self.server_port))
+            for a, b in ((conn, upstream), (upstream, conn)):
+                thread = threading.Thread(target=self._pipe, args=(a, b), daemon=True)
+                thread.start()
+                self.tcp_threads.append(thread)
+
+    def _pipe(self, source, sink):
+        source.settimeout(0.05)
+        while not self.stopping.is_set():
+            try:
+                data = source.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if not data:
+                break
+            sink.sendall(data)
+        sink.close()
+
     def stop(self):
         self.stopping.set()
         self.thread.join(timeout=5)
+        for thread in self.tcp_threads:
+            thread.join(timeout=5)
+        self.listener.close()
         self.front.close()
         self.back.close()
 
@@ -112,7 +149,7 @@ def scenario(name, server, check):
     started = time.monotonic()
     address = f"{server.host}:{server.port}"
     print(f"{name}: {run_check(check, 'compare', address)}", flush=True)
-    relay = LossyRelay(server.host, server.port, seed=13)
+    relay = LossyRelay(server.port, seed=13, server_host=server.host)
     try:
         output = run_check(check, "lossy", f"{mc.HOST}:{relay.port}", address, LOSSY_ROUNDS)
     finally:
@@ -128,22 +165,30 @@ def scenario(name, server, check):
     print(f"{name}: {time.monotonic() - started:.1f} s", flush=True)
 
 
-def pool_scenario(check):
+def pylibmc_pool(servers, count):
+    """Starts three memcached (appended to `servers`, which the caller
+    stops) and sets "pool:0".."pool:<count-1>" to "value:<key>" in them with
+    pylibmc (ketama_weighted); returns their "host:port" entries."""
     try:
         import pylibmc
     except ImportError as e:
         mc.fail(f"{e}: run tools/install-deps.sh (python3-pylibmc)")
+    for _ in range(3):
+        servers.append(mc.Server.memcached(16, 1))
+    entries = [f"{mc.HOST}:{s.port}" for s in servers]
+    client = pylibmc.Client(entries, behaviors={"ketama_weighted": True})
+    try:
+        for i in range(count):
+            client.set(f"pool:{i}", f"value:pool:{i}".encode())
+    finally:
+        client.disconnect_all()
+    return entries
+
+
+def pool_scenario(check):
     servers = []
     try:
-        for _ in range(3):
-            servers.append(mc.Server.memcached(16, 1))
-        entries = [f"{mc.HOST}:{s.port}" for s in servers]
-        client = pylibmc.Client(entries, behaviors={"ketama_weighted": True})
-        try:
-            for i in range(POOL_KEYS):
-                client.set(f"pool:{i}", f"value:pool:{i}".encode())
-        finally:
-            client.disconnect_all()
+        entries = pylibmc_pool(servers, POOL_KEYS)
         print(run_check(check, "pool", ",".join(entries), POOL_KEYS), flush=True)
         failover(check, servers, ",".join(entries))
     finally:

@@ -10,9 +10,11 @@ one reply (<= 1400 bytes) per CPU. Unbudgeted it would draw about 360 KB.
 The excess is dropped in XDP and counted (xdp_kc_drop_over_budget,
 kernel_cache_dropped_over_budget, udp_dropped_over_budget), never reaches
 AF_XDP (afxdp_rx_frames does not move), while a second source, 10.202.0.3,
-gets every one of its answers meanwhile.
+gets every one of its answers meanwhile. Then the same from fd20:202::2,
+with fd20:202::3 as the second source: the IPv6 buckets are keyed and
+enforced alike.
 
-Needs root; exits 77 (skipped) otherwise. About 6 s.
+Needs root; exits 77 (skipped) otherwise. About 10 s.
 """
 
 import argparse
@@ -29,7 +31,9 @@ VALUE = b"h" * 150
 HIT = b"VALUE hot 0 %d\r\n%s\r\nEND\r\n" % (len(VALUE), VALUE)
 FLOOD = 2000
 FLOOD_SECONDS = 2.0
-OTHER_IP = "10.202.0.3"
+# (family, flooding source, second source)
+SOURCES = ((socket.AF_INET, netns.CLIENT_IP, "10.202.0.3"),
+           (socket.AF_INET6, netns.CLIENT_IP6, "fd20:202::3"))
 OTHER_EVERY = 100   # the second source asks once per this many flood requests
 failures = []
 
@@ -40,11 +44,11 @@ def check(condition, message):
         failures.append(message)
 
 
-def udp_socket(source):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def udp_socket(family, source):
+    sock = socket.socket(family, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     sock.bind((source, 0))
-    sock.connect((netns.SERVER_IP, PORT))
+    sock.connect((netns.SERVER_IP if family == socket.AF_INET else netns.SERVER_IP6, PORT))
     return sock
 
 
@@ -74,61 +78,72 @@ def ask(sock, req_id):
     return False
 
 
+def flood(servers, family, source, other_source):
+    """2,000 gets from `source`, paced over 2 s, one from `other_source` per
+    OTHER_EVERY of them; checks what each drew and what XDP counted."""
+    counters = servers.counters()
+    stats = servers.stats()
+    flooder = udp_socket(family, source)
+    flooder.setblocking(False)
+    other = udp_socket(family, other_source)
+    received = 0
+    answered = 0
+    start = time.monotonic()
+    for i in range(FLOOD):
+        flooder.send(mc.frame(i) + b"get hot\r\n")
+        received += drain(flooder)
+        if i % OTHER_EVERY == 0:
+            answered += ask(other, 40000 + i)
+        # Paced over FLOOD_SECONDS, so the refill is part of the bound.
+        lag = start + FLOOD_SECONDS * (i + 1) / FLOOD - time.monotonic()
+        if lag > 0:
+            time.sleep(lag)
+    elapsed = time.monotonic() - start
+    time.sleep(0.3)
+    received += drain(flooder)
+    flooder.close()
+    other.close()
+
+    after = servers.counters()
+    stats_after = servers.stats()
+    # Every CPU may have one reply in flight when the bucket runs out.
+    bound = BURST + RATE * elapsed + os.cpu_count() * 1400
+    unbudgeted = FLOOD * (8 + len(HIT))
+    dropped = after["kc_drop_over_budget"] - counters["kc_drop_over_budget"]
+    hits = after["kc_hit"] - counters["kc_hit"]
+    print(f"flood: {FLOOD} gets of a {len(VALUE)}-byte value in {elapsed:.1f} s from {source}: "
+          f"client received {received} B (bound {bound:.0f} B, unbudgeted {unbudgeted} B), "
+          f"XDP answered {hits} hits in all and dropped {dropped}; {other_source} answered "
+          f"{answered}/{FLOOD // OTHER_EVERY}", flush=True)
+    check(received <= bound, f"{source} drew {received} B, its budget is {bound:.0f} B")
+    check(received >= BURST, f"{source} drew at least its burst ({received} B)")
+    check(dropped > 0 and dropped + hits == FLOOD + FLOOD // OTHER_EVERY,
+          f"every get was a kernel-cache hit or dropped over budget ({hits} + {dropped})")
+    check(stats_after["afxdp_rx_frames"] == stats["afxdp_rx_frames"],
+          f"no get reached AF_XDP ({stats['afxdp_rx_frames']} -> {stats_after['afxdp_rx_frames']})")
+    for name in ("kernel_cache_dropped_over_budget", "udp_dropped_over_budget"):
+        check(stats_after[name] - stats[name] == dropped, f"stats {name} counts the {dropped} drops")
+    check(answered == FLOOD // OTHER_EVERY,
+          f"{other_source} got {answered} of {FLOOD // OTHER_EVERY} answers during the flood")
+
+
 def run(args):
-    budget = ["--udp-reply-rate", str(RATE), "--udp-reply-burst", str(BURST)]
+    budget = ["--udp-reply-rate", str(RATE), "--udp-reply-burst", str(BURST),
+              "--allow", "fd20:202::/64"]
     with KernelCacheServers(args.daemon, args.xdp_pass, daemon_args=budget) as servers:
-        netns.run("ip", "-n", servers.net.client, "addr", "add", f"{OTHER_IP}/24", "dev", netns.CLIENT_IF)
+        for family, _, other_source in SOURCES:
+            flags = () if family == socket.AF_INET else ("nodad",)
+            prefix = 24 if family == socket.AF_INET else 64
+            netns.run("ip", "-n", servers.net.client, "addr", "add", f"{other_source}/{prefix}",
+                      "dev", netns.CLIENT_IF, *flags)
         client = mc.TcpClient(PORT, netns.SERVER_IP)
         try:
             reply = tcp_request(client, b"set hot 0 0 %d\r\n%s\r\n" % (len(VALUE), VALUE), b"\r\n")
         finally:
             client.close()
         check(reply == b"STORED\r\n", f"set hot over TCP: {reply!r}")
-        counters = servers.counters()
-        stats = servers.stats()
-
-        flooder = udp_socket(netns.CLIENT_IP)
-        flooder.setblocking(False)
-        other = udp_socket(OTHER_IP)
-        received = 0
-        answered = 0
-        start = time.monotonic()
-        for i in range(FLOOD):
-            flooder.send(mc.frame(i) + b"get hot\r\n")
-            received += drain(flooder)
-            if i % OTHER_EVERY == 0:
-                answered += ask(other, 40000 + i)
-            # Paced over FLOOD_SECONDS, so the refill is part of the bound.
-            lag = start + FLOOD_SECONDS * (i + 1) / FLOOD - time.monotonic()
-            if lag > 0:
-                time.sleep(lag)
-        elapsed = time.monotonic() - start
-        time.sleep(0.3)
-        received += drain(flooder)
-        flooder.close()
-        other.close()
-
-        after = servers.counters()
-        stats_after = servers.stats()
-        # Every CPU may have one reply in flight when the bucket runs out.
-        bound = BURST + RATE * elapsed + os.cpu_count() * 1400
-        unbudgeted = FLOOD * (8 + len(HIT))
-        dropped = after["kc_drop_over_budget"] - counters["kc_drop_over_budget"]
-        hits = after["kc_hit"] - counters["kc_hit"]
-        print(f"flood: {FLOOD} gets of a {len(VALUE)}-byte value in {elapsed:.1f} s from {netns.CLIENT_IP}: "
-              f"client received {received} B (bound {bound:.0f} B, unbudgeted {unbudgeted} B), "
-              f"XDP answered {hits} hits in all and dropped {dropped}; {OTHER_IP} answered "
-              f"{answered}/{FLOOD // OTHER_EVERY}", flush=True)
-        check(received <= bound, f"the flooding source drew {received} B, its budget is {bound:.0f} B")
-        check(received >= BURST, f"the flooding source drew at least its burst ({received} B)")
-        check(dropped > 0 and dropped + hits == FLOOD + FLOOD // OTHER_EVERY,
-              f"every get was a kernel-cache hit or dropped over budget ({hits} + {dropped})")
-        check(stats_after["afxdp_rx_frames"] == stats["afxdp_rx_frames"],
-              f"no get reached AF_XDP ({stats['afxdp_rx_frames']} -> {stats_after['afxdp_rx_frames']})")
-        for name in ("kernel_cache_dropped_over_budget", "udp_dropped_over_budget"):
-            check(stats_after[name] - stats[name] == dropped, f"stats {name} counts the {dropped} drops")
-        check(answered == FLOOD // OTHER_EVERY,
-              f"the second source got {answered} of {FLOOD // OTHER_EVERY} answers during the flood")
+        for family, source, other_source in SOURCES:
+            flood(servers, family, source, other_source)
     print(f"kernel_cache_budget: {len(failures)} failures")
     return 1 if failures else 0
 

@@ -27,7 +27,7 @@ class CommandLineTest : public ::testing::Test {
 
   // Parses `args` as flags; the default config file is one that does not exist
   // unless a test writes it.
-  ParseOutcome parse(std::vector<std::string> args) {
+  Result<CommandLine> parse(std::vector<std::string> args) {
     args.insert(args.begin(), "unbuckle-xdp");
     std::vector<const char*> argv;
     for (const std::string& a : args) {
@@ -37,18 +37,17 @@ class CommandLineTest : public ::testing::Test {
   }
 
   DaemonConfig run(std::vector<std::string> args) {
-    ParseOutcome outcome = parse(std::move(args));
-    EXPECT_TRUE(outcome.config) << outcome.message;
-    return outcome.config.value_or(DaemonConfig{});
+    auto outcome = parse(std::move(args));
+    EXPECT_TRUE(outcome.ok() && outcome.value().config) << (outcome.ok() ? outcome.value().text : outcome.error());
+    return outcome.ok() ? outcome.value().config.value_or(DaemonConfig{}) : DaemonConfig{};
   }
 
-  // Asserts a refusal with exit code 1 and a one-line reason containing `text`.
+  // Asserts a refusal (the daemon exits 1) with a one-line reason containing `text`.
   void expectRefused(std::vector<std::string> args, const std::string& text) {
-    const ParseOutcome outcome = parse(args);
-    EXPECT_FALSE(outcome.config);
-    EXPECT_EQ(outcome.exit_code, 1);
-    EXPECT_NE(outcome.message.find(text), std::string::npos) << outcome.message;
-    EXPECT_EQ(outcome.message.find('\n'), std::string::npos) << outcome.message;
+    const auto outcome = parse(args);
+    ASSERT_FALSE(outcome.ok()) << text;
+    EXPECT_NE(outcome.error().find(text), std::string::npos) << outcome.error();
+    EXPECT_EQ(outcome.error().find('\n'), std::string::npos) << outcome.error();
   }
 
   std::string write(const std::string& name, const std::string& text) {
@@ -188,7 +187,7 @@ TEST_F(CommandLineTest, DisableEvictionsIsAFlagAndAKey) {
   EXPECT_FALSE(run({}).disable_evictions);
   EXPECT_TRUE(run({"--disable-evictions"}).disable_evictions);
   EXPECT_TRUE(run({"--config", write("m.conf", "disable-evictions = true\n")}).disable_evictions);
-  EXPECT_NE(parse({"--help"}).message.find("--disable-evictions"), std::string::npos);
+  EXPECT_NE(parse({"--help"}).value().text.find("--disable-evictions"), std::string::npos);
 }
 
 TEST_F(CommandLineTest, CpusTakeATasksetListAndNeedXdp) {
@@ -295,8 +294,8 @@ TEST_F(CommandLineTest, KernelCacheEntriesArePowersOfTwoInRange) {
   for (const char* refused : {"0", "1", "2", "3", "1000", "65535", "33554432", "-4", "4k", ""}) {
     expectRefused({"--kernel-cache-entries", refused}, "--kernel-cache-entries");
   }
-  const ParseOutcome outcome = parse({"--kernel-cache-entries", "1000"});
-  EXPECT_NE(outcome.message.find("power of two from 4 to 16777216"), std::string::npos) << outcome.message;
+  const auto outcome = parse({"--kernel-cache-entries", "1000"});
+  EXPECT_NE(outcome.error().find("power of two from 4 to 16777216"), std::string::npos) << outcome.error();
 }
 
 // XDP's tries hold UNBUCKLE_ALLOW_MAX networks of each family, with or
@@ -322,9 +321,9 @@ TEST_F(CommandLineTest, AllowListLongerThanXdpTakesIsRefused) {
 }
 
 TEST_F(CommandLineTest, HelpExplainsEveryFlag) {
-  const ParseOutcome outcome = parse({"--help"});
-  EXPECT_FALSE(outcome.config);
-  EXPECT_EQ(outcome.exit_code, 0);
+  auto outcome = parse({"--help"});
+  ASSERT_TRUE(outcome.ok()) << outcome.error();
+  EXPECT_FALSE(outcome.value().config);
   for (const char* flag :
        {"--interface", "--port", "--tcp-port", "--listen", "--backend", "--threads",
         "--memory-limit", "--max-item-size", "--max-connections", "--xdp-mode", "--zerocopy",
@@ -333,11 +332,12 @@ TEST_F(CommandLineTest, HelpExplainsEveryFlag) {
         "--debug-fixed-reply", "--disable-dumping", "--enable-shutdown", "--disable-flush-all",
         "--disable-cas", "--temporary-ttl", "--slab-automove", "--slab-automove-ratio",
         "--slab-automove-window", "--no-lru-crawler", "--no-lru-maintainer"}) {
-    EXPECT_NE(outcome.message.find(flag), std::string::npos) << flag;
+    EXPECT_NE(outcome.value().text.find(flag), std::string::npos) << flag;
   }
-  const ParseOutcome version = parse({"--version"});
-  EXPECT_EQ(version.exit_code, 0);
-  EXPECT_EQ(version.message, "unbuckle-xdp " UNBUCKLE_VERSION " (memcached 1.6.18 protocol)");
+  auto version = parse({"--version"});
+  ASSERT_TRUE(version.ok()) << version.error();
+  EXPECT_FALSE(version.value().config);
+  EXPECT_EQ(version.value().text, "unbuckle-xdp " UNBUCKLE_VERSION " (memcached 1.6.18 protocol)");
 }
 
 TEST_F(CommandLineTest, ConfigFileSetsKeysAndFlagsWin) {
@@ -422,7 +422,7 @@ TEST_F(CommandLineTest, ShippedConfigFileDocumentsTheTrueDefaults) {
   EXPECT_EQ(run({"--config", path}), expected);
 
   // Flag names as --help lists them.
-  const std::string help = parse({"--help"}).message;
+  const std::string help = parse({"--help"}).value().text;
   size_t keys = 0;
   for (size_t at = help.find("\n  --"); at != std::string::npos; at = help.find("\n  --", at + 1)) {
     const size_t begin = at + 5;

@@ -523,13 +523,16 @@ TEST(Mirror, RefusesABadSize) {
   ManualClock clock;
   KernelCacheMemory kc(64);
   MirrorMemory m = kc.memory();
+  const std::string bad_size = "kernel cache: the number of entries must be a power of two, at least " +
+                               std::to_string(UNBUCKLE_KC_WAYS);
   m.entries = 48;
-  EXPECT_THROW(Mirror(m, clock), std::invalid_argument);
+  EXPECT_EQ(Mirror::create(m, clock).error(), bad_size);
   m.entries = 2;
-  EXPECT_THROW(Mirror(m, clock), std::invalid_argument);
+  EXPECT_EQ(Mirror::create(m, clock).error(), bad_size);
   m = kc.memory();
   m.hits = nullptr;
-  EXPECT_THROW(Mirror(m, clock), std::invalid_argument);
+  EXPECT_EQ(Mirror::create(m, clock).error(), "kernel cache: slot, hit and state arrays are all needed");
+  EXPECT_TRUE(Mirror::create(kc.memory(), clock).ok());
 }
 
 }  // namespace

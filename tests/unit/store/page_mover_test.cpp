@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -263,13 +262,13 @@ TEST(PageMover, StartsWithTheConfiguredModeAndRatio) {
   EXPECT_EQ(store.stats().slab_automove_ratio, 0.25);
   StoreConfig window = config;
   window.automove_window = 2;
-  EXPECT_THROW(Store(window, clock), std::invalid_argument);
+  EXPECT_EQ(Store::check(window).error(), "store: slab automove window must be at least 3");
   StoreConfig ratio = config;
   ratio.automove_ratio = 1.5;
-  EXPECT_THROW(Store(ratio, clock), std::invalid_argument);
+  EXPECT_EQ(Store::check(ratio).error(), "store: slab automove ratio must be > 0 and <= 1");
   StoreConfig mode = config;
   mode.automove = 3;
-  EXPECT_THROW(Store(mode, clock), std::invalid_argument);
+  EXPECT_EQ(Store::check(mode).error(), "store: slab automove must be 0, 1 or 2");
 }
 
 TEST(PageMover, AutomoveTwoGivesAnEvictingClassAPage) {

@@ -4,7 +4,6 @@
 #include <cstring>
 #include <optional>
 #include <set>
-#include <stdexcept>
 #include <string>
 
 #include "store/store.h"
@@ -394,15 +393,18 @@ TEST(StoreItem, StatsCountItemsBytesAndPages) {
 TEST(StoreConfigCheck, RefusesWhatItCannotHonour) {
   ManualClock clock;
   StoreConfig small = withMemory(kMiB - 1);
-  EXPECT_THROW({ Store s(small, clock); }, std::invalid_argument);
+  EXPECT_EQ(Store::create(small, clock).error(),
+            "store: memory limit smaller than one page (max(1 MiB, max item size))");
   StoreConfig flat;
   flat.growth_factor = 1.0;
-  EXPECT_THROW({ Store s(flat, clock); }, std::invalid_argument);
+  EXPECT_EQ(Store::create(flat, clock).error(), "store: growth factor must be greater than 1");
   StoreConfig tiny_items;
   tiny_items.max_item_size = 512;
-  EXPECT_THROW({ Store s(tiny_items, clock); }, std::invalid_argument);
+  EXPECT_EQ(Store::create(tiny_items, clock).error(), "store: max item size below 1 KiB");
   StoreConfig huge = withMemory(Store::kMaxMemoryLimit + 1);
-  EXPECT_THROW({ Store s(huge, clock); }, std::invalid_argument);
+  EXPECT_EQ(Store::create(huge, clock).error(), "store: memory limit above 32 GiB");
+  EXPECT_EQ(Store::create(huge, clock).failure().errno_value, 0);
+  EXPECT_TRUE(Store::create(StoreConfig{}, clock).ok());
 }
 
 }  // namespace

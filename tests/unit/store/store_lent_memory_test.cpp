@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -33,7 +32,7 @@ TEST(StoreLentMemory, ArenaBytesIsTheMemoryLimitInWholePages) {
   StoreConfig big_items = withMemory(64 * kMiB);
   big_items.max_item_size = 4 * kMiB;
   EXPECT_EQ(Store::arenaBytes(big_items), 16 * (4 * kMiB + 24));
-  EXPECT_THROW(Store::arenaBytes(withMemory(kMiB / 2)), std::invalid_argument);
+  EXPECT_FALSE(Store::check(withMemory(kMiB / 2)).ok());
 }
 
 TEST(StoreLentMemory, ItemsLiveInsideTheLoanUpToEviction) {
@@ -75,11 +74,13 @@ TEST(StoreLentMemory, RefusesALoanTooSmallOrMisaligned) {
   StoreConfig config = withMemory(2 * kMiB);
   std::vector<std::byte> memory(Store::arenaBytes(config) + 8);
   config.arena_memory = std::span(memory).first(Store::arenaBytes(config) - 8);
-  EXPECT_THROW(Store(config, clock), std::invalid_argument);
+  const std::string refused =
+      "store: the lent arena memory is smaller than the memory limit needs, or not 8-byte aligned";
+  EXPECT_EQ(Store::create(config, clock).error(), refused);
   config.arena_memory = std::span(memory).subspan(1, Store::arenaBytes(config));
-  EXPECT_THROW(Store(config, clock), std::invalid_argument);
+  EXPECT_EQ(Store::create(config, clock).error(), refused);
   config.arena_memory = std::span(memory).first(Store::arenaBytes(config));
-  EXPECT_NO_THROW(Store(config, clock));
+  EXPECT_TRUE(Store::create(config, clock).ok());
 }
 
 }  // namespace

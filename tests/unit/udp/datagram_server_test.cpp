@@ -81,6 +81,41 @@ TEST_F(DatagramServerTest, DropsOverBudgetAndServesOtherSources) {
   EXPECT_EQ(stats.udp_dropped_over_budget, 1u);
 }
 
+TEST_F(DatagramServerTest, StartsAReplyOnlyForAnAnsweredRequestAndBeforeItsDatagrams) {
+  // A fixed reply of about 2000 bytes against a bucket of 3000.
+  DatagramServerSettings fixed = settings();
+  const std::string reply = "VALUE k 0 2000\r\n" + std::string(2000, 'x') + "\r\nEND\r\n";
+  fixed.fixed_reply = &reply;
+  DatagramServer server(writer, engine, stats, fixed);
+  // Dropped before any reply work: a source outside the allow list, a
+  // datagram no longer than its frame header, one of several.
+  server.serve(request(1, "get k\r\n"), host(192, 1), 1);
+  server.serve(request(2, ""), host(10, 1), 1);
+  std::string first_of_two = request(3, "get k\r\n");
+  writeFrameHeader(FrameHeader{3, 0, 2, 0}, first_of_two.data());
+  server.serve(first_of_two, host(10, 1), 1);
+  EXPECT_EQ(writer.replies, 0u);
+  EXPECT_TRUE(writer.datagrams.empty());
+  EXPECT_EQ(stats.udp_dropped_denied, 1u);
+  EXPECT_EQ(stats.udp_dropped_short, 1u);
+  EXPECT_EQ(stats.udp_dropped_multipacket, 1u);
+  // Answered: one reply started, before its first datagram; the second
+  // takes the bucket below zero.
+  server.serve(request(4, "get k\r\n"), host(10, 1), 1);
+  EXPECT_EQ(writer.replies, 1u);
+  EXPECT_EQ(writer.datagrams_at_reply, 0u);
+  const size_t sent = writer.datagrams.size();
+  EXPECT_GT(sent, 0u);
+  server.serve(request(5, "get k\r\n"), host(10, 1), 1);
+  EXPECT_EQ(writer.replies, 2u);
+  EXPECT_EQ(writer.datagrams_at_reply, sent);
+  // Over budget: dropped, no reply started.
+  server.serve(request(6, "get k\r\n"), host(10, 1), 1);
+  EXPECT_EQ(stats.udp_dropped_over_budget, 1u);
+  EXPECT_EQ(writer.replies, 2u);
+  EXPECT_EQ(writer.datagrams.size(), 2 * sent);
+}
+
 TEST_F(DatagramServerTest, RefusesAdminCommandsUnlessAllowed) {
   DatagramServer server(writer, engine, stats, settings(false));
   for (const char* command : {"stats", "flush_all", "verbosity 1", "shutdown", "lru_crawler enable",

@@ -1,7 +1,7 @@
 // A udp::DatagramWriter for tests: keeps every datagram as the bytes that
-// would go on the wire. It lends up to `lend` datagrams per message, as a
-// TX frame writer does, so tests can run with nothing lent (all through
-// write()), some, and all.
+// would go on the wire, and counts the replies started. It lends up to
+// `lend` datagrams per message, as a TX frame writer does, so tests can run
+// with nothing lent (all through write()), some, and all.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +18,11 @@ namespace unbuckle::udp {
 class RecordingWriter final : public DatagramWriter {
  public:
   explicit RecordingWriter(size_t lend = SIZE_MAX) : lend_(lend) {}
+
+  void startReply() override {
+    ++replies;
+    datagrams_at_reply = datagrams.size();
+  }
 
   std::span<char> open() override {
     if (opened_.size() == lend_) {
@@ -39,6 +44,8 @@ class RecordingWriter final : public DatagramWriter {
   }
 
   std::vector<std::string> datagrams;
+  size_t replies = 0;              // startReply() calls
+  size_t datagrams_at_reply = 0;   // datagrams.size() at the last of them
 
  private:
   size_t lend_;

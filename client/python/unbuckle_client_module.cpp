@@ -1,0 +1,280 @@
+// The Python module unbuckle_client: the client library's Pool
+// (include/unbuckle/client_pool.h) with calls modelled on pymemcache's.
+// Reads over UDP (tcp=True reads over TCP), writes and the rest over TCP;
+// keys are placed by ketama as the operator's existing clients place them.
+// Keys and values are bytes (a str is sent as its UTF-8 bytes); values come
+// back as bytes. Every network call runs without the GIL; a Client may be
+// shared between threads, its calls then run one at a time.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "unbuckle/client_pool.h"
+
+namespace py = pybind11;
+
+namespace unbuckle::client {
+namespace {
+
+constexpr double kMaxSeconds = 86400;
+
+std::chrono::milliseconds milliseconds(double seconds, const char* name) {
+  if (!(seconds > 0 && seconds <= kMaxSeconds)) {
+    throw py::value_error(std::string(name) + " is " + py::repr(py::float_(seconds)).cast<std::string>() +
+                          ": give seconds above 0 and at most 86400 (0.1 is 100 ms)");
+  }
+  return std::chrono::milliseconds(std::max<int64_t>(1, std::llround(seconds * 1000)));
+}
+
+// A list of "host:port[:weight]" entries, or one comma-separated string.
+std::vector<ServerSpec> serverSpecs(const py::object& servers) {
+  if (py::isinstance<py::str>(servers)) return parseServerList(servers.cast<std::string>());
+  std::vector<ServerSpec> specs;
+  for (const py::handle entry : servers) {
+    if (!py::isinstance<py::str>(entry) && !py::isinstance<py::bytes>(entry)) {
+      throw py::type_error("servers holds " + py::repr(entry).cast<std::string>() +
+                           ": give \"host:port[:weight]\" strings");
+    }
+    specs.push_back(parseServerSpec(entry.cast<std::string>()));
+  }
+  if (specs.empty()) throw py::value_error("servers is empty: give at least one \"host:port\"");
+  return specs;
+}
+
+// Keys as the caller gave them (the result dicts use these objects) and as bytes.
+struct Keys {
+  std::vector<py::object> objects;
+  std::vector<std::string> bytes;
+};
+
+Keys keyList(const py::iterable& keys) {
+  Keys out;
+  for (const py::handle key : keys) {
+    out.objects.push_back(py::reinterpret_borrow<py::object>(key));
+    out.bytes.push_back(key.cast<std::string>());
+  }
+  return out;
+}
+
+class Client {
+ public:
+  Client(const py::object& servers, double udp_timeout, unsigned udp_retries, bool udp_timeout_is_error,
+         double tcp_timeout, const std::string& distribution, unsigned failure_limit, double dead_retry)
+      : pool_(makePool(serverSpecs(servers), options(udp_timeout, udp_retries, udp_timeout_is_error, tcp_timeout,
+                                                     distribution, failure_limit, dead_retry))) {}
+
+  py::object get(const std::string& key, const py::object& fallback, bool tcp) {
+    const std::optional<Item> item = read(key, false, tcp);
+    if (!item) return fallback;
+    return py::bytes(item->value);
+  }
+
+  py::tuple gets(const std::string& key, bool tcp) {
+    const std::optional<Item> item = read(key, true, tcp);
+    if (!item) return py::make_tuple(py::none(), py::none());
+    return py::make_tuple(py::bytes(item->value), item->cas);
+  }
+
+  py::dict getMany(const py::iterable& keys, bool tcp) {
+    return readMany(keys, false, tcp, [](const Item& item) -> py::object { return py::bytes(item.value); });
+  }
+
+  py::dict getsMany(const py::iterable& keys, bool tcp) {
+    return readMany(keys, true, tcp,
+                    [](const Item& item) -> py::object { return py::make_tuple(py::bytes(item.value), item.cas); });
+  }
+
+  bool set(const std::string& key, const std::string& value, int64_t expire, uint32_t flags) {
+    return call([&](Pool& p) { return p.set(key, value, flags, expire); }) == StoreResult::kStored;
+  }
+  bool add(const std::string& key, const std::string& value, int64_t expire, uint32_t flags) {
+    return call([&](Pool& p) { return p.add(key, value, flags, expire); }) == StoreResult::kStored;
+  }
+  bool replace(const std::string& key, const std::string& value, int64_t expire, uint32_t flags) {
+    return call([&](Pool& p) { return p.replace(key, value, flags, expire); }) == StoreResult::kStored;
+  }
+  bool append(const std::string& key, const std::string& value) {
+    return call([&](Pool& p) { return p.append(key, value); }) == StoreResult::kStored;
+  }
+  bool prepend(const std::string& key, const std::string& value) {
+    return call([&](Pool& p) { return p.prepend(key, value); }) == StoreResult::kStored;
+  }
+
+  // True stored, False changed since `cas_unique` was read, None not found.
+  std::optional<bool> cas(const std::string& key, const std::string& value, uint64_t cas_unique, int64_t expire,
+                          uint32_t flags) {
+    const StoreResult result = call([&](Pool& p) { return p.cas(key, value, cas_unique, flags, expire); });
+    if (result == StoreResult::kNotFound) return std::nullopt;
+    return result == StoreResult::kStored;
+  }
+
+  bool remove(const std::string& key) {
+    return call([&](Pool& p) { return p.remove(key); });
+  }
+  std::optional<uint64_t> incr(const std::string& key, uint64_t value) {
+    return call([&](Pool& p) { return p.incr(key, value); });
+  }
+  std::optional<uint64_t> decr(const std::string& key, uint64_t value) {
+    return call([&](Pool& p) { return p.decr(key, value); });
+  }
+  bool touch(const std::string& key, int64_t expire) {
+    return call([&](Pool& p) { return p.touch(key, expire); });
+  }
+
+  // {"host:port": {name: value}} for every server of the pool.
+  std::map<std::string, std::map<std::string, std::string>> stats(const std::string& group) {
+    return call([&](Pool& p) {
+      std::map<std::string, std::map<std::string, std::string>> all;
+      for (size_t i = 0; i < p.size(); ++i) all[p.server(i).name()] = p.server(i).stats(group);
+      return all;
+    });
+  }
+
+  std::string serverFor(const std::string& key) {
+    return call([&](Pool& p) { return p.server(p.serverIndex(key)).name(); });
+  }
+
+  std::vector<std::string> deadServers() {
+    return call([&](Pool& p) {
+      std::vector<std::string> dead;
+      for (size_t i = 0; i < p.size(); ++i) {
+        if (!p.live(i)) dead.push_back(p.server(i).name());
+      }
+      return dead;
+    });
+  }
+
+ private:
+  static PoolOptions options(double udp_timeout, unsigned udp_retries, bool udp_timeout_is_error, double tcp_timeout,
+                             const std::string& distribution, unsigned failure_limit, double dead_retry) {
+    PoolOptions options;
+    options.client.udp_timeout = milliseconds(udp_timeout, "udp_timeout");
+    options.client.udp_retries = udp_retries;
+    options.client.udp_timeout_is_error = udp_timeout_is_error;
+    options.client.tcp_timeout = milliseconds(tcp_timeout, "tcp_timeout");
+    options.distribution = distribution;
+    options.failure_limit = failure_limit;
+    options.dead_retry = milliseconds(dead_retry, "dead_retry");
+    return options;
+  }
+
+  // Resolving the servers' names may block.
+  static Pool makePool(std::vector<ServerSpec> specs, PoolOptions options) {
+    py::gil_scoped_release release;
+    return Pool(std::move(specs), std::move(options));
+  }
+
+  // `work` on the pool without the GIL, one thread at a time (the lock is
+  // taken after the GIL is released, so a waiting thread holds no GIL).
+  template <class Work>
+  std::invoke_result_t<Work&, Pool&> call(Work work) {
+    py::gil_scoped_release release;
+    std::lock_guard lock(mutex_);
+    return work(pool_);
+  }
+
+  std::optional<Item> read(const std::string& key, bool with_cas, bool tcp) {
+    return call([&](Pool& p) -> std::optional<Item> {
+      if (!tcp) return with_cas ? p.gets(key) : p.get(key);
+      const std::string keys[] = {key};
+      ItemMap items = p.getManyTcp(keys, with_cas);
+      if (items.empty()) return std::nullopt;
+      return std::move(items.begin()->second);
+    });
+  }
+
+  template <class Convert>
+  py::dict readMany(const py::iterable& keys, bool with_cas, bool tcp, Convert convert) {
+    const Keys list = keyList(keys);
+    const ItemMap items =
+        call([&](Pool& p) { return tcp ? p.getManyTcp(list.bytes, with_cas) : p.getMany(list.bytes, with_cas); });
+    py::dict out;
+    for (size_t i = 0; i < list.bytes.size(); ++i) {
+      const auto found = items.find(list.bytes[i]);
+      if (found != items.end()) out[list.objects[i]] = convert(found->second);
+    }
+    return out;
+  }
+
+  std::mutex mutex_;
+  Pool pool_;
+};
+
+}  // namespace
+}  // namespace unbuckle::client
+
+PYBIND11_MODULE(unbuckle_client, m) {
+  using unbuckle::client::Client;
+  namespace uc = unbuckle::client;
+  m.doc() =
+      "memcached client for UDP reads and TCP writes over a ketama pool (unbuckle-xdp's client library).\n"
+      "Keys and values are bytes (str keys and values are sent as UTF-8); values are returned as bytes.";
+  static py::exception<uc::ClientError> client_error(m, "ClientError", PyExc_Exception);
+  static py::exception<uc::TimeoutError> timeout_error(m, "TimeoutError", client_error.ptr());
+  client_error.doc() = "A server unreachable, a connection lost, a reply that cannot be parsed; one line naming the server.";
+  timeout_error.doc() = "No reply within tcp_timeout (or udp_timeout with udp_timeout_is_error=True).";
+  py::register_exception_translator([](std::exception_ptr error) {
+    try {
+      if (error) std::rethrow_exception(error);
+    } catch (const uc::TimeoutError& e) {
+      timeout_error(e.what());
+    } catch (const uc::ClientError& e) {
+      client_error(e.what());
+    }
+  });
+
+  py::class_<Client>(m, "Client",
+                     "A pool of memcached servers: reads over UDP, writes and the rest over TCP, each key on the\n"
+                     "server ketama places it on (as pylibmc's ketama_weighted by default).")
+      .def(py::init<const py::object&, double, unsigned, bool, double, const std::string&, unsigned, double>(),
+           py::arg("servers"), py::kw_only(), py::arg("udp_timeout") = 0.25, py::arg("udp_retries") = 0,
+           py::arg("udp_timeout_is_error") = false, py::arg("tcp_timeout") = 5.0,
+           py::arg("distribution") = "libmemcached-ketama-weighted", py::arg("failure_limit") = 2,
+           py::arg("dead_retry") = 30.0,
+           "servers: [\"host:port[:weight]\", ...] or one \"host:port,host:port\" string.\n"
+           "udp_timeout: seconds after which an unanswered UDP read is a miss (retried udp_retries times first;\n"
+           "  with udp_timeout_is_error=True it raises TimeoutError instead).\n"
+           "tcp_timeout: seconds a TCP call (connecting included) may take before TimeoutError.\n"
+           "distribution: libmemcached-ketama-weighted, libmemcached-ketama, libmemcached-ketama-md5,\n"
+           "  twemproxy-ketama-md5 or twemproxy-ketama-fnv1a_64.\n"
+           "failure_limit, dead_retry: a server failing failure_limit times in a row is left out of the pool\n"
+           "  (its keys go to the others) for dead_retry seconds.")
+      .def("get", &Client::get, py::arg("key"), py::arg("default") = py::none(), py::kw_only(),
+           py::arg("tcp") = false, "The value (bytes), or default on a miss. Over UDP unless tcp=True.")
+      .def("gets", &Client::gets, py::arg("key"), py::kw_only(), py::arg("tcp") = false,
+           "(value, cas), or (None, None) on a miss. Over UDP unless tcp=True.")
+      .def("get_many", &Client::getMany, py::arg("keys"), py::kw_only(), py::arg("tcp") = false,
+           "{key: value} for the keys found, any number of keys. Over UDP unless tcp=True.")
+      .def("gets_many", &Client::getsMany, py::arg("keys"), py::kw_only(), py::arg("tcp") = false,
+           "{key: (value, cas)} for the keys found. Over UDP unless tcp=True.")
+      .def("set", &Client::set, py::arg("key"), py::arg("value"), py::arg("expire") = 0, py::arg("flags") = 0,
+           "True when stored.")
+      .def("add", &Client::add, py::arg("key"), py::arg("value"), py::arg("expire") = 0, py::arg("flags") = 0,
+           "True when stored, False when the key exists.")
+      .def("replace", &Client::replace, py::arg("key"), py::arg("value"), py::arg("expire") = 0,
+           py::arg("flags") = 0, "True when stored, False when the key is missing.")
+      .def("append", &Client::append, py::arg("key"), py::arg("value"), "True when stored, False when missing.")
+      .def("prepend", &Client::prepend, py::arg("key"), py::arg("value"), "True when stored, False when missing.")
+      .def("cas", &Client::cas, py::arg("key"), py::arg("value"), py::arg("cas"), py::arg("expire") = 0,
+           py::arg("flags") = 0, "True stored, False changed since gets, None not found.")
+      .def("delete", &Client::remove, py::arg("key"), "True when deleted, False when not found.")
+      .def("incr", &Client::incr, py::arg("key"), py::arg("value"), "The new value, or None when not found.")
+      .def("decr", &Client::decr, py::arg("key"), py::arg("value"),
+           "The new value (not below 0), or None when not found.")
+      .def("touch", &Client::touch, py::arg("key"), py::arg("expire") = 0,
+           "True when the expiry was changed, False when not found.")
+      .def("stats", &Client::stats, py::arg("group") = "",
+           "{\"host:port\": {name: value}} of every server (\"stats GROUP\" when given), over TCP.")
+      .def("server_for", &Client::serverFor, py::arg("key"),
+           "\"host:port\" of the server that holds key now (dead servers left out).")
+      .def("dead_servers", &Client::deadServers,
+           "\"host:port\" of the servers left out after failing, as of the last call.");
+}

@@ -1,0 +1,274 @@
+#!/usr/bin/python3
+"""The Python module unbuckle_client (client/python/) through the scenarios of
+client_library.py, against Debian's memcached started with -U and against
+unbuckle-xdp's socket backend, both on 127.0.0.1; pymemcache over TCP is the
+oracle for every read:
+
+- compare: UDP get, gets, get_many and gets_many of 1 to 1,000 keys, values
+  of 0 bytes to 1 MB, each equal to pymemcache's read over TCP (and to the
+  module's own tcp=True read); every other call once, with memcached's
+  outcomes; errors raised as the module's exceptions;
+- lossy: UDP reads through client_library.py's relay that drops, reorders
+  and duplicates datagrams: every value read is the stored one, and both
+  hits and misses occur;
+- pool: three memcached; keys set by pylibmc (ketama_weighted) are all read
+  over UDP, and server_for names the memcached that holds each; then one is
+  stopped, marked dead (its keys move to the others) and, restarted,
+  re-admitted;
+- gil: a UDP read waiting for its timeout lets other Python threads run.
+"""
+
+import argparse
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import mcharness as mc  # noqa: E402
+from client_library import LossyRelay, pylibmc_pool  # noqa: E402
+
+LOSSY_ROUNDS = 80
+POOL_KEYS = 600
+SIZES = [0, 1, 100, 1370, 1392, 1393, 3000, 20000, 100000, 500000, 1000000]
+
+
+def value_for(key, size):
+    """Bytes that differ from key to key, with a CRLF inside."""
+    seed = sum(key.encode())
+    value = bytearray((97 + (i * 7 + seed + i // 1392) % 26) for i in range(size))
+    if size >= 2:
+        value[size // 2:size // 2 + 2] = b"\r\n"
+    return bytes(value)
+
+
+def oracle(port):
+    from pymemcache.client.base import Client as TcpOracle
+    return TcpOracle((mc.HOST, port), default_noreply=False, timeout=10)
+
+
+def expect(condition, what):
+    if not condition:
+        mc.fail(what)
+
+
+def compare(unbuckle_client, name, port):
+    client = unbuckle_client.Client([f"{mc.HOST}:{port}"], udp_timeout=0.5, udp_retries=2)
+    tcp = oracle(port)
+    try:
+        sized = [f"size:{size}" for size in SIZES]
+        for key, size in zip(sized, SIZES):
+            expect(client.set(key, value_for(key, size), flags=size % 65536), f"{name}: set {key}")
+        for key in sized:
+            truth = tcp.gets(key)
+            expect(client.get(key) == truth[0], f"{name}: get {key}")
+            expect(client.gets(key) == (truth[0], int(truth[1])), f"{name}: gets {key}")
+            expect(client.get(key, tcp=True) == truth[0], f"{name}: get {key} tcp=True")
+        mixed = sized + ["size:absent"]
+        expect(client.get_many(mixed) == tcp.get_many(mixed), f"{name}: get_many of every size")
+        keys = [f"multi:{i}" for i in range(1000)]
+        for i, key in enumerate(keys):
+            if i % 3 != 2:
+                client.set(key, value_for(key, i % 200), flags=i)
+        items = 0
+        for count in (1, 2, 10, 100, 250, 1000):
+            some = keys[:count]
+            udp = client.get_many(some)
+            expect(udp == tcp.get_many(some), f"{name}: get_many of {count} keys differs from TCP")
+            expect(udp == client.get_many(some, tcp=True), f"{name}: get_many of {count} keys, tcp=True")
+            truth = {key: (value, int(cas)) for key, (value, cas) in tcp.gets_many(some).items()}
+            expect(client.gets_many(some) == truth, f"{name}: gets_many of {count} keys differs from TCP")
+            items += len(udp)
+        commands(unbuckle_client, client, name, port)
+    finally:
+        tcp.close()
+    print(f"{name}: compare: {len(SIZES)} sizes and {items} get_many items equal to pymemcache's TCP reads; "
+          "calls as memcached", flush=True)
+
+
+def commands(unbuckle_client, client, name, port):
+    checks = [
+        (client.set(b"cmd", b"a", flags=3), True, "set"),
+        (client.add("cmd", "x"), False, "add of an existing key"),
+        (client.replace("cmd:none", "x"), False, "replace of a missing key"),
+        (client.append("cmd", "b") and client.prepend("cmd", "_"), True, "append, prepend"),
+        (client.get("cmd"), b"_ab", "get after append and prepend"),
+    ]
+    value, cas = client.gets("cmd")
+    checks += [
+        (client.cas("cmd", "c", cas), True, "cas with the current unique"),
+        (client.cas("cmd", "d", cas), False, "cas with a stale unique"),
+        (client.cas("cmd:none", "d", 1), None, "cas of a missing key"),
+        (client.set("n", "10") and client.incr("n", 5), 15, "incr"),
+        (client.decr("n", 20), 0, "decr floored at 0"),
+        (client.incr("n:none", 1), None, "incr of a missing key"),
+        ((client.touch("cmd", 100), client.touch("cmd:none", 100)), (True, False), "touch"),
+        ((client.delete("cmd"), client.delete("cmd")), (True, False), "delete, then delete again"),
+        (client.get("cmd", b"fallback"), b"fallback", "get's default on a miss"),
+        (client.gets("cmd"), (None, None), "gets of a missing key"),
+    ]
+    for got, wanted, what in checks:
+        expect(got == wanted, f"{name}: {what}: {got!r}, expected {wanted!r}")
+    stats = client.stats()
+    expect(list(stats) == [f"{mc.HOST}:{port}"] and "pid" in stats[f"{mc.HOST}:{port}"], f"{name}: stats {stats}")
+    expect(client.stats("settings")[f"{mc.HOST}:{port}"].get("tcpport") == str(port),
+           f"{name}: stats settings")
+    raises(ValueError, "is empty, over 250 bytes", lambda: client.get("a key"), name)
+    raises(ValueError, "port \"x\" is not a number", lambda: unbuckle_client.Client(["127.0.0.1:x"]), name)
+    raises(TypeError, "give \"host:port[:weight]\" strings", lambda: unbuckle_client.Client([(mc.HOST, port)]), name)
+    raises(ValueError, "no ketama distribution",
+           lambda: unbuckle_client.Client([f"{mc.HOST}:{port}"], distribution="modula"), name)
+    closed = mc.free_port()
+    raises(unbuckle_client.ClientError, f"TCP connection to {mc.HOST}:{closed} failed",
+           lambda: unbuckle_client.Client([f"{mc.HOST}:{closed}"], tcp_timeout=1).set("k", "v"), name)
+    raises(unbuckle_client.TimeoutError, "no whole reply within 50 ms",
+           lambda: unbuckle_client.Client([f"{mc.HOST}:{closed}"], udp_timeout=0.05,
+                                          udp_timeout_is_error=True).get("k"), name)
+    expect(unbuckle_client.Client([f"{mc.HOST}:{closed}"], udp_timeout=0.05).get("k") is None,
+           f"{name}: an unanswered UDP read is a miss by default")
+
+
+def raises(kind, text, call, name):
+    try:
+        call()
+    except kind as e:
+        message = str(e)
+        expect(text in message and "\n" not in message, f"{name}: {kind.__name__} '{message}' lacks '{text}'")
+        return
+    mc.fail(f"{name}: no {kind.__name__} ({text})")
+
+
+def lossy(unbuckle_client, name, server):
+    relay = LossyRelay(server.port, seed=17)
+    try:
+        writer = unbuckle_client.Client([f"{mc.HOST}:{server.port}"])
+        # Losses time reads out; the server answers over TCP, so it stays in the pool.
+        reader = unbuckle_client.Client([f"{mc.HOST}:{relay.port}"], udp_timeout=0.04)
+        keys = [f"lossy:{i}" for i in range(120)]
+        for i, key in enumerate(keys):
+            if i % 5 != 4:
+                writer.set(key, value_for(key, 2000 + (i % 3) * 9000 if i % 4 == 0 else i * 5))
+        truth = writer.gets_many(keys, tcp=True)
+        hits = misses = 0
+        for round_ in range(LOSSY_ROUNDS):
+            first, count = round_ * 7 % len(keys), 1 + round_ * 13 % 60
+            some = [keys[(first + i) % len(keys)] for i in range(count)]
+            with_cas = round_ % 2 == 1
+            got = reader.gets_many(some) if with_cas else reader.get_many(some)
+            for key, item in got.items():
+                expect(key in truth, f"{name}: round {round_}: a value for {key}, never stored")
+                expect(item == (truth[key] if with_cas else truth[key][0]), f"{name}: round {round_}: wrong {key}")
+            hits += len(got)
+            misses += sum(1 for key in set(some) if key in truth and key not in got)
+    finally:
+        relay.stop()
+    expect(hits and misses, f"{name}: the lossy run should give both hits and misses: {hits} hits, {misses} misses")
+    expect(min(relay.counts["dropped"], relay.counts["duplicated"], relay.counts["reordered"]) > 0,
+           f"{name}: the relay injected nothing: {relay.counts}")
+    print(f"{name}: lossy: {hits} hits, {misses} misses of stored keys, 0 wrong; relay {relay.counts}", flush=True)
+
+
+def pool(unbuckle_client):
+    servers = []
+    try:
+        entries = pylibmc_pool(servers, POOL_KEYS)
+        keys = [f"pool:{i}" for i in range(POOL_KEYS)]
+        client = unbuckle_client.Client(entries, udp_timeout=0.5, udp_retries=2)
+        items = client.get_many(keys)
+        expect(items == {key: f"value:{key}".encode() for key in keys},
+               f"pool: {POOL_KEYS - len(items)} keys set by pylibmc not found over UDP")
+        expect(client.get_many(keys, tcp=True) == items, "pool: get_many(tcp=True) differs from the UDP reads")
+        holders = {}
+        for entry, server in zip(entries, servers):
+            tcp = oracle(server.port)
+            holders.update((key, entry) for key in tcp.get_many(keys))
+            tcp.close()
+        wrong = [key for key in keys if client.server_for(key) != holders[key]]
+        expect(not wrong, f"pool: server_for differs from pylibmc's placement for {len(wrong)} keys, e.g. {wrong[:3]}")
+        per_server = [sum(1 for key in keys if holders[key] == entry) for entry in entries]
+        print(f"pool: {POOL_KEYS} keys set by pylibmc read over UDP ({'/'.join(map(str, per_server))} per server)",
+              flush=True)
+        failover(unbuckle_client, servers, entries)
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def failover(unbuckle_client, servers, entries):
+    client = unbuckle_client.Client(entries, udp_timeout=0.1, tcp_timeout=1, failure_limit=2, dead_retry=1.5)
+    keys = [f"failover:{i}" for i in range(200)]
+    for key in keys:
+        expect(client.set(key, f"before:{key}"), f"failover: set {key}")
+    on_second = [key for key in keys if client.server_for(key) == entries[1]]
+    expect(on_second, "failover: no key on the second server")
+
+    port = servers[1].port
+    servers[1].stop()
+    for _ in range(2):  # two timed-out UDP reads mark it dead
+        items = client.get_many(keys)
+        expect(not any(key in items for key in on_second), "failover: a value from a stopped server")
+    expect(client.dead_servers() == [entries[1]], f"failover: dead servers {client.dead_servers()}")
+    for key in on_second:
+        expect(client.server_for(key) != entries[1], f"failover: {key} still placed on the dead server")
+        expect(client.set(key, f"during:{key}"), f"failover: set {key} on the remaining servers")
+    during = client.get_many(keys)
+    expect(all(during.get(key) == f"during:{key}".encode() for key in on_second),
+           "failover: keys of the dead server not read from their new servers")
+
+    servers[1] = mc.Server("memcached", servers[1].argv, port)
+    readmit_at = time.monotonic() + 1.5
+    while time.monotonic() < readmit_at:
+        client.get_many(keys)
+    client.get_many(keys)
+    expect(client.dead_servers() == [], f"failover: not re-admitted: {client.dead_servers()}")
+    expect(all(client.server_for(key) == entries[1] for key in on_second),
+           "failover: keys not placed on the re-admitted server")
+    for key in on_second:
+        expect(client.set(key, f"after:{key}"), f"failover: set {key} on the re-admitted server")
+    after = client.get_many(keys)
+    expect(all(after.get(key) == f"after:{key}".encode() for key in on_second),
+           "failover: keys not read back from the re-admitted server")
+    print(f"failover: the stopped server was marked dead, its {len(on_second)} keys moved, and it came back",
+          flush=True)
+
+
+def gil(unbuckle_client):
+    """A read that waits 0.5 s for a reply that never comes: the main
+    thread's Python loop must finish while the read still waits."""
+    client = unbuckle_client.Client([f"{mc.HOST}:{mc.free_port()}"], udp_timeout=0.5)
+    reader = threading.Thread(target=client.get, args=("k",))
+    reader.start()
+    time.sleep(0.05)
+    spins = 0
+    until = time.monotonic() + 0.2
+    while time.monotonic() < until:
+        spins += 1
+    waiting = reader.is_alive()
+    reader.join()
+    expect(waiting, f"gil: the Python loop ran only after the UDP read returned ({spins} spins): GIL held")
+    print(f"gil: {spins} loop turns while a UDP read waited", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--daemon", required=True)
+    parser.add_argument("--module-dir", required=True, help="where unbuckle_client*.so was built")
+    args = parser.parse_args()
+    sys.path.insert(0, args.module_dir)
+    import unbuckle_client
+
+    started = time.monotonic()
+    with mc.Server.memcached() as memcached:
+        compare(unbuckle_client, "memcached", memcached.port)
+        lossy(unbuckle_client, "memcached", memcached)
+    with mc.Server.daemon(args.daemon) as daemon:
+        compare(unbuckle_client, "unbuckle-xdp", daemon.port)
+        lossy(unbuckle_client, "unbuckle-xdp", daemon)
+        expect(daemon.alive(), "unbuckle-xdp died during the run")
+    pool(unbuckle_client)
+    gil(unbuckle_client)
+    print(f"PASS ({time.monotonic() - started:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
