@@ -57,7 +57,8 @@ void UdpReader::start(uint64_t ticket, std::span<const std::string> keys, bool w
   size_t length = command.size() + 2;
   for (const std::string& key : keys) {
     if (!seen.insert(key).second) continue;
-    if (!batch.empty() && length + 1 + key.size() > MC_UDP_DATA_SIZE) {
+    const bool full = options_.udp_keys_per_request != 0 && batch.size() >= options_.udp_keys_per_request;
+    if (!batch.empty() && (full || length + 1 + key.size() > MC_UDP_DATA_SIZE)) {
       queueRequest(ticket, std::move(batch), with_cas, 0);
       batch.clear();
       length = command.size() + 2;

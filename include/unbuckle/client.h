@@ -49,6 +49,11 @@ struct ClientOptions {
   unsigned udp_retries = 0;
   bool udp_timeout_is_error = false;
   int udp_receive_buffer = 4 << 20;  // SO_RCVBUF bytes (the kernel caps it at rmem_max)
+  // Most keys in one UDP request; 0: as many as fit one datagram. 1 asks
+  // each key of a multi-get in a request of its own (`get k`), the only
+  // request unbuckle-xdp's kernel cache answers from XDP; a server without
+  // one pays one request per key.
+  unsigned udp_keys_per_request = 0;
   std::chrono::milliseconds tcp_timeout{5000};  // blocking TCP calls, connecting included
   std::chrono::milliseconds reconnect_backoff_min{50};
   std::chrono::milliseconds reconnect_backoff_max{5000};

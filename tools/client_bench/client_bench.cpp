@@ -3,12 +3,17 @@
 // the same run, one thread each phase, a fixed number of multi-gets in
 // flight. Reports keys per second and the p50/p99 latency of a multi-get.
 //
-//   client_bench --udp 127.0.0.1:PORT --tcp 127.0.0.1:PORT [--keys-per-get 10]
+//   client_bench --udp HOST:PORT --tcp HOST:PORT [--keys-per-get 10]
 //                [--in-flight 8] [--seconds 5] [--key-count 10000] [--value-size 100]
+//                [--udp-keys-per-request N]
 //
-// Both servers are preloaded over TCP. Loopback addresses only (127.0.0.0/8):
-// this is a load generator.
-#include <arpa/inet.h>
+// --udp-keys-per-request is ClientOptions::udp_keys_per_request (default 0:
+// as many keys as fit one datagram; 1: one `get k` per key, which
+// unbuckle-xdp's kernel cache can answer).
+//
+// Both servers are preloaded over TCP. Where it may send load is mcbench's
+// rule (tools/mcbench/target.h): loopback, or a directly connected interface
+// that does not carry the default route (a test namespace's veth).
 
 #include <algorithm>
 #include <chrono>
@@ -20,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mcbench/target.h"
 #include "unbuckle/client.h"
 
 namespace {
@@ -36,6 +42,7 @@ struct Options {
   double seconds = 5;
   size_t key_count = 10000;
   size_t value_size = 100;
+  unsigned udp_keys_per_request = 0;
 };
 
 struct Result {
@@ -47,19 +54,20 @@ struct Result {
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr, "client_bench: %s\nusage: client_bench --udp HOST:PORT --tcp HOST:PORT [--keys-per-get N] "
-               "[--in-flight N] [--seconds S] [--key-count N] [--value-size BYTES]\n", why);
+               "[--in-flight N] [--seconds S] [--key-count N] [--value-size BYTES] [--udp-keys-per-request N]\n", why);
   std::exit(1);
 }
 
-std::pair<std::string, uint16_t> loopbackEndpoint(const std::string& text) {
-  const size_t colon = text.rfind(':');
-  if (colon == std::string::npos) usage("an address is HOST:PORT");
-  const std::string host = text.substr(0, colon);
-  in_addr address{};
-  if (inet_pton(AF_INET, host.c_str(), &address) != 1 || (ntohl(address.s_addr) >> 24) != 127) {
-    usage("only loopback addresses (127.0.0.0/8) are allowed");
+std::pair<std::string, uint16_t> allowedEndpoint(const std::string& text) {
+  using unbuckle::mcbench::parseTarget;
+  const auto endpoint = parseTarget(text).endpoint;
+  const auto verdict = unbuckle::mcbench::checkTargetAllowed(endpoint.address);
+  if (!verdict.allowed) {
+    throw std::invalid_argument("refusing " + text + ": " + verdict.reason +
+                                "; only loopback and directly connected test interfaces are allowed");
   }
-  return {host, static_cast<uint16_t>(std::atoi(text.c_str() + colon + 1))};
+  const std::string address = endpoint.str();
+  return {address.substr(0, address.rfind(':')), endpoint.port};
 }
 
 std::string key(size_t i) {
@@ -138,6 +146,7 @@ int main(int argc, char** argv) {
     else if (flag == "--seconds") options.seconds = std::atof(value);
     else if (flag == "--key-count") options.key_count = std::strtoul(value, nullptr, 10);
     else if (flag == "--value-size") options.value_size = std::strtoul(value, nullptr, 10);
+    else if (flag == "--udp-keys-per-request") options.udp_keys_per_request = static_cast<unsigned>(std::strtoul(value, nullptr, 10));
     else usage("unknown flag");
   }
   if (options.udp.empty() || options.tcp.empty()) usage("--udp and --tcp are required");
@@ -146,9 +155,11 @@ int main(int argc, char** argv) {
     usage("--keys-per-get (at most --key-count), --in-flight and --key-count must be at least 1, --seconds 0 to 600");
   }
   try {
-    const auto [udp_host, udp_port] = loopbackEndpoint(options.udp);
-    const auto [tcp_host, tcp_port] = loopbackEndpoint(options.tcp);
-    ServerClient udp(udp_host, udp_port);
+    const auto [udp_host, udp_port] = allowedEndpoint(options.udp);
+    const auto [tcp_host, tcp_port] = allowedEndpoint(options.tcp);
+    unbuckle::client::ClientOptions udp_options;
+    udp_options.udp_keys_per_request = options.udp_keys_per_request;
+    ServerClient udp(udp_host, udp_port, udp_options);
     ServerClient tcp(tcp_host, tcp_port);
     preload(udp, options);
     preload(tcp, options);
@@ -176,8 +187,9 @@ int main(int argc, char** argv) {
           }
           return values;
         });
-    std::printf("multi-gets of %zu keys, %zu in flight, %zu-byte values, %.1f s each\n", options.keys_per_get,
-                options.in_flight, options.value_size, options.seconds);
+    std::printf("multi-gets of %zu keys, %zu in flight, %zu-byte values, %.1f s each, UDP keys per request %s\n",
+                options.keys_per_get, options.in_flight, options.value_size, options.seconds,
+                options.udp_keys_per_request ? std::to_string(options.udp_keys_per_request).c_str() : "as many as fit");
     print("UDP", over_udp);
     print("TCP", over_tcp);
   } catch (const std::exception& e) {

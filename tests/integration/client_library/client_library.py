@@ -36,18 +36,20 @@ class LossyRelay:
     are dropped (5%), duplicated (5%) and held in a pool released in random
     order; requests are dropped (3%). TCP on the same port number is passed
     through whole, as a lossy network keeps TCP whole. Runs in threads until
-    stop()."""
+    stop(). Its sockets live in the network namespace of the thread that
+    makes it."""
 
-    def __init__(self, server_port, seed):
+    def __init__(self, server_port, seed, server_host=mc.HOST):
         self.random = random.Random(seed)
         self.port = mc.free_port()
         self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.front.bind((mc.HOST, self.port))
         self.listener = socket.create_server((mc.HOST, self.port))
+        self.server_host = server_host
         self.server_port = server_port
         self.back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.back.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, mc.UDP_RECV_BUFFER)
-        self.back.connect((mc.HOST, server_port))
+        self.back.connect((server_host, server_port))
         self.client = None
         self.held = []
         self.counts = {"requests": 0, "replies": 0, "dropped": 0, "duplicated": 0, "reordered": 0}
@@ -103,7 +105,7 @@ class LossyRelay:
                 conn, _ = self.listener.accept()
             except socket.timeout:
                 continue
-            upstream = socket.create_connection((mc.HOST, self.server_port))
+            upstream = socket.create_connection((self.server_host, self.server_port))
             for a, b in ((conn, upstream), (upstream, conn)):
                 thread = threading.Thread(target=self._pipe, args=(a, b), daemon=True)
                 thread.start()
@@ -142,11 +144,14 @@ def run_check(check, *args):
 
 
 def scenario(name, server, check):
+    """compare and lossy against `server`, from this thread's network
+    namespace (the relay's too)."""
     started = time.monotonic()
-    print(f"{name}: {run_check(check, 'compare', server.port)}", flush=True)
-    relay = LossyRelay(server.port, seed=13)
+    address = f"{server.host}:{server.port}"
+    print(f"{name}: {run_check(check, 'compare', address)}", flush=True)
+    relay = LossyRelay(server.port, seed=13, server_host=server.host)
     try:
-        output = run_check(check, "lossy", relay.port, server.port, LOSSY_ROUNDS)
+        output = run_check(check, "lossy", f"{mc.HOST}:{relay.port}", address, LOSSY_ROUNDS)
     finally:
         relay.stop()
     print(f"{name}: {output}; relay {relay.counts}", flush=True)

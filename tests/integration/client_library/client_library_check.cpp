@@ -1,15 +1,15 @@
 // The client library against a live server, driven by client_library.py:
 //
-//   client_library_check compare PORT
+//   client_library_check compare SERVER
 //     stores values of 0 bytes to 1 MB over TCP, then reads them over UDP
 //     (get, gets, multi-gets of 1 to 1,000 keys, hits and misses mixed) and
 //     checks every read equals the same read over TCP; then every TCP
 //     command (storage, cas, delete, incr/decr, touch, meta, stats) once,
 //     with the replies memcached gives.
-//   client_library_check lossy UDP_PORT TCP_PORT ROUNDS
-//     UDP reads through a relay that drops, reorders and duplicates
-//     datagrams: every read must be the stored value or a miss; prints the
-//     hit and miss counts.
+//   client_library_check lossy UDP_SERVER TCP_SERVER ROUNDS
+//     UDP reads from UDP_SERVER, a relay that drops, reorders and duplicates
+//     the datagrams of TCP_SERVER, which the values are stored on: every read
+//     must be the stored value or a miss; prints the hit and miss counts.
 //   client_library_check pool SERVERS COUNT
 //     reads keys "pool:0".."pool:COUNT-1", which pylibmc (ketama_weighted)
 //     set to "value:<key>" on SERVERS ("h:p,h:p,..."), through a Pool over
@@ -19,7 +19,10 @@
 //     line (the second server stopped), checks it is marked dead and its keys
 //     move; prints "START 1", waits (restarted), checks it is placed again.
 //
-// Both talk to 127.0.0.1 only. Exit 0 when every check passes, 1 with a
+// SERVER is "host:port" (client_servers.h). The scripts pass loopback
+// addresses (client_library.py) or, from the client namespace whose route to
+// it they checked, the server namespace's veth address
+// (client_library_afxdp.py). Exit 0 when every check passes, 1 with a
 // "FAIL:" line otherwise.
 #include <chrono>
 #include <cstdio>
@@ -39,9 +42,8 @@ using unbuckle::client::parseServerList;
 using unbuckle::client::Pool;
 using unbuckle::client::PoolOptions;
 using unbuckle::client::ServerClient;
+using unbuckle::client::ServerSpec;
 using unbuckle::client::StoreResult;
-
-constexpr const char* kHost = "127.0.0.1";
 
 [[noreturn]] void fail(const std::string& message) {
   std::printf("FAIL: %s\n", message.c_str());
@@ -123,11 +125,11 @@ void commands(ServerClient& client) {
   expect(client.command("version").starts_with("VERSION "), "version");
 }
 
-int compare(uint16_t port) {
+int compare(const ServerSpec& server) {
   ClientOptions options;
   options.udp_timeout = std::chrono::milliseconds(500);
   options.udp_retries = 2;
-  ServerClient client(kHost, port, options);
+  ServerClient client(server.host, server.port, options);
 
   const std::vector<size_t> sizes = {0, 1, 100, 1370, 1392, 1393, 3000, 20000, 100000, 500000, 1000000};
   std::vector<std::string> sized_keys;
@@ -169,11 +171,11 @@ int compare(uint16_t port) {
   return 0;
 }
 
-int lossy(uint16_t udp_port, uint16_t tcp_port, int rounds) {
+int lossy(const ServerSpec& udp_server, const ServerSpec& tcp_server, int rounds) {
   ClientOptions options;
   options.udp_timeout = std::chrono::milliseconds(40);
-  ServerClient writer(kHost, tcp_port, options);
-  ServerClient reader(kHost, udp_port, options);  // UDP only: through the relay
+  ServerClient writer(tcp_server.host, tcp_server.port, options);
+  ServerClient reader(udp_server.host, udp_server.port, options);  // UDP only: through the relay
 
   // Small values (one datagram) and values of 2 to 15 datagrams, some of
   // equal length so that a swapped datagram would still fit the byte count.
@@ -301,14 +303,12 @@ int failover(const std::string& servers) {
 int main(int argc, char** argv) {
   try {
     const std::string mode = argc > 1 ? argv[1] : "";
-    if (mode == "compare" && argc == 3) return compare(static_cast<uint16_t>(std::atoi(argv[2])));
-    if (mode == "lossy" && argc == 5) {
-      return lossy(static_cast<uint16_t>(std::atoi(argv[2])), static_cast<uint16_t>(std::atoi(argv[3])),
-                   std::atoi(argv[4]));
-    }
+    using unbuckle::client::parseServerSpec;
+    if (mode == "compare" && argc == 3) return compare(parseServerSpec(argv[2]));
+    if (mode == "lossy" && argc == 5) return lossy(parseServerSpec(argv[2]), parseServerSpec(argv[3]), std::atoi(argv[4]));
     if (mode == "pool" && argc == 4) return pool(argv[2], std::atoi(argv[3]));
     if (mode == "failover" && argc == 3) return failover(argv[2]);
-    std::fprintf(stderr, "usage: %s compare PORT | lossy UDP_PORT TCP_PORT ROUNDS | pool SERVERS COUNT | failover SERVERS\n",
+    std::fprintf(stderr, "usage: %s compare SERVER | lossy UDP_SERVER TCP_SERVER ROUNDS | pool SERVERS COUNT | failover SERVERS\n",
                  argv[0]);
     return 2;
   } catch (const std::exception& e) {

@@ -94,11 +94,14 @@ class UdpReaderTest : public ::testing::Test {
   UdpReaderTest() : address_(resolveServer("127.0.0.1", server_.port())), reader_(address_, options_) {}
 
   std::optional<GetResult> waitFor(uint64_t ticket, std::chrono::milliseconds limit = 2000ms) {
+    return waitFor(reader_, ticket, limit);
+  }
+  static std::optional<GetResult> waitFor(UdpReader& reader, uint64_t ticket, std::chrono::milliseconds limit) {
     const auto end = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < end) {
-      reader_.progress();
-      if (auto result = reader_.take(ticket)) return result;
-      pollfd ready{reader_.fd(), POLLIN, 0};
+      reader.progress();
+      if (auto result = reader.take(ticket)) return result;
+      pollfd ready{reader.fd(), POLLIN, 0};
       ::poll(&ready, 1, 1);
     }
     return std::nullopt;
@@ -237,6 +240,40 @@ TEST_F(UdpReaderTest, ManyKeysSplitIntoDatagramsThatFit) {
   EXPECT_FALSE(result->timed_out);
   for (const auto& [key, item] : result->items) EXPECT_EQ(key, item.value);
   EXPECT_GE(result->items.size(), 490u);
+}
+
+// udp_keys_per_request caps the keys of a request: 1 sends `get k` per key
+// (what unbuckle-xdp's kernel cache answers), 2 splits five keys 2, 2, 1.
+TEST_F(UdpReaderTest, KeysPerRequestCapsEachRequest) {
+  for (const unsigned cap : {1u, 2u}) {
+    ClientOptions options = options_;
+    options.udp_keys_per_request = cap;
+    UdpReader reader(address_, options);
+    const std::vector<std::string> keys = {"k0", "k1", "k2", "k3", "k4"};
+    reader.start(7, keys, false);
+    std::vector<size_t> sizes;
+    for (size_t asked = 0; asked < keys.size();) {
+      const Request request = server_.receive(reader);
+      ASSERT_TRUE(request.payload.starts_with("get ") && request.payload.ends_with("\r\n")) << request.payload;
+      std::string message;
+      std::string_view rest = std::string_view(request.payload).substr(4, request.payload.size() - 6);
+      sizes.push_back(0);
+      while (!rest.empty()) {
+        const std::string_view key = rest.substr(0, rest.find(' '));
+        message += "VALUE " + std::string(key) + " 0 2\r\n" + std::string(key) + "\r\n";
+        rest.remove_prefix(std::min(rest.size(), key.size() + 1));
+        ++sizes.back();
+      }
+      server_.sendMessage(request, message + "END\r\n");
+      asked += sizes.back();
+    }
+    EXPECT_EQ(sizes, (cap == 1 ? std::vector<size_t>{1, 1, 1, 1, 1} : std::vector<size_t>{2, 2, 1}));
+    const auto result = waitFor(reader, 7, 2000ms);
+    ASSERT_TRUE(result);
+    EXPECT_FALSE(result->timed_out);
+    ASSERT_EQ(result->items.size(), keys.size());
+    for (const auto& [key, item] : result->items) EXPECT_EQ(key, item.value);
+  }
 }
 
 // Two values long enough for several datagrams each, in one request: their

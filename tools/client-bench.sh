@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# The client library's UDP multi-get against unbuckle-xdp vs the same
+# library's TCP multi-get against memcached, in one run (issue 13's
+# benchmark): tools/client_bench, which drives include/unbuckle/client.h with
+# a fixed number of multi-gets in flight from one thread, UDP phase then TCP
+# phase, and reports keys per second and the p50/p99 of a whole multi-get.
+#
+#   socket   unbuckle-xdp --backend socket on the server namespace's lo, vs
+#            memcached over TCP on the same lo (client_bench in the server
+#            namespace)
+#   xdp      unbuckle-xdp --interface on a veth (native XDP, one AF_XDP
+#            worker), --kernel-cache off, vs memcached over TCP on the same
+#            veth (client_bench in the client namespace)
+#   xdp-kc   the same with --kernel-cache on. The kernel cache answers only
+#            single-key `get` requests (README "Kernel cache"): the library
+#            sends a multi-get as `get k1 k2 ...`, which XDP redirects to
+#            AF_XDP, so this case shows the cache does not serve multi-gets
+#            (the script prints its hit counter to prove it).
+#   xdp-kc-1 the same daemon, the library asking each key of a multi-get in
+#            a request of its own (ClientOptions::udp_keys_per_request 1,
+#            client_bench --udp-keys-per-request 1): every key is answered
+#            by XDP from the kernel cache.
+#
+# Every server has 10,000 keys of --value-size bytes preloaded over TCP, so
+# every key hits. Servers run on --server-cpu, client_bench on --client-cpu;
+# memcached and the daemons have one worker thread each. Each case and key
+# count is run --rounds times (one daemon at a time), and the table shows medians,
+# with the load average before and after.
+#
+#   tools/client-bench.sh [--seconds S] [--rounds N] [--keys LIST] [--in-flight N]
+#                         [--value-size BYTES] [--build-dir DIR] [--server-cpu N]
+#                         [--client-cpu N]
+#
+# --seconds S         measured seconds per phase (default 3; 1..60)
+# --rounds N          rounds (default 3; 1..9): 2 x S seconds and a few of
+#                     preload per case, key count and round, about 4.5
+#                     minutes by default
+# --keys LIST         keys per multi-get (default 10,100)
+# --in-flight N       multi-gets in flight (default 8)
+# --value-size BYTES  (default 100; 1..1000, so that each value's reply fits
+#                     one datagram)
+# --build-dir DIR     CMake build tree (default build/; configured as
+#                     Release and built when needed)
+# --server-cpu N, --client-cpu N   the two cores (default 1 and 0)
+#
+# Needs root. Stops only processes it started; deletes its namespaces on
+# every exit path, Ctrl-C included.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=3
+rounds=3
+keys_list=10,100
+in_flight=8
+value_size=100
+build_dir=build
+server_cpu=1
+client_cpu=0
+usage() { sed -n '2,47p' "$0" | sed 's/^# \{0,1\}//'; }
+while (($#)); do
+  case "$1" in
+    --seconds) seconds=${2:?--seconds needs a number}; shift 2 ;;
+    --rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
+    --keys) keys_list=${2:?--keys needs a list}; shift 2 ;;
+    --in-flight) in_flight=${2:?--in-flight needs a number}; shift 2 ;;
+    --value-size) value_size=${2:?--value-size needs bytes}; shift 2 ;;
+    --build-dir) build_dir=${2:?--build-dir needs a directory}; shift 2 ;;
+    --server-cpu) server_cpu=${2:?--server-cpu needs a CPU number}; shift 2 ;;
+    --client-cpu) client_cpu=${2:?--client-cpu needs a CPU number}; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "client-bench.sh: unknown argument '$1' (see --help)" >&2; exit 1 ;;
+  esac
+done
+say() { echo "client-bench.sh: $*"; }
+die() { echo "client-bench.sh: $*" >&2; exit 1; }
+
+[[ $seconds =~ ^[0-9]+$ ]] && ((seconds >= 1 && seconds <= 60)) || die "--seconds '$seconds': use 1..60"
+[[ $rounds =~ ^[0-9]+$ ]] && ((rounds >= 1 && rounds <= 9)) || die "--rounds '$rounds': use 1..9"
+[[ $keys_list =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--keys '$keys_list' is not a list such as 10,100"
+IFS=, read -r -a key_counts <<<"$keys_list"
+for k in "${key_counts[@]}"; do ((k >= 1 && k <= 1000)) || die "--keys: $k keys per multi-get, use 1..1000"; done
+[[ $in_flight =~ ^[0-9]+$ ]] && ((in_flight >= 1 && in_flight <= 256)) || die "--in-flight '$in_flight': use 1..256"
+[[ $value_size =~ ^[0-9]+$ ]] && ((value_size >= 1 && value_size <= 1000)) || die "--value-size '$value_size': use 1..1000"
+[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, XDP, AF_XDP); run it with sudo"
+cpus=$(nproc)
+[[ $server_cpu =~ ^[0-9]+$ && $client_cpu =~ ^[0-9]+$ ]] && ((server_cpu != client_cpu && server_cpu < cpus && client_cpu < cpus)) ||
+  die "--server-cpu $server_cpu and --client-cpu $client_cpu must be two different CPUs below $cpus"
+command -v memcached >/dev/null || die "no memcached: run tools/install-deps.sh"
+
+# --- build ---------------------------------------------------------------------------
+if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+  say "configuring a Release build in $build_dir"
+  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+say "building unbuckle-xdp, client_bench and the client end's XDP pass program in $build_dir"
+build_log=$(mktemp /tmp/client-bench-build.XXXXXX)
+if ! cmake --build "$build_dir" -j 2 --target unbuckle-xdp client_bench unbuckle_test_xdp_pass_skel_gen >"$build_log" 2>&1; then
+  grep -m 5 -E "error|Error" "$build_log" >&2 || true
+  rm -f "$build_log"
+  die "building in $build_dir failed (see the errors above)"
+fi
+rm -f "$build_log"
+daemon=$(realpath "$build_dir/bin/unbuckle-xdp")
+client_bench=$(realpath "$build_dir/bin/client_bench")
+xdp_pass=$(realpath "$build_dir/tests/integration/afxdp/xdp_pass.bpf.o")
+
+# --- clean-up on every exit path ---------------------------------------------------
+tag=$$
+server_ns=ubcbs$tag
+client_ns=ubcbc$tag
+server_if=ucbs$tag
+client_if=ucbc$tag
+server_ip=10.204.0.1
+client_ip=10.204.0.2
+work=$(mktemp -d /tmp/client-bench.XXXXXX)
+bpffs=$work/bpffs
+declare -A pid_of=()   # server name -> PID: the only processes this script stops
+started_ns=0
+mounted=0
+stop_pid() {   # SIGTERM, up to 5 s, then SIGKILL
+  local pid=$1
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local name
+  for name in "${!pid_of[@]}"; do stop_pid "${pid_of[$name]}"; done
+  if ((mounted)); then umount "$bpffs" 2>/dev/null || true; fi
+  if ((started_ns)); then
+    ip netns del "$server_ns" 2>/dev/null || true
+    ip netns del "$client_ns" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- namespaces ------------------------------------------------------------------------
+say "creating namespaces $server_ns (server) and $client_ns (client), veth $server_if/$client_if"
+ip netns add "$server_ns"
+started_ns=1
+ip netns add "$client_ns"
+ip link add "$server_if" netns "$server_ns" type veth peer name "$client_if" netns "$client_ns"
+ip -n "$server_ns" link set "$server_if" address 02:00:00:cc:01:01
+ip -n "$client_ns" link set "$client_if" address 02:00:00:cc:01:02
+ip -n "$server_ns" addr add "$server_ip/24" dev "$server_if"
+ip -n "$client_ns" addr add "$client_ip/24" dev "$client_if"
+for ns in "$server_ns" "$client_ns"; do ip -n "$ns" link set lo up; done
+ip -n "$server_ns" link set "$server_if" up
+ip -n "$client_ns" link set "$client_if" up
+ip -n "$server_ns" neigh add "$client_ip" lladdr 02:00:00:cc:01:02 dev "$server_if" nud permanent
+ip -n "$client_ns" neigh add "$server_ip" lladdr 02:00:00:cc:01:01 dev "$client_if" nud permanent
+# XDP_TX (the kernel cache's replies) on a veth needs a program on the
+# receiving end; every case gets it, so they all receive the same way.
+ip -n "$client_ns" link set dev "$client_if" xdpdrv obj "$xdp_pass" sec xdp
+mkdir -p "$bpffs"
+mount -t bpf bpf "$bpffs"   # `ip netns exec` remounts /sys: the daemons pin here
+mounted=1
+# The client namespace has no default route and reaches the server over the
+# veth: checked before any traffic (client_bench checks it too).
+[ -z "$(ip -n "$client_ns" route show default)" ] || die "$client_ns has a default route; refusing to send load"
+route=$(ip -n "$client_ns" route get "$server_ip")
+[[ $route == *"dev $client_if "* ]] || die "route to $server_ip in $client_ns is not over $client_if: $route"
+
+# --- servers ---------------------------------------------------------------------------
+memcached_port=11311
+daemon_port=11211
+no_budget=(--udp-reply-rate 64g --udp-reply-burst 1g)   # the bench measures the datapath, not the budget
+start_server() {   # name, address to wait for, port, then the command
+  local name=$1 address=$2 port=$3 pid
+  shift 3
+  taskset -c "$server_cpu" ip netns exec "$server_ns" "$@" >"$work/$name.log" 2>&1 </dev/null &
+  pid=$!
+  pid_of[$name]=$pid
+  for _ in $(seq 150); do
+    kill -0 "$pid" 2>/dev/null || { cat "$work/$name.log" >&2; die "$name exited at start-up (its log is above)"; }
+    if grep -q serving "$work/$name.log" 2>/dev/null || [ "$name" = memcached ]; then
+      if ip netns exec "$server_ns" bash -c "exec 3<>/dev/tcp/$address/$port" 2>/dev/null; then
+        say "  $name: pid $pid on $address:$port, CPU $server_cpu"
+        return
+      fi
+    fi
+    sleep 0.1
+  done
+  cat "$work/$name.log" >&2
+  die "$name did not start within 15 s (its log is above)"
+}
+stop_server() {
+  stop_pid "${pid_of[$1]}"
+  unset "pid_of[$1]"
+}
+start_daemon() {   # name, address, then its flags
+  local name=$1 address=$2
+  shift 2
+  start_server "$name" "$address" "$daemon_port" sh -c 'mount -t bpf bpf /sys/fs/bpf && exec "$0" "$@"' \
+    "$daemon" --port "$daemon_port" --threads 1 --memory-limit 64 --control-socket "$work/$name.sock" \
+    --listen "$address" "${no_budget[@]}" "$@"
+}
+start_xdp() {   # name, on or off
+  start_daemon "$1" "$server_ip" --interface "$server_if" --xdp-mode native --allow 10.204.0.0/24 \
+    --pin-path "$bpffs/$1" --kernel-cache "$2"
+}
+kc_counters() {   # the kernel cache's hits and multi-key fallbacks so far
+  ip netns exec "$server_ns" bash -c "exec 3<>/dev/tcp/$server_ip/$daemon_port; printf 'stats\r\nquit\r\n' >&3; cat <&3" |
+    tr -d '\r' | awk '$2 == "kernel_cache_hits" || $2 == "kernel_cache_fallback_not_plain_get" { printf "%s %s ", $2, $3 }'
+}
+
+say "starting memcached (TCP reference, on lo and the veth) on CPU $server_cpu"
+start_server memcached "$server_ip" "$memcached_port" memcached -U "$memcached_port" -p "$memcached_port" \
+  -l "127.0.0.1,$server_ip" -t 1 -m 64 -u root
+
+# --- load ------------------------------------------------------------------------------
+results=$work/results.tsv
+run_bench() {   # case, keys, round, namespace, UDP target, TCP target, UDP keys per request
+  local name=$1 keys=$2 round=$3 ns=$4 output status=0
+  output=$(timeout $((2 * seconds + 60)) taskset -c "$client_cpu" ip netns exec "$ns" "$client_bench" \
+    --udp "$5" --tcp "$6" --keys-per-get "$keys" --in-flight "$in_flight" --seconds "$seconds" \
+    --value-size "$value_size" --udp-keys-per-request "$7" 2>&1) || status=$?
+  ((status == 0)) || die "client_bench ($name, $keys keys) failed with status $status: $output"
+  awk -v c="$name" -v k="$keys" -v r="$round" '$1 == "UDP" || $1 == "TCP" {
+    for (i = 1; i <= NF; ++i) { if ($i == "keys/s") rate = $(i - 1); if ($i == "p50") p50 = $(i + 1); if ($i == "p99") p99 = $(i + 1); if ($i == "hits") hits = $(i + 1) }
+    print c "\t" k "\t" r "\t" $1 "\t" rate "\t" p50 "\t" p99 "\t" hits }' <<<"$output" >>"$results"
+  say "  round $round $name, $keys keys: $(grep -E '^(UDP|TCP)' <<<"$output" | tr -s ' ' | paste -sd ';')"
+}
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+say "load average before: $load_before"
+for name in socket xdp xdp-kc; do
+  case $name in
+    socket) start_daemon socket 127.0.0.1 --backend socket ;;
+    xdp) start_xdp xdp off ;;
+    xdp-kc) start_xdp xdp-kc on ;;
+  esac
+  for ((round = 1; round <= rounds; ++round)); do
+    for keys in "${key_counts[@]}"; do
+      case $name in
+        socket) run_bench socket "$keys" "$round" "$server_ns" "127.0.0.1:$daemon_port" "127.0.0.1:$memcached_port" 0 ;;
+        xdp) run_bench xdp "$keys" "$round" "$client_ns" "$server_ip:$daemon_port" "$server_ip:$memcached_port" 0 ;;
+        xdp-kc)
+          run_bench xdp-kc "$keys" "$round" "$client_ns" "$server_ip:$daemon_port" "$server_ip:$memcached_port" 0
+          say "  xdp-kc: $(kc_counters)so far (the kernel cache answers single-key gets only)"
+          run_bench xdp-kc-1 "$keys" "$round" "$client_ns" "$server_ip:$daemon_port" "$server_ip:$memcached_port" 1
+          say "  xdp-kc-1: $(kc_counters)so far" ;;
+      esac
+    done
+  done
+  stop_server "$name"
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+say "load average after: $load_after"
+
+# --- the table -------------------------------------------------------------------------
+python3 - "$results" "$rounds" "$in_flight" "$value_size" "$seconds" "$load_before" "$load_after" <<'EOF'
+import statistics
+import sys
+
+path, rounds, in_flight, value_size, seconds, before, after = sys.argv[1:]
+rows = {}
+for line in open(path):
+    case, keys, _, proto, rate, p50, p99, _ = line.split("\t")
+    rows.setdefault((case, int(keys)), {}).setdefault(proto, []).append((float(rate), float(p50), float(p99)))
+paths = {"socket": "socket backend, lo", "xdp": "AF_XDP, veth", "xdp-kc": "AF_XDP + kernel cache, veth",
+         "xdp-kc-1": "AF_XDP + kernel cache, veth, 1 key per UDP request"}
+print(f"\nmedians of {rounds} rounds, {in_flight} multi-gets in flight, {value_size}-byte values, "
+      f"{seconds} s per phase; load average {before} before, {after} after\n")
+print("| UDP server (path) | keys/get | UDP keys/s | UDP p50 / p99 µs | TCP memcached keys/s "
+      "| TCP p50 / p99 µs | UDP/TCP keys/s | UDP/TCP p99 |")
+print("|---|---|---|---|---|---|---|---|")
+for (case, keys), by_proto in rows.items():
+    udp, tcp = ([statistics.median(v[i] for v in by_proto[p]) for i in range(3)] for p in ("UDP", "TCP"))
+    print(f"| {paths[case]} | {keys} | {udp[0]:,.0f} | {udp[1]:,.0f} / {udp[2]:,.0f} | {tcp[0]:,.0f} "
+          f"| {tcp[1]:,.0f} / {tcp[2]:,.0f} | {udp[0] / tcp[0]:.2f} | {udp[2] / tcp[2]:.2f} |")
+EOF
+say "done"
