@@ -36,24 +36,6 @@ bool parseNumber(std::string_view token, T& out) {
   return ec == std::errc() && ptr == token.data() + token.size();
 }
 
-// `line` without "\r\n": "VALUE <key> <flags> <bytes> [<cas>]", single spaces.
-bool parseValueLine(std::string_view line, ParsedValue& value, size_t& bytes) {
-  std::string_view rest = line.substr(kValuePrefix.size());
-  value.key = nextToken(rest);
-  if (value.key.empty() || value.key.size() > MC_KEY_MAX_LENGTH) return false;
-  if (!parseNumber(nextToken(rest), value.flags)) return false;
-  if (!parseNumber(nextToken(rest), bytes)) return false;
-  if (rest.empty()) return true;
-  uint64_t cas = 0;
-  if (!parseNumber(nextToken(rest), cas) || !rest.empty()) return false;
-  value.cas = cas;
-  return true;
-}
-
-bool isErrorLine(std::string_view line) {
-  return line == "ERROR" || line.starts_with("CLIENT_ERROR ") || line.starts_with("SERVER_ERROR ");
-}
-
 Unit readUnit(std::string_view text) {
   Unit unit;
   const size_t eol = text.find("\r\n");
@@ -73,10 +55,12 @@ Unit readUnit(std::string_view text) {
     unit.line = line;
     return unit;
   }
-  size_t bytes = 0;
-  if (!line.starts_with(kValuePrefix) || line.size() > kMaxValueLine || !parseValueLine(line, unit.value, bytes)) {
-    return unit;  // kCorrupt
-  }
+  const auto value_line = line.size() <= kMaxValueLine ? parseValueLine(line) : std::nullopt;
+  if (!value_line) return unit;  // kCorrupt
+  const size_t bytes = value_line->bytes;
+  unit.value.key = value_line->key;
+  unit.value.flags = value_line->flags;
+  unit.value.cas = value_line->cas;
   const size_t data_begin = eol + 2;
   if (text.size() - data_begin < bytes + 2) {
     unit.kind = Unit::Kind::kNeedMore;
@@ -90,6 +74,25 @@ Unit readUnit(std::string_view text) {
 }
 
 }  // namespace
+
+std::optional<ValueLine> parseValueLine(std::string_view line) {
+  if (!line.starts_with(kValuePrefix)) return std::nullopt;
+  std::string_view rest = line.substr(kValuePrefix.size());
+  ValueLine value;
+  value.key = nextToken(rest);
+  if (value.key.empty() || value.key.size() > MC_KEY_MAX_LENGTH) return std::nullopt;
+  if (!parseNumber(nextToken(rest), value.flags)) return std::nullopt;
+  if (!parseNumber(nextToken(rest), value.bytes)) return std::nullopt;
+  if (rest.empty()) return value;
+  uint64_t cas = 0;
+  if (!parseNumber(nextToken(rest), cas) || !rest.empty()) return std::nullopt;
+  value.cas = cas;
+  return value;
+}
+
+bool isErrorLine(std::string_view line) {
+  return line == "ERROR" || line.starts_with("CLIENT_ERROR ") || line.starts_with("SERVER_ERROR ");
+}
 
 StreamedGetReply parseGetReplyStream(std::string_view buffer) {
   StreamedGetReply reply;

@@ -20,6 +20,19 @@ struct ParsedValue {
   std::optional<uint64_t> cas;  // present in a gets reply
 };
 
+// "VALUE <key> <flags> <bytes> [<cas>]" without its "\r\n", as memcached
+// writes it (single spaces, a key of at most 250 bytes); nullopt otherwise.
+struct ValueLine {
+  std::string_view key;
+  uint32_t flags = 0;
+  size_t bytes = 0;
+  std::optional<uint64_t> cas;
+};
+std::optional<ValueLine> parseValueLine(std::string_view line);
+
+// ERROR, CLIENT_ERROR <text> or SERVER_ERROR <text>, without "\r\n".
+bool isErrorLine(std::string_view line);
+
 // A reply read from a TCP stream. kNeedMore: `buffer` ends before the reply
 // does; kComplete: the reply is the first `length` bytes (END, or an
 // ERROR/CLIENT_ERROR/SERVER_ERROR line in `error_line`); kCorrupt: the

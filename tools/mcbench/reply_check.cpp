@@ -1,63 +1,19 @@
 #include "mcbench/reply_check.h"
 
-#include <algorithm>
-#include <charconv>
 #include <optional>
+
+#include "client/get_reply_parser.h"
 
 namespace unbuckle::mcbench {
 
 namespace {
 
+using client::isErrorLine;
+using client::parseValueLine;
+
 constexpr std::string_view kEnd = "END\r\n";
-constexpr std::string_view kValuePrefix = "VALUE ";
 // No reply line of interest is longer: "VALUE " + 250-byte key + numbers.
 constexpr size_t kMaxLine = 1024;
-
-struct ValueLine {
-  std::string_view key;
-  uint32_t flags = 0;
-  size_t bytes = 0;
-};
-
-bool isErrorLine(std::string_view line) {
-  return line.starts_with("ERROR") || line.starts_with("CLIENT_ERROR ") || line.starts_with("SERVER_ERROR ");
-}
-
-std::string_view nextToken(std::string_view& rest) {
-  const size_t begin = rest.find_first_not_of(' ');
-  if (begin == std::string_view::npos) {
-    rest = {};
-    return {};
-  }
-  rest.remove_prefix(begin);
-  const size_t end = std::min(rest.find(' '), rest.size());
-  const std::string_view token = rest.substr(0, end);
-  rest.remove_prefix(end);
-  return token;
-}
-
-template <class T>
-bool parseNumber(std::string_view token, T& out) {
-  if (token.empty()) return false;
-  const auto [ptr, ec] = std::from_chars(token.data(), token.data() + token.size(), out);
-  return ec == std::errc() && ptr == token.data() + token.size();
-}
-
-// `line` without its line ending: "VALUE <key> <flags> <bytes> [<cas>]".
-std::optional<ValueLine> parseValueLine(std::string_view line) {
-  if (!line.starts_with(kValuePrefix)) return std::nullopt;
-  std::string_view rest = line.substr(kValuePrefix.size());
-  ValueLine parsed;
-  parsed.key = nextToken(rest);
-  if (parsed.key.empty()) return std::nullopt;
-  if (!parseNumber(nextToken(rest), parsed.flags)) return std::nullopt;
-  if (!parseNumber(nextToken(rest), parsed.bytes)) return std::nullopt;
-  uint64_t cas = 0;
-  const std::string_view cas_token = nextToken(rest);
-  if (!cas_token.empty() && !parseNumber(cas_token, cas)) return std::nullopt;
-  if (!nextToken(rest).empty()) return std::nullopt;
-  return parsed;
-}
 
 // The first line of `text` without "\r\n", or nullopt if there is no full line.
 std::optional<std::string_view> firstLine(std::string_view text) {
@@ -97,8 +53,9 @@ Framing frameReply(std::string_view buffer, Op op) {
   if (op == Op::kSet) return Framing{Framing::Status::kComplete, line_length};
 
   const std::string_view line = buffer.substr(0, line_length);
-  if (line == kEnd || isErrorLine(line)) return Framing{Framing::Status::kComplete, line_length};
-  const auto value_line = parseValueLine(line.substr(0, line.size() - (line.ends_with("\r\n") ? 2 : 1)));
+  const std::string_view bare = line.substr(0, line.size() - (line.ends_with("\r\n") ? 2 : 1));
+  if (line == kEnd || isErrorLine(bare)) return Framing{Framing::Status::kComplete, line_length};
+  const auto value_line = parseValueLine(bare);
   if (!value_line) return Framing{Framing::Status::kGarbage, 0};
   const size_t total = line_length + value_line->bytes + 2 + kEnd.size();
   if (buffer.size() < total) return Framing{Framing::Status::kNeedMore, 0};
