@@ -186,7 +186,9 @@ ItemMap Pool::getManyTcp(std::span<const std::string> keys, bool with_cas) {
   const auto by_server = s.keysByServer(keys);
   ItemMap items;
   for (const auto& [index, server_keys] : by_server) {
-    items.merge(s.onServer(index, [&](ServerClient& c) { return c.getManyTcp(server_keys, with_cas); }));
+    // Clang 14 (Debian 12) cannot capture a structured binding.
+    const std::vector<std::string>& these = server_keys;
+    items.merge(s.onServer(index, [&](ServerClient& c) { return c.getManyTcp(these, with_cas); }));
   }
   return items;
 }
