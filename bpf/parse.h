@@ -76,11 +76,18 @@ static __always_inline int parse_ipv4(struct cursor *c, struct iphdr **ip)
 		return PARSE_BAD_LENGTH;
 	if (bpf_ntohs(h->tot_len) < hlen || beyond_frame(c, bpf_ntohs(h->tot_len)))
 		return PARSE_BAD_LENGTH;
-	if (h->frag_off & bpf_htons(0x3fff)) /* MF set or offset non-zero */
-		return PARSE_FRAGMENT;
 	c->pos += hlen;
 	*ip = h;
+	if (h->frag_off & bpf_htons(0x3fff)) /* MF set or offset non-zero */
+		return PARSE_FRAGMENT;
 	return h->protocol;
+}
+
+/* Whether an IPv4 fragment is the first one (offset 0), which carries the
+ * transport header. */
+static __always_inline int first_fragment(const struct iphdr *ip)
+{
+	return !(ip->frag_off & bpf_htons(0x1fff));
 }
 
 static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **ip6)
@@ -91,6 +98,8 @@ static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **ip6)
 		return PARSE_BAD_LENGTH;
 	if (beyond_frame(c, sizeof(*h) + bpf_ntohs(h->payload_len)))
 		return PARSE_BAD_LENGTH;
+	c->pos = h + 1;
+	*ip6 = h;
 	switch (h->nexthdr) {
 	case IPPROTO_HOPOPTS:
 	case IPPROTO_ROUTING:
@@ -100,9 +109,63 @@ static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **ip6)
 	case IPPROTO_MH:
 		return PARSE_EXTENSION;
 	}
-	c->pos = h + 1;
-	*ip6 = h;
 	return h->nexthdr;
+}
+
+struct ipv6_fragment_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;   /* offset in 8-byte units << 3, M flag in bit 0 */
+	__be32 identification;
+};
+
+/* Headers an extension chain is followed through. */
+#define IPV6_CHAIN_MAX 4
+
+/* Follows an IPv6 extension chain that starts with `next` after the fixed
+ * header (the cursor there) through at most IPV6_CHAIN_MAX hop-by-hop,
+ * routing, destination-options, AH or first-fragment headers in the first
+ * buffer; returns the protocol after them with the cursor on it, or
+ * PARSE_EXTENSION when the chain is longer, truncated, ends in a mobility
+ * header or goes on in an earlier fragment (a later fragment's). */
+static __always_inline int skip_ipv6_extensions(struct cursor *c, __u8 next)
+{
+	for (int i = 0; i <= IPV6_CHAIN_MAX; i++) {
+		struct ipv6_opt_hdr *h = c->pos;
+		__u32 len;
+
+		switch (next) {
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+			if ((void *)(h + 1) > c->end)
+				return PARSE_EXTENSION;
+			len = ((__u32)h->hdrlen + 1) * 8;
+			break;
+		case IPPROTO_AH:
+			if ((void *)(h + 1) > c->end)
+				return PARSE_EXTENSION;
+			len = ((__u32)h->hdrlen + 2) * 4;
+			break;
+		case IPPROTO_FRAGMENT: {
+			struct ipv6_fragment_hdr *f = c->pos;
+
+			if ((void *)(f + 1) > c->end || (f->frag_off & bpf_htons(0xfff8)))
+				return PARSE_EXTENSION;
+			len = sizeof(*f);
+			break;
+		}
+		case IPPROTO_MH:
+			return PARSE_EXTENSION;
+		default:
+			return next;
+		}
+		if (i == IPV6_CHAIN_MAX || c->pos + len > c->end)
+			return PARSE_EXTENSION;
+		next = h->nexthdr;
+		c->pos += len;
+	}
+	return PARSE_EXTENSION;
 }
 
 static __always_inline struct udphdr *parse_udp(struct cursor *c)

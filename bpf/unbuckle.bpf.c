@@ -128,6 +128,24 @@ static __always_inline int handle_udp(struct xdp_md *ctx, struct cursor *c, __u3
 	return serve_or_steer(ctx, r);
 }
 
+/* What goes to the kernel unparsed (an IPv4 fragment, IPv6 with extension
+ * headers) but shows UDP to our port from a source the allow list denies is
+ * dropped here, as every other denied request is: it never reaches the
+ * daemon's kernel socket. A later fragment shows no port; with its first
+ * one dropped, the kernel never completes the datagram. */
+static __always_inline int pass_unless_denied(struct cursor *c, int l4, const void *l3, int ipv6,
+					      int pass_reason)
+{
+	struct udphdr *udp;
+
+	if (l4 == IPPROTO_UDP) {
+		udp = parse_udp(c);
+		if (udp && udp->dest == bpf_htons(cfg_port) && !source_allowed(l3, ipv6))
+			return count(UNBUCKLE_XDP_drop_denied, XDP_DROP);
+	}
+	return count(pass_reason, XDP_PASS);
+}
+
 SEC("xdp.frags")
 int unbuckle_xdp(struct xdp_md *ctx)
 {
@@ -147,7 +165,8 @@ int unbuckle_xdp(struct xdp_md *ctx)
 		if (l4 == PARSE_BAD_LENGTH)
 			return count(UNBUCKLE_XDP_drop_bad_ip_length, XDP_DROP);
 		if (l4 == PARSE_FRAGMENT)
-			return count(UNBUCKLE_XDP_pass_ip_fragment, XDP_PASS);
+			return pass_unless_denied(&c, first_fragment(ip) ? ip->protocol : -1, ip, 0,
+						  UNBUCKLE_XDP_pass_ip_fragment);
 		if (l4 != IPPROTO_UDP)
 			return count(UNBUCKLE_XDP_pass_not_udp, XDP_PASS);
 		r.eth = eth;
@@ -160,7 +179,8 @@ int unbuckle_xdp(struct xdp_md *ctx)
 		if (l4 == PARSE_BAD_LENGTH)
 			return count(UNBUCKLE_XDP_drop_bad_ip_length, XDP_DROP);
 		if (l4 == PARSE_EXTENSION)
-			return count(UNBUCKLE_XDP_pass_ipv6_ext, XDP_PASS);
+			return pass_unless_denied(&c, skip_ipv6_extensions(&c, ip6->nexthdr), ip6, 1,
+						  UNBUCKLE_XDP_pass_ipv6_ext);
 		if (l4 != IPPROTO_UDP)
 			return count(UNBUCKLE_XDP_pass_not_udp, XDP_PASS);
 		r.eth = eth;

@@ -4,7 +4,10 @@ daemon allows 10.202.0.2 and fd20:202::2 only. The client namespace has a
 second address of each family outside the list. From the allowed addresses
 memcached UDP gets are answered through AF_XDP; from the others there is no
 reply at all, the AF_XDP RX counter (afxdp_rx_frames in `stats` over TCP)
-does not move and xdp_drop_denied counts every one. `unbucklectl allow`
+does not move and xdp_drop_denied counts every one; a get too long for the
+MTU, sent in IP fragments, is answered from an allowed address and dropped
+in XDP at its first fragment from the others (the workers' own check,
+udp_dropped_denied, never sees it). `unbucklectl allow`
 then widens the list at run time (the other addresses are answered), shows
 it, and narrows it again (they are dropped again).
 
@@ -55,6 +58,46 @@ def gets_from(source, family):
     return replies
 
 
+def fragmented_get_from(source, family):
+    """One multi-get of absent keys too long for the veth's MTU, so that the
+    kernel sends it in IP fragments; the reply's payloads joined (memcached
+    answers it with an empty datagram, then END), or None if none came
+    within half a second."""
+    server = netns.SERVER_IP if family == socket.AF_INET else netns.SERVER_IP6
+    keys = b" ".join(b"absent%04d" % i for i in range(280))
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        sock.bind((source, 0))
+        sock.connect((server, ad.PORT))
+        sock.send(mc.frame(99) + b"get " + keys + b"\r\n")
+        sock.settimeout(0.5)
+        payloads = []
+        try:
+            while b"END\r\n" not in payloads:
+                payloads.append(mc.parse_datagram(sock.recv(65536)).payload)
+        except socket.timeout:
+            pass
+        return b"".join(payloads) if payloads else None
+
+
+def fragments(allowed, denied):
+    """A fragmented request from an allowed source is answered (by the
+    kernel's socket, after reassembly); one from a denied source is dropped
+    in XDP at its first fragment: no reply, and the workers never see it."""
+    for source, family in allowed:
+        reply = fragmented_get_from(source, family)
+        check(reply == b"END\r\n", f"a fragmented get from {source} is answered: {reply!r}")
+    before = stats()
+    for source, family in denied:
+        check(fragmented_get_from(source, family) is None, f"a fragmented get from {source} got no reply")
+    after = stats()
+    moved = {name: int(after[name]) - int(before[name])
+             for name in ("xdp_drop_denied", "udp_dropped_denied", "xdp_pass_ip_fragment", "xdp_pass_ipv6_ext")}
+    check(moved["xdp_drop_denied"] == len(denied) and moved["udp_dropped_denied"] == 0,
+          f"denied fragmented gets were dropped in XDP, not by the workers: {moved}")
+    check(moved["xdp_pass_ip_fragment"] >= 1 and moved["xdp_pass_ipv6_ext"] >= 1,
+          f"their later fragments passed to the kernel: {moved}")
+
+
 def stats():
     return mc.stats(ad.PORT, host=netns.SERVER_IP)
 
@@ -100,6 +143,7 @@ def run(args):
             check(dropped_after - dropped == 2 * REQUESTS,
                   f"xdp_drop_denied counted each denied get ({dropped} -> {dropped_after})")
             gets(allowed, True, "allowed, after the denied ones")
+            fragments(allowed, denied)
 
             widened = ctl(args, daemon, "allow", "10.202.0.0/24", "fd20:202::/64")
             check(widened.returncode == 0 and "allow list 10.202.0.0/24 fd20:202::/64" in widened.stdout,
