@@ -288,7 +288,7 @@ class Workload:
         if k.startswith(b"n") and b"v" not in flags and b"s" in flags:
             flags.remove(b"s")  # the size of a possibly padded counter
         return Request("mg", line(b"mg", k, *flags) + b"\r\n",
-                       None if b"q" in flags else 1, key=k)
+                       None if b"q" in flags else 1, key=k, fetch_races=k in self.counted)
 
     def _ms(self):
         flags = self._pick_flags([lambda: self._ttl(b"T"),
@@ -466,6 +466,8 @@ _TTL_TOKEN = re.compile(rb"(?<= )t(\d+)(?= |$)")
 _SIZE_TOKEN = re.compile(rb"(?<= )s(\d+)(?= |$)")
 _PADDED_NUMBER = re.compile(rb"(\d+) +")
 _META_CODES = (b"HD", b"VA", b"EN", b"NF", b"NS", b"EX")
+# mg's stale (X), win (W) and token-sent (Z) flags: see Peer.normalise.
+_STALE_FLAGS = re.compile(rb" [XWZ](?= |$)")
 
 
 class Peer:
@@ -508,7 +510,10 @@ class Peer:
                     history.append(cas)
 
     def normalise(self, reply, key, fetch_races=False):
-        """(reply with cas/TTL numbers replaced, list of TTL numbers)."""
+        """(reply with cas/TTL numbers replaced, list of TTL numbers).
+        With `fetch_races` (an incr/decr/ma since the key's last set or
+        delete: see _normalise_me) an mg's X, W and Z flags are dropped too:
+        when memcached links a new item for the arithmetic, it is not stale."""
         units, rest = mc.split_replies(reply)
         ttls = []
         out = []
@@ -522,6 +527,8 @@ class Peer:
                 head = _CAS_TOKEN.sub(lambda m: b"c" + self._rename(m.group(1), key), head)
                 ttls += [int(t) for t in _TTL_TOKEN.findall(head)]
                 head = _TTL_TOKEN.sub(b"t<ttl>", head)
+                if fetch_races:
+                    head = _STALE_FLAGS.sub(b"", head)
             elif parts[0] == b"ME":
                 head = self._normalise_me(parts, ttls, fetch_races)
             out.append(head + sep + data)
