@@ -137,7 +137,9 @@ ItemMap Pool::getMany(std::span<const std::string> keys, bool with_cas) {
   for (const auto& [index, server_keys] : by_server) pending[index] = s.clients[index].startGet(server_keys, with_cas);
 
   ItemMap items;
-  bool timed_out = false;
+  // Asked over TCP once every reply is in, so that a probe's wait does not
+  // run the other servers' UDP deadlines out.
+  std::vector<size_t> timed_out;
   // Every multi-get ends by its UDP deadlines, so this loop does too.
   while (!pending.empty()) {
     std::vector<pollfd> fds;
@@ -146,8 +148,7 @@ ItemMap Pool::getMany(std::span<const std::string> keys, bool with_cas) {
       client.poll(std::chrono::milliseconds{0});
       if (auto result = client.takeGet(it->second)) {
         if (result->timed_out) {
-          s.udpTimedOut(it->first);
-          timed_out = true;
+          timed_out.push_back(it->first);
         } else {
           s.succeeded(it->first);
         }
@@ -160,7 +161,8 @@ ItemMap Pool::getMany(std::span<const std::string> keys, bool with_cas) {
     }
     if (!fds.empty()) ::poll(fds.data(), fds.size(), 1);
   }
-  if (timed_out && s.options.client.udp_timeout_is_error) {
+  for (const size_t index : timed_out) s.udpTimedOut(index);
+  if (!timed_out.empty() && s.options.client.udp_timeout_is_error) {
     throw TimeoutError("a UDP multi-get of the pool got no whole reply within " +
                        std::to_string(s.options.client.udp_timeout.count()) + " ms");
   }
