@@ -233,6 +233,7 @@ int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
   server_config.allow = allow_list;
   server_config.reply_budget = {config.udp_reply_rate, config.udp_reply_burst};
   server_config.udp_admin = config.udp_admin;
+  server_config.udp_coalesce_replies = config.udp_coalesce_replies;
   server_config.idle_timeout = config.idle_timeout;
   // As much for pending TCP buffers as for items (memcached allocates a
   // value being read from its -m memory).

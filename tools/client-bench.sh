@@ -11,7 +11,11 @@
 #   xdp      unbuckle-xdp --interface on a veth (native XDP, one AF_XDP
 #            worker), --kernel-cache off, vs memcached over TCP on the same
 #            veth (client_bench in the client namespace)
-#   xdp-kc   the same with --kernel-cache on. The kernel cache answers only
+#   socket-coalesced, xdp-coalesced
+#            socket and xdp with --udp-coalesce-replies on: the small
+#            values of a multi-get leave together, about 1392 bytes per
+#            datagram, instead of one datagram per key
+#   xdp-kc   xdp with --kernel-cache on. The kernel cache answers only
 #            single-key `get` requests (README "Kernel cache"): the library
 #            sends a multi-get as `get k1 k2 ...`, which XDP redirects to
 #            AF_XDP, so this case shows the cache does not serve multi-gets
@@ -27,13 +31,16 @@
 # count is run --rounds times (one daemon at a time), and the table shows medians,
 # with the load average before and after.
 #
-#   tools/client-bench.sh [--seconds S] [--rounds N] [--keys LIST] [--in-flight N]
-#                         [--value-size BYTES] [--build-dir DIR] [--server-cpu N]
-#                         [--client-cpu N]
+#   tools/client-bench.sh [--cases LIST] [--seconds S] [--rounds N] [--keys LIST]
+#                         [--in-flight N] [--value-size BYTES] [--build-dir DIR]
+#                         [--server-cpu N] [--client-cpu N]
 #
+# --cases LIST        cases to run, in this order (default
+#                     socket,socket-coalesced,xdp,xdp-coalesced,xdp-kc; xdp-kc
+#                     includes xdp-kc-1)
 # --seconds S         measured seconds per phase (default 3; 1..60)
 # --rounds N          rounds (default 3; 1..9): 2 x S seconds and a few of
-#                     preload per case, key count and round, about 4.5
+#                     preload per case, key count and round, about 6
 #                     minutes by default
 # --keys LIST         keys per multi-get (default 10,100)
 # --in-flight N       multi-gets in flight (default 8)
@@ -48,6 +55,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+cases=socket,socket-coalesced,xdp,xdp-coalesced,xdp-kc
 seconds=3
 rounds=3
 keys_list=10,100
@@ -56,9 +64,10 @@ value_size=100
 build_dir=build
 server_cpu=1
 client_cpu=0
-usage() { sed -n '2,47p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,55p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
+    --cases) cases=${2:?--cases needs a list}; shift 2 ;;
     --seconds) seconds=${2:?--seconds needs a number}; shift 2 ;;
     --rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
     --keys) keys_list=${2:?--keys needs a list}; shift 2 ;;
@@ -74,6 +83,11 @@ done
 say() { echo "client-bench.sh: $*"; }
 die() { echo "client-bench.sh: $*" >&2; exit 1; }
 
+IFS=, read -r -a case_names <<<"$cases"
+for c in "${case_names[@]}"; do
+  [[ $c =~ ^(socket|socket-coalesced|xdp|xdp-coalesced|xdp-kc)$ ]] ||
+    die "--cases: no case '$c' (socket, socket-coalesced, xdp, xdp-coalesced, xdp-kc)"
+done
 [[ $seconds =~ ^[0-9]+$ ]] && ((seconds >= 1 && seconds <= 60)) || die "--seconds '$seconds': use 1..60"
 [[ $rounds =~ ^[0-9]+$ ]] && ((rounds >= 1 && rounds <= 9)) || die "--rounds '$rounds': use 1..9"
 [[ $keys_list =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--keys '$keys_list' is not a list such as 10,100"
@@ -201,9 +215,11 @@ start_daemon() {   # name, address, then its flags
     "$daemon" --port "$daemon_port" --threads 1 --memory-limit 64 --control-socket "$work/$name.sock" \
     --listen "$address" "${no_budget[@]}" "$@"
 }
-start_xdp() {   # name, on or off
-  start_daemon "$1" "$server_ip" --interface "$server_if" --xdp-mode native --allow 10.204.0.0/24 \
-    --pin-path "$bpffs/$1" --kernel-cache "$2"
+start_xdp() {   # name, kernel cache on or off, then more flags
+  local name=$1 kernel_cache=$2
+  shift 2
+  start_daemon "$name" "$server_ip" --interface "$server_if" --xdp-mode native --allow 10.204.0.0/24 \
+    --pin-path "$bpffs/$name" --kernel-cache "$kernel_cache" "$@"
 }
 kc_counters() {   # the kernel cache's hits and multi-key fallbacks so far
   ip netns exec "$server_ns" bash -c "exec 3<>/dev/tcp/$server_ip/$daemon_port; printf 'stats\r\nquit\r\n' >&3; cat <&3" |
@@ -229,17 +245,21 @@ run_bench() {   # case, keys, round, namespace, UDP target, TCP target, UDP keys
 }
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 say "load average before: $load_before"
-for name in socket xdp xdp-kc; do
+coalesce=(--udp-coalesce-replies on)
+for name in "${case_names[@]}"; do
   case $name in
     socket) start_daemon socket 127.0.0.1 --backend socket ;;
+    socket-coalesced) start_daemon socket-coalesced 127.0.0.1 --backend socket "${coalesce[@]}" ;;
     xdp) start_xdp xdp off ;;
+    xdp-coalesced) start_xdp xdp-coalesced off "${coalesce[@]}" ;;
     xdp-kc) start_xdp xdp-kc on ;;
   esac
   for ((round = 1; round <= rounds; ++round)); do
     for keys in "${key_counts[@]}"; do
       case $name in
-        socket) run_bench socket "$keys" "$round" "$server_ns" "127.0.0.1:$daemon_port" "127.0.0.1:$memcached_port" 0 ;;
-        xdp) run_bench xdp "$keys" "$round" "$client_ns" "$server_ip:$daemon_port" "$server_ip:$memcached_port" 0 ;;
+        socket*) run_bench "$name" "$keys" "$round" "$server_ns" "127.0.0.1:$daemon_port" "127.0.0.1:$memcached_port" 0 ;;
+        xdp|xdp-coalesced)
+          run_bench "$name" "$keys" "$round" "$client_ns" "$server_ip:$daemon_port" "$server_ip:$memcached_port" 0 ;;
         xdp-kc)
           run_bench xdp-kc "$keys" "$round" "$client_ns" "$server_ip:$daemon_port" "$server_ip:$memcached_port" 0
           say "  xdp-kc: $(kc_counters)so far (the kernel cache answers single-key gets only)"
@@ -263,7 +283,8 @@ rows = {}
 for line in open(path):
     case, keys, _, proto, rate, p50, p99, _ = line.split("\t")
     rows.setdefault((case, int(keys)), {}).setdefault(proto, []).append((float(rate), float(p50), float(p99)))
-paths = {"socket": "socket backend, lo", "xdp": "AF_XDP, veth", "xdp-kc": "AF_XDP + kernel cache, veth",
+paths = {"socket": "socket backend, lo", "xdp": "AF_XDP, veth",
+         "socket-coalesced": "socket backend, lo, coalesced", "xdp-coalesced": "AF_XDP, veth, coalesced", "xdp-kc": "AF_XDP + kernel cache, veth",
          "xdp-kc-1": "AF_XDP + kernel cache, veth, 1 key per UDP request"}
 print(f"\nmedians of {rounds} rounds, {in_flight} multi-gets in flight, {value_size}-byte values, "
       f"{seconds} s per phase; load average {before} before, {after} after\n")

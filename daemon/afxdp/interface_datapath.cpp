@@ -52,6 +52,7 @@ DatapathOptions datapathOptions(const config::DaemonConfig& config, const std::s
   options.fixed_reply_bytes = config.debug_fixed_reply;
   options.reply_budget = {config.udp_reply_rate, config.udp_reply_burst};
   options.udp_admin = config.udp_admin;
+  options.udp_coalesce_replies = config.udp_coalesce_replies;
   return options;
 }
 
@@ -142,6 +143,7 @@ Result<std::unique_ptr<InterfaceDatapath>> InterfaceDatapath::create(
   settings.server.max_reply_bytes = udp::DatagramReplySink::replyBudget(options.max_item_size);
   settings.server.budget = options.reply_budget;
   settings.server.admin_commands = options.udp_admin;
+  settings.server.coalesce_replies = options.udp_coalesce_replies;
   settings.busy_poll = options.busy_poll;
   if (options.fixed_reply_bytes) {
     const uint32_t bytes = *options.fixed_reply_bytes;

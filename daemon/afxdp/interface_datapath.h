@@ -48,6 +48,7 @@ struct DatapathOptions {
   // and XDP's for kernel-cache hits.
   udp::ReplyBudgetConfig reply_budget;
   bool udp_admin = false;                      // --udp-admin
+  bool udp_coalesce_replies = false;           // --udp-coalesce-replies
   std::optional<xdp::KernelCacheMapFds> kernel_cache = std::nullopt;   // unset: --kernel-cache off
   std::optional<xdp::AllowListMapFds> allow_maps = std::nullopt;   // unset: XDP drops every source
 };

@@ -270,6 +270,7 @@ Result<CommandLine> parseCommandLine(int argc, const char* const* argv,
   std::string udp_reply_rate = formatByteSize(config.udp_reply_rate);
   std::string udp_reply_burst = formatByteSize(config.udp_reply_burst);
   std::string udp_admin = nameOf(kOnOff, config.udp_admin);
+  std::string udp_coalesce_replies = nameOf(kOnOff, config.udp_coalesce_replies);
 
   CLI::App app(
       "unbuckle-xdp: a memcached-compatible key-value server. UDP is served by XDP/AF_XDP or\n"
@@ -419,6 +420,13 @@ Result<CommandLine> parseCommandLine(int argc, const char* const* argv,
       ->check(quiet(CLI::IsMember(kOnOff)))
       ->capture_default_str()
       ->type_name("on|off");
+  app.add_option("--udp-coalesce-replies", udp_coalesce_replies,
+                 "Send the small responses of one UDP request (a multi-get's values) together "
+                 "in one datagram, as memcached 1.5 did (off: one message per response, "
+                 "byte for byte as memcached 1.6)")
+      ->check(quiet(CLI::IsMember(kOnOff)))
+      ->capture_default_str()
+      ->type_name("on|off");
   app.add_option("--control-socket", config.control_socket,
                  "Unix socket of unbucklectl (attach, detach, status, stats, log-level): made "
                  "at start-up with mode 0660 (its directory too when missing), removed at a "
@@ -501,6 +509,7 @@ Result<CommandLine> parseCommandLine(int argc, const char* const* argv,
   config.udp_reply_rate = *parseByteSize(udp_reply_rate);
   config.udp_reply_burst = *parseByteSize(udp_reply_burst);
   config.udp_admin = kOnOff.at(udp_admin);
+  config.udp_coalesce_replies = kOnOff.at(udp_coalesce_replies);
   if (!cpus.empty()) {
     config.cpus = *parseCpuList(cpus);
   }

@@ -63,6 +63,7 @@ struct DaemonConfig {
   uint64_t udp_reply_rate = UNBUCKLE_REPLY_RATE_DEFAULT;
   uint64_t udp_reply_burst = UNBUCKLE_REPLY_BURST_DEFAULT;
   bool udp_admin = false;                // stats, flush_all, ... over UDP too
+  bool udp_coalesce_replies = false;     // a request's small responses in one datagram
   std::string control_socket = "/run/unbuckle-xdp/control.sock";
   // Group of the control socket, whose members may use unbucklectl; empty:
   // the daemon's own group.

@@ -88,6 +88,7 @@ Result<std::unique_ptr<SocketServer>> SocketServer::create(const SocketServerCon
   udp_settings.max_reply_bytes = udp::DatagramReplySink::replyBudget(config.max_item_size);
   udp_settings.budget = config.reply_budget;
   udp_settings.admin_commands = config.udp_admin;
+  udp_settings.coalesce_replies = config.udp_coalesce_replies;
   for (size_t i = 0; i < config.threads; ++i) {
     proto::WorkerStats& worker_stats = stats.addWorker();
     std::vector<std::unique_ptr<UdpEndpoint>> udp;

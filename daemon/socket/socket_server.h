@@ -43,6 +43,7 @@ struct SocketServerConfig {
   std::shared_ptr<const udp::AllowList> allow = std::make_shared<const udp::AllowList>(config::defaultAllow());
   udp::ReplyBudgetConfig reply_budget;   // per UDP source and worker
   bool udp_admin = false;           // admin commands over UDP too
+  bool udp_coalesce_replies = false;  // a request's small responses in one datagram
   uint32_t idle_timeout = 0;        // seconds a TCP client may wait between commands; 0: forever
   // Buffer memory all TCP connections share beyond their guarantees (see
   // buffer_pool.h); raised to at least four connections' max_input.

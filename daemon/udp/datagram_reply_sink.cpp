@@ -14,8 +14,11 @@ size_t DatagramReplySink::replyBudget(size_t max_item_size) {
 }
 
 DatagramReplySink::DatagramReplySink(DatagramWriter& out, proto::WorkerStats& stats,
-                                     size_t max_reply_bytes)
-    : out_(out), stats_(stats), max_reply_bytes_(std::min(max_reply_bytes, kMaxMessageBytes)) {}
+                                     size_t max_reply_bytes, bool coalesce)
+    : out_(out),
+      stats_(stats),
+      max_reply_bytes_(std::min(max_reply_bytes, kMaxMessageBytes)),
+      coalesce_(coalesce) {}
 
 void DatagramReplySink::startRequest(uint16_t request_id) {
   drop();
@@ -25,17 +28,35 @@ void DatagramReplySink::startRequest(uint16_t request_id) {
   truncated_ = false;
 }
 
+void DatagramReplySink::finishRequest() {
+  if (held_ != 0) {
+    sendHeld();
+  }
+  drop();
+}
+
 void DatagramReplySink::append(std::string_view bytes) {
   if (truncated_) {
     return;
   }
   if (bytes.size() > max_reply_bytes_ - request_bytes_) {
+    // The responses held so far are whole: they still leave.
+    if (held_ != 0) {
+      sendHeld();
+    }
     truncated_ = true;
     drop();
     proto::bump(stats_.udp_reply_truncated);
     return;
   }
   request_bytes_ += bytes.size();
+  if (held_ != 0 && messageBytes() + bytes.size() > MC_UDP_DATA_SIZE) {
+    sendHeld();
+  }
+  place(bytes);
+}
+
+void DatagramReplySink::place(std::string_view bytes) {
   // Into the lent datagrams while the writer lends them, then the buffer.
   while (!bytes.empty() && overflow_.empty()) {
     if (room_.empty()) {
@@ -54,12 +75,46 @@ void DatagramReplySink::append(std::string_view bytes) {
   overflow_.append(bytes);
 }
 
+size_t DatagramReplySink::messageBytes() const {
+  return opened_.size() * MC_UDP_DATA_SIZE - room_.size() + overflow_.size();
+}
+
+void DatagramReplySink::sendHeld() {
+  char encoded[MC_UDP_HEADER_SIZE];
+  writeFrameHeader(FrameHeader{request_id_, 0, 1, 0}, encoded);
+  request_sent_ += held_ + MC_UDP_HEADER_SIZE;
+  // The message fits one datagram (held_'s invariant): the held responses
+  // are its first bytes, the start of the response being built follows.
+  char rest[MC_UDP_DATA_SIZE];
+  size_t rest_size = 0;
+  if (opened_.empty()) {
+    out_.write({encoded, sizeof encoded}, std::string_view(overflow_).substr(0, held_));
+    rest_size = overflow_.copy(rest, sizeof rest, held_);
+  } else {
+    char* datagram = opened_.front();
+    const char* data = datagram + MC_UDP_HEADER_SIZE;
+    rest_size = messageBytes() - held_;
+    std::memcpy(rest, data + held_, rest_size);
+    std::memcpy(datagram, encoded, sizeof encoded);
+    out_.sendOpened(MC_UDP_HEADER_SIZE + held_);
+  }
+  clear();
+  place({rest, rest_size});
+}
+
 void DatagramReplySink::endResponse() {
   if (truncated_) {
     return;
   }
-  const size_t lent_bytes = opened_.size() * MC_UDP_DATA_SIZE - room_.size();
-  const size_t bytes = lent_bytes + overflow_.size();
+  const size_t bytes = messageBytes();
+  if (coalesce_ && bytes != held_ && bytes <= MC_UDP_DATA_SIZE) {
+    held_ = bytes;
+    return;
+  }
+  if (held_ != 0) {  // an empty response: what is held leaves before it
+    sendHeld();
+    return endResponse();
+  }
   const size_t total = (bytes + MC_UDP_DATA_SIZE - 1) / MC_UDP_DATA_SIZE;
   FrameHeader header{request_id_, 0, static_cast<uint16_t>(total), 0};
   request_sent_ += bytes + std::max<size_t>(total, 1) * MC_UDP_HEADER_SIZE;
@@ -95,6 +150,7 @@ void DatagramReplySink::drop() {
 
 void DatagramReplySink::clear() {
   opened_.clear();
+  held_ = 0;
   room_ = {};
   overflow_.clear();
 }

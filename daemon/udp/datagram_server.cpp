@@ -15,7 +15,7 @@ DatagramServer::DatagramServer(DatagramWriter& out, proto::Engine& engine, proto
       admin_commands_(settings.admin_commands),
       filter_(*settings.allow, stats),
       budget_(settings.budget),
-      sink_(out, stats, settings.max_reply_bytes) {}
+      sink_(out, stats, settings.max_reply_bytes, settings.coalesce_replies) {}
 
 uint64_t DatagramServer::now() {
   timespec now{};
@@ -46,6 +46,7 @@ void DatagramServer::serve(std::string_view datagram, const SourceAddress& sourc
     session_.admin_commands = admin_commands_;
     engine_.process(request->payload, sink_, session_, stats_);
   }
+  sink_.finishRequest();
   budget_.debit(sink_.requestBytesSent());
 }
 

@@ -35,6 +35,7 @@ struct DatagramServerSettings {
   size_t max_reply_bytes = 0;                          // per request, see DatagramReplySink
   ReplyBudgetConfig budget;                            // per source
   bool admin_commands = false;                         // --udp-admin
+  bool coalesce_replies = false;                       // --udp-coalesce-replies, see DatagramReplySink
   // --debug-fixed-reply: the reply to every request instead of the
   // engine's (still through the allow list and the budget); outlives the server.
   const std::string* fixed_reply = nullptr;

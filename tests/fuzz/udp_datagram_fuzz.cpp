@@ -8,10 +8,10 @@
 // Input: a few datagrams separated by the 4 bytes "\xffUDP" (so that one
 // input can store and then fetch), each starting with its 8-byte frame
 // header; they come 1 ms apart from one allowed source with a small budget,
-// admin commands on. Findings: a crash or sanitizer report, a sleep on the
-// worker, and a reply datagram over 1400 bytes or whose frame header
-// disagrees with its message (request id, sequence 0..n-1, total n; total 0
-// only alone).
+// admin commands on, replies coalesced when the input's first byte is odd.
+// Findings: a crash or sanitizer report, a sleep on the worker, and a reply
+// datagram over 1400 bytes or whose frame header disagrees with its message
+// (request id, sequence 0..n-1, total n; total 0 only alone).
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -120,6 +120,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   settings.max_reply_bytes = udp::DatagramReplySink::replyBudget(EngineUnderTest::smallStore().max_item_size);
   settings.budget = {1u << 20, 4u << 20};
   settings.admin_commands = true;
+  settings.coalesce_replies = size > 0 && (data[0] & 1) != 0;
   udp::DatagramServer server(writer, engine.engine, engine.worker, settings);
   uint64_t now_ns = 1;
   std::string_view input(reinterpret_cast<const char*>(data), size);

@@ -9,6 +9,10 @@ What is compared:
     the reassembled messages are compared after normalisation and each
     server's framing is checked on its own.
   - TCP: the reply byte stream of each request.
+  - With --coalesced the subject runs with --udp-coalesce-replies on: each
+    of its messages must keep memcached's framing, and a request's messages
+    joined must equal memcached's joined (same normalisation), in no more
+    messages than memcached sends.
 cas numbers may differ between servers, so they are compared by behaviour:
 each server's cas values are renamed, per key, to the order in which they were
 first seen, and a request that carries a cas gets each server's own value from
@@ -475,8 +479,10 @@ class Peer:
     `server` is an mc.Server or anything with the same name, host, port,
     alive(), proc and log_text()."""
 
-    def __init__(self, server):
+    def __init__(self, server, coalesced=False):
         self.server = server
+        self.coalesced = coalesced  # its small UDP responses share datagrams
+        self.fewer_messages = 0     # requests it answered in fewer messages than memcached
         self.name = server.name
         self.udp = mc.UdpClient(server.port, server.host)
         self.tcp = mc.TcpClient(server.port, server.host)
@@ -728,6 +734,8 @@ def compare_udp(peers, request, rendered, got, mismatches):
     if problems:
         mismatches.add("udp", request.label, requests, shown,
                        f"{peers[1].name} framing: {'; '.join(problems)}")
+    elif peers[1].coalesced:
+        compare_coalesced(peers, request, requests, shown, got, messages, mismatches)
     elif len(messages[0]) != len(messages[1]):
         mismatches.add("udp", request.label, requests, shown,
                        f"{len(messages[0])} vs {len(messages[1])} reply messages")
@@ -740,6 +748,22 @@ def compare_udp(peers, request, rendered, got, mismatches):
              and [d[:4] for d in ma] != [d[:4] for d in mb]
              for ma, mb in zip(*messages)):
         mismatches.add("udp", request.label, requests, shown, "frame headers differ")
+
+
+def compare_coalesced(peers, request, requests, shown, got, messages, mismatches):
+    """The subject's messages joined against the oracle's joined."""
+    if len(messages[1]) > len(messages[0]):
+        mismatches.add("udp", request.label, requests, shown,
+                       f"{len(messages[0])} vs {len(messages[1])} reply messages (coalesced)")
+    elif any(mc.message_payload(m) is None for msgs in messages for m in msgs):
+        mismatches.add("udp", request.label, requests, shown, "incomplete message")
+    else:
+        (na, ta), (nb, tb) = [p.normalise(udp_stream(g), request.key, request.fetch_races)
+                              for p, g in zip(peers, got)]
+        if na != nb or not same_ttls(ta, tb):
+            mismatches.add("udp", request.label, requests, shown, "joined payload differs")
+        elif len(messages[1]) < len(messages[0]):
+            peers[1].fewer_messages += 1
 
 
 # -------------------------------------------------------------------- phases
@@ -895,11 +919,11 @@ def check_stats(oracle, subject):
     return failures
 
 
-def run_differential(oracle, subject, seed, requests, max_seconds):
+def run_differential(oracle, subject, seed, requests, max_seconds, coalesced=False):
     """Every phase against two running servers with empty stores (see Peer
     for what a server is). Returns (passed, the size of every UDP datagram
     sent to the subject)."""
-    peers = [Peer(oracle), Peer(subject)]
+    peers = [Peer(oracle), Peer(subject, coalesced)]
     try:
         print(f"oracle {oracle.name} on {oracle.host}:{oracle.port}, "
               f"subject {subject.name} on {subject.host}:{subject.port}", flush=True)
@@ -911,6 +935,11 @@ def run_differential(oracle, subject, seed, requests, max_seconds):
         check_strays(peers, mismatches)
         check_cas_and_metadump(peers, mismatches)
         failures = check_stats(oracle, subject)
+        if coalesced:
+            print(f"coalesced: {peers[1].fewer_messages} UDP requests answered in fewer "
+                  "messages than memcached's")
+            if not peers[1].fewer_messages:
+                failures.append("--coalesced, but no reply had fewer messages than memcached's")
         check_alive(peers)
     finally:
         for p in peers:
@@ -937,6 +966,8 @@ def main():
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--max-seconds", type=float, default=240)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--coalesced", action="store_true",
+                        help="run the daemon with --udp-coalesce-replies on")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 31)
     print(f"differential: seed {seed} (rerun with --seed {seed})", flush=True)
@@ -945,12 +976,13 @@ def main():
     try:
         servers.append(mc.Server.memcached(64, 2))
         if args.daemon:
-            servers.append(mc.Server.daemon(args.daemon, 64, args.threads))
+            extra = ("--udp-coalesce-replies", "on") if args.coalesced else ()
+            servers.append(mc.Server.daemon(args.daemon, 64, args.threads, extra))
         else:
             servers.append(mc.Server.memcached(64, 2))
             servers[-1].name = "memcached-2"
         passed, _ = run_differential(servers[0], servers[1], seed, args.requests,
-                                     args.max_seconds)
+                                     args.max_seconds, args.coalesced)
         return 0 if passed else 1
     finally:
         for s in servers:

@@ -168,6 +168,9 @@ TEST_F(CommandLineTest, ValidatesEveryOtherFlag) {
   EXPECT_TRUE(run({"--busy-poll"}).busy_poll);
   EXPECT_FALSE(run({"--kernel-cache", "off"}).kernel_cache);
   expectRefused({"--kernel-cache", "1"}, "--kernel-cache");
+  EXPECT_FALSE(run({}).udp_coalesce_replies);
+  EXPECT_TRUE(run({"--udp-coalesce-replies", "on"}).udp_coalesce_replies);
+  expectRefused({"--udp-coalesce-replies", "yes"}, "--udp-coalesce-replies");
   EXPECT_EQ(run({"--kernel-cache-entries", "1024"}).kernel_cache_entries, 1024u);
   EXPECT_EQ(run({"--control-socket", "/tmp/c.sock"}).control_socket, "/tmp/c.sock");
   expectRefused({"--control-socket", "c.sock"}, "--control-socket");
@@ -331,7 +334,8 @@ TEST_F(CommandLineTest, HelpExplainsEveryFlag) {
         "--control-socket", "--control-group", "--pin-path", "--log-level", "--config", "--cpus",
         "--debug-fixed-reply", "--disable-dumping", "--enable-shutdown", "--disable-flush-all",
         "--disable-cas", "--temporary-ttl", "--slab-automove", "--slab-automove-ratio",
-        "--slab-automove-window", "--no-lru-crawler", "--no-lru-maintainer"}) {
+        "--slab-automove-window", "--no-lru-crawler", "--no-lru-maintainer",
+        "--udp-coalesce-replies"}) {
     EXPECT_NE(outcome.value().text.find(flag), std::string::npos) << flag;
   }
   auto version = parse({"--version"});
@@ -435,9 +439,9 @@ TEST_F(CommandLineTest, ShippedConfigFileDocumentsTheTrueDefaults) {
   }
   // The 20 flags of ARCHITECTURE.md, --control-group, --max-connections, --cpus, --debug-fixed-reply,
   // --idle-timeout, --disable-evictions, memcached's -X -A -F -C, -o temporary_ttl,
-  // slab_automove, slab_automove_ratio, slab_automove_window, -o no_lru_crawler
-  // and -o no_lru_maintainer.
-  EXPECT_EQ(keys, 36u);
+  // slab_automove, slab_automove_ratio, slab_automove_window, -o no_lru_crawler,
+  // -o no_lru_maintainer and --udp-coalesce-replies.
+  EXPECT_EQ(keys, 37u);
 }
 
 }  // namespace

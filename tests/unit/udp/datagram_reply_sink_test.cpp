@@ -144,6 +144,141 @@ INSTANTIATE_TEST_SUITE_P(DatagramsLent, SinkTest, ::testing::Values(0, 1, 2, SIZ
                            return info.param == SIZE_MAX ? std::string("all") : "upTo" + std::to_string(info.param);
                          });
 
+struct CoalescingSinkTest : ::testing::TestWithParam<size_t> {
+  RecordingWriter writer{GetParam()};
+  proto::WorkerStats stats;
+  DatagramReplySink sink{writer, stats, DatagramReplySink::kMaxMessageBytes, true};
+
+  void respondWith(const std::vector<std::string>& responses) {
+    for (const std::string& response : responses) {
+      sink.append(response);
+      sink.endResponse();
+    }
+  }
+};
+
+TEST_P(CoalescingSinkTest, SmallResponsesOfOneRequestShareADatagram) {
+  sink.startRequest(45);
+  respondWith({"VALUE a 0 1\r\n1\r\n", "VALUE b 0 2\r\n22\r\n", "END\r\n"});
+  EXPECT_TRUE(writer.datagrams.empty());   // held until the request is answered
+  sink.finishRequest();
+  ASSERT_EQ(writer.datagrams.size(), 1u);
+  EXPECT_EQ(writer.datagrams[0], header(45, 0, 1) + "VALUE a 0 1\r\n1\r\nVALUE b 0 2\r\n22\r\nEND\r\n");
+  EXPECT_EQ(sink.requestBytesSent(), writer.datagrams[0].size());
+}
+
+TEST_P(CoalescingSinkTest, AResponseThatDoesNotFitBesideTheHeldOnesStartsTheNextDatagram) {
+  const std::string a = pattern(1000);
+  const std::string b = pattern(392);   // 1392 with a: exactly one datagram
+  const std::string c = pattern(700);
+  sink.startRequest(9);
+  respondWith({a, b, c, "END\r\n"});
+  sink.finishRequest();
+  ASSERT_EQ(writer.datagrams.size(), 2u);
+  EXPECT_EQ(writer.datagrams[0], header(9, 0, 1) + a + b);
+  EXPECT_EQ(writer.datagrams[1], header(9, 0, 1) + c + "END\r\n");
+}
+
+TEST_P(CoalescingSinkTest, ALargeResponseIsItsOwnMessageBetweenHeldOnes) {
+  const std::string big = pattern(3000);
+  sink.startRequest(3);
+  sink.append("VALUE a 0 1\r\n1\r\n");
+  sink.endResponse();
+  sink.append(big.substr(0, 10));   // in pieces, as the engine appends a hit
+  sink.append(big.substr(10));
+  sink.endResponse();
+  respondWith({"END\r\n"});
+  sink.finishRequest();
+  ASSERT_EQ(writer.datagrams.size(), 5u);
+  EXPECT_EQ(writer.datagrams[0], header(3, 0, 1) + "VALUE a 0 1\r\n1\r\n");
+  EXPECT_EQ(writer.datagrams[1], header(3, 0, 3) + big.substr(0, 1392));
+  EXPECT_EQ(writer.datagrams[2], header(3, 1, 3) + big.substr(1392, 1392));
+  EXPECT_EQ(writer.datagrams[3], header(3, 2, 3) + big.substr(2784));
+  EXPECT_EQ(writer.datagrams[4], header(3, 0, 1) + "END\r\n");
+}
+
+TEST_P(CoalescingSinkTest, AnEmptyResponseFollowsTheHeldOnes) {
+  sink.startRequest(7);
+  respondWith({"VALUE a 0 1\r\n1\r\n", ""});
+  sink.finishRequest();
+  ASSERT_EQ(writer.datagrams.size(), 2u);
+  EXPECT_EQ(writer.datagrams[0], header(7, 0, 1) + "VALUE a 0 1\r\n1\r\n");
+  EXPECT_EQ(writer.datagrams[1], header(7, 0, 0));
+}
+
+TEST_P(CoalescingSinkTest, HeldResponsesLeaveWhenTheNextOneIsOverBudget) {
+  DatagramReplySink small{writer, stats, 3000, true};
+  small.startRequest(1);
+  small.append("VALUE a 0 1\r\n1\r\n");
+  small.endResponse();
+  small.append(pattern(100));
+  small.append(pattern(3000));   // over the budget: this response and the rest are dropped
+  small.endResponse();
+  small.append("END\r\n");
+  small.endResponse();
+  small.finishRequest();
+  ASSERT_EQ(writer.datagrams.size(), 1u);
+  EXPECT_EQ(writer.datagrams[0], header(1, 0, 1) + "VALUE a 0 1\r\n1\r\n");
+  EXPECT_EQ(stats.udp_reply_truncated, 1u);
+}
+
+TEST_P(CoalescingSinkTest, StartRequestForgetsWhatAnUnfinishedRequestHeld) {
+  sink.startRequest(1);
+  respondWith({"VALUE a 0 1\r\n1\r\n"});
+  sink.startRequest(2);
+  respondWith({"END\r\n"});
+  sink.finishRequest();
+  ASSERT_EQ(writer.datagrams.size(), 1u);
+  EXPECT_EQ(writer.datagrams[0], header(2, 0, 1) + "END\r\n");
+}
+
+// Whatever the sizes, coalescing changes where datagrams end, never the
+// bytes a client reads: the same payload, in messages a client can take
+// one at a time (seq 0..n-1 of n, each at most 1400 bytes), never more
+// datagrams than one message per response.
+TEST_P(CoalescingSinkTest, SamePayloadAsOneMessagePerResponse) {
+  RecordingWriter plain_writer{GetParam()};
+  DatagramReplySink plain{plain_writer, stats, DatagramReplySink::kMaxMessageBytes};
+  uint32_t random = 12345;
+  for (int request = 0; request < 200; ++request) {
+    sink.startRequest(static_cast<uint16_t>(request));
+    plain.startRequest(static_cast<uint16_t>(request));
+    const size_t responses = 1 + request % 7;
+    for (size_t r = 0; r < responses; ++r) {
+      random = random * 1103515245 + 12345;
+      const size_t sizes[] = {0, 5, 30, 600, 1391, 1392, 1393, 3000};
+      const std::string response = pattern(sizes[(random >> 16) % 8]);
+      for (DatagramReplySink* s : {&sink, &plain}) {
+        s->append(response.substr(0, response.size() / 3));
+        s->append(response.substr(response.size() / 3));
+        s->endResponse();
+      }
+    }
+    sink.finishRequest();
+    plain.finishRequest();
+  }
+  const auto payload = [](const std::vector<std::string>& datagrams) {
+    std::string joined;
+    for (const std::string& d : datagrams) joined += d.substr(8);
+    return joined;
+  };
+  EXPECT_EQ(payload(writer.datagrams), payload(plain_writer.datagrams));
+  EXPECT_LT(writer.datagrams.size(), plain_writer.datagrams.size());
+  uint16_t expected_sequence = 0;
+  for (const std::string& d : writer.datagrams) {
+    ASSERT_LE(d.size(), size_t{MC_UDP_MAX_PAYLOAD});
+    const FrameHeader h = readFrameHeader(d.data());
+    EXPECT_EQ(h.sequence, expected_sequence);
+    expected_sequence = h.total == 0 || h.sequence + 1 == h.total ? 0 : h.sequence + 1;
+  }
+  EXPECT_EQ(expected_sequence, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(DatagramsLent, CoalescingSinkTest, ::testing::Values(0, 1, 2, SIZE_MAX),
+                         [](const auto& info) {
+                           return info.param == SIZE_MAX ? std::string("all") : "upTo" + std::to_string(info.param);
+                         });
+
 TEST(DatagramReplySink, DropsEverythingOfARequestPastItsBudget) {
   RecordingWriter writer(1);
   proto::WorkerStats stats;
