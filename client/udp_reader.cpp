@@ -73,7 +73,7 @@ void UdpReader::queueRequest(uint64_t ticket, std::vector<std::string> keys, boo
   const auto id = ids_.allocate();
   if (!id) throw ClientError("65536 UDP requests in flight to " + address_.name + ": wait for some to finish");
   std::string datagram(MC_UDP_HEADER_SIZE, '\0');
-  writeFrameHeader(datagram.data(), FrameHeader{*id, 0, 1, 0});
+  writeFrameHeader(FrameHeader{*id, 0, 1, 0}, datagram.data());
   datagram += with_cas ? "gets" : "get";
   for (const std::string& key : keys) (datagram += ' ') += key;
   datagram += "\r\n";

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "client/udp_frame_header.h"
+#include "unbuckle/mc_udp_frame.h"
 
 namespace unbuckle::client {
 

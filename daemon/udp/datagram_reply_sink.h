@@ -32,7 +32,7 @@
 #include "proto/reply_sink.h"
 #include "proto/stats.h"
 #include "udp/datagram_writer.h"
-#include "udp/frame_header.h"
+#include "unbuckle/mc_udp_frame.h"
 
 namespace unbuckle::udp {
 

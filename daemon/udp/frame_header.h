@@ -1,5 +1,5 @@
-// memcached's 8-byte UDP frame header (include/unbuckle/mc_udp.h) as host
-// values, and the rules memcached 1.6.18 applies to a request datagram.
+// The rules memcached 1.6.18 applies to a request datagram's frame header
+// (the header itself: include/unbuckle/mc_udp_frame.h).
 #pragma once
 
 #include <cstdint>
@@ -7,19 +7,9 @@
 #include <string_view>
 
 #include "proto/stats.h"
+#include "unbuckle/mc_udp_frame.h"
 
 namespace unbuckle::udp {
-
-struct FrameHeader {
-  uint16_t request_id = 0;
-  uint16_t sequence = 0;
-  uint16_t total = 0;
-  uint16_t reserved = 0;
-};
-
-// `bytes` holds at least MC_UDP_HEADER_SIZE bytes; fields are big-endian.
-FrameHeader readFrameHeader(const char* bytes);
-void writeFrameHeader(const FrameHeader& header, char* out);
 
 struct Request {
   uint16_t request_id = 0;

@@ -22,9 +22,9 @@
 #include "bound_xsk.h"
 #include "kernel_cache_writer.h"
 #include "packet_builder.h"
-#include "udp/frame_header.h"
 #include "unbuckle/bpf_abi.h"
 #include "unbuckle/mc_udp.h"
+#include "unbuckle/mc_udp_frame.h"
 #include "unbuckle_bpf.skel.h"
 #include "xdp/xdp_attachment.h"
 #include "xdp_counter.h"
@@ -67,11 +67,11 @@ std::vector<uint8_t> afxdpReply(const std::vector<uint8_t>& request, const std::
   const std::optional<afxdp::RequestHeaders> parsed = afxdp::parseRequestHeaders(request);
   EXPECT_TRUE(parsed) << "the AF_XDP path would drop this request";
   if (!parsed) return {};
-  const udp::FrameHeader header =
-      udp::readFrameHeader(reinterpret_cast<const char*>(request.data() + parsed->payload_offset));
+  const FrameHeader header =
+      readFrameHeader(reinterpret_cast<const char*>(request.data() + parsed->payload_offset));
   const afxdp::ReplyHeaders headers(*parsed);
   std::vector<uint8_t> frame(headers.size() + MC_UDP_HEADER_SIZE + reply.size());
-  udp::writeFrameHeader({header.request_id, 0, 1, 0}, reinterpret_cast<char*>(frame.data() + headers.size()));
+  writeFrameHeader({header.request_id, 0, 1, 0}, reinterpret_cast<char*>(frame.data() + headers.size()));
   std::memcpy(frame.data() + headers.size() + MC_UDP_HEADER_SIZE, reply.data(), reply.size());
   headers.write(frame.data(), MC_UDP_HEADER_SIZE + reply.size(), ip_id);
   return frame;

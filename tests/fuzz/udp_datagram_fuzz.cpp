@@ -23,8 +23,8 @@
 #include "finding.h"
 #include "no_sleep.h"
 #include "udp/datagram_server.h"
-#include "udp/frame_header.h"
 #include "unbuckle/mc_udp.h"
+#include "unbuckle/mc_udp_frame.h"
 
 namespace unbuckle::fuzz {
 namespace {
@@ -80,7 +80,7 @@ class CheckingWriter final : public udp::DatagramWriter {
  private:
   void check(std::string_view datagram) {
     if (datagram.size() > MC_UDP_MAX_PAYLOAD) finding("reply datagram over 1400 bytes");
-    const udp::FrameHeader header = udp::readFrameHeader(datagram.data());
+    const FrameHeader header = readFrameHeader(datagram.data());
     const std::string_view data = datagram.substr(MC_UDP_HEADER_SIZE);
     if (header.request_id != request_id_) finding("reply datagram with another request's id");
     if (header.reserved != 0) finding("reply datagram with reserved bits set");
@@ -129,7 +129,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view datagram = input.substr(0, end);
     input.remove_prefix(end == std::string_view::npos ? input.size() : end + kSeparator.size());
     const bool framed = datagram.size() >= MC_UDP_HEADER_SIZE;
-    writer.expectRequest(framed ? udp::readFrameHeader(datagram.data()).request_id : 0);
+    writer.expectRequest(framed ? readFrameHeader(datagram.data()).request_id : 0);
     {
       NoSleepScope no_sleep;
       server.serve(datagram, udp::SourceAddress::ipv4(kSource), now_ns);

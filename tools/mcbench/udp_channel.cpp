@@ -51,7 +51,7 @@ void UdpChannel::queue(uint32_t slot, std::string_view payload) {
   reassembly_[slot].reset();
 
   char* out = send_buffer_.data() + queued_ * stride_;
-  writeFrameHeader(out, FrameHeader{id, 0, 1, 0});
+  writeFrameHeader(FrameHeader{id, 0, 1, 0}, out);
   std::memcpy(out + MC_UDP_HEADER_SIZE, payload.data(), payload.size());
   send_iov_[queued_].iov_len = MC_UDP_HEADER_SIZE + payload.size();
   queued_slots_[queued_] = slot;

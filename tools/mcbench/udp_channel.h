@@ -22,12 +22,8 @@
 
 namespace unbuckle::mcbench {
 
-// The frame header and reassembly are the client library's (client/).
-using client::FrameHeader;
-using client::isWholeMessage;
-using client::parseFrameHeader;
+// Reassembly is the client library's (client/).
 using client::UdpReassembly;
-using client::writeFrameHeader;
 
 struct UdpReply {
   uint32_t slot = 0;

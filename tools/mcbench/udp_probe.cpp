@@ -6,14 +6,10 @@
 
 #include "mcbench/sockets.h"
 #include "mcbench/stop_signal.h"
-#include "client/udp_frame_header.h"
 #include "unbuckle/mc_udp.h"
+#include "unbuckle/mc_udp_frame.h"
 
 namespace unbuckle::mcbench {
-
-using client::FrameHeader;
-using client::parseFrameHeader;
-using client::writeFrameHeader;
 
 namespace {
 
@@ -25,7 +21,7 @@ constexpr uint16_t kProbeId = 0x7e57;
 bool probeUdp(const Endpoint& endpoint, std::chrono::milliseconds timeout) {
   const FileDescriptor fd = connectUdp(endpoint, kResendInterval);
   char request[MC_UDP_HEADER_SIZE + 9];
-  writeFrameHeader(request, FrameHeader{kProbeId, 0, 1, 0});
+  writeFrameHeader(FrameHeader{kProbeId, 0, 1, 0}, request);
   std::memcpy(request + MC_UDP_HEADER_SIZE, "version\r\n", 9);
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "client/udp_frame_header.h"
 #include "unbuckle/mc_udp.h"
+#include "unbuckle/mc_udp_frame.h"
 
 namespace unbuckle::client {
 namespace {
@@ -65,7 +65,7 @@ class FakeServer {
 
   void send(const Request& to, uint16_t id, uint16_t seq, uint16_t total, std::string_view payload) {
     std::string datagram(MC_UDP_HEADER_SIZE, '\0');
-    writeFrameHeader(datagram.data(), FrameHeader{id, seq, total, 0});
+    writeFrameHeader(FrameHeader{id, seq, total, 0}, datagram.data());
     datagram += payload;
     sendto(fd_.get(), datagram.data(), datagram.size(), 0, reinterpret_cast<const sockaddr*>(&to.from),
            sizeof(to.from));

@@ -46,7 +46,7 @@ class FakeServer {
 
   void send(const FrameHeader& header, std::string_view payload) {
     std::string datagram(MC_UDP_HEADER_SIZE, '\0');
-    writeFrameHeader(datagram.data(), header);
+    writeFrameHeader(header, datagram.data());
     datagram += payload;
     sendto(fd_.get(), datagram.data(), datagram.size(), 0, reinterpret_cast<const sockaddr*>(&client_),
            sizeof(client_));

@@ -21,7 +21,7 @@
 #include "proto/stats.h"
 #include "store/clock.h"
 #include "store/store.h"
-#include "udp/frame_header.h"
+#include "unbuckle/mc_udp_frame.h"
 
 namespace unbuckle::net {
 namespace {
@@ -128,7 +128,7 @@ class UdpClient {
 
   void request(uint16_t id, std::string_view payload) {
     std::string datagram(8, '\0');
-    udp::writeFrameHeader(udp::FrameHeader{id, 0, 1, 0}, datagram.data());
+    writeFrameHeader(FrameHeader{id, 0, 1, 0}, datagram.data());
     send(datagram.append(payload));
   }
 
@@ -178,7 +178,7 @@ class SocketServerTest : public ::testing::Test {
 
   std::string header(uint16_t id, uint16_t seq, uint16_t total) {
     std::string h(8, '\0');
-    udp::writeFrameHeader(udp::FrameHeader{id, seq, total, 0}, h.data());
+    writeFrameHeader(FrameHeader{id, seq, total, 0}, h.data());
     return h;
   }
 
@@ -360,7 +360,7 @@ TEST_F(SocketServerTest, UdpLargeReplySpansDatagrams) {
   for (size_t i = 0; i < total; ++i) {
     const auto datagram = udp.receive();
     ASSERT_TRUE(datagram);
-    const udp::FrameHeader h = udp::readFrameHeader(datagram->data());
+    const FrameHeader h = readFrameHeader(datagram->data());
     EXPECT_EQ(h.request_id, 53);
     EXPECT_EQ(h.total, total);
     EXPECT_EQ(h.reserved, 0);
@@ -389,7 +389,7 @@ TEST_F(SocketServerTest, UdpDropsShortAndMultiPacketRequests) {
   udp.request(3, "version\r\n");
   const auto reply = udp.receive();
   ASSERT_TRUE(reply);
-  EXPECT_EQ(udp::readFrameHeader(reply->data()).request_id, 3);
+  EXPECT_EQ(readFrameHeader(reply->data()).request_id, 3);
   EXPECT_FALSE(udp.receive(std::chrono::milliseconds(100)));
   EXPECT_EQ(sum(&proto::WorkerStats::udp_dropped_short), 1u);
   EXPECT_EQ(sum(&proto::WorkerStats::udp_dropped_multipacket), 1u);

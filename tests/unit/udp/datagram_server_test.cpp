@@ -8,7 +8,7 @@
 #include "recording_writer.h"
 #include "store/clock.h"
 #include "store/store.h"
-#include "udp/frame_header.h"
+#include "unbuckle/mc_udp_frame.h"
 
 namespace unbuckle::udp {
 namespace {

@@ -16,21 +16,6 @@ std::string frame(uint16_t id, uint16_t seq, uint16_t total, uint16_t reserved,
   return bytes.append(payload);
 }
 
-TEST(FrameHeader, WritesFourBigEndianFields) {
-  char bytes[8];
-  writeFrameHeader(FrameHeader{0x1234, 0x0001, 0x0203, 0x0000}, bytes);
-  EXPECT_EQ(std::string(bytes, 8), "\x12\x34\x00\x01\x02\x03\x00\x00"s);
-}
-
-TEST(FrameHeader, ReadsFourBigEndianFields) {
-  const std::string bytes = "\xab\xcd\x00\x07\xff\xfe\x00\x05"s;
-  const FrameHeader h = readFrameHeader(bytes.data());
-  EXPECT_EQ(h.request_id, 0xabcd);
-  EXPECT_EQ(h.sequence, 7);
-  EXPECT_EQ(h.total, 0xfffe);
-  EXPECT_EQ(h.reserved, 5);
-}
-
 TEST(ParseRequest, AcceptsSingleDatagramAndEchoesRequestId) {
   proto::WorkerStats stats;
   const std::string d = frame(161, 0, 1, 0, "get foo\r\n");
