@@ -13,10 +13,12 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "parse_command_line.h"
 #include "unbuckle/client_pool.h"
 #include "unbuckle/version.h"
 
@@ -175,20 +177,7 @@ int main(int argc, char** argv) {
   stats_command->add_option("GROUP", group, "A stats group");
   stats_command->footer(kFooter);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::RequiredError& e) {
-    if (!app.get_subcommands().empty() || app.remaining().empty()) {
-      return fail(kExitError, std::string(e.what()) + ": get, set, delete or stats (unbucklecat --help)");
-    }
-    return fail(kExitError, "unknown command '" + app.remaining().front() + "': get, set, delete or stats");
-  } catch (const CLI::ParseError& e) {
-    return fail(kExitError, std::string(e.what()) + " (unbucklecat --help)");
-  }
+  if (const std::optional<int> code = unbuckle::tools::parseCommandLine(app, argc, argv, kExitError)) return *code;
   if (servers.empty()) {
     return fail(kExitError, "no servers: give --servers=host:port,... or set MEMCACHED_SERVERS");
   }

@@ -129,8 +129,9 @@ def main():
         Cat(args.unbucklecat, f"{mc.HOST}:{closed}").run("set", "k", "v", code=2,
                                                          stderr=f"TCP connection to {mc.HOST}:{closed} failed")
         cat.run("--distribution", "modula", "get", "k", code=2, stderr="no ketama distribution \"modula\"")
-        cat.run(code=2, stderr="get, set, delete or stats")
-        cat.run("fetch", "k", code=2, stderr="unknown command 'fetch'")
+        cat.run(code=2, stderr="a command is required: get, set, delete, stats (unbucklecat --help)")
+        cat.run("get", code=2, stderr="KEY is required (unbucklecat --help)")
+        cat.run("fetch", "k", code=2, stderr="unknown command 'fetch' (get, set, delete, stats)")
         cat.run("set", "k", code=2, stderr="set needs a VALUE or --file")
         cat.run("set", "k", "v", "--file", "/dev/null", code=2, stderr="excludes")
         cat.run("get", "bad key", code=2, stderr="is empty, over 250 bytes")
