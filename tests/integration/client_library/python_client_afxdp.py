@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The Python module unbuckle_client against unbuckle-xdp's AF_XDP datapath,
 from a client network namespace joined by a veth to a server namespace
-(../afxdp/netns.py) where, as in client_library_afxdp.py,
+(../afxdp/netns.py, set up by client_library_afxdp.py) where
 
   unbuckle-xdp  port 11211 on ubx0, native XDP, the kernel cache on
   memcached -U  another port on the server address beside it, the
@@ -33,9 +33,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "afxdp"))
 import mcharness as mc  # noqa: E402
-import netns  # noqa: E402
 from afxdp_daemon import SKIP, xdp_counters  # noqa: E402
-from afxdp_differential import start_daemon, start_memcached  # noqa: E402
+from client_library_afxdp import servers_across_veth  # noqa: E402
 from python_client import SIZES, compare, keys_per_request  # noqa: E402
 
 NAMESPACE_PREFIX = "ubxpy"
@@ -44,30 +43,18 @@ AFXDP_COUNTS = (1, 100)
 
 
 def run(args, unbuckle_client):
-    servers = []
-    with netns.VethNamespaces(1, args.xdp_pass, prefix=NAMESPACE_PREFIX) as net:
-        try:
-            net.enter_client()
-            servers.append(start_memcached(net))
-            servers.append(start_daemon(net, args.daemon, kernel_cache="on"))
-            memcached, daemon = servers
-            if "XDP native" not in daemon.log_text():
-                mc.fail(f"the daemon is not on native XDP:\n{daemon.log_text()}")
-            compare(unbuckle_client, "memcached", memcached, AFXDP_SIZES, AFXDP_COUNTS)
-            keys_per_request(unbuckle_client, "memcached", memcached)
-            before = xdp_counters(net)
-            compare(unbuckle_client, "unbuckle-xdp", daemon, AFXDP_SIZES, AFXDP_COUNTS)
-            redirected = xdp_counters(net).get("redirect", 0) - before.get("redirect", 0)
-            print(f"unbuckle-xdp: compare: XDP redirected {redirected} datagrams to AF_XDP", flush=True)
-            if redirected == 0:
-                mc.fail("unbuckle-xdp: the compare reads did not go through AF_XDP")
-            keys_per_request(unbuckle_client, "unbuckle-xdp", daemon, kernel_cache=True)
-            if not daemon.alive():
-                mc.fail("unbuckle-xdp died during the run")
-        finally:
-            net.leave()
-            for server in servers:
-                server.stop()
+    with servers_across_veth(args, NAMESPACE_PREFIX) as (net, memcached, daemon):
+        compare(unbuckle_client, "memcached", memcached, AFXDP_SIZES, AFXDP_COUNTS)
+        keys_per_request(unbuckle_client, "memcached", memcached)
+        before = xdp_counters(net)
+        compare(unbuckle_client, "unbuckle-xdp", daemon, AFXDP_SIZES, AFXDP_COUNTS)
+        redirected = xdp_counters(net).get("redirect", 0) - before.get("redirect", 0)
+        print(f"unbuckle-xdp: compare: XDP redirected {redirected} datagrams to AF_XDP", flush=True)
+        if redirected == 0:
+            mc.fail("unbuckle-xdp: the compare reads did not go through AF_XDP")
+        keys_per_request(unbuckle_client, "unbuckle-xdp", daemon, kernel_cache=True)
+        if not daemon.alive():
+            mc.fail("unbuckle-xdp died during the run")
 
 
 def main():
