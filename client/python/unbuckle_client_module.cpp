@@ -10,6 +10,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -25,6 +27,15 @@ namespace unbuckle::client {
 namespace {
 
 constexpr double kMaxSeconds = 86400;
+
+// A count of keys the C++ option (unsigned) can hold; Python ints are unbounded.
+unsigned keysPerRequest(int64_t keys) {
+  if (keys < 0 || keys > std::numeric_limits<unsigned>::max()) {
+    throw py::value_error("udp_keys_per_request is " + std::to_string(keys) +
+                          ": give 0 (as many keys as fit one datagram) or a number of keys");
+  }
+  return static_cast<unsigned>(keys);
+}
 
 std::chrono::milliseconds milliseconds(double seconds, const char* name) {
   if (!(seconds > 0 && seconds <= kMaxSeconds)) {
@@ -67,9 +78,11 @@ Keys keyList(const py::iterable& keys) {
 class Client {
  public:
   Client(const py::object& servers, double udp_timeout, unsigned udp_retries, bool udp_timeout_is_error,
-         double tcp_timeout, const std::string& distribution, unsigned failure_limit, double dead_retry)
-      : pool_(makePool(serverSpecs(servers), options(udp_timeout, udp_retries, udp_timeout_is_error, tcp_timeout,
-                                                     distribution, failure_limit, dead_retry))) {}
+         int64_t udp_keys_per_request, double tcp_timeout, const std::string& distribution, unsigned failure_limit,
+         double dead_retry)
+      : pool_(makePool(serverSpecs(servers), options(udp_timeout, udp_retries, udp_timeout_is_error,
+                                                     udp_keys_per_request, tcp_timeout, distribution, failure_limit,
+                                                     dead_retry))) {}
 
   py::object get(const std::string& key, const py::object& fallback, bool tcp) {
     const std::optional<Item> item = read(key, false, tcp);
@@ -153,12 +166,14 @@ class Client {
   }
 
  private:
-  static PoolOptions options(double udp_timeout, unsigned udp_retries, bool udp_timeout_is_error, double tcp_timeout,
-                             const std::string& distribution, unsigned failure_limit, double dead_retry) {
+  static PoolOptions options(double udp_timeout, unsigned udp_retries, bool udp_timeout_is_error,
+                             int64_t udp_keys_per_request, double tcp_timeout, const std::string& distribution,
+                             unsigned failure_limit, double dead_retry) {
     PoolOptions options;
     options.client.udp_timeout = milliseconds(udp_timeout, "udp_timeout");
     options.client.udp_retries = udp_retries;
     options.client.udp_timeout_is_error = udp_timeout_is_error;
+    options.client.udp_keys_per_request = keysPerRequest(udp_keys_per_request);
     options.client.tcp_timeout = milliseconds(tcp_timeout, "tcp_timeout");
     options.distribution = distribution;
     options.failure_limit = failure_limit;
@@ -216,7 +231,9 @@ PYBIND11_MODULE(unbuckle_client, m) {
   namespace uc = unbuckle::client;
   m.doc() =
       "memcached client for UDP reads and TCP writes over a ketama pool (unbuckle-xdp's client library).\n"
-      "Keys and values are bytes (str keys and values are sent as UTF-8); values are returned as bytes.";
+      "Keys and values are bytes (str keys and values are sent as UTF-8); values are returned as bytes.\n"
+      "A multi-get over UDP is sent as requests of one datagram each, or of at most udp_keys_per_request keys\n"
+      "(Client(..., udp_keys_per_request=1): one `get KEY` per key, which unbuckle-xdp's kernel cache answers).";
   static py::exception<uc::ClientError> client_error(m, "ClientError", PyExc_Exception);
   static py::exception<uc::TimeoutError> timeout_error(m, "TimeoutError", client_error.ptr());
   client_error.doc() = "A server unreachable, a connection lost, a reply that cannot be parsed; one line naming the server.";
@@ -234,14 +251,18 @@ PYBIND11_MODULE(unbuckle_client, m) {
   py::class_<Client>(m, "Client",
                      "A pool of memcached servers: reads over UDP, writes and the rest over TCP, each key on the\n"
                      "server ketama places it on (as pylibmc's ketama_weighted by default).")
-      .def(py::init<const py::object&, double, unsigned, bool, double, const std::string&, unsigned, double>(),
+      .def(py::init<const py::object&, double, unsigned, bool, int64_t, double, const std::string&, unsigned,
+                    double>(),
            py::arg("servers"), py::kw_only(), py::arg("udp_timeout") = 0.25, py::arg("udp_retries") = 0,
-           py::arg("udp_timeout_is_error") = false, py::arg("tcp_timeout") = 5.0,
+           py::arg("udp_timeout_is_error") = false, py::arg("udp_keys_per_request") = 0, py::arg("tcp_timeout") = 5.0,
            py::arg("distribution") = "libmemcached-ketama-weighted", py::arg("failure_limit") = 2,
            py::arg("dead_retry") = 30.0,
            "servers: [\"host:port[:weight]\", ...] or one \"host:port,host:port\" string.\n"
            "udp_timeout: seconds after which an unanswered UDP read is a miss (retried udp_retries times first;\n"
            "  with udp_timeout_is_error=True it raises TimeoutError instead).\n"
+           "udp_keys_per_request: most keys in one UDP request of a multi-get; 0 (the default) as many as fit\n"
+           "  one datagram. 1 asks each key as a plain `get KEY`, the only request unbuckle-xdp's kernel cache\n"
+           "  answers from XDP; a server without one then handles one request per key.\n"
            "tcp_timeout: seconds a TCP call (connecting included) may take before TimeoutError.\n"
            "distribution: libmemcached-ketama-weighted, libmemcached-ketama, libmemcached-ketama-md5,\n"
            "  twemproxy-ketama-md5 or twemproxy-ketama-fnv1a_64.\n"

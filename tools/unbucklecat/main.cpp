@@ -13,10 +13,12 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "parse_command_line.h"
 #include "unbuckle/client_pool.h"
 #include "unbuckle/version.h"
 
@@ -109,6 +111,7 @@ int main(int argc, char** argv) {
   std::string distribution = PoolOptions{}.distribution;
   double udp_timeout = 0.25;
   double tcp_timeout = 5;
+  unsigned udp_keys_per_request = 0;
   std::vector<std::string> keys;
   bool tcp = false;
   std::string key;
@@ -138,6 +141,11 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0.001, 86400.0))
       ->type_name("SECONDS");
+  app.add_option("--udp-keys-per-request", udp_keys_per_request,
+                 "Most keys in one UDP request of a get; 0: as many as fit a datagram. 1 asks each key as "
+                 "`get KEY`, which unbuckle-xdp's kernel cache answers from XDP")
+      ->capture_default_str()
+      ->type_name("N");
   app.add_option("--tcp-timeout", tcp_timeout, "Seconds a TCP command may take, connecting included")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 86400.0))
@@ -169,20 +177,7 @@ int main(int argc, char** argv) {
   stats_command->add_option("GROUP", group, "A stats group");
   stats_command->footer(kFooter);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::RequiredError& e) {
-    if (!app.get_subcommands().empty() || app.remaining().empty()) {
-      return fail(kExitError, std::string(e.what()) + ": get, set, delete or stats (unbucklecat --help)");
-    }
-    return fail(kExitError, "unknown command '" + app.remaining().front() + "': get, set, delete or stats");
-  } catch (const CLI::ParseError& e) {
-    return fail(kExitError, std::string(e.what()) + " (unbucklecat --help)");
-  }
+  if (const std::optional<int> code = unbuckle::tools::parseCommandLine(app, argc, argv, kExitError)) return *code;
   if (servers.empty()) {
     return fail(kExitError, "no servers: give --servers=host:port,... or set MEMCACHED_SERVERS");
   }
@@ -200,6 +195,7 @@ int main(int argc, char** argv) {
   options.client.udp_timeout = milliseconds(udp_timeout);
   options.client.udp_retries = 2;
   options.client.udp_timeout_is_error = true;
+  options.client.udp_keys_per_request = udp_keys_per_request;
   options.client.tcp_timeout = milliseconds(tcp_timeout);
   try {
     Pool pool(parseServerList(servers), options);

@@ -5,12 +5,14 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "config/command_line.h"
 #include "config/daemon_config.h"
 #include "control/control_protocol.h"
 #include "control_connection.h"
+#include "parse_command_line.h"
 #include "unbuckle/version.h"
 
 namespace {
@@ -30,15 +32,6 @@ constexpr const char* kFooter =
     "Permissions: the control socket has mode 0660 and the group of the daemon's\n"
     "--control-group (default: the daemon's own group). root, the daemon's user and the\n"
     "members of that group may use it; the daemon checks the caller's credentials too.";
-
-// "attach, detach, status, stats, log-level"
-std::string commands(CLI::App& app) {
-  std::string names;
-  for (const CLI::App* command : app.get_subcommands({})) {
-    names += (names.empty() ? "" : ", ") + command->get_name();
-  }
-  return names;
-}
 
 int fail(int code, const std::string& message) {
   std::fprintf(stderr, "unbucklectl: %s\n", message.c_str());
@@ -106,20 +99,7 @@ int main(int argc, char** argv) {
   allow->add_option("CIDR", networks, "Networks, e.g. 10.0.0.0/8 fd00::/8 192.0.2.7 (host)");
   allow->footer(kFooter);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::RequiredError& e) {
-    if (!app.get_subcommands().empty()) return fail(kExitUsage, std::string(e.what()) + " (unbucklectl --help)");
-    const std::vector<std::string> rest = app.remaining();
-    if (rest.empty()) return fail(kExitUsage, "a command is required: " + commands(app) + " (unbucklectl --help)");
-    return fail(kExitUsage, "unknown command '" + rest.front() + "' (" + commands(app) + ")");
-  } catch (const CLI::ParseError& e) {
-    return fail(kExitUsage, std::string(e.what()) + " (unbucklectl --help)");
-  }
+  if (const std::optional<int> code = unbuckle::tools::parseCommandLine(app, argc, argv, kExitUsage)) return *code;
   if (socket_path.size() >= sizeof(sockaddr_un{}.sun_path)) {
     return fail(kExitUsage, "--control-socket " + socket_path + " is longer than a Unix socket path may be");
   }

@@ -25,6 +25,7 @@ Needs root; exits 77 (skipped) otherwise.
 """
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -41,29 +42,37 @@ from client_library import scenario  # noqa: E402
 NAMESPACE_PREFIX = "ubxcl"
 
 
-def run(args):
+@contextlib.contextmanager
+def servers_across_veth(args, prefix):
+    """(net, memcached, daemon): memcached -U and unbuckle-xdp (native XDP,
+    kernel cache on) in the server namespace, this thread in the client
+    namespace, its route checked; everything stopped and removed on exit."""
     servers = []
-    with netns.VethNamespaces(1, args.xdp_pass, prefix=NAMESPACE_PREFIX) as net:
+    with netns.VethNamespaces(1, args.xdp_pass, prefix=prefix) as net:
         try:
             net.enter_client()
             servers.append(start_memcached(net))
             servers.append(start_daemon(net, args.daemon, kernel_cache="on"))
-            memcached, daemon = servers
-            if "XDP native" not in daemon.log_text():
-                mc.fail(f"the daemon is not on native XDP:\n{daemon.log_text()}")
-            scenario("memcached", memcached, args.check)
-            before = xdp_counters(net)
-            scenario("unbuckle-xdp", daemon, args.check)
-            after = xdp_counters(net)
-            grown = {name: after[name] - before.get(name, 0)
-                     for name in ("redirect", "kc_hit", "pass_oversize", "pass_ip_fragment") if name in after}
-            print(f"unbuckle-xdp: XDP counters grew by {grown}", flush=True)
-            if grown.get("redirect", 0) == 0 or grown.get("kc_hit", 0) == 0:
-                mc.fail(f"reads did not go through both AF_XDP and the kernel cache: {grown}")
+            if "XDP native" not in servers[1].log_text():
+                mc.fail(f"the daemon is not on native XDP:\n{servers[1].log_text()}")
+            yield net, servers[0], servers[1]
         finally:
             net.leave()
             for server in servers:
                 server.stop()
+
+
+def run(args):
+    with servers_across_veth(args, NAMESPACE_PREFIX) as (net, memcached, daemon):
+        scenario("memcached", memcached, args.check)
+        before = xdp_counters(net)
+        scenario("unbuckle-xdp", daemon, args.check)
+        after = xdp_counters(net)
+        grown = {name: after[name] - before.get(name, 0)
+                 for name in ("redirect", "kc_hit", "pass_oversize", "pass_ip_fragment") if name in after}
+        print(f"unbuckle-xdp: XDP counters grew by {grown}", flush=True)
+        if grown.get("redirect", 0) == 0 or grown.get("kc_hit", 0) == 0:
+            mc.fail(f"reads did not go through both AF_XDP and the kernel cache: {grown}")
 
 
 def main():

@@ -15,7 +15,14 @@ oracle for every read:
   over UDP, and server_for names the memcached that holds each; then one is
   stopped, marked dead (its keys move to the others) and, restarted,
   re-admitted;
+- keys per request: a multi-get of 30 keys with udp_keys_per_request 0 (one
+  request), 1 (30 requests) and 7 (5 requests) reads the same items, and the
+  server's cmd_get, bytes_read (both as memcached counts them) and
+  udp_datagrams_in grow by what that many requests cost
+  (udp_requests.py);
 - gil: a UDP read waiting for its timeout lets other Python threads run.
+
+python_client_afxdp.py runs compare and keys per request through AF_XDP.
 """
 
 import argparse
@@ -26,11 +33,14 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import mcharness as mc  # noqa: E402
+import udp_requests  # noqa: E402
 from client_library import LossyRelay, pylibmc_pool  # noqa: E402
 
 LOSSY_ROUNDS = 80
 POOL_KEYS = 600
 SIZES = [0, 1, 100, 1370, 1392, 1393, 3000, 20000, 100000, 500000, 1000000]
+COUNTS = (1, 2, 10, 100, 250, 1000)
+PER_REQUEST_KEYS = 30
 
 
 def value_for(key, size):
@@ -42,9 +52,9 @@ def value_for(key, size):
     return bytes(value)
 
 
-def oracle(port):
+def oracle(server):
     from pymemcache.client.base import Client as TcpOracle
-    return TcpOracle((mc.HOST, port), default_noreply=False, timeout=10)
+    return TcpOracle((server.host, server.port), default_noreply=False, timeout=10)
 
 
 def expect(condition, what):
@@ -52,12 +62,12 @@ def expect(condition, what):
         mc.fail(what)
 
 
-def compare(unbuckle_client, name, port):
-    client = unbuckle_client.Client([f"{mc.HOST}:{port}"], udp_timeout=0.5, udp_retries=2)
-    tcp = oracle(port)
+def compare(unbuckle_client, name, server, sizes=SIZES, counts=COUNTS):
+    client = unbuckle_client.Client([f"{server.host}:{server.port}"], udp_timeout=0.5, udp_retries=2)
+    tcp = oracle(server)
     try:
-        sized = [f"size:{size}" for size in SIZES]
-        for key, size in zip(sized, SIZES):
+        sized = [f"size:{size}" for size in sizes]
+        for key, size in zip(sized, sizes):
             expect(client.set(key, value_for(key, size), flags=size % 65536), f"{name}: set {key}")
         for key in sized:
             truth = tcp.gets(key)
@@ -66,12 +76,12 @@ def compare(unbuckle_client, name, port):
             expect(client.get(key, tcp=True) == truth[0], f"{name}: get {key} tcp=True")
         mixed = sized + ["size:absent"]
         expect(client.get_many(mixed) == tcp.get_many(mixed), f"{name}: get_many of every size")
-        keys = [f"multi:{i}" for i in range(1000)]
+        keys = [f"multi:{i}" for i in range(max(counts))]
         for i, key in enumerate(keys):
             if i % 3 != 2:
                 client.set(key, value_for(key, i % 200), flags=i)
         items = 0
-        for count in (1, 2, 10, 100, 250, 1000):
+        for count in counts:
             some = keys[:count]
             udp = client.get_many(some)
             expect(udp == tcp.get_many(some), f"{name}: get_many of {count} keys differs from TCP")
@@ -79,14 +89,14 @@ def compare(unbuckle_client, name, port):
             truth = {key: (value, int(cas)) for key, (value, cas) in tcp.gets_many(some).items()}
             expect(client.gets_many(some) == truth, f"{name}: gets_many of {count} keys differs from TCP")
             items += len(udp)
-        commands(unbuckle_client, client, name, port)
+        commands(unbuckle_client, client, name, server)
     finally:
         tcp.close()
-    print(f"{name}: compare: {len(SIZES)} sizes and {items} get_many items equal to pymemcache's TCP reads; "
+    print(f"{name}: compare: {len(sizes)} sizes and {items} get_many items equal to pymemcache's TCP reads; "
           "calls as memcached", flush=True)
 
 
-def commands(unbuckle_client, client, name, port):
+def commands(unbuckle_client, client, name, server):
     checks = [
         (client.set(b"cmd", b"a", flags=3), True, "set"),
         (client.add("cmd", "x"), False, "add of an existing key"),
@@ -109,15 +119,18 @@ def commands(unbuckle_client, client, name, port):
     ]
     for got, wanted, what in checks:
         expect(got == wanted, f"{name}: {what}: {got!r}, expected {wanted!r}")
+    entry = f"{server.host}:{server.port}"
     stats = client.stats()
-    expect(list(stats) == [f"{mc.HOST}:{port}"] and "pid" in stats[f"{mc.HOST}:{port}"], f"{name}: stats {stats}")
-    expect(client.stats("settings")[f"{mc.HOST}:{port}"].get("tcpport") == str(port),
-           f"{name}: stats settings")
+    expect(list(stats) == [entry] and "pid" in stats[entry], f"{name}: stats {stats}")
+    expect(client.stats("settings")[entry].get("tcpport") == str(server.port), f"{name}: stats settings")
     raises(ValueError, "is empty, over 250 bytes", lambda: client.get("a key"), name)
     raises(ValueError, "port \"x\" is not a number", lambda: unbuckle_client.Client(["127.0.0.1:x"]), name)
-    raises(TypeError, "give \"host:port[:weight]\" strings", lambda: unbuckle_client.Client([(mc.HOST, port)]), name)
+    raises(TypeError, "give \"host:port[:weight]\" strings",
+           lambda: unbuckle_client.Client([(server.host, server.port)]), name)
     raises(ValueError, "no ketama distribution",
-           lambda: unbuckle_client.Client([f"{mc.HOST}:{port}"], distribution="modula"), name)
+           lambda: unbuckle_client.Client([entry], distribution="modula"), name)
+    raises(ValueError, "udp_keys_per_request is -1: give 0",
+           lambda: unbuckle_client.Client([entry], udp_keys_per_request=-1), name)
     closed = mc.free_port()
     raises(unbuckle_client.ClientError, f"TCP connection to {mc.HOST}:{closed} failed",
            lambda: unbuckle_client.Client([f"{mc.HOST}:{closed}"], tcp_timeout=1).set("k", "v"), name)
@@ -126,6 +139,32 @@ def commands(unbuckle_client, client, name, port):
                                           udp_timeout_is_error=True).get("k"), name)
     expect(unbuckle_client.Client([f"{mc.HOST}:{closed}"], udp_timeout=0.05).get("k") is None,
            f"{name}: an unanswered UDP read is a miss by default")
+
+
+def keys_per_request(unbuckle_client, name, server, kernel_cache=False):
+    """`kernel_cache`: `server` is unbuckle-xdp with its kernel cache, on
+    AF_XDP, where XDP answers each `get KEY` of small values itself (not
+    counted in bytes_read) and passes a several-key request to the daemon."""
+    entry = f"{server.host}:{server.port}"
+    keys = [f"per-request:{i}" for i in range(PER_REQUEST_KEYS)]
+    writer = unbuckle_client.Client([entry])
+    for key in keys:
+        expect(writer.set(key, value_for(key, 40)), f"{name}: set {key}")
+    truth = writer.get_many(keys, tcp=True)
+    for per_request in (0, 1, 7):
+        what = f"{name}: get_many of {len(keys)} keys, udp_keys_per_request={per_request}"
+        client = unbuckle_client.Client([entry], udp_timeout=0.5, udp_keys_per_request=per_request)
+        items, grown = udp_requests.growth(server, lambda: client.get_many(keys))
+        expect(items == truth, f"{what}: {len(items)} items, not the {len(truth)} read over TCP")
+        expected = udp_requests.expected_growth(server, keys, per_request)
+        if kernel_cache:
+            del expected["bytes_read"]
+            requests = expected["udp_datagrams_in"]
+            expected["kernel_cache_hits"] = len(keys) if per_request == 1 else 0
+            expected["kernel_cache_fallback_not_plain_get"] = 0 if per_request == 1 else requests
+        udp_requests.check_growth(what, grown, expected)
+    print(f"{name}: keys per request: 30 keys in 1, 30 and 5 requests as udp_keys_per_request 0, 1 and 7 "
+          f"ask{' (the 30 single-key ones answered by the kernel cache)' if kernel_cache else ''}", flush=True)
 
 
 def raises(kind, text, call, name):
@@ -180,7 +219,7 @@ def pool(unbuckle_client):
         expect(client.get_many(keys, tcp=True) == items, "pool: get_many(tcp=True) differs from the UDP reads")
         holders = {}
         for entry, server in zip(entries, servers):
-            tcp = oracle(server.port)
+            tcp = oracle(server)
             holders.update((key, entry) for key in tcp.get_many(keys))
             tcp.close()
         wrong = [key for key in keys if client.server_for(key) != holders[key]]
@@ -259,11 +298,13 @@ def main():
 
     started = time.monotonic()
     with mc.Server.memcached() as memcached:
-        compare(unbuckle_client, "memcached", memcached.port)
+        compare(unbuckle_client, "memcached", memcached)
         lossy(unbuckle_client, "memcached", memcached)
+        keys_per_request(unbuckle_client, "memcached", memcached)
     with mc.Server.daemon(args.daemon) as daemon:
-        compare(unbuckle_client, "unbuckle-xdp", daemon.port)
+        compare(unbuckle_client, "unbuckle-xdp", daemon)
         lossy(unbuckle_client, "unbuckle-xdp", daemon)
+        keys_per_request(unbuckle_client, "unbuckle-xdp", daemon)
         expect(daemon.alive(), "unbuckle-xdp died during the run")
     pool(unbuckle_client)
     gil(unbuckle_client)

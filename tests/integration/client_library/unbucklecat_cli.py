@@ -2,9 +2,11 @@
 """unbucklecat (tools/unbucklecat/) against a pool of Debian's memcached
 (-U) and unbuckle-xdp's socket backend on 127.0.0.1: set (a value, a file,
 standard input, --flags, --expire), get over UDP and --tcp, delete, stats,
-MEMCACHED_SERVERS, and each exit code: 0 done, 1 a key not found, 2 a bad
-command line or server list or a server that does not answer, every error
-one line on stderr.
+MEMCACHED_SERVERS, --udp-keys-per-request (each server's cmd_get, bytes_read
+and udp_datagrams_in grow by what that many requests cost, udp_requests.py),
+and each exit code: 0 done, 1 a key not found, 2 a bad command line or
+server list or a server that does not answer, every error one line on
+stderr.
 """
 
 import argparse
@@ -15,6 +17,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import mcharness as mc  # noqa: E402
+import udp_requests  # noqa: E402
 
 
 class Cat:
@@ -51,6 +54,22 @@ def tcp_get_line(servers, key):
     return None
 
 
+def keys_per_request(path, server):
+    """A get of 12 keys from `server` alone, sent as 1, 12 and 3 requests."""
+    cat = Cat(path, f"{server.host}:{server.port}")
+    keys = [f"per-request:{i}" for i in range(12)]
+    for key in keys:
+        cat.run("set", key, f"value of {key}")
+    printed = "".join(f"value of {key}\n" for key in keys).encode()
+    for per_request in (0, 1, 5):
+        what = f"{server.name}: --udp-keys-per-request {per_request} get of {len(keys)} keys"
+        out, grown = udp_requests.growth(server, lambda: cat.run("--udp-keys-per-request", str(per_request),
+                                                                 "get", *keys))
+        if out != printed:
+            mc.fail(f"{what} printed {out!r}")
+        udp_requests.check_growth(what, grown, udp_requests.expected_growth(server, keys, per_request))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--daemon", required=True)
@@ -83,6 +102,12 @@ def main():
         if cat.run("get", "blob", "piped") != blob + b"\n" + blob[:5000] + b"\n":
             mc.fail("get of the values set from a file and from stdin differ from them")
 
+        for server in servers:
+            keys_per_request(args.unbucklecat, server)
+        if b"--udp-keys-per-request N=0" not in cat.run("--help", servers=False):
+            mc.fail("--help should list --udp-keys-per-request and its default 0")
+        cat.run("--udp-keys-per-request", "-1", "get", "k", code=2, stderr="--udp-keys-per-request = -1")
+
         cat.run("delete", "greeting")
         cat.run("delete", "greeting", code=1, stderr="greeting: not found")
 
@@ -104,8 +129,9 @@ def main():
         Cat(args.unbucklecat, f"{mc.HOST}:{closed}").run("set", "k", "v", code=2,
                                                          stderr=f"TCP connection to {mc.HOST}:{closed} failed")
         cat.run("--distribution", "modula", "get", "k", code=2, stderr="no ketama distribution \"modula\"")
-        cat.run(code=2, stderr="get, set, delete or stats")
-        cat.run("fetch", "k", code=2, stderr="unknown command 'fetch'")
+        cat.run(code=2, stderr="a command is required: get, set, delete, stats (unbucklecat --help)")
+        cat.run("get", code=2, stderr="KEY is required (unbucklecat --help)")
+        cat.run("fetch", "k", code=2, stderr="unknown command 'fetch' (get, set, delete, stats)")
         cat.run("set", "k", code=2, stderr="set needs a VALUE or --file")
         cat.run("set", "k", "v", "--file", "/dev/null", code=2, stderr="excludes")
         cat.run("get", "bad key", code=2, stderr="is empty, over 250 bytes")
