@@ -13,7 +13,8 @@ The XDP redirect counter (with --kernel-cache on, redirects plus the
 kernel cache's hits) must grow by at least the number of UDP requests that
 fit in one frame, so the test cannot pass through a fallback to the
 kernel. --kernel-cache on|off is passed to the daemon (default off: the
-AF_XDP path alone; ../kernel_cache/ runs the kernel cache's own). Larger
+AF_XDP path alone; ../kernel_cache/ runs the kernel cache's own);
+--coalesced runs it with --udp-coalesce-replies on. Larger
 requests cross the veth as IP fragments, which XDP passes to the kernel by
 design (memcached takes requests of up to 64 KiB); they are compared like
 the others.
@@ -70,7 +71,8 @@ def run(args):
         try:
             # Both start from here, so their readiness checks cross the veth.
             net.enter_client()
-            servers.append(start_daemon(net, args.daemon, args.kernel_cache))
+            coalesce = ("--udp-coalesce-replies", "on") if args.coalesced else ()
+            servers.append(start_daemon(net, args.daemon, args.kernel_cache, coalesce))
             servers.append(start_memcached(net))
             daemon, memcached = servers
             startup = daemon.log_text()
@@ -79,7 +81,8 @@ def run(args):
             before = xdp_counters(net)
 
             passed, sizes = differential.run_differential(memcached, daemon, args.seed,
-                                                          args.requests, args.max_seconds)
+                                                          args.requests, args.max_seconds,
+                                                          args.coalesced)
             if not passed:
                 failures.append("memcached and the AF_XDP path differ (see above)")
             counters = xdp_counters(net)
@@ -107,6 +110,8 @@ def main():
     parser.add_argument("--xdp-pass", required=True, help="XDP pass program for the client end")
     parser.add_argument("--kernel-cache", choices=("on", "off"), default="off",
                         help="the daemon's --kernel-cache (default off: the AF_XDP path alone)")
+    parser.add_argument("--coalesced", action="store_true",
+                        help="the daemon with --udp-coalesce-replies on (see differential.py)")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--requests", type=int, default=3000,
                         help="random requests after the edge cases")
