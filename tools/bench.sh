@@ -226,29 +226,13 @@ check_routes() {
   done
 }
 
-# Where each veth end's receive work runs (--napi). threaded: in a NAPI
-# thread of its own, pinned to its side's core, so that each core does its
-# own side's work and a server's CPU is its process plus that thread.
-# softirq: veth's default, the receiving end's work runs in the sender's
-# softirq, on the sender's core. A veth end has NAPI only with an XDP
-# program: placed again after every daemon start.
+# Where each veth end's receive work runs (--napi, tools/veth_napi.sh).
+# threaded: in a NAPI thread of its own, pinned to its side's core, so that
+# each core does its own side's work and a server's CPU is its process plus
+# that thread. softirq: veth's default, on the sender's core. Placed again
+# after every daemon start (a veth end has NAPI only with an XDP program).
+source tools/veth_napi.sh
 declare -A napi_pid=()   # server name -> PID of its server end's NAPI thread
-napi_threads() {   # PIDs of the NAPI threads of interface $1
-  local comm pid
-  for pid in $(pgrep -P 2 2>/dev/null || true); do
-    comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
-    [[ $comm == "napi/$1" || $comm == "napi/$1-"* ]] && echo "$pid"
-  done
-}
-thread_napi() {   # namespace, interface, CPU: prints the PID of its NAPI thread
-  local pid pids
-  ip netns exec "$1" sh -c "echo 1 > /sys/class/net/$2/threaded" ||
-    die "cannot switch $2 to threaded NAPI (/sys/class/net/$2/threaded)"
-  pids=$(napi_threads "$2")
-  [ -n "$pids" ] || die "no NAPI thread for $2 after enabling threaded NAPI"
-  for pid in $pids; do taskset -pc "$3" "$pid" >/dev/null; done
-  echo "$pids"
-}
 place_napi() {   # the names of the servers whose pairs to set up
   local name client_pids
   for name in "$@"; do

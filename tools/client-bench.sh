@@ -33,7 +33,7 @@
 #
 #   tools/client-bench.sh [--cases LIST] [--seconds S] [--rounds N] [--keys LIST]
 #                         [--in-flight N] [--value-size BYTES] [--build-dir DIR]
-#                         [--server-cpu N] [--client-cpu N]
+#                         [--server-cpu N] [--client-cpu N] [--napi MODE]
 #
 # --cases LIST        cases to run, in this order (default
 #                     socket,socket-coalesced,xdp,xdp-coalesced,xdp-kc; xdp-kc
@@ -49,6 +49,12 @@
 # --build-dir DIR     CMake build tree (default build/; configured as
 #                     Release and built when needed)
 # --server-cpu N, --client-cpu N   the two cores (default 1 and 0)
+# --napi MODE         in the veth cases, where each veth end's receive work
+#                     (XDP and AF_XDP's included) runs: threaded (default): a
+#                     NAPI thread per end pinned to its side's core, as a
+#                     NIC's receive work runs on the receiver's CPUs;
+#                     softirq: veth's default, on the sender's core, so the
+#                     client's core also runs the server's XDP program
 #
 # Needs root. Stops only processes it started; deletes its namespaces on
 # every exit path, Ctrl-C included.
@@ -64,7 +70,8 @@ value_size=100
 build_dir=build
 server_cpu=1
 client_cpu=0
-usage() { sed -n '2,55p' "$0" | sed 's/^# \{0,1\}//'; }
+napi=threaded
+usage() { sed -n '2,61p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
     --cases) cases=${2:?--cases needs a list}; shift 2 ;;
@@ -76,6 +83,7 @@ while (($#)); do
     --build-dir) build_dir=${2:?--build-dir needs a directory}; shift 2 ;;
     --server-cpu) server_cpu=${2:?--server-cpu needs a CPU number}; shift 2 ;;
     --client-cpu) client_cpu=${2:?--client-cpu needs a CPU number}; shift 2 ;;
+    --napi) napi=${2:?--napi needs threaded or softirq}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "client-bench.sh: unknown argument '$1' (see --help)" >&2; exit 1 ;;
   esac
@@ -83,6 +91,7 @@ done
 say() { echo "client-bench.sh: $*"; }
 die() { echo "client-bench.sh: $*" >&2; exit 1; }
 
+[[ $napi == threaded || $napi == softirq ]] || die "--napi '$napi': use threaded or softirq"
 IFS=, read -r -a case_names <<<"$cases"
 for c in "${case_names[@]}"; do
   [[ $c =~ ^(socket|socket-coalesced|xdp|xdp-coalesced|xdp-kc)$ ]] ||
@@ -215,11 +224,17 @@ start_daemon() {   # name, address, then its flags
     "$daemon" --port "$daemon_port" --threads 1 --memory-limit 64 --control-socket "$work/$name.sock" \
     --listen "$address" "${no_budget[@]}" "$@"
 }
+source tools/veth_napi.sh
 start_xdp() {   # name, kernel cache on or off, then more flags
-  local name=$1 kernel_cache=$2
+  local name=$1 kernel_cache=$2 client_pids server_pids
   shift 2
   start_daemon "$name" "$server_ip" --interface "$server_if" --xdp-mode native --allow 10.204.0.0/24 \
     --pin-path "$bpffs/$name" --kernel-cache "$kernel_cache" "$@"
+  if [ "$napi" = threaded ]; then   # the server end has NAPI now that it has the daemon's program
+    client_pids=$(thread_napi "$client_ns" "$client_if" "$client_cpu")
+    server_pids=$(thread_napi "$server_ns" "$server_if" "$server_cpu")
+    say "  $name: client end NAPI thread $client_pids on CPU $client_cpu, server end $server_pids on CPU $server_cpu"
+  fi
 }
 kc_counters() {   # the kernel cache's hits and multi-key fallbacks so far
   ip netns exec "$server_ns" bash -c "exec 3<>/dev/tcp/$server_ip/$daemon_port; printf 'stats\r\nquit\r\n' >&3; cat <&3" |
@@ -274,11 +289,11 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 say "load average after: $load_after"
 
 # --- the table -------------------------------------------------------------------------
-python3 - "$results" "$rounds" "$in_flight" "$value_size" "$seconds" "$load_before" "$load_after" <<'EOF'
+python3 - "$results" "$rounds" "$in_flight" "$value_size" "$seconds" "$load_before" "$load_after" "$napi" <<'EOF'
 import statistics
 import sys
 
-path, rounds, in_flight, value_size, seconds, before, after = sys.argv[1:]
+path, rounds, in_flight, value_size, seconds, before, after, napi = sys.argv[1:]
 rows = {}
 for line in open(path):
     case, keys, _, proto, rate, p50, p99, _ = line.split("\t")
@@ -286,7 +301,7 @@ for line in open(path):
 paths = {"socket": "socket backend, lo", "xdp": "AF_XDP, veth",
          "socket-coalesced": "socket backend, lo, coalesced", "xdp-coalesced": "AF_XDP, veth, coalesced", "xdp-kc": "AF_XDP + kernel cache, veth",
          "xdp-kc-1": "AF_XDP + kernel cache, veth, 1 key per UDP request"}
-print(f"\nmedians of {rounds} rounds, {in_flight} multi-gets in flight, {value_size}-byte values, "
+print(f"\nmedians of {rounds} rounds, veth NAPI {napi}, {in_flight} multi-gets in flight, {value_size}-byte values, "
       f"{seconds} s per phase; load average {before} before, {after} after\n")
 print("| UDP server (path) | keys/get | UDP keys/s | UDP p50 / p99 µs | TCP memcached keys/s "
       "| TCP p50 / p99 µs | UDP/TCP keys/s | UDP/TCP p99 |")
