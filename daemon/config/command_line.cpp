@@ -10,6 +10,7 @@
 #include <map>
 #include <thread>
 
+#include "config/memcached_flags.h"
 #include "unbuckle/bpf_abi.h"
 #include "unbuckle/version.h"
 
@@ -479,6 +480,11 @@ Result<CommandLine> parseCommandLine(int argc, const char* const* argv,
       ->check(quiet(CLI::Range(0, 1 << 20)))
       ->type_name("BYTES");
 
+  for (int i = 1; i < argc; ++i) {
+    if (auto refusal = memcachedFlagRefusal(argv[i])) {
+      return Error{*refusal};
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

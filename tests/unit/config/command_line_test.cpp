@@ -323,6 +323,26 @@ TEST_F(CommandLineTest, AllowListLongerThanXdpTakesIsRefused) {
   EXPECT_EQ(run(args).allow.size(), 1026u);
 }
 
+// An operator's memcached command line is refused flag by flag, each with
+// this daemon's flag for it or the news that it is not built.
+TEST_F(CommandLineTest, MemcachedFlagsNameTheirEquivalentOrSayNotBuilt) {
+  expectRefused({"-m", "64"}, "memcached's -m (item memory in megabytes): use --memory-limit MB");
+  expectRefused({"-m64"}, "memcached's -m (item memory in megabytes): use --memory-limit MB");
+  expectRefused({"-vv"}, "memcached's -v (verbose): use --log-level debug");
+  expectRefused({"-p", "11211"}, "memcached's -p (TCP port): use --tcp-port N");
+  expectRefused({"--port", "11211", "-U", "0"}, "memcached's -U (UDP port): use --port N");
+  expectRefused({"--udp-port=11211"}, "memcached's --udp-port (UDP port): use --port N");
+  expectRefused({"--conn-limit", "10"}, "memcached's --conn-limit (connection limit): use --max-connections N");
+  expectRefused({"-e", "/tmp/memory"},
+                "memcached's -e (item memory in a file, for warm restart): not built in unbuckle-xdp");
+  expectRefused({"-d"}, "memcached's -d (run as a daemon): not built in unbuckle-xdp");
+  expectRefused({"-o", "slab_automove=2"}, "memcached's -o (extended options): use --temporary-ttl, --slab-automove");
+  // Long names memcached shares with this daemon are this daemon's own.
+  EXPECT_EQ(run({"--memory-limit", "32", "--threads", "1", "--disable-cas"}).memory_limit_mb, 32u);
+  // A value that starts with a dash reaches its own flag's check.
+  expectRefused({"--temporary-ttl", "-1"}, "--temporary-ttl");
+}
+
 TEST_F(CommandLineTest, HelpExplainsEveryFlag) {
   auto outcome = parse({"--help"});
   ASSERT_TRUE(outcome.ok()) << outcome.error();
