@@ -172,8 +172,8 @@ void UdpReader::onDatagram(std::string_view datagram) {
     if (header->sequence == 0 && payload.starts_with("VALUE ")) {
       const std::string_view rest = payload.substr(6);
       const std::string_view key = rest.substr(0, rest.find(' '));
-      const auto at = std::find(request.keys.begin(), request.keys.end(), key);
-      if (at != request.keys.end() && !request.answered[static_cast<size_t>(at - request.keys.begin())] &&
+      const auto at = findKey(request, key);
+      if (at && !request.answered[*at] &&
           std::find(request.long_replies.begin(), request.long_replies.end(), key) == request.long_replies.end()) {
         request.long_replies.emplace_back(key);
       }
@@ -189,11 +189,11 @@ void UdpReader::onMessage(Request& request, std::string_view message, bool whole
   if (!parsed || (whole_reply_expected && (!parsed->ends_reply || parsed->values.size() > 1))) return;
   std::vector<size_t> indexes;
   for (const ParsedValue& value : parsed->values) {
-    const auto at = std::find(request.keys.begin(), request.keys.end(), value.key);
+    const auto at = findKey(request, value.key);
     // A key not asked, or a cas missing from gets (or sent to get): not a
     // reply to this request.
-    if (at == request.keys.end() || value.cas.has_value() != request.with_cas) return;
-    indexes.push_back(static_cast<size_t>(at - request.keys.begin()));
+    if (!at || value.cas.has_value() != request.with_cas) return;
+    indexes.push_back(*at);
   }
   ItemMap& items = operations_[request.ticket].result.items;
   for (size_t i = 0; i < indexes.size(); ++i) {
@@ -203,6 +203,18 @@ void UdpReader::onMessage(Request& request, std::string_view message, bool whole
     items[std::string(value.key)] = Item{value.flags, std::string(value.data), value.cas.value_or(0)};
   }
   ends = parsed->ends_reply;
+}
+
+std::optional<size_t> UdpReader::findKey(Request& request, std::string_view key) {
+  const size_t count = request.keys.size();
+  for (size_t i = 0; i < count; ++i) {
+    const size_t at = (request.next_key + i) % count;
+    if (request.keys[at] == key) {
+      request.next_key = at + 1;
+      return at;
+    }
+  }
+  return std::nullopt;
 }
 
 void UdpReader::finish(uint16_t id, bool timed_out) {

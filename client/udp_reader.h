@@ -62,6 +62,7 @@ class UdpReader {
     Clock::time_point deadline{};
     UdpReassembly assembly;                // one-key requests
     std::vector<std::string> long_replies;  // several-key requests: keys to ask alone
+    size_t next_key = 0;  // where the next value's key is looked for first
   };
   struct Operation {
     GetResult result;
@@ -75,6 +76,10 @@ class UdpReader {
   void onDatagram(std::string_view datagram);
   void onMessage(Request& request, std::string_view message, bool whole_reply_expected, bool& ends);
   void finish(uint16_t id, bool timed_out);
+  // The index of `key` among the request's keys. Replies come in the order
+  // the keys were asked, so the search starts after the last key found: a
+  // multi-get's keys are found in linear time, not quadratic.
+  static std::optional<size_t> findKey(Request& request, std::string_view key);
 
   const ServerAddress& address_;
   const ClientOptions& options_;
