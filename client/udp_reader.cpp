@@ -1,9 +1,12 @@
 #include "client/udp_reader.h"
 
+#include <netinet/udp.h>
+
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cerrno>
 #include <cstring>
-#include <unordered_set>
 
 #include "client/get_reply_parser.h"
 #include "unbuckle/mc_udp.h"
@@ -12,9 +15,13 @@ namespace unbuckle::client {
 
 namespace {
 
-// memcached sends at most 1400 bytes per datagram; anything longer is
-// truncated by recvmmsg (MSG_TRUNC) and dropped as a stray.
+// memcached sends at most 1408 bytes per datagram; anything longer is
+// dropped as a stray.
 constexpr size_t kMaxDatagram = 2048;
+// With UDP GRO the kernel hands over a run of same-size datagrams from the
+// server as one buffer of at most 64 KiB.
+constexpr size_t kMaxReceive = 65536;
+constexpr size_t kControlSpace = CMSG_SPACE(sizeof(int));
 constexpr int kReceiveBatchesPerCall = 64;
 constexpr int kSendAttempts = 3;
 
@@ -33,7 +40,8 @@ UdpReader::UdpReader(const ServerAddress& address, const ClientOptions& options)
       options_(options),
       fd_(socket(address.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)),
       ids_(static_cast<uint16_t>(Clock::now().time_since_epoch().count())),
-      receive_buffer_(kBatch * kMaxDatagram),
+      receive_buffer_(std::make_unique_for_overwrite<char[]>(kBatch * kMaxReceive)),
+      receive_control_(kBatch * kControlSpace),
       receive_iov_(kBatch),
       receive_headers_(kBatch) {
   if (!fd_) throw ClientError(std::string("UDP socket for ") + address.name + ": " + std::strerror(errno));
@@ -42,21 +50,40 @@ UdpReader::UdpReader(const ServerAddress& address, const ClientOptions& options)
   if (connect(fd_.get(), address.get(), address.length) != 0) {
     throw ClientError("UDP connect to " + address.name + ": " + std::strerror(errno));
   }
+  // A multi-datagram reply then costs the client's kernel one receive, not
+  // one per datagram. Best effort: without it (Linux before 5.0, or no GRO
+  // on the way in) datagrams come one by one.
+  const int one = 1;
+  setsockopt(fd_.get(), SOL_UDP, UDP_GRO, &one, sizeof(one));
   for (size_t i = 0; i < kBatch; ++i) {
-    receive_iov_[i] = iovec{receive_buffer_.data() + i * kMaxDatagram, kMaxDatagram};
+    receive_iov_[i] = iovec{receive_buffer_.get() + i * kMaxReceive, kMaxReceive};
     receive_headers_[i].msg_hdr.msg_iov = &receive_iov_[i];
     receive_headers_[i].msg_hdr.msg_iovlen = 1;
+    receive_headers_[i].msg_hdr.msg_control = receive_control_.data() + i * kControlSpace;
   }
 }
 
 void UdpReader::start(uint64_t ticket, std::span<const std::string> keys, bool with_cas) {
-  operations_[ticket];
+  operations_[ticket].result.items.reserve(keys.size());
   const std::string_view command = with_cas ? "gets" : "get";
-  std::unordered_set<std::string_view> seen;
+  // Repeats are asked once: an open-addressed table of key indexes, kept
+  // between calls, so finding them allocates nothing per key.
+  constexpr size_t kEmpty = SIZE_MAX;
+  const size_t mask = std::bit_ceil(2 * keys.size()) - 1;
+  seen_.assign(mask + 1, kEmpty);
+  const auto firstTime = [&](size_t index) {
+    size_t slot = std::hash<std::string_view>{}(keys[index]) & mask;
+    for (; seen_[slot] != kEmpty; slot = (slot + 1) & mask) {
+      if (keys[seen_[slot]] == keys[index]) return false;
+    }
+    seen_[slot] = index;
+    return true;
+  };
   std::vector<std::string> batch;
   size_t length = command.size() + 2;
-  for (const std::string& key : keys) {
-    if (!seen.insert(key).second) continue;
+  for (size_t index = 0; index < keys.size(); ++index) {
+    if (!firstTime(index)) continue;
+    const std::string& key = keys[index];
     const bool full = options_.udp_keys_per_request != 0 && batch.size() >= options_.udp_keys_per_request;
     if (!batch.empty() && (full || length + 1 + key.size() > MC_UDP_DATA_SIZE)) {
       queueRequest(ticket, std::move(batch), with_cas, 0);
@@ -131,6 +158,7 @@ void UdpReader::send() {
 
 void UdpReader::receive() {
   for (int batch = 0; batch < kReceiveBatchesPerCall && !requests_.empty(); ++batch) {
+    for (mmsghdr& header : receive_headers_) header.msg_hdr.msg_controllen = kControlSpace;
     const int n = recvmmsg(fd_.get(), receive_headers_.data(), kBatch, MSG_DONTWAIT, nullptr);
     if (n < 0) {
       if (errno == EINTR || errno == ECONNREFUSED) continue;
@@ -142,10 +170,32 @@ void UdpReader::receive() {
         ++strays_;
         continue;
       }
-      onDatagram(std::string_view(receive_buffer_.data() + i * kMaxDatagram, received.msg_len));
+      const std::string_view data(receive_buffer_.get() + i * kMaxReceive, received.msg_len);
+      const size_t segment = groSegmentSize(received.msg_hdr).value_or(data.size());
+      for (size_t at = 0; at < data.size(); at += segment) {
+        const std::string_view datagram = data.substr(at, segment);
+        if (datagram.size() > kMaxDatagram) {
+          ++strays_;
+        } else {
+          onDatagram(datagram);
+        }
+      }
     }
     if (static_cast<size_t>(n) < kBatch) return;
   }
+}
+
+// The size of the datagrams GRO joined into this message, if it did.
+std::optional<size_t> UdpReader::groSegmentSize(const msghdr& header) {
+  for (const cmsghdr* control = CMSG_FIRSTHDR(&header); control != nullptr;
+       control = CMSG_NXTHDR(const_cast<msghdr*>(&header), const_cast<cmsghdr*>(control))) {
+    if (control->cmsg_level == SOL_UDP && control->cmsg_type == UDP_GRO) {
+      int size = 0;
+      std::memcpy(&size, CMSG_DATA(control), sizeof(size));
+      if (size > 0) return static_cast<size_t>(size);
+    }
+  }
+  return std::nullopt;
 }
 
 void UdpReader::onDatagram(std::string_view datagram) {

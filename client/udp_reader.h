@@ -1,6 +1,7 @@
 // The client's UDP reads from one server: multi-gets split into requests of
 // one datagram each (sent together, sendmmsg), their replies received
-// (recvmmsg), reassembled, validated and gathered per multi-get.
+// (recvmmsg, with UDP GRO where the kernel joins them), reassembled,
+// validated and gathered per multi-get.
 //
 // memcached 1.6 (and unbuckle-xdp) answer "get a b c" with one message per
 // key, all under the request's id, END appended to the last. Datagrams of two
@@ -16,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -73,6 +75,7 @@ class UdpReader {
   void send();
   void receive();
   void expire();
+  static std::optional<size_t> groSegmentSize(const msghdr& header);
   void onDatagram(std::string_view datagram);
   void onMessage(Request& request, std::string_view message, bool whole_reply_expected, bool& ends);
   void finish(uint16_t id, bool timed_out);
@@ -88,7 +91,11 @@ class UdpReader {
   std::unordered_map<uint16_t, Request> requests_;
   std::unordered_map<uint64_t, Operation> operations_;
   std::vector<std::pair<uint16_t, std::string>> unsent_;  // id, datagram
-  std::vector<char> receive_buffer_;
+  std::vector<size_t> seen_;  // start()'s table of the keys asked so far
+  // 4 MiB of address space; left uninitialised, only the pages datagrams
+  // land in are ever touched.
+  std::unique_ptr<char[]> receive_buffer_;
+  std::vector<char> receive_control_;  // each message's UDP_GRO segment size
   std::vector<iovec> receive_iov_;
   std::vector<mmsghdr> receive_headers_;
   uint64_t strays_ = 0;

@@ -1,6 +1,7 @@
 #include "socket/datagram_batch.h"
 
 #include <errno.h>
+#include <netinet/udp.h>
 
 #include <cstring>
 
@@ -8,8 +9,23 @@
 
 namespace unbuckle::net {
 
+namespace {
+
+// One send carries at most 64 KiB of UDP payload (IPv6 headers counted) in
+// at most 64 datagrams (UDP_MAX_SEGMENTS before Linux 6.9).
+constexpr size_t kMaxBytesPerSend = 0xffff - 8 - 40;
+constexpr size_t kMaxDatagramsPerSend = 64;
+
+}  // namespace
+
 DatagramBatch::DatagramBatch(int fd, proto::WorkerStats& stats)
-    : fd_(fd), stats_(stats), buffers_(new char[kSize * MC_UDP_MAX_PAYLOAD]) {}
+    : fd_(fd), stats_(stats), buffers_(new char[kSize * MC_UDP_MAX_PAYLOAD]) {
+  // A kernel without UDP GSO would ignore the cmsg and send one datagram
+  // of the whole run, so it is used only where the option is known.
+  int size = 0;
+  socklen_t length = sizeof(size);
+  segmentation_offload_ = getsockopt(fd_, SOL_UDP, UDP_SEGMENT, &size, &length) == 0;
+}
 
 void DatagramBatch::setRequestSource(const sockaddr_storage& address, socklen_t length) {
   source_ = &address;
@@ -65,21 +81,67 @@ void DatagramBatch::queue(size_t length) {
   ++count_;
 }
 
+bool DatagramBatch::continuesRun(size_t first, size_t index) const {
+  const msghdr& run = messages_[first].msg_hdr;
+  const msghdr& current = messages_[index].msg_hdr;
+  // What UDP GSO can cut: datagrams of the first one's size, the last one
+  // possibly shorter, all to one destination.
+  return iov_[index - 1].iov_len == iov_[first].iov_len && iov_[index].iov_len <= iov_[first].iov_len &&
+         run.msg_namelen == current.msg_namelen &&
+         std::memcmp(&addresses_[first], &addresses_[index], current.msg_namelen) == 0;
+}
+
+size_t DatagramBatch::gatherSends(size_t first) {
+  size_t sends = 0;
+  for (size_t next = first; next < count_; ++sends) {
+    size_t datagrams = 1;
+    size_t bytes = iov_[next].iov_len;
+    while (segmentation_offload_ && next + datagrams < count_ && datagrams < kMaxDatagramsPerSend &&
+           bytes + iov_[next + datagrams].iov_len <= kMaxBytesPerSend && continuesRun(next, next + datagrams)) {
+      bytes += iov_[next + datagrams].iov_len;
+      ++datagrams;
+    }
+    mmsghdr& send = sends_[sends];
+    send = messages_[next];
+    if (datagrams > 1) {
+      send.msg_hdr.msg_iovlen = datagrams;   // the slots' iovecs are consecutive
+      send.msg_hdr.msg_control = send_control_[sends].data();
+      send.msg_hdr.msg_controllen = kControlSpace;
+      cmsghdr* segment = CMSG_FIRSTHDR(&send.msg_hdr);
+      segment->cmsg_level = SOL_UDP;
+      segment->cmsg_type = UDP_SEGMENT;
+      segment->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      const auto size = static_cast<uint16_t>(iov_[next].iov_len);
+      std::memcpy(CMSG_DATA(segment), &size, sizeof(size));
+    }
+    send_datagrams_[sends] = datagrams;
+    send_bytes_[sends] = bytes;
+    next += datagrams;
+  }
+  return sends;
+}
+
 void DatagramBatch::flush() {
   size_t next = 0;
   while (next < count_) {
-    const int sent = sendmmsg(fd_, &messages_[next], static_cast<unsigned>(count_ - next), 0);
+    const size_t sends = gatherSends(next);
+    const int sent = sendmmsg(fd_, sends_.data(), static_cast<unsigned>(sends), 0);
     if (sent < 0) {
-      if (errno != EINTR) {
-        ++next;   // this datagram was refused (e.g. by a firewall rule): skip it
+      if (errno == EINTR) {
+        continue;
       }
+      if (send_datagrams_[0] > 1 && (errno == EINVAL || errno == EIO)) {
+        segmentation_offload_ = false;   // GSO refused on this route: one by one from now on
+        continue;
+      }
+      next += send_datagrams_[0];   // refused (e.g. by a firewall rule): skipped
       continue;
     }
-    for (int i = 0; i < sent; ++i) {
-      proto::bump(stats_.bytes_written, iov_[next + i].iov_len);
+    for (size_t i = 0; i < static_cast<size_t>(sent); ++i) {
+      proto::bump(stats_.bytes_written, send_bytes_[i]);
+      proto::bump(stats_.udp_datagrams_out, send_datagrams_[i]);
+      next += send_datagrams_[i];
     }
-    proto::bump(stats_.udp_datagrams_out, static_cast<uint64_t>(sent));
-    next += static_cast<size_t>(sent);
   }
   count_ = 0;
 }

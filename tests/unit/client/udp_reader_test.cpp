@@ -6,12 +6,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -82,6 +84,36 @@ class FakeServer {
       send(to, to.id, static_cast<uint16_t>(seq), static_cast<uint16_t>(total),
            message.substr(seq * MC_UDP_DATA_SIZE, MC_UDP_DATA_SIZE));
     }
+  }
+
+  // `message` cut as sendMessage cuts it, sent in one sendmsg with UDP GSO:
+  // on loopback the client's socket receives it as one buffer of
+  // datagrams, as GRO hands over a run of them from a NIC.
+  bool sendMessageAsOneBurst(const Request& to, std::string_view message) {
+    const size_t total = (message.size() + MC_UDP_DATA_SIZE - 1) / MC_UDP_DATA_SIZE;
+    std::string burst;
+    for (size_t seq = 0; seq < total; ++seq) {
+      char header[MC_UDP_HEADER_SIZE];
+      writeFrameHeader(FrameHeader{to.id, static_cast<uint16_t>(seq), static_cast<uint16_t>(total), 0}, header);
+      burst.append(header, sizeof(header));
+      burst += message.substr(seq * MC_UDP_DATA_SIZE, MC_UDP_DATA_SIZE);
+    }
+    iovec data{burst.data(), burst.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(uint16_t))] = {};
+    msghdr header{};
+    header.msg_name = const_cast<sockaddr_in*>(&to.from);
+    header.msg_namelen = sizeof(to.from);
+    header.msg_iov = &data;
+    header.msg_iovlen = 1;
+    header.msg_control = control;
+    header.msg_controllen = sizeof(control);
+    cmsghdr* segment = CMSG_FIRSTHDR(&header);
+    segment->cmsg_level = SOL_UDP;
+    segment->cmsg_type = UDP_SEGMENT;
+    segment->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    const uint16_t size = MC_UDP_HEADER_SIZE + MC_UDP_DATA_SIZE;
+    std::memcpy(CMSG_DATA(segment), &size, sizeof(size));
+    return sendmsg(fd_.get(), &header, 0) == static_cast<ssize_t>(burst.size());
   }
 
  private:
@@ -161,6 +193,20 @@ TEST_F(UdpReaderTest, LargeValueInAnyOrderWithDuplicatesAndStrays) {
   EXPECT_EQ(result->items.at("big").value, big);
   EXPECT_EQ(result->items.at("big").cas, 5u);
   EXPECT_GE(reader_.strays(), 1u);
+}
+
+TEST_F(UdpReaderTest, DatagramsJoinedByGroAreSplitAgain) {
+  const std::string big = value('g', 5000);  // 4 datagrams in one buffer
+  const std::vector<std::string> keys = {"big"};
+  reader_.start(1, keys, false);
+  const Request request = server_.receive(reader_);
+  ASSERT_TRUE(server_.sendMessageAsOneBurst(request, "VALUE big 7 5000\r\n" + big + "\r\nEND\r\n"));
+  const auto result = waitFor(1);
+  ASSERT_TRUE(result);
+  EXPECT_FALSE(result->timed_out);
+  EXPECT_EQ(result->items.at("big").value, big);
+  EXPECT_EQ(result->items.at("big").flags, 7u);
+  EXPECT_EQ(reader_.strays(), 0u);
 }
 
 TEST_F(UdpReaderTest, ALostDatagramIsAMissAfterTheTimeout) {
