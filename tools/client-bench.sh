@@ -3,7 +3,8 @@
 # library's TCP multi-get against memcached, in one run (issue 13's
 # benchmark): tools/client_bench, which drives include/unbuckle/client.h with
 # a fixed number of multi-gets in flight from one thread, UDP phase then TCP
-# phase, and reports keys per second and the p50/p99 of a whole multi-get.
+# phase, and reports keys per second, the p50/p99 of a whole multi-get and
+# the client thread's CPU time per key (user space + kernel).
 #
 #   socket   unbuckle-xdp --backend socket on the server namespace's lo, vs
 #            memcached over TCP on the same lo (client_bench in the server
@@ -40,7 +41,7 @@
 #                     includes xdp-kc-1)
 # --seconds S         measured seconds per phase (default 3; 1..60)
 # --rounds N          rounds (default 3; 1..9): 2 x S seconds and a few of
-#                     preload per case, key count and round, about 6
+#                     preload per case, key count and round, about 5
 #                     minutes by default
 # --keys LIST         keys per multi-get (default 10,100)
 # --in-flight N       multi-gets in flight (default 8)
@@ -254,8 +255,9 @@ run_bench() {   # case, keys, round, namespace, UDP target, TCP target, UDP keys
     --value-size "$value_size" --udp-keys-per-request "$7" 2>&1) || status=$?
   ((status == 0)) || die "client_bench ($name, $keys keys) failed with status $status: $output"
   awk -v c="$name" -v k="$keys" -v r="$round" '$1 == "UDP" || $1 == "TCP" {
-    for (i = 1; i <= NF; ++i) { if ($i == "keys/s") rate = $(i - 1); if ($i == "p50") p50 = $(i + 1); if ($i == "p99") p99 = $(i + 1); if ($i == "hits") hits = $(i + 1) }
-    print c "\t" k "\t" r "\t" $1 "\t" rate "\t" p50 "\t" p99 "\t" hits }' <<<"$output" >>"$results"
+    for (i = 1; i <= NF; ++i) { if ($i == "keys/s") rate = $(i - 1); if ($i == "p50") p50 = $(i + 1); if ($i == "p99") p99 = $(i + 1); if ($i == "hits") hits = $(i + 1)
+      if ($i == "user") user = $(i + 1); if ($i == "kernel") kernel = $(i + 1) }
+    print c "\t" k "\t" r "\t" $1 "\t" rate "\t" p50 "\t" p99 "\t" hits "\t" user "\t" kernel }' <<<"$output" >>"$results"
   say "  round $round $name, $keys keys: $(grep -E '^(UDP|TCP)' <<<"$output" | tr -s ' ' | paste -sd ';')"
 }
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -296,19 +298,21 @@ import sys
 path, rounds, in_flight, value_size, seconds, before, after, napi = sys.argv[1:]
 rows = {}
 for line in open(path):
-    case, keys, _, proto, rate, p50, p99, _ = line.split("\t")
-    rows.setdefault((case, int(keys)), {}).setdefault(proto, []).append((float(rate), float(p50), float(p99)))
+    case, keys, _, proto, rate, p50, p99, _, user, kernel = line.split("\t")
+    rows.setdefault((case, int(keys)), {}).setdefault(proto, []).append(
+        (float(rate), float(p50), float(p99), float(user), float(kernel)))
 paths = {"socket": "socket backend, lo", "xdp": "AF_XDP, veth",
          "socket-coalesced": "socket backend, lo, coalesced", "xdp-coalesced": "AF_XDP, veth, coalesced", "xdp-kc": "AF_XDP + kernel cache, veth",
          "xdp-kc-1": "AF_XDP + kernel cache, veth, 1 key per UDP request"}
 print(f"\nmedians of {rounds} rounds, veth NAPI {napi}, {in_flight} multi-gets in flight, {value_size}-byte values, "
       f"{seconds} s per phase; load average {before} before, {after} after\n")
 print("| UDP server (path) | keys/get | UDP keys/s | UDP p50 / p99 µs | TCP memcached keys/s "
-      "| TCP p50 / p99 µs | UDP/TCP keys/s | UDP/TCP p99 |")
-print("|---|---|---|---|---|---|---|---|")
+      "| TCP p50 / p99 µs | UDP/TCP keys/s | UDP/TCP p99 | client ns/key UDP, TCP (user + kernel) |")
+print("|---|---|---|---|---|---|---|---|---|")
 for (case, keys), by_proto in rows.items():
-    udp, tcp = ([statistics.median(v[i] for v in by_proto[p]) for i in range(3)] for p in ("UDP", "TCP"))
+    udp, tcp = ([statistics.median(v[i] for v in by_proto[p]) for i in range(5)] for p in ("UDP", "TCP"))
     print(f"| {paths[case]} | {keys} | {udp[0]:,.0f} | {udp[1]:,.0f} / {udp[2]:,.0f} | {tcp[0]:,.0f} "
-          f"| {tcp[1]:,.0f} / {tcp[2]:,.0f} | {udp[0] / tcp[0]:.2f} | {udp[2] / tcp[2]:.2f} |")
+          f"| {tcp[1]:,.0f} / {tcp[2]:,.0f} | {udp[0] / tcp[0]:.2f} | {udp[2] / tcp[2]:.2f} "
+          f"| {udp[3]:,.0f} + {udp[4]:,.0f}, {tcp[3]:,.0f} + {tcp[4]:,.0f} |")
 EOF
 say "done"

@@ -1,7 +1,8 @@
 // client_bench: multi-gets through the client library (include/unbuckle/
 // client.h), over UDP against one server and over TCP against another, in
 // the same run, one thread each phase, a fixed number of multi-gets in
-// flight. Reports keys per second and the p50/p99 latency of a multi-get.
+// flight. Reports keys per second, the p50/p99 latency of a multi-get, and
+// the client thread's CPU time per key, in user space and in the kernel.
 //
 //   client_bench --udp HOST:PORT --tcp HOST:PORT [--keys-per-get 10]
 //                [--in-flight 8] [--seconds 5] [--key-count 10000] [--value-size 100]
@@ -14,6 +15,8 @@
 // Both servers are preloaded over TCP. Where it may send load is mcbench's
 // rule (tools/mcbench/target.h): loopback, or a directly connected interface
 // that does not carry the default route (a test namespace's veth).
+
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -50,7 +53,11 @@ struct Result {
   double hit_ratio = 0;
   double p50_us = 0;
   double p99_us = 0;
+  double user_ns_per_key = 0;    // the client thread's CPU, in user space
+  double kernel_ns_per_key = 0;  // and in the kernel (system calls, softirqs it ran)
 };
+
+double cpuSeconds(const timeval& time) { return static_cast<double>(time.tv_sec) + static_cast<double>(time.tv_usec) / 1e6; }
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr, "client_bench: %s\nusage: client_bench --udp HOST:PORT --tcp HOST:PORT [--keys-per-get N] "
@@ -93,6 +100,8 @@ Result run(ServerClient& client, const Options& options, Start start, Finish fin
   std::vector<double> latencies_us;
   size_t keys = 0;
   size_t hits = 0;
+  rusage cpu_before{};
+  getrusage(RUSAGE_THREAD, &cpu_before);
   const auto begin = Clock::now();
   const auto end = begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.seconds));
   std::vector<std::string> batch(options.keys_per_get);
@@ -116,10 +125,17 @@ Result run(ServerClient& client, const Options& options, Start start, Finish fin
     }
   }
   const double elapsed = std::chrono::duration<double>(Clock::now() - begin).count();
+  rusage cpu_after{};
+  getrusage(RUSAGE_THREAD, &cpu_after);
   std::sort(latencies_us.begin(), latencies_us.end());
   Result result;
   result.keys_per_second = static_cast<double>(keys) / elapsed;
   result.hit_ratio = keys ? static_cast<double>(hits) / static_cast<double>(keys) : 0;
+  if (keys != 0) {
+    const double per_key = 1e9 / static_cast<double>(keys);
+    result.user_ns_per_key = (cpuSeconds(cpu_after.ru_utime) - cpuSeconds(cpu_before.ru_utime)) * per_key;
+    result.kernel_ns_per_key = (cpuSeconds(cpu_after.ru_stime) - cpuSeconds(cpu_before.ru_stime)) * per_key;
+  }
   if (!latencies_us.empty()) {
     result.p50_us = latencies_us[latencies_us.size() / 2];
     result.p99_us = latencies_us[latencies_us.size() * 99 / 100];
@@ -128,8 +144,9 @@ Result run(ServerClient& client, const Options& options, Start start, Finish fin
 }
 
 void print(const char* name, const Result& result) {
-  std::printf("%-4s %12.0f keys/s  hits %5.1f%%  p50 %8.1f us  p99 %8.1f us\n", name, result.keys_per_second,
-              result.hit_ratio * 100, result.p50_us, result.p99_us);
+  std::printf("%-4s %12.0f keys/s  hits %5.1f%%  p50 %8.1f us  p99 %8.1f us  cpu/key user %6.0f ns kernel %6.0f ns\n",
+              name, result.keys_per_second, result.hit_ratio * 100, result.p50_us, result.p99_us, result.user_ns_per_key,
+              result.kernel_ns_per_key);
 }
 
 }  // namespace
