@@ -143,9 +143,16 @@ class Workload:
         else:
             size = rng.randint(20000, 100 * 1024)
         if rng.random() < 0.2:
-            return rng.randbytes(size)  # binary data, \r\n included by chance
-        return bytes(rng.choice(b"abcdefghijklmnopqrstuvwxyz0123456789 -") for _ in range(size)) \
-            if size < 4096 else (b"0123456789abcdef" * (size // 16 + 1))[:size]
+            v = rng.randbytes(size)  # binary data, \r\n included by chance
+        else:
+            v = bytes(rng.choice(b"abcdefghijklmnopqrstuvwxyz0123456789 -") for _ in range(size)) \
+                if size < 4096 else (b"0123456789abcdef" * (size // 16 + 1))[:size]
+        # incr/decr/ma on a value of only whitespace: memcached's strtoull
+        # skips it and its "\r\n" and reads on into whatever the chunk held
+        # before, so its answer (HD or non-numeric) has no defined value.
+        if v and not v.strip(b" \t\r\n\v\f"):
+            v = b"x" + v[1:]
+        return v
 
     def flags(self):
         r = self.rng.random()
