@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <bit>
-#include <cstdint>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "client/get_reply_parser.h"
@@ -165,7 +165,7 @@ void UdpReader::receive() {
       return;  // EAGAIN, or an error the deadlines turn into misses
     }
     for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
-      const mmsghdr& received = receive_headers_[i];
+      mmsghdr& received = receive_headers_[i];
       if (received.msg_hdr.msg_flags & MSG_TRUNC) {
         ++strays_;
         continue;
@@ -186,9 +186,8 @@ void UdpReader::receive() {
 }
 
 // The size of the datagrams GRO joined into this message, if it did.
-std::optional<size_t> UdpReader::groSegmentSize(const msghdr& header) {
-  for (const cmsghdr* control = CMSG_FIRSTHDR(&header); control != nullptr;
-       control = CMSG_NXTHDR(const_cast<msghdr*>(&header), const_cast<cmsghdr*>(control))) {
+std::optional<size_t> UdpReader::groSegmentSize(msghdr& header) {
+  for (cmsghdr* control = CMSG_FIRSTHDR(&header); control != nullptr; control = CMSG_NXTHDR(&header, control)) {
     if (control->cmsg_level == SOL_UDP && control->cmsg_type == UDP_GRO) {
       int size = 0;
       std::memcpy(&size, CMSG_DATA(control), sizeof(size));

@@ -75,7 +75,7 @@ class UdpReader {
   void send();
   void receive();
   void expire();
-  static std::optional<size_t> groSegmentSize(const msghdr& header);
+  static std::optional<size_t> groSegmentSize(msghdr& header);
   void onDatagram(std::string_view datagram);
   void onMessage(Request& request, std::string_view message, bool whole_reply_expected, bool& ends);
   void finish(uint16_t id, bool timed_out);

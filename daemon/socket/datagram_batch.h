@@ -66,7 +66,7 @@ class DatagramBatch final : public udp::DatagramWriter {
   std::array<mmsghdr, kSize> messages_{};
   std::array<iovec, kSize> iov_{};
   std::array<sockaddr_storage, kSize> addresses_{};
-  std::unique_ptr<char[]> buffers_;   // kSize slots of MC_UDP_MAX_PAYLOAD bytes, contiguous
+  std::unique_ptr<char[]> buffers_;   // kSize slots of MC_UDP_MAX_PAYLOAD bytes
   bool segmentation_offload_ = true;
   std::array<mmsghdr, kSize> sends_{};
   std::array<size_t, kSize> send_datagrams_{};
