@@ -123,20 +123,20 @@ StreamedGetReply parseGetReplyStream(std::string_view buffer) {
   }
 }
 
-std::optional<GetReplyMessage> parseGetReplyMessage(std::string_view message) {
-  GetReplyMessage parsed;
+bool parseGetReplyMessage(std::string_view message, GetReplyMessage& parsed) {
+  parsed.values.clear();
+  parsed.ends_reply = false;
   while (!message.empty()) {
     const Unit unit = readUnit(message);
     if (unit.kind == Unit::Kind::kEnd && unit.length == message.size()) {
       parsed.ends_reply = true;
-      return parsed;
+      return true;
     }
-    if (unit.kind != Unit::Kind::kValue) return std::nullopt;
+    if (unit.kind != Unit::Kind::kValue) return false;
     parsed.values.push_back(unit.value);
     message.remove_prefix(unit.length);
   }
-  if (parsed.values.empty()) return std::nullopt;
-  return parsed;
+  return !parsed.values.empty();
 }
 
 }  // namespace unbuckle::client

@@ -47,12 +47,14 @@ StreamedGetReply parseGetReplyStream(std::string_view buffer);
 
 // One whole UDP reply message. memcached 1.6 sends each key's VALUE block as
 // a message of its own and appends END to the last one, so a message is
-// VALUE blocks optionally followed by END, and nothing else. nullopt when the
-// message is anything else (truncated, corrupt, an error line).
+// VALUE blocks optionally followed by END, and nothing else. False when the
+// message is anything else (truncated, corrupt, an error line). `parsed` is
+// overwritten; a caller parsing message after message passes the same one,
+// so its vector's room is kept instead of allocated per message.
 struct GetReplyMessage {
   std::vector<ParsedValue> values;
   bool ends_reply = false;  // the message ends with END
 };
-std::optional<GetReplyMessage> parseGetReplyMessage(std::string_view message);
+bool parseGetReplyMessage(std::string_view message, GetReplyMessage& parsed);
 
 }  // namespace unbuckle::client

@@ -24,6 +24,8 @@ constexpr size_t kMaxReceive = 65536;
 constexpr size_t kControlSpace = CMSG_SPACE(sizeof(int));
 constexpr int kReceiveBatchesPerCall = 64;
 constexpr int kSendAttempts = 3;
+// Finished requests kept for reuse; more than this many are freed.
+constexpr size_t kSpareRequests = 1024;
 
 }  // namespace
 
@@ -65,7 +67,7 @@ UdpReader::UdpReader(const ServerAddress& address, const ClientOptions& options)
 
 void UdpReader::start(uint64_t ticket, std::span<const std::string> keys, bool with_cas) {
   operations_[ticket].result.items.reserve(keys.size());
-  const std::string_view command = with_cas ? "gets" : "get";
+  const size_t empty_length = (with_cas ? 4 : 3) + 2;  // "get" or "gets", "\r\n"
   // Repeats are asked once: an open-addressed table of key indexes, kept
   // between calls, so finding them allocates nothing per key.
   constexpr size_t kEmpty = SIZE_MAX;
@@ -79,41 +81,58 @@ void UdpReader::start(uint64_t ticket, std::span<const std::string> keys, bool w
     seen_[slot] = index;
     return true;
   };
-  std::vector<std::string> batch;
-  size_t length = command.size() + 2;
+  batch_.clear();
+  size_t length = empty_length;
   for (size_t index = 0; index < keys.size(); ++index) {
     if (!firstTime(index)) continue;
     const std::string& key = keys[index];
-    const bool full = options_.udp_keys_per_request != 0 && batch.size() >= options_.udp_keys_per_request;
-    if (!batch.empty() && (full || length + 1 + key.size() > MC_UDP_DATA_SIZE)) {
-      queueRequest(ticket, std::move(batch), with_cas, 0);
-      batch.clear();
-      length = command.size() + 2;
+    const bool full = options_.udp_keys_per_request != 0 && batch_.size() >= options_.udp_keys_per_request;
+    if (!batch_.empty() && (full || length + 1 + key.size() > MC_UDP_DATA_SIZE)) {
+      queueRequest(ticket, batch_, with_cas, 0);
+      batch_.clear();
+      length = empty_length;
     }
-    batch.push_back(key);
+    batch_.push_back(key);
     length += 1 + key.size();
   }
-  if (!batch.empty()) queueRequest(ticket, std::move(batch), with_cas, 0);
+  if (!batch_.empty()) queueRequest(ticket, batch_, with_cas, 0);
 }
 
-void UdpReader::queueRequest(uint64_t ticket, std::vector<std::string> keys, bool with_cas, unsigned attempt) {
+void UdpReader::queueRequest(uint64_t ticket, std::span<const std::string_view> keys, bool with_cas,
+                             unsigned attempt) {
   const auto id = ids_.allocate();
   if (!id) throw ClientError("65536 UDP requests in flight to " + address_.name + ": wait for some to finish");
-  std::string datagram(MC_UDP_HEADER_SIZE, '\0');
+  auto placed = requests_.end();
+  if (spare_requests_.empty()) {
+    placed = requests_.try_emplace(*id).first;
+  } else {
+    Requests::node_type node = std::move(spare_requests_.back());
+    spare_requests_.pop_back();
+    node.key() = *id;
+    placed = requests_.insert(std::move(node)).position;
+  }
+  Request& request = placed->second;
+  std::string& datagram = request.datagram;
+  datagram.assign(MC_UDP_HEADER_SIZE, '\0');
   writeFrameHeader(FrameHeader{*id, 0, 1, 0}, datagram.data());
   datagram += with_cas ? "gets" : "get";
-  for (const std::string& key : keys) (datagram += ' ') += key;
+  request.keys.clear();
+  for (const std::string_view key : keys) {
+    datagram += ' ';
+    request.keys.push_back(KeyRef{static_cast<uint16_t>(datagram.size()), static_cast<uint8_t>(key.size()), false});
+    datagram += key;
+  }
   datagram += "\r\n";
-
-  Request& request = requests_[*id];
   request.ticket = ticket;
-  request.answered.assign(keys.size(), false);
-  request.keys = std::move(keys);
+  request.unanswered = keys.size();
   request.with_cas = with_cas;
   request.attempt = attempt;
   request.deadline = Clock::now() + options_.udp_timeout;
+  request.assembly.reset();
+  request.long_replies.clear();
+  request.next_key = 0;
   ++operations_[ticket].requests;
-  unsent_.emplace_back(*id, std::move(datagram));
+  unsent_.push_back(*id);
 }
 
 bool UdpReader::progress() {
@@ -130,10 +149,12 @@ void UdpReader::send() {
   int failures = 0;
   while (sent < unsent_.size()) {
     const size_t count = std::min(kBatch, unsent_.size() - sent);
+    Request* sending[kBatch];
     iovec iov[kBatch];
     mmsghdr headers[kBatch] = {};
     for (size_t i = 0; i < count; ++i) {
-      std::string& datagram = unsent_[sent + i].second;
+      sending[i] = &requests_.at(unsent_[sent + i]);
+      std::string& datagram = sending[i]->datagram;
       iov[i] = iovec{datagram.data(), datagram.size()};
       headers[i].msg_hdr.msg_iov = &iov[i];
       headers[i].msg_hdr.msg_iovlen = 1;
@@ -141,7 +162,7 @@ void UdpReader::send() {
     const int n = sendmmsg(fd_.get(), headers, static_cast<unsigned>(count), 0);
     if (n > 0) {
       const auto deadline = Clock::now() + options_.udp_timeout;
-      for (size_t i = 0; i < static_cast<size_t>(n); ++i) requests_[unsent_[sent + i].first].deadline = deadline;
+      for (size_t i = 0; i < static_cast<size_t>(n); ++i) sending[i]->deadline = deadline;
       sent += static_cast<size_t>(n);
       continue;
     }
@@ -222,43 +243,44 @@ void UdpReader::onDatagram(std::string_view datagram) {
       const std::string_view rest = payload.substr(6);
       const std::string_view key = rest.substr(0, rest.find(' '));
       const auto at = findKey(request, key);
-      if (at && !request.answered[*at] &&
+      if (at && !request.keys[*at].answered &&
           std::find(request.long_replies.begin(), request.long_replies.end(), key) == request.long_replies.end()) {
         request.long_replies.emplace_back(key);
       }
     }
     ends = header->sequence + 1 == header->total && payload.ends_with("\r\nEND\r\n");
   }
-  const bool all_answered = std::all_of(request.answered.begin(), request.answered.end(), [](bool b) { return b; });
-  if (ends || all_answered) finish(header->request_id, false);
+  if (ends || request.unanswered == 0) finish(header->request_id, false);
 }
 
 void UdpReader::onMessage(Request& request, std::string_view message, bool whole_reply_expected, bool& ends) {
-  const auto parsed = parseGetReplyMessage(message);
-  if (!parsed || (whole_reply_expected && (!parsed->ends_reply || parsed->values.size() > 1))) return;
-  std::vector<size_t> indexes;
-  for (const ParsedValue& value : parsed->values) {
+  if (!parseGetReplyMessage(message, parsed_)) return;
+  if (whole_reply_expected && (!parsed_.ends_reply || parsed_.values.size() > 1)) return;
+  indexes_.clear();
+  for (const ParsedValue& value : parsed_.values) {
     const auto at = findKey(request, value.key);
     // A key not asked, or a cas missing from gets (or sent to get): not a
     // reply to this request.
     if (!at || value.cas.has_value() != request.with_cas) return;
-    indexes.push_back(*at);
+    indexes_.push_back(*at);
   }
   ItemMap& items = operations_[request.ticket].result.items;
-  for (size_t i = 0; i < indexes.size(); ++i) {
-    if (request.answered[indexes[i]]) continue;
-    request.answered[indexes[i]] = true;
-    const ParsedValue& value = parsed->values[i];
-    items[std::string(value.key)] = Item{value.flags, std::string(value.data), value.cas.value_or(0)};
+  for (size_t i = 0; i < indexes_.size(); ++i) {
+    KeyRef& asked = request.keys[indexes_[i]];
+    if (asked.answered) continue;
+    asked.answered = true;
+    --request.unanswered;
+    const ParsedValue& value = parsed_.values[i];
+    items.try_emplace(std::string(value.key), Item{value.flags, std::string(value.data), value.cas.value_or(0)});
   }
-  ends = parsed->ends_reply;
+  ends = parsed_.ends_reply;
 }
 
 std::optional<size_t> UdpReader::findKey(Request& request, std::string_view key) {
   const size_t count = request.keys.size();
   for (size_t i = 0; i < count; ++i) {
     const size_t at = (request.next_key + i) % count;
-    if (request.keys[at] == key) {
+    if (request.key(at) == key) {
       request.next_key = at + 1;
       return at;
     }
@@ -267,33 +289,35 @@ std::optional<size_t> UdpReader::findKey(Request& request, std::string_view key)
 }
 
 void UdpReader::finish(uint16_t id, bool timed_out) {
-  const auto found = requests_.find(id);
-  Request request = std::move(found->second);
-  requests_.erase(found);
+  // Taken out but kept until the end: the keys asked again are views into
+  // its datagram.
+  Requests::node_type node = requests_.extract(id);
+  Request& request = node.mapped();
   ids_.release(id);
-  std::erase_if(unsent_, [id](const auto& queued) { return queued.first == id; });
+  std::erase(unsent_, id);
   Operation& operation = operations_[request.ticket];
   --operation.requests;
-  const auto done = [&] { completed_ = completed_ || operation.requests == 0; };
 
-  std::vector<std::string> unanswered;
+  batch_.clear();
   for (size_t i = 0; i < request.keys.size(); ++i) {
-    if (!request.answered[i]) unanswered.push_back(std::move(request.keys[i]));
+    if (!request.keys[i].answered) batch_.push_back(request.key(i));
   }
   if (timed_out) {
     if (request.attempt < options_.udp_retries) {
-      queueRequest(request.ticket, std::move(unanswered), request.with_cas, request.attempt + 1);
+      queueRequest(request.ticket, batch_, request.with_cas, request.attempt + 1);
     } else {
       operation.result.timed_out = true;
     }
-    return done();
-  }
-  for (std::string& key : request.long_replies) {
-    if (std::find(unanswered.begin(), unanswered.end(), key) != unanswered.end()) {
-      queueRequest(request.ticket, {std::move(key)}, request.with_cas, request.attempt);
+  } else {
+    for (const std::string& key : request.long_replies) {
+      if (std::find(batch_.begin(), batch_.end(), key) != batch_.end()) {
+        const std::string_view alone = key;
+        queueRequest(request.ticket, {&alone, 1}, request.with_cas, request.attempt);
+      }
     }
   }
-  done();
+  completed_ = completed_ || operation.requests == 0;
+  if (spare_requests_.size() < kSpareRequests) spare_requests_.push_back(std::move(node));
 }
 
 void UdpReader::expire() {

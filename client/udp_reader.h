@@ -21,9 +21,11 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "client/get_reply_parser.h"
 #include "client/server_address.h"
 #include "client/udp_reassembly.h"
 #include "client/udp_request_ids.h"
@@ -55,23 +57,35 @@ class UdpReader {
   uint64_t strays() const { return strays_; }
 
  private:
+  // A key of a request: where it sits in the request's datagram.
+  struct KeyRef {
+    uint16_t offset = 0;
+    uint8_t length = 0;
+    bool answered = false;
+  };
   struct Request {
     uint64_t ticket = 0;
-    std::vector<std::string> keys;
-    std::vector<bool> answered;
+    std::string datagram;  // header and "get <keys>\r\n": what is sent, and where keys point
+    std::vector<KeyRef> keys;
+    size_t unanswered = 0;
     bool with_cas = false;
     unsigned attempt = 0;
     Clock::time_point deadline{};
-    UdpReassembly assembly;                // one-key requests
-    std::vector<std::string> long_replies;  // several-key requests: keys to ask alone
+    UdpReassembly assembly;                      // one-key requests
+    std::vector<std::string> long_replies;       // several-key requests: keys to ask alone
     size_t next_key = 0;  // where the next value's key is looked for first
+
+    std::string_view key(size_t index) const {
+      return std::string_view(datagram).substr(keys[index].offset, keys[index].length);
+    }
   };
   struct Operation {
     GetResult result;
     size_t requests = 0;  // in flight or queued
   };
+  using Requests = std::unordered_map<uint16_t, Request>;
 
-  void queueRequest(uint64_t ticket, std::vector<std::string> keys, bool with_cas, unsigned attempt);
+  void queueRequest(uint64_t ticket, std::span<const std::string_view> keys, bool with_cas, unsigned attempt);
   void send();
   void receive();
   void expire();
@@ -88,10 +102,17 @@ class UdpReader {
   const ClientOptions& options_;
   FileDescriptor fd_;
   UdpRequestIds ids_;
-  std::unordered_map<uint16_t, Request> requests_;
+  Requests requests_;
+  // Finished requests' nodes, reused with the room their strings and
+  // vectors grew: a request in steady state allocates nothing.
+  std::vector<Requests::node_type> spare_requests_;
   std::unordered_map<uint64_t, Operation> operations_;
-  std::vector<std::pair<uint16_t, std::string>> unsent_;  // id, datagram
-  std::vector<size_t> seen_;  // start()'s table of the keys asked so far
+  std::vector<uint16_t> unsent_;  // ids of requests whose datagram is not sent yet
+  // Scratch reused from call to call, so that no key or message allocates:
+  std::vector<size_t> seen_;                // start()'s table of the keys asked so far
+  std::vector<std::string_view> batch_;     // start()'s and finish()'s keys of the next request
+  GetReplyMessage parsed_;                  // onMessage()'s values of one message
+  std::vector<size_t> indexes_;             // onMessage()'s key indexes of those values
   // 4 MiB of address space; left uninitialised, only the pages datagrams
   // land in are ever touched.
   std::unique_ptr<char[]> receive_buffer_;

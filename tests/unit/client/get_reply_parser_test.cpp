@@ -2,15 +2,23 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace unbuckle::client {
 namespace {
 
 using Status = StreamedGetReply::Status;
 
+std::optional<GetReplyMessage> parseMessage(std::string_view message) {
+  GetReplyMessage parsed;
+  if (!parseGetReplyMessage(message, parsed)) return std::nullopt;
+  return parsed;
+}
+
 TEST(GetReplyMessage, ValuesThenEnd) {
-  const auto parsed = parseGetReplyMessage("VALUE a 5 3\r\nabc\r\nVALUE b 0 0\r\n\r\nEND\r\n");
+  const auto parsed = parseMessage("VALUE a 5 3\r\nabc\r\nVALUE b 0 0\r\n\r\nEND\r\n");
   ASSERT_TRUE(parsed);
   ASSERT_EQ(parsed->values.size(), 2u);
   EXPECT_EQ(parsed->values[0].key, "a");
@@ -23,18 +31,29 @@ TEST(GetReplyMessage, ValuesThenEnd) {
 }
 
 TEST(GetReplyMessage, OneKeysMessageOfAMemcachedMultiGet) {
-  const auto value = parseGetReplyMessage("VALUE a 0 2 99\r\nxy\r\n");
+  const auto value = parseMessage("VALUE a 0 2 99\r\nxy\r\n");
   ASSERT_TRUE(value);
   EXPECT_FALSE(value->ends_reply);
   EXPECT_EQ(value->values.at(0).cas, 99u);
-  const auto end = parseGetReplyMessage("END\r\n");
+  const auto end = parseMessage("END\r\n");
   ASSERT_TRUE(end);
   EXPECT_TRUE(end->ends_reply);
   EXPECT_TRUE(end->values.empty());
 }
 
+TEST(GetReplyMessage, ParsingAgainOverwritesTheLastMessage) {
+  GetReplyMessage parsed;
+  ASSERT_TRUE(parseGetReplyMessage("VALUE a 0 1\r\nx\r\nVALUE b 0 1\r\ny\r\nEND\r\n", parsed));
+  ASSERT_TRUE(parseGetReplyMessage("VALUE c 0 1\r\nz\r\n", parsed));
+  ASSERT_EQ(parsed.values.size(), 1u);
+  EXPECT_EQ(parsed.values[0].key, "c");
+  EXPECT_FALSE(parsed.ends_reply);
+  EXPECT_FALSE(parseGetReplyMessage("STORED\r\n", parsed));
+  EXPECT_TRUE(parsed.values.empty());
+}
+
 TEST(GetReplyMessage, DataHoldingCrlfAndEndIsData) {
-  const auto parsed = parseGetReplyMessage("VALUE a 0 7\r\n\r\nEND\r\n\r\nEND\r\n");
+  const auto parsed = parseMessage("VALUE a 0 7\r\n\r\nEND\r\n\r\nEND\r\n");
   ASSERT_TRUE(parsed);
   EXPECT_EQ(parsed->values.at(0).data, "\r\nEND\r\n");
   EXPECT_TRUE(parsed->ends_reply);
@@ -43,7 +62,7 @@ TEST(GetReplyMessage, DataHoldingCrlfAndEndIsData) {
 TEST(GetReplyMessage, EveryTruncationIsRefused) {
   const std::string reply = "VALUE key 1 10 42\r\n0123456789\r\nEND\r\n";
   for (size_t length = 1; length < reply.size(); ++length) {
-    const auto parsed = parseGetReplyMessage(reply.substr(0, length));
+    const auto parsed = parseMessage(reply.substr(0, length));
     // Cut right after the data block, it is a whole message of memcached 1.6
     // that END follows in another; anywhere else it is no reply at all.
     if (length == reply.size() - 5) {
@@ -73,7 +92,7 @@ TEST(GetReplyMessage, CorruptRepliesAreRefused) {
       "END\n",                                   // bare LF
       "STORED\r\n",
   };
-  for (const char* reply : corrupt) EXPECT_FALSE(parseGetReplyMessage(reply)) << reply;
+  for (const char* reply : corrupt) EXPECT_FALSE(parseMessage(reply)) << reply;
 }
 
 TEST(GetReplyStream, CompleteAtEndAndNeedsMoreBefore) {

@@ -97,17 +97,17 @@ TEST(UdpReassembly, MemcachedStyleBigReplyValidates) {
     status = message.add(*parsed, std::string_view(datagram).substr(MC_UDP_HEADER_SIZE));
   }
   ASSERT_EQ(status, Status::kComplete);
-  const auto parsed = parseGetReplyMessage(message.message());
-  ASSERT_TRUE(parsed);
-  ASSERT_EQ(parsed->values.size(), 1u);
-  EXPECT_EQ(parsed->values[0].key, "big");
-  EXPECT_EQ(parsed->values[0].flags, 7u);
-  EXPECT_EQ(parsed->values[0].data, value);
-  EXPECT_TRUE(parsed->ends_reply);
+  GetReplyMessage parsed;
+  ASSERT_TRUE(parseGetReplyMessage(message.message(), parsed));
+  ASSERT_EQ(parsed.values.size(), 1u);
+  EXPECT_EQ(parsed.values[0].key, "big");
+  EXPECT_EQ(parsed.values[0].flags, 7u);
+  EXPECT_EQ(parsed.values[0].data, value);
+  EXPECT_TRUE(parsed.ends_reply);
 
   std::string corrupted(message.message());
   corrupted[corrupted.size() - 6] = 'x';  // the CRLF after the data
-  EXPECT_FALSE(parseGetReplyMessage(corrupted));
+  EXPECT_FALSE(parseGetReplyMessage(corrupted, parsed));
 }
 
 }  // namespace
