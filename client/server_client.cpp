@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 #include <unordered_set>
 
 #include "client/get_reply_parser.h"
@@ -40,6 +41,10 @@ std::vector<std::string_view> tokens(std::string_view line) {
   return out;
 }
 
+TimeoutError tcpTimeout(const std::string& server, std::chrono::milliseconds timeout) {
+  return TimeoutError("no reply from " + server + " over TCP within " + std::to_string(timeout.count()) + " ms");
+}
+
 std::string_view firstLine(std::string_view reply) {
   return reply.substr(0, reply.find("\r\n"));
 }
@@ -57,15 +62,54 @@ struct ServerClient::State {
   Ticket next_ticket = 1;
   std::unordered_map<Ticket, CommandReply> tcp_replies;
   std::unordered_set<Ticket> abandoned;  // timed out in a blocking call
+  // startGetTcp's multi-gets, each get line's reply parsed in as it comes.
+  struct TcpGet {
+    std::vector<Ticket> lines;  // whose reply has not come
+    GetResult result;
+    std::string error;
+  };
+  std::unordered_map<Ticket, TcpGet> tcp_gets;
+  std::unordered_map<Ticket, Ticket> tcp_get_of_line;
 
   // True when a reply came in.
   bool collectTcp() {
     bool any = false;
     for (auto& [ticket, reply] : tcp.takeCompleted()) {
-      if (abandoned.erase(ticket) == 0) tcp_replies[ticket] = std::move(reply);
       any = true;
+      if (abandoned.erase(ticket) != 0) continue;
+      const auto line = tcp_get_of_line.find(ticket);
+      if (line == tcp_get_of_line.end()) {
+        tcp_replies[ticket] = std::move(reply);
+        continue;
+      }
+      addGetLineReply(tcp_gets.at(line->second), ticket, reply);
+      tcp_get_of_line.erase(line);
     }
     return any;
+  }
+  void addGetLineReply(TcpGet& get, Ticket line, const CommandReply& reply) {
+    std::erase(get.lines, line);
+    if (!get.error.empty()) return;
+    if (!reply.error.empty()) {
+      get.error = reply.error;
+      return;
+    }
+    const StreamedGetReply parsed = parseGetReplyStream(reply.bytes);
+    if (!parsed.error_line.empty()) {
+      get.error = address.name + " answered get with '" + std::string(parsed.error_line) + "'";
+      return;
+    }
+    for (const ParsedValue& value : parsed.values) {
+      get.result.items.try_emplace(std::string(value.key),
+                                   Item{value.flags, std::string(value.data), value.cas.value_or(0)});
+    }
+  }
+  void abandonTcpGet(Ticket ticket) {
+    for (const Ticket line : tcp_gets.at(ticket).lines) {
+      tcp_get_of_line.erase(line);
+      abandoned.insert(line);
+    }
+    tcp_gets.erase(ticket);
   }
   // True when a multi-get or a TCP command completed.
   bool progress() {
@@ -92,6 +136,29 @@ ServerClient::Ticket ServerClient::startGet(std::span<const std::string> keys, b
   return ticket;
 }
 
+ServerClient::Ticket ServerClient::startGetTcp(std::span<const std::string> keys, bool with_cas) {
+  for (const std::string& key : keys) checkKey(key);
+  State& s = *state_;
+  const Ticket ticket = s.next_ticket++;
+  State::TcpGet& get = s.tcp_gets[ticket];
+  get.result.items.reserve(keys.size());
+  const std::string_view verb = with_cas ? "gets" : "get";
+  std::string line(verb);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    line += ' ';
+    line += keys[i];
+    if (i + 1 == keys.size() || line.size() + 1 + keys[i + 1].size() > kTcpGetLine) {
+      line += "\r\n";
+      const Ticket line_ticket = s.next_ticket++;
+      get.lines.push_back(line_ticket);
+      s.tcp_get_of_line[line_ticket] = ticket;
+      s.tcp.queue(line_ticket, std::exchange(line, std::string(verb)), CommandKind::kValues);
+    }
+  }
+  s.collectTcp();
+  return ticket;
+}
+
 ServerClient::Ticket ServerClient::startCommand(std::string request, CommandKind kind) {
   const Ticket ticket = state_->next_ticket++;
   state_->tcp.queue(ticket, std::move(request), kind);
@@ -113,7 +180,14 @@ void ServerClient::poll(std::chrono::milliseconds wait) {
 }
 
 std::optional<GetResult> ServerClient::takeGet(Ticket ticket) {
-  return state_->udp.take(ticket);
+  State& s = *state_;
+  const auto tcp_get = s.tcp_gets.find(ticket);
+  if (tcp_get == s.tcp_gets.end()) return s.udp.take(ticket);
+  if (!tcp_get->second.lines.empty()) return std::nullopt;
+  State::TcpGet get = std::move(tcp_get->second);
+  s.tcp_gets.erase(tcp_get);
+  if (!get.error.empty()) throw ClientError(get.error);
+  return std::move(get.result);
 }
 
 std::optional<CommandReply> ServerClient::takeCommand(Ticket ticket) {
@@ -240,7 +314,7 @@ std::string ServerClient::awaitCommand(Ticket ticket) {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) {
       state_->abandoned.insert(ticket);
-      throw TimeoutError("no reply from " + name() + " over TCP within " + std::to_string(timeout.count()) + " ms");
+      throw tcpTimeout(name(), timeout);
     }
     poll(left);
   }
@@ -251,31 +325,17 @@ std::string ServerClient::command(std::string_view line, CommandKind kind) {
 }
 
 ItemMap ServerClient::getManyTcp(std::span<const std::string> keys, bool with_cas) {
-  for (const std::string& key : keys) checkKey(key);
-  const std::string_view verb = with_cas ? "gets" : "get";
-  // Pipelined: every line is queued before the first reply is awaited.
-  std::vector<Ticket> tickets;
-  std::string line(verb);
-  for (size_t i = 0; i < keys.size(); ++i) {
-    line += ' ';
-    line += keys[i];
-    if (i + 1 == keys.size() || line.size() + 1 + keys[i + 1].size() > kTcpGetLine) {
-      tickets.push_back(startCommand(line + "\r\n", CommandKind::kValues));
-      line = verb;
+  const Ticket ticket = startGetTcp(keys, with_cas);
+  const auto deadline = Clock::now() + state_->options.tcp_timeout;
+  for (;;) {
+    if (auto result = takeGet(ticket)) return std::move(result->items);
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      state_->abandonTcpGet(ticket);
+      throw tcpTimeout(name(), state_->options.tcp_timeout);
     }
+    poll(left);
   }
-  ItemMap items;
-  for (const Ticket ticket : tickets) {
-    const std::string bytes = awaitCommand(ticket);
-    const StreamedGetReply parsed = parseGetReplyStream(bytes);
-    if (!parsed.error_line.empty()) {
-      throw ClientError(name() + " answered get with '" + std::string(parsed.error_line) + "'");
-    }
-    for (const ParsedValue& value : parsed.values) {
-      items[std::string(value.key)] = Item{value.flags, std::string(value.data), value.cas.value_or(0)};
-    }
-  }
-  return items;
 }
 
 StoreResult ServerClient::set(std::string_view key, std::string_view value, uint32_t flags, int64_t exptime) {

@@ -81,10 +81,10 @@ struct MetaReply {
   std::optional<std::string> value;
 };
 
-// The result of a multi-get started with startGet().
+// The result of a multi-get started with startGet() or startGetTcp().
 struct GetResult {
   ItemMap items;
-  bool timed_out = false;  // some request got no whole reply: its keys count as misses
+  bool timed_out = false;  // over UDP, some request got no whole reply: its keys count as misses
 };
 
 // A TCP command's reply started with startCommand(): its bytes, or why it
@@ -119,13 +119,16 @@ class ServerClient {
   // Throws std::invalid_argument for a key memcached cannot carry (empty,
   // over 250 bytes, or with a space or control character).
   Ticket startGet(std::span<const std::string> keys, bool with_cas);
+  // The same multi-get over TCP: pipelined get lines of at most 2 KiB.
+  Ticket startGetTcp(std::span<const std::string> keys, bool with_cas);
   // One request over TCP: `request` is the whole command, "\r\n" included.
   Ticket startCommand(std::string request, CommandKind kind);
   // Sends, receives and expires what it can; when that completes nothing,
   // waits up to `wait` (or the next UDP deadline) for the sockets and does
   // it once more.
   void poll(std::chrono::milliseconds wait);
-  // The result once complete, and then only once.
+  // The result once complete, and then only once. For startGetTcp's, throws
+  // ClientError if the connection failed or the server answered an error.
   std::optional<GetResult> takeGet(Ticket ticket);
   std::optional<CommandReply> takeCommand(Ticket ticket);
   // For an event loop of the caller's own: readable UDP/TCP socket (TCP -1

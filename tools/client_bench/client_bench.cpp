@@ -1,8 +1,10 @@
 // client_bench: multi-gets through the client library (include/unbuckle/
 // client.h), over UDP against one server and over TCP against another, in
 // the same run, one thread each phase, a fixed number of multi-gets in
-// flight. Reports keys per second, the p50/p99 latency of a multi-get, and
-// the client thread's CPU time per key, in user space and in the kernel.
+// flight. Both phases hand the caller the same thing, the map of the hits
+// (startGet() or startGetTcp(), then takeGet()). Reports keys per second,
+// the p50/p99 latency of a multi-get, and the client thread's CPU time per
+// key, in user space and in the kernel.
 //
 //   client_bench --udp HOST:PORT --tcp HOST:PORT [--keys-per-get 10]
 //                [--in-flight 8] [--seconds 5] [--key-count 10000] [--value-size 100]
@@ -34,7 +36,6 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using unbuckle::client::CommandKind;
 using unbuckle::client::ServerClient;
 
 struct Options {
@@ -86,10 +87,11 @@ void preload(ServerClient& client, const Options& options) {
   for (size_t i = 0; i < options.key_count; ++i) client.set(key(i), value);
 }
 
-// Keeps `in_flight` multi-gets going for `seconds`; `start` issues one for
-// the given keys, `finish` returns the hits once it is complete (or -1).
-template <class Start, class Finish>
-Result run(ServerClient& client, const Options& options, Start start, Finish finish) {
+enum class Transport { kUdp, kTcp };
+
+// Keeps `in_flight` multi-gets going for `seconds`: startGet() or
+// startGetTcp(), each taken whole by takeGet() as the map of its hits.
+Result run(ServerClient& client, const Options& options, Transport transport) {
   std::mt19937_64 random(42);
   std::uniform_int_distribution<size_t> pick(0, options.key_count - 1);
   struct InFlight {
@@ -109,18 +111,20 @@ Result run(ServerClient& client, const Options& options, Start start, Finish fin
     while (Clock::now() < end && flying.size() < options.in_flight) {
       const size_t first = pick(random);  // distinct keys: a repeat would be asked once over UDP
       for (size_t j = 0; j < batch.size(); ++j) batch[j] = key((first + j) % options.key_count);
-      flying.push_back(InFlight{start(batch), Clock::now()});
+      const ServerClient::Ticket ticket =
+          transport == Transport::kUdp ? client.startGet(batch, false) : client.startGetTcp(batch, false);
+      flying.push_back(InFlight{ticket, Clock::now()});
     }
     client.poll(std::chrono::milliseconds(1));
     for (auto it = flying.begin(); it != flying.end();) {
-      const long found = finish(it->ticket);
-      if (found < 0) {
+      const auto result = client.takeGet(it->ticket);
+      if (!result) {
         ++it;
         continue;
       }
       latencies_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - it->started).count());
       keys += options.keys_per_get;
-      hits += static_cast<size_t>(found);
+      hits += result->items.size();
       it = flying.erase(it);
     }
   }
@@ -181,29 +185,8 @@ int main(int argc, char** argv) {
     preload(udp, options);
     preload(tcp, options);
 
-    const Result over_udp = run(
-        udp, options, [&](const std::vector<std::string>& keys) { return udp.startGet(keys, false); },
-        [&](ServerClient::Ticket ticket) {
-          const auto result = udp.takeGet(ticket);
-          return result ? static_cast<long>(result->items.size()) : -1L;
-        });
-    const Result over_tcp = run(
-        tcp, options,
-        [&](const std::vector<std::string>& keys) {
-          std::string line = "get";
-          for (const std::string& k : keys) line += ' ' + k;
-          return tcp.startCommand(line + "\r\n", CommandKind::kValues);
-        },
-        [&](ServerClient::Ticket ticket) {
-          const auto reply = tcp.takeCommand(ticket);
-          if (!reply) return -1L;
-          if (!reply->error.empty()) throw unbuckle::client::ClientError(reply->error);
-          long values = 0;
-          for (size_t at = reply->bytes.find("VALUE "); at != std::string::npos; at = reply->bytes.find("\r\nVALUE ", at + 1)) {
-            ++values;
-          }
-          return values;
-        });
+    const Result over_udp = run(udp, options, Transport::kUdp);
+    const Result over_tcp = run(tcp, options, Transport::kTcp);
     std::printf("multi-gets of %zu keys, %zu in flight, %zu-byte values, %.1f s each, UDP keys per request %s\n",
                 options.keys_per_get, options.in_flight, options.value_size, options.seconds,
                 options.udp_keys_per_request ? std::to_string(options.udp_keys_per_request).c_str() : "as many as fit");

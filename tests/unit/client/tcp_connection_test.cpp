@@ -14,6 +14,8 @@
 #include <string>
 #include <thread>
 
+#include "loopback_socket.h"
+
 namespace unbuckle::client {
 namespace {
 
@@ -21,15 +23,9 @@ using namespace std::chrono_literals;
 
 class TcpConnectionTest : public ::testing::Test {
  protected:
-  TcpConnectionTest() : listener_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  TcpConnectionTest() : listener_(boundLoopbackSocket(SOCK_STREAM, port_)) {
     EXPECT_EQ(listen(listener_.get(), 4), 0);
-    socklen_t length = sizeof(address);
-    getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&address), &length);
-    address_ = resolveServer("127.0.0.1", ntohs(address.sin_port));
+    address_ = resolveServer("127.0.0.1", port_);
     options_.reconnect_backoff_min = 200ms;
     options_.reconnect_backoff_max = 400ms;
   }
@@ -66,6 +62,7 @@ class TcpConnectionTest : public ::testing::Test {
     return all;
   }
 
+  uint16_t port_ = 0;  // set by the socket's initialiser, so declared first
   FileDescriptor listener_;
   ServerAddress address_;
   ClientOptions options_;

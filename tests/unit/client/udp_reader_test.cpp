@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "loopback_socket.h"
 #include "unbuckle/mc_udp.h"
 #include "unbuckle/mc_udp_frame.h"
 
@@ -33,15 +34,7 @@ struct Request {
 
 class FakeServer {
  public:
-  FakeServer() : fd_(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(fd_.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-    socklen_t length = sizeof(address);
-    getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-  }
+  FakeServer() : fd_(boundLoopbackSocket(SOCK_DGRAM, port_)) {}
   uint16_t port() const { return port_; }
 
   // The next request, waiting up to 1 s while `reader` makes progress.
@@ -117,8 +110,8 @@ class FakeServer {
   }
 
  private:
+  uint16_t port_ = 0;  // set by the socket's initialiser, so declared first
   FileDescriptor fd_;
-  uint16_t port_ = 0;
 };
 
 class UdpReaderTest : public ::testing::Test {

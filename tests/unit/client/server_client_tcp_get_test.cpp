@@ -1,0 +1,165 @@
+// ServerClient's multi-get over TCP (startGetTcp, takeGet, getManyTcp)
+// against a scripted server of the test's own on 127.0.0.1, in a thread:
+// get lines split at 2 KiB and their replies joined, an error line or a refused
+// connection thrown from takeGet, and a timed-out multi-get whose late
+// replies go to no later command.
+#include <sys/socket.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "loopback_socket.h"
+#include "unbuckle/client.h"
+#include "unbuckle/file_descriptor.h"
+
+namespace unbuckle::client {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Accepts one connection and answers each request line with `answer(line)`,
+// until the client closes it.
+class ScriptedServer {
+ public:
+  explicit ScriptedServer(std::function<std::string(const std::string&)> answer)
+      : listener_(boundLoopbackSocket(SOCK_STREAM, port_)), answer_(std::move(answer)) {
+    EXPECT_EQ(listen(listener_.get(), 1), 0);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~ScriptedServer() {
+    shutdown(listener_.get(), SHUT_RDWR);
+    thread_.join();
+  }
+
+  uint16_t port() const { return port_; }
+  // The lines read; whole once the client has closed the connection.
+  std::vector<std::string> lines() {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+
+ private:
+  void serve() {
+    const FileDescriptor peer(accept(listener_.get(), nullptr, nullptr));
+    if (!peer) return;
+    std::string input;
+    char buffer[4096];
+    for (;;) {
+      const ssize_t n = recv(peer.get(), buffer, sizeof(buffer), 0);
+      if (n <= 0) return;
+      input.append(buffer, static_cast<size_t>(n));
+      for (size_t end = input.find("\r\n"); end != std::string::npos; end = input.find("\r\n")) {
+        const std::string line = input.substr(0, end);
+        input.erase(0, end + 2);
+        {
+          std::lock_guard lock(mutex_);
+          lines_.push_back(line);
+        }
+        const std::string reply = answer_(line);
+        if (send(peer.get(), reply.data(), reply.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(reply.size())) return;
+      }
+    }
+  }
+
+  uint16_t port_ = 0;  // set by the socket's initialiser, so declared first
+  FileDescriptor listener_;
+  std::function<std::string(const std::string&)> answer_;
+  std::mutex mutex_;
+  std::vector<std::string> lines_;
+  std::thread thread_;
+};
+
+// Every key of a get line hits, its value the key reversed.
+std::string hitEveryKey(const std::string& line) {
+  if (!line.starts_with("get ")) return "ERROR\r\n";
+  std::string reply;
+  size_t at = 4;
+  while (at < line.size()) {
+    const size_t end = std::min(line.find(' ', at), line.size());
+    const std::string key = line.substr(at, end - at);
+    const std::string value(key.rbegin(), key.rend());
+    reply += "VALUE " + key + " 3 " + std::to_string(value.size()) + "\r\n" + value + "\r\n";
+    at = end + 1;
+  }
+  return reply + "END\r\n";
+}
+
+GetResult await(ServerClient& client, ServerClient::Ticket ticket) {
+  for (int i = 0; i < 2000; ++i) {
+    if (auto result = client.takeGet(ticket)) return std::move(*result);
+    client.poll(5ms);
+  }
+  ADD_FAILURE() << "no result";
+  return {};
+}
+
+TEST(ServerClientTcpGet, KeysSpanningSeveralLinesComeBackAsOneResult) {
+  ScriptedServer server(hitEveryKey);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 300; ++i) keys.push_back("a-key-of-twenty-" + std::to_string(1000 + i));
+  {
+    ServerClient client("127.0.0.1", server.port());
+    EXPECT_TRUE(client.getManyTcp({}).empty());
+    const GetResult result = await(client, client.startGetTcp(keys, false));
+    ASSERT_EQ(result.items.size(), keys.size());
+    for (const std::string& key : keys) {
+      EXPECT_EQ(result.items.at(key).value, std::string(key.rbegin(), key.rend()));
+      EXPECT_EQ(result.items.at(key).flags, 3u);
+    }
+    EXPECT_FALSE(result.timed_out);
+  }
+  // The client is gone, so the server has read every line.
+  const std::vector<std::string> lines = server.lines();
+  ASSERT_GE(lines.size(), 3u);
+  for (const std::string& line : lines) EXPECT_LE(line.size(), 2048u) << line;
+}
+
+TEST(ServerClientTcpGet, AnErrorLineIsThrownFromTakeGet) {
+  ScriptedServer server([](const std::string&) { return std::string("SERVER_ERROR out of memory\r\n"); });
+  ServerClient client("127.0.0.1", server.port());
+  const std::string keys[] = {"a", "b"};
+  const ServerClient::Ticket ticket = client.startGetTcp(keys, false);
+  try {
+    await(client, ticket);
+    FAIL() << "no error";
+  } catch (const ClientError& e) {
+    EXPECT_NE(std::string(e.what()).find("answered get with 'SERVER_ERROR out of memory'"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(client.getManyTcp(keys), ClientError);
+}
+
+TEST(ServerClientTcpGet, ARefusedConnectionIsThrownFromTakeGet) {
+  // A port bound and closed without listening: nothing answers there.
+  uint16_t port = 0;
+  const FileDescriptor unlistened = boundLoopbackSocket(SOCK_STREAM, port);
+  ServerClient client("127.0.0.1", port);
+  const std::string keys[] = {"a"};
+  EXPECT_THROW(await(client, client.startGetTcp(keys, false)), ClientError);
+}
+
+TEST(ServerClientTcpGet, ATimedOutMultiGetThrowsAndItsLateReplyGoesToNoLaterCommand) {
+  ScriptedServer server([](const std::string& line) {
+    if (line.starts_with("get ")) {
+      std::this_thread::sleep_for(300ms);
+      return hitEveryKey(line);
+    }
+    return std::string("VERSION 1.6.18\r\n");
+  });
+  ClientOptions options;
+  options.tcp_timeout = 100ms;
+  ServerClient client("127.0.0.1", server.port(), options);
+  const std::string keys[] = {"slow"};
+  EXPECT_THROW(client.getManyTcp(keys), TimeoutError);
+  std::this_thread::sleep_for(400ms);  // the late reply is in the client's socket
+  EXPECT_EQ(client.command("version"), "VERSION 1.6.18\r\n");
+}
+
+}  // namespace
+}  // namespace unbuckle::client
