@@ -130,8 +130,11 @@ void DatagramBatch::flush() {
       if (errno == EINTR) {
         continue;
       }
-      if (send_datagrams_[0] > 1 && (errno == EINVAL || errno == EIO)) {
-        segmentation_offload_ = false;   // GSO refused on this route: one by one from now on
+      // The kernel refuses a GSO send on a route whose MTU is below the
+      // segment size (EMSGSIZE on Linux 6.18), with checksums off (EINVAL)
+      // or through IPsec (EIO); single datagrams are fragmented instead.
+      if (send_datagrams_[0] > 1 && (errno == EMSGSIZE || errno == EINVAL || errno == EIO)) {
+        segmentation_offload_ = false;   // one by one from now on
         continue;
       }
       next += send_datagrams_[0];   // refused (e.g. by a firewall rule): skipped
