@@ -235,6 +235,9 @@ int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
   server_config.udp_admin = config.udp_admin;
   server_config.udp_coalesce_replies = config.udp_coalesce_replies;
   server_config.idle_timeout = config.idle_timeout;
+  // With --interface the AF_XDP workers are the ones that spin; the socket
+  // workers then serve TCP and the UDP that XDP passes, and keep sleeping.
+  server_config.busy_poll = config.busy_poll && !xdp;
   // As much for pending TCP buffers as for items (memcached allocates a
   // value being read from its -m memory).
   server_config.buffer_pool_bytes = size_t{config.memory_limit_mb} << 20;
@@ -312,10 +315,10 @@ int serve(const config::DaemonConfig& config, service::ConfigReload& reload) {
 
   spdlog::info(
       "unbuckle-xdp " UNBUCKLE_VERSION " (memcached " UNBUCKLE_MEMCACHED_VERSION " protocol) serving: backend {}, listen {}, UDP port {}, "
-      "TCP port {}, {} threads, memory {} MB, max item {} bytes, max connections {}{}",
+      "TCP port {}, {} threads{}, memory {} MB, max item {} bytes, max connections {}{}",
       xdp ? "xdp" : "socket", listen.empty() ? "0.0.0.0 and ::" : listen, portText(config.port),
       portText(config.tcp_port),
-      threads, config.memory_limit_mb, config.max_item_size,
+      threads, config.busy_poll && !xdp ? " (busy-polling)" : "", config.memory_limit_mb, config.max_item_size,
       config.max_connections,
       config.config_file.empty() ? std::string() : ", config " + config.config_file);
 

@@ -16,6 +16,13 @@
 #            socket and xdp with --udp-coalesce-replies on: the small
 #            values of a multi-get leave together, about 1392 bytes per
 #            datagram, instead of one datagram per key
+#   socket-busy, xdp-busy
+#            socket-coalesced and xdp-coalesced with --busy-poll: the
+#            daemon's worker spins instead of sleeping, so a request never
+#            waits for it to wake up. It would spin through the TCP phase
+#            on the core memcached shares, so client_bench runs each phase
+#            on its own and the daemon is stopped (and its XDP program
+#            detached) for the TCP phase, then started again
 #   xdp-kc   xdp with --kernel-cache on. The kernel cache answers only
 #            single-key `get` requests (README "Kernel cache"): the library
 #            sends a multi-get as `get k1 k2 ...`, which XDP redirects to
@@ -36,12 +43,12 @@
 #                         [--in-flight N] [--value-size BYTES] [--build-dir DIR]
 #                         [--server-cpu N] [--client-cpu N] [--napi MODE]
 #
-# --cases LIST        cases to run, in this order (default
-#                     socket,socket-coalesced,xdp,xdp-coalesced,xdp-kc; xdp-kc
-#                     includes xdp-kc-1)
+# --cases LIST        cases to run, in this order (default socket,
+#                     socket-coalesced,socket-busy,xdp,xdp-coalesced,xdp-busy,
+#                     xdp-kc; xdp-kc includes xdp-kc-1)
 # --seconds S         measured seconds per phase (default 3; 1..60)
 # --rounds N          rounds (default 3; 1..9): 2 x S seconds and a few of
-#                     preload per case, key count and round, about 5
+#                     preload per case, key count and round, about 7
 #                     minutes by default
 # --keys LIST         keys per multi-get (default 10,100)
 # --in-flight N       multi-gets in flight (default 8)
@@ -62,7 +69,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cases=socket,socket-coalesced,xdp,xdp-coalesced,xdp-kc
+cases=socket,socket-coalesced,socket-busy,xdp,xdp-coalesced,xdp-busy,xdp-kc
 seconds=3
 rounds=3
 keys_list=10,100
@@ -72,7 +79,7 @@ build_dir=build
 server_cpu=1
 client_cpu=0
 napi=threaded
-usage() { sed -n '2,61p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,67p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
     --cases) cases=${2:?--cases needs a list}; shift 2 ;;
@@ -95,8 +102,8 @@ die() { echo "client-bench.sh: $*" >&2; exit 1; }
 [[ $napi == threaded || $napi == softirq ]] || die "--napi '$napi': use threaded or softirq"
 IFS=, read -r -a case_names <<<"$cases"
 for c in "${case_names[@]}"; do
-  [[ $c =~ ^(socket|socket-coalesced|xdp|xdp-coalesced|xdp-kc)$ ]] ||
-    die "--cases: no case '$c' (socket, socket-coalesced, xdp, xdp-coalesced, xdp-kc)"
+  [[ $c =~ ^(socket|socket-coalesced|socket-busy|xdp|xdp-coalesced|xdp-busy|xdp-kc)$ ]] ||
+    die "--cases: no case '$c' (socket, socket-coalesced, socket-busy, xdp, xdp-coalesced, xdp-busy, xdp-kc)"
 done
 [[ $seconds =~ ^[0-9]+$ ]] && ((seconds >= 1 && seconds <= 60)) || die "--seconds '$seconds': use 1..60"
 [[ $rounds =~ ^[0-9]+$ ]] && ((rounds >= 1 && rounds <= 9)) || die "--rounds '$rounds': use 1..9"
@@ -248,10 +255,12 @@ start_server memcached "$server_ip" "$memcached_port" memcached -U "$memcached_p
 
 # --- load ------------------------------------------------------------------------------
 results=$work/results.tsv
-run_bench() {   # case, keys, round, namespace, UDP target, TCP target, UDP keys per request
-  local name=$1 keys=$2 round=$3 ns=$4 output status=0
+run_bench() {   # case, keys, round, namespace, UDP target, TCP target (either may be ""), UDP keys per request
+  local name=$1 keys=$2 round=$3 ns=$4 output status=0 targets=()
+  [ -z "$5" ] || targets+=(--udp "$5")
+  [ -z "$6" ] || targets+=(--tcp "$6")
   output=$(timeout $((2 * seconds + 60)) taskset -c "$client_cpu" ip netns exec "$ns" "$client_bench" \
-    --udp "$5" --tcp "$6" --keys-per-get "$keys" --in-flight "$in_flight" --seconds "$seconds" \
+    "${targets[@]}" --keys-per-get "$keys" --in-flight "$in_flight" --seconds "$seconds" \
     --value-size "$value_size" --udp-keys-per-request "$7" 2>&1) || status=$?
   ((status == 0)) || die "client_bench ($name, $keys keys) failed with status $status: $output"
   awk -v c="$name" -v k="$keys" -v r="$round" '$1 == "UDP" || $1 == "TCP" {
@@ -260,21 +269,34 @@ run_bench() {   # case, keys, round, namespace, UDP target, TCP target, UDP keys
     print c "\t" k "\t" r "\t" $1 "\t" rate "\t" p50 "\t" p99 "\t" hits "\t" user "\t" kernel }' <<<"$output" >>"$results"
   say "  round $round $name, $keys keys: $(grep -E '^(UDP|TCP)' <<<"$output" | tr -s ' ' | paste -sd ';')"
 }
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-say "load average before: $load_before"
 coalesce=(--udp-coalesce-replies on)
-for name in "${case_names[@]}"; do
-  case $name in
+start_case() {
+  case $1 in
     socket) start_daemon socket 127.0.0.1 --backend socket ;;
     socket-coalesced) start_daemon socket-coalesced 127.0.0.1 --backend socket "${coalesce[@]}" ;;
+    socket-busy) start_daemon socket-busy 127.0.0.1 --backend socket "${coalesce[@]}" --busy-poll ;;
     xdp) start_xdp xdp off ;;
     xdp-coalesced) start_xdp xdp-coalesced off "${coalesce[@]}" ;;
+    xdp-busy) start_xdp xdp-busy off "${coalesce[@]}" --busy-poll ;;
     xdp-kc) start_xdp xdp-kc on ;;
   esac
+}
+run_busy() {   # case, keys, round, namespace, UDP target, TCP target: the TCP phase without the daemon
+  run_bench "$1" "$2" "$3" "$4" "$5" "" 0
+  stop_server "$1"
+  run_bench "$1" "$2" "$3" "$4" "" "$6" 0
+  start_case "$1"
+}
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+say "load average before: $load_before"
+for name in "${case_names[@]}"; do
+  start_case "$name"
   for ((round = 1; round <= rounds; ++round)); do
     for keys in "${key_counts[@]}"; do
       case $name in
+        socket-busy) run_busy "$name" "$keys" "$round" "$server_ns" "127.0.0.1:$daemon_port" "127.0.0.1:$memcached_port" ;;
         socket*) run_bench "$name" "$keys" "$round" "$server_ns" "127.0.0.1:$daemon_port" "127.0.0.1:$memcached_port" 0 ;;
+        xdp-busy) run_busy "$name" "$keys" "$round" "$client_ns" "$server_ip:$daemon_port" "$server_ip:$memcached_port" ;;
         xdp|xdp-coalesced)
           run_bench "$name" "$keys" "$round" "$client_ns" "$server_ip:$daemon_port" "$server_ip:$memcached_port" 0 ;;
         xdp-kc)
@@ -302,7 +324,9 @@ for line in open(path):
     rows.setdefault((case, int(keys)), {}).setdefault(proto, []).append(
         (float(rate), float(p50), float(p99), float(user), float(kernel)))
 paths = {"socket": "socket backend, lo", "xdp": "AF_XDP, veth",
-         "socket-coalesced": "socket backend, lo, coalesced", "xdp-coalesced": "AF_XDP, veth, coalesced", "xdp-kc": "AF_XDP + kernel cache, veth",
+         "socket-coalesced": "socket backend, lo, coalesced", "xdp-coalesced": "AF_XDP, veth, coalesced",
+         "socket-busy": "socket backend, lo, coalesced, --busy-poll", "xdp-busy": "AF_XDP, veth, coalesced, --busy-poll",
+         "xdp-kc": "AF_XDP + kernel cache, veth",
          "xdp-kc-1": "AF_XDP + kernel cache, veth, 1 key per UDP request"}
 print(f"\nmedians of {rounds} rounds, veth NAPI {napi}, {in_flight} multi-gets in flight, {value_size}-byte values, "
       f"{seconds} s per phase; load average {before} before, {after} after\n")

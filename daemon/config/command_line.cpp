@@ -383,7 +383,8 @@ Result<CommandLine> parseCommandLine(int argc, const char* const* argv,
       ->check(kCpuList)
       ->type_name("LIST");
   app.add_flag("--busy-poll", config.busy_poll,
-               "AF_XDP workers spin instead of sleeping in poll() (lower latency, one core each)");
+               "Workers spin instead of sleeping: the AF_XDP workers in poll(), or with --backend socket "
+               "the socket workers in epoll_wait() (lower latency, one core each)");
   app.add_option("--kernel-cache", kernel_cache,
                  "Serve single-key GET hits from the BPF map in XDP")
       ->check(quiet(CLI::IsMember(kOnOff)))

@@ -101,7 +101,7 @@ Result<std::unique_ptr<SocketServer>> SocketServer::create(const SocketServerCon
     }
     auto worker = Worker::create(engine, worker_stats, stats.connections(), server->stop_.get(), std::move(udp),
                                  std::move(listeners), limits, *server->pool_, config.max_connections,
-                                 config.idle_timeout);
+                                 config.idle_timeout, config.busy_poll);
     if (!worker.ok()) return worker.failure().within("cannot start the socket workers");
     server->workers_.push_back(std::move(worker.value()));
   }

@@ -45,6 +45,10 @@ struct SocketServerConfig {
   bool udp_admin = false;           // admin commands over UDP too
   bool udp_coalesce_replies = false;  // a request's small responses in one datagram
   uint32_t idle_timeout = 0;        // seconds a TCP client may wait between commands; 0: forever
+  // Workers spin in epoll_wait instead of sleeping: a client's datagram
+  // then never waits for a worker to wake up (and its sender never pays
+  // for waking it), at the cost of one core per worker.
+  bool busy_poll = false;
   // Buffer memory all TCP connections share beyond their guarantees (see
   // buffer_pool.h); raised to at least four connections' max_input.
   size_t buffer_pool_bytes = 64u << 20;

@@ -34,12 +34,13 @@ Result<std::unique_ptr<Worker>> Worker::create(proto::Engine& engine, proto::Wor
                                                std::vector<std::unique_ptr<UdpEndpoint>> udp,
                                                std::vector<FileDescriptor> listeners,
                                                const ConnectionLimits& limits, BufferPool& pool,
-                                               uint32_t max_connections, uint32_t idle_timeout) {
+                                               uint32_t max_connections, uint32_t idle_timeout,
+                                               bool busy_poll) {
   FileDescriptor epoll(epoll_create1(EPOLL_CLOEXEC));
   if (!epoll) return systemError("epoll_create1", errno);
   std::unique_ptr<Worker> worker(new Worker(engine, stats, connections, stop_fd, std::move(udp),
                                             std::move(listeners), limits, pool, max_connections,
-                                            idle_timeout, std::move(epoll)));
+                                            idle_timeout, busy_poll, std::move(epoll)));
   bool watched = worker->watch(stop_fd, EPOLLIN, EPOLL_CTL_ADD);
   for (const auto& endpoint : worker->udp_) {
     watched = watched && worker->watch(endpoint->fd(), EPOLLIN, EPOLL_CTL_ADD);
@@ -55,7 +56,7 @@ Worker::Worker(proto::Engine& engine, proto::WorkerStats& stats,
                proto::ConnectionStats& connections, int stop_fd,
                std::vector<std::unique_ptr<UdpEndpoint>> udp, std::vector<FileDescriptor> listeners,
                const ConnectionLimits& limits, BufferPool& pool, uint32_t max_connections,
-               uint32_t idle_timeout, FileDescriptor epoll)
+               uint32_t idle_timeout, bool busy_poll, FileDescriptor epoll)
     : engine_(engine),
       stats_(stats),
       connections_(connections),
@@ -66,6 +67,7 @@ Worker::Worker(proto::Engine& engine, proto::WorkerStats& stats,
       pool_(pool),
       max_connections_(max_connections),
       idle_timeout_(idle_timeout),
+      busy_poll_(busy_poll),
       started_(TcpConnection::steadySeconds()),
       epoll_(std::move(epoll)) {}
 
@@ -88,7 +90,7 @@ void Worker::run() {
     const int resume = resumeListeners();
     const int idle = closeIdle();
     const int timeout = resume < 0 ? idle : (idle < 0 ? resume : std::min(resume, idle));
-    const int n = epoll_wait(epoll_.get(), events.data(), kEventsPerWait, timeout);
+    const int n = epoll_wait(epoll_.get(), events.data(), kEventsPerWait, busy_poll_ ? 0 : timeout);
     if (n < 0 && errno != EINTR) {
       spdlog::critical("socket worker: epoll_wait: {}: stopping the daemon", strerror(errno));
       std::abort();

@@ -4,7 +4,8 @@
 // stays on the worker that accepted it. The loop ends when the shared stop
 // eventfd becomes readable. With an idle timeout it also closes the TCP
 // connections that wait for a command longer than that (memcached's
-// -o idle_timeout, counted as idle_kicks), checking once a second.
+// -o idle_timeout, counted as idle_kicks), checking once a second. With
+// busy polling (--busy-poll) it never sleeps in epoll_wait.
 #pragma once
 
 #include <chrono>
@@ -33,7 +34,8 @@ class Worker {
                                                 std::vector<std::unique_ptr<UdpEndpoint>> udp,
                                                 std::vector<FileDescriptor> listeners,
                                                 const ConnectionLimits& limits, BufferPool& pool,
-                                                uint32_t max_connections, uint32_t idle_timeout = 0);
+                                                uint32_t max_connections, uint32_t idle_timeout = 0,
+                                                bool busy_poll = false);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -52,7 +54,7 @@ class Worker {
          int stop_fd, std::vector<std::unique_ptr<UdpEndpoint>> udp,
          std::vector<FileDescriptor> listeners,
          const ConnectionLimits& limits, BufferPool& pool, uint32_t max_connections,
-         uint32_t idle_timeout, FileDescriptor epoll);
+         uint32_t idle_timeout, bool busy_poll, FileDescriptor epoll);
 
   struct Connection {
     std::unique_ptr<TcpConnection> tcp;
@@ -82,6 +84,7 @@ class Worker {
   BufferPool& pool_;
   uint32_t max_connections_;
   uint32_t idle_timeout_;
+  bool busy_poll_;   // epoll_wait never sleeps
   const int64_t started_;   // steady seconds: the listening sockets' "last command"
   int64_t next_idle_check_ = 0;
   FileDescriptor epoll_;

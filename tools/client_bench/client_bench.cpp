@@ -6,7 +6,7 @@
 // the p50/p99 latency of a multi-get, and the client thread's CPU time per
 // key, in user space and in the kernel.
 //
-//   client_bench --udp HOST:PORT --tcp HOST:PORT [--keys-per-get 10]
+//   client_bench [--udp HOST:PORT] [--tcp HOST:PORT] [--keys-per-get 10]
 //                [--in-flight 8] [--seconds 5] [--key-count 10000] [--value-size 100]
 //                [--udp-keys-per-request N]
 //
@@ -14,9 +14,11 @@
 // as many keys as fit one datagram; 1: one `get k` per key, which
 // unbuckle-xdp's kernel cache can answer).
 //
-// Both servers are preloaded over TCP. Where it may send load is mcbench's
-// rule (tools/mcbench/target.h): loopback, or a directly connected interface
-// that does not carry the default route (a test namespace's veth).
+// Each phase runs when its server is given (the UDP phase first); each
+// server is preloaded over TCP just before its phase. Where it may send
+// load is mcbench's rule (tools/mcbench/target.h): loopback, or a directly
+// connected interface that does not carry the default route (a test
+// namespace's veth).
 
 #include <sys/resource.h>
 
@@ -61,7 +63,7 @@ struct Result {
 double cpuSeconds(const timeval& time) { return static_cast<double>(time.tv_sec) + static_cast<double>(time.tv_usec) / 1e6; }
 
 [[noreturn]] void usage(const char* why) {
-  std::fprintf(stderr, "client_bench: %s\nusage: client_bench --udp HOST:PORT --tcp HOST:PORT [--keys-per-get N] "
+  std::fprintf(stderr, "client_bench: %s\nusage: client_bench [--udp HOST:PORT] [--tcp HOST:PORT] [--keys-per-get N] "
                "[--in-flight N] [--seconds S] [--key-count N] [--value-size BYTES] [--udp-keys-per-request N]\n", why);
   std::exit(1);
 }
@@ -170,28 +172,29 @@ int main(int argc, char** argv) {
     else if (flag == "--udp-keys-per-request") options.udp_keys_per_request = static_cast<unsigned>(std::strtoul(value, nullptr, 10));
     else usage("unknown flag");
   }
-  if (options.udp.empty() || options.tcp.empty()) usage("--udp and --tcp are required");
+  if (options.udp.empty() && options.tcp.empty()) usage("--udp or --tcp (or both) is required");
   if (options.keys_per_get == 0 || options.keys_per_get > options.key_count || options.in_flight == 0 || options.key_count == 0 || options.seconds <= 0 ||
       options.seconds > 600) {
     usage("--keys-per-get (at most --key-count), --in-flight and --key-count must be at least 1, --seconds 0 to 600");
   }
   try {
-    const auto [udp_host, udp_port] = allowedEndpoint(options.udp);
-    const auto [tcp_host, tcp_port] = allowedEndpoint(options.tcp);
-    unbuckle::client::ClientOptions udp_options;
-    udp_options.udp_keys_per_request = options.udp_keys_per_request;
-    ServerClient udp(udp_host, udp_port, udp_options);
-    ServerClient tcp(tcp_host, tcp_port);
-    preload(udp, options);
-    preload(tcp, options);
-
-    const Result over_udp = run(udp, options, Transport::kUdp);
-    const Result over_tcp = run(tcp, options, Transport::kTcp);
     std::printf("multi-gets of %zu keys, %zu in flight, %zu-byte values, %.1f s each, UDP keys per request %s\n",
                 options.keys_per_get, options.in_flight, options.value_size, options.seconds,
                 options.udp_keys_per_request ? std::to_string(options.udp_keys_per_request).c_str() : "as many as fit");
-    print("UDP", over_udp);
-    print("TCP", over_tcp);
+    if (!options.udp.empty()) {
+      const auto [host, port] = allowedEndpoint(options.udp);
+      unbuckle::client::ClientOptions udp_options;
+      udp_options.udp_keys_per_request = options.udp_keys_per_request;
+      ServerClient udp(host, port, udp_options);
+      preload(udp, options);
+      print("UDP", run(udp, options, Transport::kUdp));
+    }
+    if (!options.tcp.empty()) {
+      const auto [host, port] = allowedEndpoint(options.tcp);
+      ServerClient tcp(host, port);
+      preload(tcp, options);
+      print("TCP", run(tcp, options, Transport::kTcp));
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "client_bench: %s\n", e.what());
     return 1;
