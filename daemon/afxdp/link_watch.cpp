@@ -106,31 +106,42 @@ void LinkWatch::run(int stop_fd) {
     }
     ssize_t length = 0;
     while ((length = recv(fd_, buffer.data(), buffer.size(), 0)) > 0) {
-      int remaining = static_cast<int>(length);
-      for (const nlmsghdr* message = reinterpret_cast<const nlmsghdr*>(buffer.data());
-           NLMSG_OK(message, remaining); message = NLMSG_NEXT(message, remaining)) {
-        if (message->nlmsg_type != RTM_NEWLINK && message->nlmsg_type != RTM_DELLINK) {
-          continue;
+      // NLMSG_OK and NLMSG_NEXT's walk, in sizes: the macros compare an int
+      // length with the __u32 nlmsg_len, which clang's -Wsign-compare flags.
+      const size_t received = static_cast<size_t>(length);
+      size_t offset = 0;
+      while (offset + sizeof(nlmsghdr) <= received) {
+        const auto* message = reinterpret_cast<const nlmsghdr*>(buffer.data() + offset);
+        if (message->nlmsg_len < sizeof(nlmsghdr) || message->nlmsg_len > received - offset) {
+          break;
         }
-        const auto* info = static_cast<const ifinfomsg*>(NLMSG_DATA(message));
-        if (info->ifi_index != ifindex_) {
-          continue;
-        }
-        uint32_t mtu = mtu_;
-        int attributes_length = static_cast<int>(IFLA_PAYLOAD(message));
-        for (const rtattr* attribute = IFLA_RTA(info); RTA_OK(attribute, attributes_length);
-             attribute = RTA_NEXT(attribute, attributes_length)) {
-          if (attribute->rta_type == IFLA_MTU && RTA_PAYLOAD(attribute) >= sizeof(uint32_t)) {
-            std::memcpy(&mtu, RTA_DATA(attribute), sizeof mtu);
-          }
-        }
-        changed(message->nlmsg_type, info->ifi_flags, mtu);
+        onMessage(*message);
+        offset += NLMSG_ALIGN(message->nlmsg_len);
       }
     }
     if (length < 0 && errno == ENOBUFS) {
       spdlog::warn("{}: link changes came faster than they were read; some were not logged", interface_);
     }
   }
+}
+
+void LinkWatch::onMessage(const nlmsghdr& message) {
+  if (message.nlmsg_type != RTM_NEWLINK && message.nlmsg_type != RTM_DELLINK) {
+    return;
+  }
+  const auto* info = static_cast<const ifinfomsg*>(NLMSG_DATA(&message));
+  if (info->ifi_index != ifindex_) {
+    return;
+  }
+  uint32_t mtu = mtu_;
+  int attributes_length = static_cast<int>(IFLA_PAYLOAD(&message));
+  for (const rtattr* attribute = IFLA_RTA(info); RTA_OK(attribute, attributes_length);
+       attribute = RTA_NEXT(attribute, attributes_length)) {
+    if (attribute->rta_type == IFLA_MTU && RTA_PAYLOAD(attribute) >= sizeof(uint32_t)) {
+      std::memcpy(&mtu, RTA_DATA(attribute), sizeof mtu);
+    }
+  }
+  changed(message.nlmsg_type, info->ifi_flags, mtu);
 }
 
 void LinkWatch::changed(uint16_t type, uint32_t flags, uint32_t mtu) {

@@ -6,6 +6,8 @@
 // interface removed.
 #pragma once
 
+#include <linux/netlink.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -37,6 +39,8 @@ class LinkWatch {
 
  private:
   LinkWatch() = default;
+  // One netlink message: acted on if it is a link change of our interface.
+  void onMessage(const nlmsghdr& message);
   // One RTM_NEWLINK or RTM_DELLINK of our interface.
   void changed(uint16_t type, uint32_t flags, uint32_t mtu);
 
