@@ -123,6 +123,10 @@ StreamedGetReply parseGetReplyStream(std::string_view buffer) {
   }
 }
 
+void addValue(ItemMap& items, const ParsedValue& value) {
+  items.try_emplace(std::string(value.key), Item{value.flags, std::string(value.data), value.cas.value_or(0)});
+}
+
 bool parseGetReplyMessage(std::string_view message, GetReplyMessage& parsed) {
   parsed.values.clear();
   parsed.ends_reply = false;

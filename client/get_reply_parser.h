@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "unbuckle/client.h"
+
 namespace unbuckle::client {
 
 struct ParsedValue {
@@ -56,5 +58,8 @@ struct GetReplyMessage {
   bool ends_reply = false;  // the message ends with END
 };
 bool parseGetReplyMessage(std::string_view message, GetReplyMessage& parsed);
+
+// Puts `value` in `items` as an Item, unless its key is there already.
+void addValue(ItemMap& items, const ParsedValue& value);
 
 }  // namespace unbuckle::client

@@ -99,10 +99,7 @@ struct ServerClient::State {
       get.error = address.name + " answered get with '" + std::string(parsed.error_line) + "'";
       return;
     }
-    for (const ParsedValue& value : parsed.values) {
-      get.result.items.try_emplace(std::string(value.key),
-                                   Item{value.flags, std::string(value.data), value.cas.value_or(0)});
-    }
+    for (const ParsedValue& value : parsed.values) addValue(get.result.items, value);
   }
   void abandonTcpGet(Ticket ticket) {
     for (const Ticket line : tcp_gets.at(ticket).lines) {

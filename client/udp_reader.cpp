@@ -15,8 +15,8 @@ namespace unbuckle::client {
 
 namespace {
 
-// memcached sends at most 1408 bytes per datagram; anything longer is
-// dropped as a stray.
+// memcached sends at most MC_UDP_MAX_PAYLOAD (1400) bytes per datagram;
+// anything longer is dropped as a stray.
 constexpr size_t kMaxDatagram = 2048;
 // With UDP GRO the kernel hands over a run of same-size datagrams from the
 // server as one buffer of at most 64 KiB.
@@ -270,8 +270,7 @@ void UdpReader::onMessage(Request& request, std::string_view message, bool whole
     if (asked.answered) continue;
     asked.answered = true;
     --request.unanswered;
-    const ParsedValue& value = parsed_.values[i];
-    items.try_emplace(std::string(value.key), Item{value.flags, std::string(value.data), value.cas.value_or(0)});
+    addValue(items, parsed_.values[i]);
   }
   ends = parsed_.ends_reply;
 }

@@ -71,8 +71,8 @@ class UdpReader {
     bool with_cas = false;
     unsigned attempt = 0;
     Clock::time_point deadline{};
-    UdpReassembly assembly;                      // one-key requests
-    std::vector<std::string> long_replies;       // several-key requests: keys to ask alone
+    UdpReassembly assembly;                 // one-key requests
+    std::vector<std::string> long_replies;  // several-key requests: keys to ask alone
     size_t next_key = 0;  // where the next value's key is looked for first
 
     std::string_view key(size_t index) const {

@@ -17,7 +17,6 @@ Needs root; exits 77 (skipped) otherwise.
 import argparse
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -35,31 +34,22 @@ LARGE = 20_000
 
 def udp_reply(port, request, req_id):
     """The datagrams (header fields and payload) that answer one request."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        sock.connect((netns.SERVER_IP, port))
-        sock.send(mc.frame(req_id) + request)
-        datagrams = []
-        sock.settimeout(2.0)
-        try:
-            while True:
-                datagrams.append(tuple(mc.parse_datagram(sock.recv(65536))))
-                sock.settimeout(0.3)
-        except socket.timeout:
-            pass
-    return datagrams
+    client = mc.UdpClient(port, host=netns.SERVER_IP)
+    try:
+        client.send(request, req_id)
+        return [tuple(d) for d in client.collect(deadline=5.0)]
+    finally:
+        client.close()
 
 
 def store(port, items):
-    request = b"".join(b"set %s 0 0 %d\r\n%s\r\n" % (key, len(value), value) for key, value in items)
-    with socket.create_connection((netns.SERVER_IP, port), timeout=5) as sock:
-        sock.sendall(request)
-        reply = b""
-        while reply.count(b"\r\n") < len(items):
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            reply += chunk
+    client = mc.TcpClient(port, host=netns.SERVER_IP)
+    try:
+        reply = client.request(b"".join(b"set %s 0 0 %d\r\n%s\r\n" % (key, len(value), value)
+                                        for key, value in items),
+                               done=lambda r: r.count(b"\r\n") >= len(items))
+    finally:
+        client.close()
     return reply == b"STORED\r\n" * len(items)
 
 

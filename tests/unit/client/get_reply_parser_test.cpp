@@ -52,6 +52,17 @@ TEST(GetReplyMessage, ParsingAgainOverwritesTheLastMessage) {
   EXPECT_TRUE(parsed.values.empty());
 }
 
+TEST(GetReplyMessage, AddValueKeepsAKeysFirstValue) {
+  GetReplyMessage parsed;
+  ASSERT_TRUE(parseGetReplyMessage("VALUE a 5 3 7\r\nabc\r\nVALUE a 0 1 8\r\nz\r\nEND\r\n", parsed));
+  ItemMap items;
+  for (const ParsedValue& value : parsed.values) addValue(items, value);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items.at("a").value, "abc");
+  EXPECT_EQ(items.at("a").flags, 5u);
+  EXPECT_EQ(items.at("a").cas, 7u);
+}
+
 TEST(GetReplyMessage, DataHoldingCrlfAndEndIsData) {
   const auto parsed = parseMessage("VALUE a 0 7\r\n\r\nEND\r\n\r\nEND\r\n");
   ASSERT_TRUE(parsed);
