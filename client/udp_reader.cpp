@@ -277,8 +277,9 @@ void UdpReader::onMessage(Request& request, std::string_view message, bool whole
 
 std::optional<size_t> UdpReader::findKey(Request& request, std::string_view key) {
   const size_t count = request.keys.size();
-  for (size_t i = 0; i < count; ++i) {
-    const size_t at = (request.next_key + i) % count;
+  size_t at = request.next_key;
+  for (size_t tried = 0; tried < count; ++tried, ++at) {
+    if (at == count) at = 0;
     if (request.key(at) == key) {
       request.next_key = at + 1;
       return at;
