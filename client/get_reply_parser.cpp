@@ -123,7 +123,8 @@ StreamedGetReply parseGetReplyStream(std::string_view buffer) {
   }
 }
 
-void addValue(ItemMap& items, const ParsedValue& value) {
+void deliverValue(const ParsedValue& value, const ValueSink& sink, ItemMap& items) {
+  if (sink) return sink(ValueView{value.key, value.flags, value.data, value.cas.value_or(0)});
   items.try_emplace(std::string(value.key), Item{value.flags, std::string(value.data), value.cas.value_or(0)});
 }
 

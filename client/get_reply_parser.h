@@ -59,7 +59,8 @@ struct GetReplyMessage {
 };
 bool parseGetReplyMessage(std::string_view message, GetReplyMessage& parsed);
 
-// Puts `value` in `items` as an Item, unless its key is there already.
-void addValue(ItemMap& items, const ParsedValue& value);
+// Hands `value` to `sink` if there is one; otherwise puts it in `items` as
+// an Item, unless its key is there already.
+void deliverValue(const ParsedValue& value, const ValueSink& sink, ItemMap& items);
 
 }  // namespace unbuckle::client

@@ -66,6 +66,7 @@ struct ServerClient::State {
   struct TcpGet {
     std::vector<Ticket> lines;  // whose reply has not come
     GetResult result;
+    ValueSink sink;
     std::string error;
   };
   std::unordered_map<Ticket, TcpGet> tcp_gets;
@@ -99,7 +100,7 @@ struct ServerClient::State {
       get.error = address.name + " answered get with '" + std::string(parsed.error_line) + "'";
       return;
     }
-    for (const ParsedValue& value : parsed.values) addValue(get.result.items, value);
+    for (const ParsedValue& value : parsed.values) deliverValue(value, get.sink, get.result.items);
   }
   void abandonTcpGet(Ticket ticket) {
     for (const Ticket line : tcp_gets.at(ticket).lines) {
@@ -127,18 +128,30 @@ const std::string& ServerClient::name() const {
 }
 
 ServerClient::Ticket ServerClient::startGet(std::span<const std::string> keys, bool with_cas) {
+  return startGet(keys, with_cas, nullptr);
+}
+
+ServerClient::Ticket ServerClient::startGet(std::span<const std::string> keys, bool with_cas, ValueSink sink) {
   for (const std::string& key : keys) checkKey(key);
   const Ticket ticket = state_->next_ticket++;
-  state_->udp.start(ticket, keys, with_cas);
+  state_->udp.start(ticket, keys, with_cas, std::move(sink));
   return ticket;
 }
 
 ServerClient::Ticket ServerClient::startGetTcp(std::span<const std::string> keys, bool with_cas) {
+  return startGetTcp(keys, with_cas, nullptr);
+}
+
+ServerClient::Ticket ServerClient::startGetTcp(std::span<const std::string> keys, bool with_cas, ValueSink sink) {
   for (const std::string& key : keys) checkKey(key);
   State& s = *state_;
   const Ticket ticket = s.next_ticket++;
   State::TcpGet& get = s.tcp_gets[ticket];
-  get.result.items.reserve(keys.size());
+  if (sink) {
+    get.sink = std::move(sink);
+  } else {
+    get.result.items.reserve(keys.size());
+  }
   const std::string_view verb = with_cas ? "gets" : "get";
   std::string line(verb);
   for (size_t i = 0; i < keys.size(); ++i) {

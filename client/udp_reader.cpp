@@ -65,8 +65,13 @@ UdpReader::UdpReader(const ServerAddress& address, const ClientOptions& options)
   }
 }
 
-void UdpReader::start(uint64_t ticket, std::span<const std::string> keys, bool with_cas) {
-  operations_[ticket].result.items.reserve(keys.size());
+void UdpReader::start(uint64_t ticket, std::span<const std::string> keys, bool with_cas, ValueSink sink) {
+  Operation& operation = operations_[ticket];
+  if (sink) {
+    operation.sink = std::move(sink);
+  } else {
+    operation.result.items.reserve(keys.size());
+  }
   const size_t empty_length = (with_cas ? 4 : 3) + 2;  // "get" or "gets", "\r\n"
   // Repeats are asked once: an open-addressed table of key indexes, kept
   // between calls, so finding them allocates nothing per key.
@@ -264,13 +269,13 @@ void UdpReader::onMessage(Request& request, std::string_view message, bool whole
     if (!at || value.cas.has_value() != request.with_cas) return;
     indexes_.push_back(*at);
   }
-  ItemMap& items = operations_[request.ticket].result.items;
+  Operation& operation = operations_[request.ticket];
   for (size_t i = 0; i < indexes_.size(); ++i) {
     KeyRef& asked = request.keys[indexes_[i]];
     if (asked.answered) continue;
     asked.answered = true;
     --request.unanswered;
-    addValue(items, parsed_.values[i]);
+    deliverValue(parsed_.values[i], operation.sink, operation.result.items);
   }
   ends = parsed_.ends_reply;
 }

@@ -42,7 +42,8 @@ class UdpReader {
   UdpReader(const ServerAddress& address, const ClientOptions& options);
 
   // Keys must be valid (see validKey); repeats are asked once.
-  void start(uint64_t ticket, std::span<const std::string> keys, bool with_cas);
+  // With a `sink`, hits go to it instead of the result's items.
+  void start(uint64_t ticket, std::span<const std::string> keys, bool with_cas, ValueSink sink = nullptr);
   // Sends what is queued, reads what has arrived, expires what is late;
   // true when a multi-get completed.
   bool progress();
@@ -81,6 +82,7 @@ class UdpReader {
   };
   struct Operation {
     GetResult result;
+    ValueSink sink;
     size_t requests = 0;  // in flight or queued
   };
   using Requests = std::unordered_map<uint16_t, Request>;

@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,6 +44,19 @@ struct Item {
 
 // key -> item, for the keys that hit.
 using ItemMap = std::unordered_map<std::string, Item>;
+
+// A hit as its reply is parsed: views into the client's receive buffer,
+// valid only during the call. `cas` is 0 unless the multi-get was a gets.
+struct ValueView {
+  std::string_view key;
+  uint32_t flags = 0;
+  std::string_view value;
+  uint64_t cas = 0;
+};
+// Takes each hit of a multi-get started with one, once, from inside poll()
+// (or the blocking call that polls): the values are not copied and nothing
+// is allocated per key. It must not call the ServerClient it came from.
+using ValueSink = std::function<void(const ValueView&)>;
 
 struct ClientOptions {
   std::chrono::milliseconds udp_timeout{250};
@@ -83,7 +97,7 @@ struct MetaReply {
 
 // The result of a multi-get started with startGet() or startGetTcp().
 struct GetResult {
-  ItemMap items;
+  ItemMap items;  // empty when the multi-get was given a ValueSink
   bool timed_out = false;  // over UDP, some request got no whole reply: its keys count as misses
 };
 
@@ -121,6 +135,12 @@ class ServerClient {
   Ticket startGet(std::span<const std::string> keys, bool with_cas);
   // The same multi-get over TCP: pipelined get lines of at most 2 KiB.
   Ticket startGetTcp(std::span<const std::string> keys, bool with_cas);
+  // Either multi-get with its hits handed to `sink` as they are parsed
+  // instead of copied into GetResult::items; takeGet() still tells when it
+  // is complete (and, over TCP, throws if it failed: the hits already handed
+  // over stay handed over).
+  Ticket startGet(std::span<const std::string> keys, bool with_cas, ValueSink sink);
+  Ticket startGetTcp(std::span<const std::string> keys, bool with_cas, ValueSink sink);
   // One request over TCP: `request` is the whole command, "\r\n" included.
   Ticket startCommand(std::string request, CommandKind kind);
   // Sends, receives and expires what it can; when that completes nothing,

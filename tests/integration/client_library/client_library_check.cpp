@@ -3,7 +3,8 @@
 //   client_library_check compare SERVER
 //     stores values of 0 bytes to 1 MB over TCP, then reads them over UDP
 //     (get, gets, multi-gets of 1 to 1,000 keys, hits and misses mixed) and
-//     checks every read equals the same read over TCP; then every TCP
+//     checks every read equals the same read over TCP, and the same reads
+//     with their values handed to a ValueSink over UDP and TCP; then every TCP
 //     command (storage, cas, delete, incr/decr, touch, meta, stats) once,
 //     with the replies memcached gives.
 //   client_library_check lossy UDP_SERVER TCP_SERVER ROUNDS
@@ -37,6 +38,7 @@
 namespace {
 
 using unbuckle::client::ClientOptions;
+using unbuckle::client::Item;
 using unbuckle::client::ItemMap;
 using unbuckle::client::parseServerList;
 using unbuckle::client::Pool;
@@ -44,6 +46,7 @@ using unbuckle::client::PoolOptions;
 using unbuckle::client::ServerClient;
 using unbuckle::client::ServerSpec;
 using unbuckle::client::StoreResult;
+using unbuckle::client::ValueView;
 
 [[noreturn]] void fail(const std::string& message) {
   std::printf("FAIL: %s\n", message.c_str());
@@ -86,6 +89,26 @@ void store(ServerClient& client, const std::string& key, size_t size, uint32_t f
 
 void expect(bool condition, const std::string& what) {
   if (!condition) fail(what);
+}
+
+// A multi-get whose hits go to a ValueSink (over UDP, or TCP), gathered
+// into a map to compare; a key handed over twice fails.
+ItemMap viaSink(ServerClient& client, const std::vector<std::string>& keys, bool with_cas, bool tcp) {
+  ItemMap items;
+  const auto sink = [&items](const ValueView& value) {
+    const bool first = items.try_emplace(std::string(value.key), Item{value.flags, std::string(value.value), value.cas}).second;
+    if (!first) fail("the sink got " + std::string(value.key) + " twice");
+  };
+  const ServerClient::Ticket ticket = tcp ? client.startGetTcp(keys, with_cas, sink) : client.startGet(keys, with_cas, sink);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    if (const auto result = client.takeGet(ticket)) {
+      expect(result->items.empty(), "a multi-get with a sink returned items");
+      return items;
+    }
+    if (std::chrono::steady_clock::now() > give_up) fail("a multi-get with a sink did not complete in 10 s");
+    client.poll(std::chrono::milliseconds(10));
+  }
 }
 
 void commands(ServerClient& client) {
@@ -150,6 +173,9 @@ int compare(const ServerSpec& server) {
   mixed.push_back("size:absent");
   expectSame(client.getMany(mixed), client.getManyTcp(mixed), "multi-get of every size");
   expectSame(client.getMany(mixed, true), client.getManyTcp(mixed, true), "multi-gets of every size");
+  const ItemMap mixed_tcp = client.getManyTcp(mixed, true);
+  expectSame(viaSink(client, mixed, true, false), mixed_tcp, "multi-gets of every size to a sink over UDP");
+  expectSame(viaSink(client, mixed, true, true), mixed_tcp, "multi-gets of every size to a sink over TCP");
 
   // Multi-gets of 1 to 1,000 keys, two in three stored, small values.
   std::vector<std::string> keys;
@@ -163,10 +189,13 @@ int compare(const ServerSpec& server) {
     const ItemMap udp = client.getMany(some);
     expectSame(udp, client.getManyTcp(some), "multi-get of " + std::to_string(count) + " keys");
     expectSame(client.getMany(some, true), client.getManyTcp(some, true), "multi-gets of " + std::to_string(count));
+    expectSame(viaSink(client, some, false, false), viaSink(client, some, false, true),
+               "multi-get of " + std::to_string(count) + " keys to a sink, UDP and TCP");
     udp_items += udp.size();
   }
   commands(client);
-  std::printf("compare: %zu sizes and %zu multi-get items equal over UDP and TCP; TCP commands as memcached\n",
+  std::printf("compare: %zu sizes and %zu multi-get items equal over UDP and TCP, in maps and through sinks; "
+              "TCP commands as memcached\n",
               sizes.size(), udp_items);
   return 0;
 }

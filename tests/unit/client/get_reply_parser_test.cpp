@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace unbuckle::client {
 namespace {
@@ -52,15 +53,29 @@ TEST(GetReplyMessage, ParsingAgainOverwritesTheLastMessage) {
   EXPECT_TRUE(parsed.values.empty());
 }
 
-TEST(GetReplyMessage, AddValueKeepsAKeysFirstValue) {
+TEST(GetReplyMessage, DeliverValueKeepsAKeysFirstValue) {
   GetReplyMessage parsed;
   ASSERT_TRUE(parseGetReplyMessage("VALUE a 5 3 7\r\nabc\r\nVALUE a 0 1 8\r\nz\r\nEND\r\n", parsed));
   ItemMap items;
-  for (const ParsedValue& value : parsed.values) addValue(items, value);
+  for (const ParsedValue& value : parsed.values) deliverValue(value, nullptr, items);
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items.at("a").value, "abc");
   EXPECT_EQ(items.at("a").flags, 5u);
   EXPECT_EQ(items.at("a").cas, 7u);
+}
+
+TEST(GetReplyMessage, DeliverValueHandsEveryValueToASinkInstead) {
+  GetReplyMessage parsed;
+  ASSERT_TRUE(parseGetReplyMessage("VALUE a 5 3 7\r\nabc\r\nVALUE b 0 0\r\n\r\nEND\r\n", parsed));
+  std::vector<std::string> seen;
+  const ValueSink sink = [&seen](const ValueView& value) {
+    seen.push_back(std::string(value.key) + " " + std::to_string(value.flags) + " " + std::string(value.value) + " " +
+                   std::to_string(value.cas));
+  };
+  ItemMap items;
+  for (const ParsedValue& value : parsed.values) deliverValue(value, sink, items);
+  EXPECT_TRUE(items.empty());
+  EXPECT_EQ(seen, (std::vector<std::string>{"a 5 abc 7", "b 0  0"}));
 }
 
 TEST(GetReplyMessage, DataHoldingCrlfAndEndIsData) {

@@ -1,6 +1,7 @@
 // ServerClient's multi-get over TCP (startGetTcp, takeGet, getManyTcp)
 // against a scripted server of the test's own on 127.0.0.1, in a thread:
-// get lines split at 2 KiB and their replies joined, an error line or a refused
+// get lines split at 2 KiB and their replies joined (or handed to a sink), an
+// error line or a refused
 // connection thrown from takeGet, and a timed-out multi-get whose late
 // replies go to no later command.
 #include <sys/socket.h>
@@ -118,6 +119,22 @@ TEST(ServerClientTcpGet, KeysSpanningSeveralLinesComeBackAsOneResult) {
   const std::vector<std::string> lines = server.lines();
   ASSERT_GE(lines.size(), 3u);
   for (const std::string& line : lines) EXPECT_LE(line.size(), 2048u) << line;
+}
+
+TEST(ServerClientTcpGet, ASinkGetsEveryHitOnceAndTheResultNoItems) {
+  ScriptedServer server(hitEveryKey);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 300; ++i) keys.push_back("a-key-of-twenty-" + std::to_string(1000 + i));
+  ServerClient client("127.0.0.1", server.port());
+  std::vector<std::string> seen;
+  const ValueSink sink = [&seen](const ValueView& value) {
+    EXPECT_EQ(value.flags, 3u);
+    EXPECT_EQ(value.value, std::string(value.key.rbegin(), value.key.rend()));
+    seen.emplace_back(value.key);
+  };
+  const GetResult result = await(client, client.startGetTcp(keys, false, sink));
+  EXPECT_TRUE(result.items.empty());
+  EXPECT_EQ(seen, keys);  // one get line after another, each in the order asked
 }
 
 TEST(ServerClientTcpGet, AnErrorLineIsThrownFromTakeGet) {

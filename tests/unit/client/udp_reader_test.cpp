@@ -188,6 +188,37 @@ TEST_F(UdpReaderTest, LargeValueInAnyOrderWithDuplicatesAndStrays) {
   EXPECT_GE(reader_.strays(), 1u);
 }
 
+TEST_F(UdpReaderTest, ASinkGetsEachHitOnceAndTheResultNoItems) {
+  std::vector<std::string> seen;
+  const ValueSink sink = [&seen](const ValueView& value) {
+    seen.push_back(std::string(value.key) + " " + std::to_string(value.flags) + " " +
+                   std::to_string(value.value.size()) + " " + std::to_string(value.cas));
+  };
+  const std::vector<std::string> keys = {"a", "b", "c"};
+  reader_.start(1, keys, true, sink);
+  const Request request = server_.receive(reader_);
+  EXPECT_EQ(request.payload, "gets a b c\r\n");
+  server_.sendMessage(request, "VALUE a 1 2 11\r\nxa\r\n");
+  server_.sendMessage(request, "VALUE a 1 2 11\r\nxa\r\n");  // a duplicate
+  server_.sendMessage(request, "VALUE c 3 0 13\r\n\r\nEND\r\n");
+  const auto result = waitFor(1);
+  ASSERT_TRUE(result);
+  EXPECT_TRUE(result->items.empty());
+  EXPECT_FALSE(result->timed_out);
+  EXPECT_EQ(seen, (std::vector<std::string>{"a 1 2 11", "c 3 0 13"}));
+
+  // A value of many datagrams, reordered, reaches the sink whole, once.
+  const std::string big = value('s', 20000);
+  const std::string message = "VALUE big 9 20000\r\n" + big + "\r\nEND\r\n";
+  const std::vector<std::string> one = {"big"};
+  std::string got;
+  reader_.start(2, one, false, [&got](const ValueView& value) { got += value.value; });
+  const Request again = server_.receive(reader_);
+  server_.sendMessage(again, message, {3, 2, 1, 0, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 4});
+  ASSERT_TRUE(waitFor(2));
+  EXPECT_EQ(got, big);
+}
+
 TEST_F(UdpReaderTest, DatagramsJoinedByGroAreSplitAgain) {
   const std::string big = value('g', 5000);  // 4 datagrams in one buffer
   const std::vector<std::string> keys = {"big"};
