@@ -6,6 +6,15 @@
 # phase, and reports keys per second, the p50/p99 of a whole multi-get and
 # the client thread's CPU time per key (user space + kernel).
 #
+# Each phase runs at each depth of --in-flight (multi-gets in flight), so
+# that the two transports are compared at equal p99, as the issue asks: the
+# TCP row is memcached's best key rate over the depths, and the UDP row is
+# the best UDP key rate whose p99 is no higher than that TCP row's p99.
+# Every depth's medians are printed too. Both phases take their hits the
+# same way, each way of --values in turn: `map`, the ItemMap of takeGet()
+# (every value copied into a std::string), or `sink`, a ValueSink that
+# counts them (no copy, no allocation per key).
+#
 #   socket   unbuckle-xdp --backend socket on the server namespace's lo, vs
 #            memcached over TCP on the same lo (client_bench in the server
 #            namespace)
@@ -40,18 +49,20 @@
 # with the load average before and after.
 #
 #   tools/client-bench.sh [--cases LIST] [--seconds S] [--rounds N] [--keys LIST]
-#                         [--in-flight N] [--value-size BYTES] [--build-dir DIR]
+#                         [--in-flight LIST] [--values LIST] [--value-size BYTES] [--build-dir DIR]
 #                         [--server-cpu N] [--client-cpu N] [--napi MODE]
 #
 # --cases LIST        cases to run, in this order (default socket,
 #                     socket-coalesced,socket-busy,xdp,xdp-coalesced,xdp-busy,
 #                     xdp-kc; xdp-kc includes xdp-kc-1)
-# --seconds S         measured seconds per phase (default 3; 1..60)
-# --rounds N          rounds (default 3; 1..9): 2 x S seconds and a few of
-#                     preload per case, key count and round, about 7
-#                     minutes by default
+# --seconds S         measured seconds per phase and depth (default 2; 1..60)
+# --rounds N          rounds (default 3; 1..9): 2 x S seconds per depth and
+#                     way of taking values, and a few of preload, per case,
+#                     key count and round: about 70 minutes for every case,
+#                     17 for four
 # --keys LIST         keys per multi-get (default 10,100)
-# --in-flight N       multi-gets in flight (default 8)
+# --in-flight LIST    multi-gets in flight, each measured (default 2,4,8,16)
+# --values LIST       map, sink or both (default map,sink)
 # --value-size BYTES  (default 100; 1..1000, so that each value's reply fits
 #                     one datagram)
 # --build-dir DIR     CMake build tree (default build/; configured as
@@ -70,23 +81,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cases=socket,socket-coalesced,socket-busy,xdp,xdp-coalesced,xdp-busy,xdp-kc
-seconds=3
+seconds=2
 rounds=3
 keys_list=10,100
-in_flight=8
+in_flight=2,4,8,16
+value_modes=map,sink
 value_size=100
 build_dir=build
 server_cpu=1
 client_cpu=0
 napi=threaded
-usage() { sed -n '2,67p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 while (($#)); do
   case "$1" in
     --cases) cases=${2:?--cases needs a list}; shift 2 ;;
     --seconds) seconds=${2:?--seconds needs a number}; shift 2 ;;
     --rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
     --keys) keys_list=${2:?--keys needs a list}; shift 2 ;;
-    --in-flight) in_flight=${2:?--in-flight needs a number}; shift 2 ;;
+    --in-flight) in_flight=${2:?--in-flight needs a list}; shift 2 ;;
+    --values) value_modes=${2:?--values needs map, sink or map,sink}; shift 2 ;;
     --value-size) value_size=${2:?--value-size needs bytes}; shift 2 ;;
     --build-dir) build_dir=${2:?--build-dir needs a directory}; shift 2 ;;
     --server-cpu) server_cpu=${2:?--server-cpu needs a CPU number}; shift 2 ;;
@@ -110,7 +123,11 @@ done
 [[ $keys_list =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--keys '$keys_list' is not a list such as 10,100"
 IFS=, read -r -a key_counts <<<"$keys_list"
 for k in "${key_counts[@]}"; do ((k >= 1 && k <= 1000)) || die "--keys: $k keys per multi-get, use 1..1000"; done
-[[ $in_flight =~ ^[0-9]+$ ]] && ((in_flight >= 1 && in_flight <= 256)) || die "--in-flight '$in_flight': use 1..256"
+[[ $in_flight =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--in-flight '$in_flight' is not a list such as 2,4,8,16"
+IFS=, read -r -a depths <<<"$in_flight"
+for d in "${depths[@]}"; do ((d >= 1 && d <= 256)) || die "--in-flight: $d multi-gets in flight, use 1..256"; done
+[[ $value_modes =~ ^(map|sink)(,(map|sink))?$ ]] || die "--values '$value_modes': use map, sink or map,sink"
+IFS=, read -r -a modes <<<"$value_modes"
 [[ $value_size =~ ^[0-9]+$ ]] && ((value_size >= 1 && value_size <= 1000)) || die "--value-size '$value_size': use 1..1000"
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, XDP, AF_XDP); run it with sudo"
 cpus=$(nproc)
@@ -259,15 +276,15 @@ run_bench() {   # case, keys, round, namespace, UDP target, TCP target (either m
   local name=$1 keys=$2 round=$3 ns=$4 output status=0 targets=()
   [ -z "$5" ] || targets+=(--udp "$5")
   [ -z "$6" ] || targets+=(--tcp "$6")
-  output=$(timeout $((2 * seconds + 60)) taskset -c "$client_cpu" ip netns exec "$ns" "$client_bench" \
-    "${targets[@]}" --keys-per-get "$keys" --in-flight "$in_flight" --seconds "$seconds" \
+  output=$(timeout $((2 * seconds * ${#depths[@]} * ${#modes[@]} + 60)) taskset -c "$client_cpu" ip netns exec "$ns" "$client_bench" \
+    "${targets[@]}" --keys-per-get "$keys" --in-flight "$in_flight" --values "$value_modes" --seconds "$seconds" \
     --value-size "$value_size" --udp-keys-per-request "$7" 2>&1) || status=$?
   ((status == 0)) || die "client_bench ($name, $keys keys) failed with status $status: $output"
-  awk -v c="$name" -v k="$keys" -v r="$round" '$1 == "UDP" || $1 == "TCP" {
+  awk -v c="$name" -v k="$keys" -v r="$round" '($1 == "UDP" || $1 == "TCP") && $4 == "in" {
     for (i = 1; i <= NF; ++i) { if ($i == "keys/s") rate = $(i - 1); if ($i == "p50") p50 = $(i + 1); if ($i == "p99") p99 = $(i + 1); if ($i == "hits") hits = $(i + 1)
       if ($i == "user") user = $(i + 1); if ($i == "kernel") kernel = $(i + 1) }
-    print c "\t" k "\t" r "\t" $1 "\t" rate "\t" p50 "\t" p99 "\t" hits "\t" user "\t" kernel }' <<<"$output" >>"$results"
-  say "  round $round $name, $keys keys: $(grep -E '^(UDP|TCP)' <<<"$output" | tr -s ' ' | paste -sd ';')"
+    print c "\t" k "\t" r "\t" $1 "\t" $2 "\t" $3 "\t" rate "\t" p50 "\t" p99 "\t" hits "\t" user "\t" kernel }' <<<"$output" >>"$results"
+  say "  round $round $name, $keys keys: $(grep -E '^(UDP|TCP)' <<<"$output" | tr -s ' ' | cut -d' ' -f1-6,10-11 | paste -sd ';')"
 }
 coalesce=(--udp-coalesce-replies on)
 start_case() {
@@ -313,30 +330,57 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 say "load average after: $load_after"
 
 # --- the table -------------------------------------------------------------------------
-python3 - "$results" "$rounds" "$in_flight" "$value_size" "$seconds" "$load_before" "$load_after" "$napi" <<'EOF'
+python3 - "$results" "$rounds" "$value_size" "$seconds" "$load_before" "$load_after" "$napi" <<'EOF'
 import statistics
 import sys
 
-path, rounds, in_flight, value_size, seconds, before, after, napi = sys.argv[1:]
+path, rounds, value_size, seconds, before, after, napi = sys.argv[1:]
+# (case, keys, values) -> proto -> depth -> [(rate, p50, p99, user, kernel) per round]
 rows = {}
 for line in open(path):
-    case, keys, _, proto, rate, p50, p99, _, user, kernel = line.split("\t")
-    rows.setdefault((case, int(keys)), {}).setdefault(proto, []).append(
+    case, keys, _, proto, values, depth, rate, p50, p99, _, user, kernel = line.split("\t")
+    rows.setdefault((case, int(keys), values), {}).setdefault(proto, {}).setdefault(int(depth), []).append(
         (float(rate), float(p50), float(p99), float(user), float(kernel)))
 paths = {"socket": "socket backend, lo", "xdp": "AF_XDP, veth",
          "socket-coalesced": "socket backend, lo, coalesced", "xdp-coalesced": "AF_XDP, veth, coalesced",
          "socket-busy": "socket backend, lo, coalesced, --busy-poll", "xdp-busy": "AF_XDP, veth, coalesced, --busy-poll",
          "xdp-kc": "AF_XDP + kernel cache, veth",
          "xdp-kc-1": "AF_XDP + kernel cache, veth, 1 key per UDP request"}
-print(f"\nmedians of {rounds} rounds, veth NAPI {napi}, {in_flight} multi-gets in flight, {value_size}-byte values, "
-      f"{seconds} s per phase; load average {before} before, {after} after\n")
-print("| UDP server (path) | keys/get | UDP keys/s | UDP p50 / p99 µs | TCP memcached keys/s "
-      "| TCP p50 / p99 µs | UDP/TCP keys/s | UDP/TCP p99 | client ns/key UDP, TCP (user + kernel) |")
+
+
+def medians(by_depth):
+    return {depth: [statistics.median(run[i] for run in runs) for i in range(5)] for depth, runs in by_depth.items()}
+
+
+print(f"\nmedians of {rounds} rounds, veth NAPI {napi}, {value_size}-byte values, {seconds} s per phase and depth; "
+      f"load average {before} before, {after} after")
+print("\nAt equal p99: TCP is memcached's best key rate over the depths, UDP the best UDP key rate whose p99 is no "
+      "higher than that TCP p99.\n")
+print("| UDP server (path) | keys/get | values | UDP keys/s (in flight) | UDP p50 / p99 µs "
+      "| TCP memcached keys/s (in flight) | TCP p50 / p99 µs | UDP/TCP keys/s | client ns/key UDP, TCP (user + kernel) |")
 print("|---|---|---|---|---|---|---|---|---|")
-for (case, keys), by_proto in rows.items():
-    udp, tcp = ([statistics.median(v[i] for v in by_proto[p]) for i in range(5)] for p in ("UDP", "TCP"))
-    print(f"| {paths[case]} | {keys} | {udp[0]:,.0f} | {udp[1]:,.0f} / {udp[2]:,.0f} | {tcp[0]:,.0f} "
-          f"| {tcp[1]:,.0f} / {tcp[2]:,.0f} | {udp[0] / tcp[0]:.2f} | {udp[2] / tcp[2]:.2f} "
-          f"| {udp[3]:,.0f} + {udp[4]:,.0f}, {tcp[3]:,.0f} + {tcp[4]:,.0f} |")
+for (case, keys, values), by_proto in rows.items():
+    udp, tcp = medians(by_proto["UDP"]), medians(by_proto["TCP"])
+    tcp_depth = max(tcp, key=lambda depth: tcp[depth][0])
+    t = tcp[tcp_depth]
+    tcp_cells = f"{t[0]:,.0f} ({tcp_depth}) | {t[1]:,.0f} / {t[2]:,.0f}"
+    within = [depth for depth in udp if udp[depth][2] <= t[2]]
+    if not within:
+        print(f"| {paths[case]} | {keys} | {values} | none with p99 ≤ {t[2]:,.0f} | | {tcp_cells} | – | |")
+        continue
+    udp_depth = max(within, key=lambda depth: udp[depth][0])
+    u = udp[udp_depth]
+    print(f"| {paths[case]} | {keys} | {values} | {u[0]:,.0f} ({udp_depth}) | {u[1]:,.0f} / {u[2]:,.0f} | {tcp_cells} "
+          f"| {u[0] / t[0]:.2f} | {u[3]:,.0f} + {u[4]:,.0f}, {t[3]:,.0f} + {t[4]:,.0f} |")
+
+print("\nEvery depth: key rate and p99 (µs).\n")
+print("| UDP server (path) | keys/get | values | in flight | UDP keys/s | UDP p99 | TCP keys/s | TCP p99 | UDP/TCP keys/s |")
+print("|---|---|---|---|---|---|---|---|---|")
+for (case, keys, values), by_proto in rows.items():
+    udp, tcp = medians(by_proto["UDP"]), medians(by_proto["TCP"])
+    for depth in sorted(udp):
+        u, t = udp[depth], tcp[depth]
+        print(f"| {paths[case]} | {keys} | {values} | {depth} | {u[0]:,.0f} | {u[2]:,.0f} | {t[0]:,.0f} | {t[2]:,.0f} "
+              f"| {u[0] / t[0]:.2f} |")
 EOF
 say "done"
