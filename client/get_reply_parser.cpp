@@ -94,33 +94,53 @@ bool isErrorLine(std::string_view line) {
   return line == "ERROR" || line.starts_with("CLIENT_ERROR ") || line.starts_with("SERVER_ERROR ");
 }
 
-StreamedGetReply parseGetReplyStream(std::string_view buffer) {
-  StreamedGetReply reply;
-  size_t position = 0;
+namespace {
+
+// Reads a get reply's units from `position` up to its END (or error line),
+// handing each VALUE block to `on_value`; `position` ends after the last
+// whole unit read.
+template <class OnValue>
+StreamedGetReply::Status walkGetReplyStream(std::string_view buffer, size_t& position, std::string_view& error_line,
+                                            OnValue&& on_value) {
   for (;;) {
     const Unit unit = readUnit(buffer.substr(position));
     switch (unit.kind) {
       case Unit::Kind::kValue:
-        reply.values.push_back(unit.value);
+        on_value(unit.value);
         position += unit.length;
         continue;
       case Unit::Kind::kErrorLine:
-        reply.error_line = unit.line;
+        error_line = unit.line;
         [[fallthrough]];
       case Unit::Kind::kEnd:
-        reply.status = StreamedGetReply::Status::kComplete;
-        reply.length = position + unit.length;
-        return reply;
-      case Unit::Kind::kNeedMore:
-        reply.status = StreamedGetReply::Status::kNeedMore;
-        reply.values.clear();
-        return reply;
-      case Unit::Kind::kCorrupt:
-        reply.status = StreamedGetReply::Status::kCorrupt;
-        reply.values.clear();
-        return reply;
+        position += unit.length;
+        return StreamedGetReply::Status::kComplete;
+      case Unit::Kind::kNeedMore: return StreamedGetReply::Status::kNeedMore;
+      case Unit::Kind::kCorrupt: return StreamedGetReply::Status::kCorrupt;
     }
   }
+}
+
+}  // namespace
+
+StreamedGetReply parseGetReplyStream(std::string_view buffer) {
+  StreamedGetReply reply;
+  size_t position = 0;
+  reply.status = walkGetReplyStream(buffer, position, reply.error_line,
+                                    [&reply](const ParsedValue& value) { reply.values.push_back(value); });
+  if (reply.status == StreamedGetReply::Status::kComplete) {
+    reply.length = position;
+  } else {
+    reply.values.clear();
+  }
+  return reply;
+}
+
+GetReplyExtent measureGetReplyStream(std::string_view buffer, size_t from) {
+  size_t position = from;
+  std::string_view error_line;
+  const auto status = walkGetReplyStream(buffer, position, error_line, [](const ParsedValue&) {});
+  return GetReplyExtent{status, status == StreamedGetReply::Status::kCorrupt ? 0 : position};
 }
 
 void deliverValue(const ParsedValue& value, const ValueSink& sink, ItemMap& items) {

@@ -47,6 +47,16 @@ struct StreamedGetReply {
 };
 StreamedGetReply parseGetReplyStream(std::string_view buffer);
 
+// The same walk without collecting the values, from `from`, where a VALUE
+// block or END starts: kComplete with the reply's length, kNeedMore with the
+// length its whole VALUE blocks reach so far (a later call with more bytes
+// may start there instead of reading them again), or kCorrupt.
+struct GetReplyExtent {
+  StreamedGetReply::Status status = StreamedGetReply::Status::kNeedMore;
+  size_t length = 0;
+};
+GetReplyExtent measureGetReplyStream(std::string_view buffer, size_t from);
+
 // One whole UDP reply message. memcached 1.6 sends each key's VALUE block as
 // a message of its own and appends END to the last one, so a message is
 // VALUE blocks optionally followed by END, and nothing else. False when the

@@ -127,8 +127,12 @@ void TcpConnection::frame() {
   const std::string_view input = std::string_view(input_).substr(consumed_);
   size_t used = 0;
   while (!pending_.empty()) {
-    const Framing framing = frameReply(input.substr(used), pending_.front().kind);
-    if (framing.status == Framing::Status::kNeedMore) break;
+    Pending& next = pending_.front();
+    const Framing framing = frameReply(input.substr(used), next.kind, next.framed);
+    if (framing.status == Framing::Status::kNeedMore) {
+      next.framed = framing.length;
+      break;
+    }
     if (framing.status == Framing::Status::kCorrupt) return fail("unparseable reply");
     completed_.emplace_back(pending_.front().ticket, CommandReply{std::string(input.substr(used, framing.length)), {}});
     pending_.pop_front();

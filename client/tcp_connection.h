@@ -42,6 +42,7 @@ class TcpConnection {
   struct Pending {
     uint64_t ticket;
     CommandKind kind;
+    size_t framed = 0;  // how far its reply has been framed (frameReply's resume)
   };
 
   void connect();

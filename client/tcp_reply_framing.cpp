@@ -47,7 +47,7 @@ Framing frameMeta(std::string_view buffer) {
 
 }  // namespace
 
-Framing frameReply(std::string_view buffer, CommandKind kind) {
+Framing frameReply(std::string_view buffer, CommandKind kind, size_t resume) {
   switch (kind) {
     case CommandKind::kLine: {
       const size_t eol = buffer.find("\r\n");
@@ -55,10 +55,10 @@ Framing frameReply(std::string_view buffer, CommandKind kind) {
       return Framing{Framing::Status::kComplete, eol + 2};
     }
     case CommandKind::kValues: {
-      const StreamedGetReply reply = parseGetReplyStream(buffer);
+      const GetReplyExtent reply = measureGetReplyStream(buffer, resume);
       if (reply.status == StreamedGetReply::Status::kComplete) return Framing{Framing::Status::kComplete, reply.length};
       if (reply.status == StreamedGetReply::Status::kCorrupt) return Framing{Framing::Status::kCorrupt, 0};
-      return Framing{Framing::Status::kNeedMore, 0};
+      return Framing{Framing::Status::kNeedMore, reply.length};
     }
     case CommandKind::kMeta: return frameMeta(buffer);
     case CommandKind::kStats: return frameStats(buffer);

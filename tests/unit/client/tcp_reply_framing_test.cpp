@@ -29,6 +29,31 @@ TEST(TcpReplyFraming, Values) {
   EXPECT_EQ(frameReply("NOT_A_REPLY\r\n", CommandKind::kValues).status, Status::kCorrupt);
 }
 
+// A get reply arriving a byte at a time, each call resuming where the last
+// one stopped, as TcpConnection frames it: the same end, and a corrupt block
+// past the resume point is still found.
+TEST(TcpReplyFraming, ValuesResumeWhereTheLastReadStopped) {
+  const std::string reply = "VALUE a 1 3\r\nabc\r\nVALUE bb 0 0\r\n\r\nVALUE c 2 5 9\r\nEND\r\n\r\nEND\r\n";
+  size_t resume = 0;
+  for (size_t cut = 0; cut < reply.size(); ++cut) {
+    const Framing framing = frameReply(std::string_view(reply).substr(0, cut), CommandKind::kValues, resume);
+    ASSERT_EQ(framing.status, Status::kNeedMore) << cut;
+    ASSERT_GE(framing.length, resume) << cut;
+    ASSERT_LE(framing.length, cut) << cut;
+    resume = framing.length;
+  }
+  EXPECT_EQ(resume, reply.size() - 5);  // every VALUE block, not END
+  const Framing whole = frameReply(reply + "STORED\r\n", CommandKind::kValues, resume);
+  EXPECT_EQ(whole.status, Status::kComplete);
+  EXPECT_EQ(whole.length, reply.size());
+
+  const std::string damaged = "VALUE a 1 3\r\nabc\r\nVALUE b 0 2\r\nxyz\r\nEND\r\n";
+  const Framing first = frameReply(std::string_view(damaged).substr(0, 20), CommandKind::kValues);
+  ASSERT_EQ(first.status, Status::kNeedMore);
+  EXPECT_EQ(first.length, 18u);
+  EXPECT_EQ(frameReply(damaged, CommandKind::kValues, first.length).status, Status::kCorrupt);
+}
+
 TEST(TcpReplyFraming, Meta) {
   expectFramedAt("VA 4 f5 c9\r\nab\r\n\r\nHD\r\n", CommandKind::kMeta, 18);
   expectFramedAt("HD c9\r\nEN\r\n", CommandKind::kMeta, 7);
