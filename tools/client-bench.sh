@@ -58,10 +58,10 @@
 # --seconds S         measured seconds per phase and depth (default 2; 1..60)
 # --rounds N          rounds (default 3; 1..9): 2 x S seconds per depth and
 #                     way of taking values, and a few of preload, per case,
-#                     key count and round: about 70 minutes for every case,
-#                     17 for four
+#                     key count and round: about 40 minutes for every case,
+#                     19 for four
 # --keys LIST         keys per multi-get (default 10,100)
-# --in-flight LIST    multi-gets in flight, each measured (default 2,4,8,16)
+# --in-flight LIST    multi-gets in flight, each measured (default 2,4,8,16,32)
 # --values LIST       map, sink or both (default map,sink)
 # --value-size BYTES  (default 100; 1..1000, so that each value's reply fits
 #                     one datagram)
@@ -84,7 +84,7 @@ cases=socket,socket-coalesced,socket-busy,xdp,xdp-coalesced,xdp-busy,xdp-kc
 seconds=2
 rounds=3
 keys_list=10,100
-in_flight=2,4,8,16
+in_flight=2,4,8,16,32
 value_modes=map,sink
 value_size=100
 build_dir=build
@@ -284,7 +284,7 @@ run_bench() {   # case, keys, round, namespace, UDP target, TCP target (either m
     for (i = 1; i <= NF; ++i) { if ($i == "keys/s") rate = $(i - 1); if ($i == "p50") p50 = $(i + 1); if ($i == "p99") p99 = $(i + 1); if ($i == "hits") hits = $(i + 1)
       if ($i == "user") user = $(i + 1); if ($i == "kernel") kernel = $(i + 1) }
     print c "\t" k "\t" r "\t" $1 "\t" $2 "\t" $3 "\t" rate "\t" p50 "\t" p99 "\t" hits "\t" user "\t" kernel }' <<<"$output" >>"$results"
-  say "  round $round $name, $keys keys: $(grep -E '^(UDP|TCP)' <<<"$output" | tr -s ' ' | cut -d' ' -f1-6,10-11 | paste -sd ';')"
+  say "  round $round $name, $keys keys: $(grep -E '^(UDP|TCP)' <<<"$output" | tr -s ' ' | cut -d' ' -f1-6,13-14 | paste -sd ';')"
 }
 coalesce=(--udp-coalesce-replies on)
 start_case() {
