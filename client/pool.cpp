@@ -131,10 +131,20 @@ bool Pool::live(size_t index) const {
 }
 
 ItemMap Pool::getMany(std::span<const std::string> keys, bool with_cas) {
+  return readOverUdp(keys, with_cas, nullptr);
+}
+
+void Pool::getMany(std::span<const std::string> keys, bool with_cas, const ValueSink& sink) {
+  readOverUdp(keys, with_cas, sink);
+}
+
+ItemMap Pool::readOverUdp(std::span<const std::string> keys, bool with_cas, const ValueSink& sink) {
   State& s = *state_;
   const auto by_server = s.keysByServer(keys);
   std::map<size_t, ServerClient::Ticket> pending;
-  for (const auto& [index, server_keys] : by_server) pending[index] = s.clients[index].startGet(server_keys, with_cas);
+  for (const auto& [index, server_keys] : by_server) {
+    pending[index] = s.clients[index].startGet(server_keys, with_cas, sink);
+  }
 
   ItemMap items;
   // Asked over TCP once every reply is in, so that a probe's wait does not

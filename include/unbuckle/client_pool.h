@@ -54,6 +54,9 @@ class Pool {
   // Over UDP: the keys of each server are sent to all servers before any
   // reply is awaited.
   ItemMap getMany(std::span<const std::string> keys, bool with_cas = false);
+  // The same with each hit handed to `sink` as it is parsed (ServerClient's
+  // ValueSink): nothing copied or allocated per key.
+  void getMany(std::span<const std::string> keys, bool with_cas, const ValueSink& sink);
   std::optional<Item> get(std::string_view key);
   std::optional<Item> gets(std::string_view key);
   // The same reads over TCP (each server's keys pipelined on its connection;
@@ -76,6 +79,7 @@ class Pool {
  private:
   template <class Call>
   auto onServerOf(std::string_view key, Call call);
+  ItemMap readOverUdp(std::span<const std::string> keys, bool with_cas, const ValueSink& sink);
 
   struct State;
   std::unique_ptr<State> state_;

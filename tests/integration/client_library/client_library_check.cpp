@@ -14,7 +14,8 @@
 //   client_library_check pool SERVERS COUNT
 //     reads keys "pool:0".."pool:COUNT-1", which pylibmc (ketama_weighted)
 //     set to "value:<key>" on SERVERS ("h:p,h:p,..."), through a Pool over
-//     UDP: every one must be found, so the pool places keys as libmemcached.
+//     UDP, into a map and through a ValueSink: every one must be found, so
+//     the pool places keys as libmemcached.
 //   client_library_check failover SERVERS
 //     with client_library.py on stdin/stdout: prints "STOP 1", waits for a
 //     line (the second server stopped), checks it is marked dead and its keys
@@ -261,8 +262,16 @@ int pool(const std::string& servers, int count) {
   }
   const auto single = pool.get(keys.back());
   if (!single || single->value != "value:" + keys.back()) fail("pool.get of " + keys.back());
-  std::printf("pool: %d keys set by pylibmc read over UDP (%zu/%zu/%zu per server)\n", count, per_server.at(0),
-              per_server.at(1), per_server.at(2));
+  size_t sunk = 0;
+  pool.getMany(keys, false, [&sunk](const ValueView& hit) {
+    if (hit.value != "value:" + std::string(hit.key)) fail("the pool's sink got a wrong value for " + std::string(hit.key));
+    ++sunk;
+  });
+  if (sunk != keys.size()) {
+    fail("the pool's sink got " + std::to_string(sunk) + " of " + std::to_string(keys.size()) + " hits");
+  }
+  std::printf("pool: %d keys set by pylibmc read over UDP, to a map and to a sink (%zu/%zu/%zu per server)\n", count,
+              per_server.at(0), per_server.at(1), per_server.at(2));
   return 0;
 }
 
