@@ -2,7 +2,7 @@
 # The client library's UDP multi-get against unbuckle-xdp vs the same
 # library's TCP multi-get against memcached, in one run (issue 13's
 # benchmark): tools/client_bench, which drives include/unbuckle/client.h with
-# a fixed number of multi-gets in flight from one thread, UDP phase then TCP
+# a set number of multi-gets in flight from one thread, UDP phase then TCP
 # phase, and reports keys per second, the p50/p99 of a whole multi-get and
 # the client thread's CPU time per key (user space + kernel).
 #
