@@ -134,7 +134,7 @@ void TcpConnection::frame() {
       break;
     }
     if (framing.status == Framing::Status::kCorrupt) return fail("unparseable reply");
-    completed_.emplace_back(pending_.front().ticket, CommandReply{std::string(input.substr(used, framing.length)), {}});
+    completed_.emplace_back(next.ticket, CommandReply{std::string(input.substr(used, framing.length)), {}});
     pending_.pop_front();
     used += framing.length;
     backoff_ = std::chrono::milliseconds{0};

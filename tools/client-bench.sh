@@ -58,8 +58,8 @@
 # --seconds S         measured seconds per phase and depth (default 2; 1..60)
 # --rounds N          rounds (default 3; 1..9): 2 x S seconds per depth and
 #                     way of taking values, and a few of preload, per case,
-#                     key count and round: about 40 minutes for every case,
-#                     19 for four
+#                     key count and round: about 36 minutes for every case,
+#                     19 for the four coalesced ones
 # --keys LIST         keys per multi-get (default 10,100)
 # --in-flight LIST    multi-gets in flight, each measured (default 2,4,8,16,32)
 # --values LIST       map, sink or both (default map,sink)

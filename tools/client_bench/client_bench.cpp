@@ -134,7 +134,8 @@ void preload(ServerClient& client, std::span<const std::string> keys, const Opti
 enum class Transport { kUdp, kTcp };
 
 // Keeps `in_flight` multi-gets going for `seconds`: startGet() or
-// startGetTcp(), each taken whole by takeGet() as the map of its hits.
+// startGetTcp(), each ended by takeGet(), its hits in the map it returns
+// or, `to_sink`, counted by a ValueSink as they are parsed.
 Result run(ServerClient& client, std::span<const std::string> keys, const Options& options, size_t in_flight,
            Transport transport, bool to_sink) {
   std::mt19937_64 random(42);
