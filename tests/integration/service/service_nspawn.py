@@ -55,11 +55,13 @@ def skip(reason):
 
 
 def build_package(cpack, build_dir, out_dir):
+    """The server package; cpack also makes unbuckle-xdp-dev, which
+    client_library/dev_package.py tests."""
     nspawn_container.run(cpack, "-G", "DEB", "-B", out_dir, "--config",
                          os.path.join(build_dir, "CPackConfig.cmake"), timeout=300)
-    debs = [f for f in os.listdir(out_dir) if f.endswith(".deb")]
+    debs = [f for f in os.listdir(out_dir) if f.startswith("unbuckle-xdp_") and f.endswith(".deb")]
     if len(debs) != 1:
-        raise RuntimeError(f"cpack made {debs} in {out_dir}")
+        raise RuntimeError(f"cpack made {sorted(os.listdir(out_dir))} in {out_dir}: no single unbuckle-xdp_*.deb")
     return os.path.join(out_dir, debs[0])
 
 
