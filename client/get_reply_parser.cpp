@@ -82,7 +82,7 @@ std::optional<ValueLine> parseValueLine(std::string_view line) {
   value.key = nextToken(rest);
   if (value.key.empty() || value.key.size() > MC_KEY_MAX_LENGTH) return std::nullopt;
   if (!parseNumber(nextToken(rest), value.flags)) return std::nullopt;
-  if (!parseNumber(nextToken(rest), value.bytes)) return std::nullopt;
+  if (!parseNumber(nextToken(rest), value.bytes) || value.bytes > kMaxValueBytes) return std::nullopt;
   if (rest.empty()) return value;
   uint64_t cas = 0;
   if (!parseNumber(nextToken(rest), cas) || !rest.empty()) return std::nullopt;

@@ -22,8 +22,14 @@ struct ParsedValue {
   std::optional<uint64_t> cas;  // present in a gets reply
 };
 
+// No memcached value is longer: -I accepts at most 1 GiB. A larger byte
+// count in a reply is corrupt, and would overflow the arithmetic of where
+// the value's data ends.
+constexpr size_t kMaxValueBytes = size_t{1} << 30;
+
 // "VALUE <key> <flags> <bytes> [<cas>]" without its "\r\n", as memcached
-// writes it (single spaces, a key of at most 250 bytes); nullopt otherwise.
+// writes it (single spaces, a key of at most 250 bytes, at most
+// kMaxValueBytes); nullopt otherwise.
 struct ValueLine {
   std::string_view key;
   uint32_t flags = 0;

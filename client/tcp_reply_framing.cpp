@@ -38,7 +38,9 @@ Framing frameMeta(std::string_view buffer) {
   const std::string_view size_token = line.substr(3, line.find(' ', 3) - 3);
   size_t size = 0;
   const auto [ptr, ec] = std::from_chars(size_token.data(), size_token.data() + size_token.size(), size);
-  if (ec != std::errc() || ptr != size_token.data() + size_token.size()) return Framing{Framing::Status::kCorrupt, 0};
+  if (ec != std::errc() || ptr != size_token.data() + size_token.size() || size > kMaxValueBytes) {
+    return Framing{Framing::Status::kCorrupt, 0};
+  }
   const size_t total = eol + 2 + size + 2;
   if (buffer.size() < total) return Framing{Framing::Status::kNeedMore, 0};
   if (buffer.substr(total - 2, 2) != "\r\n") return Framing{Framing::Status::kCorrupt, 0};

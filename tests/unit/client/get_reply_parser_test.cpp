@@ -114,6 +114,10 @@ TEST(GetReplyMessage, CorruptRepliesAreRefused) {
       "VALUE a  0 3\r\nabc\r\nEND\r\n",          // two spaces
       "VALUE  0 3\r\nabc\r\nEND\r\n",            // no key
       "VALUE a 0 99999999999999999999999\r\n",  // count overflows
+      // Counts whose data end would wrap around: once read as a value of
+      // "END\r\n", and over 1 GiB, which memcached never sends.
+      "VALUE a 0 18446744073709551614\r\nEND\r\n",
+      "VALUE a 0 1073741825\r\nEND\r\n",
       "SERVER_ERROR out of memory\r\n",          // an error, not a reply
       "END\n",                                   // bare LF
       "STORED\r\n",
@@ -142,6 +146,16 @@ TEST(GetReplyStream, ErrorLinesEndTheReplyAndGarbageIsCorrupt) {
   EXPECT_EQ(parseGetReplyStream("VALUE a 0 3\r\nabcdeEND\r\n").status, Status::kCorrupt);
   EXPECT_EQ(parseGetReplyStream("HELLO\r\n").status, Status::kCorrupt);
   EXPECT_EQ(parseGetReplyStream(std::string(600, 'x')).status, Status::kCorrupt);
+}
+
+// A byte count beyond any memcached value is corrupt at once, not a reply
+// to wait a gigabyte for; up to 1 GiB (-I's limit) it is waited for.
+TEST(GetReplyStream, ByteCountsOverOneGibibyteAreCorrupt) {
+  EXPECT_EQ(parseGetReplyStream("VALUE a 0 1073741824\r\nabc").status, Status::kNeedMore);
+  EXPECT_EQ(parseGetReplyStream("VALUE a 0 1073741825\r\nabc").status, Status::kCorrupt);
+  EXPECT_EQ(parseGetReplyStream("VALUE a 0 18446744073709551614\r\nEND\r\n").status, Status::kCorrupt);
+  EXPECT_FALSE(parseValueLine("VALUE a 0 1073741825"));
+  EXPECT_EQ(parseValueLine("VALUE a 0 1073741824")->bytes, kMaxValueBytes);
 }
 
 }  // namespace

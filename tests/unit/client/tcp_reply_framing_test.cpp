@@ -60,6 +60,12 @@ TEST(TcpReplyFraming, Meta) {
   expectFramedAt("EN\r\n", CommandKind::kMeta, 4);
   EXPECT_EQ(frameReply("VA x\r\n", CommandKind::kMeta).status, Status::kCorrupt);
   EXPECT_EQ(frameReply("VA 1\r\nabc", CommandKind::kMeta).status, Status::kCorrupt);  // no CRLF after the data
+  // Sizes over memcached's 1 GiB limit, among them ones whose end wraps
+  // around to a length inside the line (once an exception from substr).
+  EXPECT_EQ(frameReply("VA 1073741824\r\nab", CommandKind::kMeta).status, Status::kNeedMore);
+  for (const char* reply : {"VA 1073741825\r\nab", "VA 18446744073709551589\r\n", "VA 18446744073709551614 \r\n"}) {
+    EXPECT_EQ(frameReply(reply, CommandKind::kMeta).status, Status::kCorrupt) << reply;
+  }
 }
 
 TEST(TcpReplyFraming, Stats) {
