@@ -10,8 +10,9 @@ namespace {
 
 constexpr std::string_view kEnd = "END\r\n";
 constexpr std::string_view kValuePrefix = "VALUE ";
-// "VALUE " + a 250-byte key + four numbers fits easily.
-constexpr size_t kMaxValueLine = 512;
+// The longest line of a get reply: "VALUE " + a 250-byte key + four numbers
+// fits easily, and memcached's error lines are shorter.
+constexpr size_t kMaxLine = 512;
 
 // What starts at the front of a reply: a whole VALUE block, END, an error
 // line, too few bytes to tell, or anything else.
@@ -38,11 +39,14 @@ bool parseNumber(std::string_view token, T& out) {
 
 Unit readUnit(std::string_view text) {
   Unit unit;
+  // A longer line is corrupt whether its "\r\n" came or not, so that how a
+  // reply is cut into reads never changes what it is.
   const size_t eol = text.find("\r\n");
   if (eol == std::string_view::npos) {
-    unit.kind = text.size() <= kMaxValueLine ? Unit::Kind::kNeedMore : Unit::Kind::kCorrupt;
+    unit.kind = text.size() < kMaxLine + 2 ? Unit::Kind::kNeedMore : Unit::Kind::kCorrupt;
     return unit;
   }
+  if (eol > kMaxLine) return unit;  // kCorrupt
   const std::string_view line = text.substr(0, eol);
   if (line.size() + 2 == kEnd.size() && text.starts_with(kEnd)) {
     unit.kind = Unit::Kind::kEnd;
@@ -55,7 +59,7 @@ Unit readUnit(std::string_view text) {
     unit.line = line;
     return unit;
   }
-  const auto value_line = line.size() <= kMaxValueLine ? parseValueLine(line) : std::nullopt;
+  const auto value_line = parseValueLine(line);
   if (!value_line) return unit;  // kCorrupt
   const size_t bytes = value_line->bytes;
   unit.value.key = value_line->key;

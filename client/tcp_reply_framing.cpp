@@ -11,15 +11,27 @@ namespace {
 // Longer than any reply line memcached sends but a VALUE block's data.
 constexpr size_t kMaxLine = 8192;
 
-Framing needMoreOrCorrupt(std::string_view buffer) {
-  return Framing{buffer.size() > kMaxLine ? Framing::Status::kCorrupt : Framing::Status::kNeedMore, 0};
+// Where the line starting at `from` ends (its "\r\n"): kComplete with `eol`,
+// kNeedMore, or kCorrupt for a line over kMaxLine bytes, whether its "\r\n"
+// came in this read or has not come yet.
+struct LineEnd {
+  Framing::Status status = Framing::Status::kNeedMore;
+  size_t eol = 0;
+};
+LineEnd findLineEnd(std::string_view buffer, size_t from) {
+  const size_t eol = buffer.find("\r\n", from);
+  if (eol == std::string_view::npos) {
+    return {buffer.size() - from < kMaxLine + 2 ? Framing::Status::kNeedMore : Framing::Status::kCorrupt, 0};
+  }
+  return {eol - from > kMaxLine ? Framing::Status::kCorrupt : Framing::Status::kComplete, eol};
 }
 
 Framing frameStats(std::string_view buffer) {
   size_t position = 0;
   for (;;) {
-    const size_t eol = buffer.find("\r\n", position);
-    if (eol == std::string_view::npos) return needMoreOrCorrupt(buffer.substr(position));
+    const LineEnd end = findLineEnd(buffer, position);
+    if (end.status != Framing::Status::kComplete) return Framing{end.status, 0};
+    const size_t eol = end.eol;
     const std::string_view line = buffer.substr(position, eol - position);
     position = eol + 2;
     if (line == "END" || line == "ERROR" || line.starts_with("CLIENT_ERROR ") || line.starts_with("SERVER_ERROR ")) {
@@ -31,8 +43,9 @@ Framing frameStats(std::string_view buffer) {
 
 // "VA <size> <flags>*\r\n<size bytes>\r\n", or any other single line.
 Framing frameMeta(std::string_view buffer) {
-  const size_t eol = buffer.find("\r\n");
-  if (eol == std::string_view::npos) return needMoreOrCorrupt(buffer);
+  const LineEnd end = findLineEnd(buffer, 0);
+  if (end.status != Framing::Status::kComplete) return Framing{end.status, 0};
+  const size_t eol = end.eol;
   const std::string_view line = buffer.substr(0, eol);
   if (!line.starts_with("VA ")) return Framing{Framing::Status::kComplete, eol + 2};
   const std::string_view size_token = line.substr(3, line.find(' ', 3) - 3);
@@ -52,9 +65,8 @@ Framing frameMeta(std::string_view buffer) {
 Framing frameReply(std::string_view buffer, CommandKind kind, size_t resume) {
   switch (kind) {
     case CommandKind::kLine: {
-      const size_t eol = buffer.find("\r\n");
-      if (eol == std::string_view::npos) return needMoreOrCorrupt(buffer);
-      return Framing{Framing::Status::kComplete, eol + 2};
+      const LineEnd end = findLineEnd(buffer, 0);
+      return Framing{end.status, end.status == Framing::Status::kComplete ? end.eol + 2 : 0};
     }
     case CommandKind::kValues: {
       const GetReplyExtent reply = measureGetReplyStream(buffer, resume);

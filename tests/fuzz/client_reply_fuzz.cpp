@@ -97,7 +97,10 @@ void tcpStream(std::string_view cuts, std::string_view stream) {
         continue;
       }
       if (resumed.status == Framing::Status::kComplete && resumed.length > end) finding("a reply longer than its bytes");
-      if (is_settled && !sameFraming(settled, resumed)) finding("a framed reply changed as more bytes came");
+      if (is_settled && !sameFraming(settled, resumed)) {
+        finding("a framed reply changed as more bytes came: kind " + std::to_string(static_cast<int>(kind)) + ", " +
+                std::to_string(end) + " bytes");
+      }
       settled = resumed;
       is_settled = true;
     }

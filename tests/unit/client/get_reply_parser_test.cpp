@@ -148,6 +148,17 @@ TEST(GetReplyStream, ErrorLinesEndTheReplyAndGarbageIsCorrupt) {
   EXPECT_EQ(parseGetReplyStream(std::string(600, 'x')).status, Status::kCorrupt);
 }
 
+// Lines of up to 512 bytes are read, longer ones are corrupt: an error line
+// as well, and whether or not its "\r\n" came in the same read.
+TEST(GetReplyStream, LineLengthLimitDoesNotDependOnReads) {
+  const std::string fits = "SERVER_ERROR " + std::string(512 - 13, 'x') + "\r\n";
+  EXPECT_EQ(parseGetReplyStream(fits).status, Status::kComplete);
+  EXPECT_EQ(parseGetReplyStream(fits.substr(0, fits.size() - 1)).status, Status::kNeedMore);
+  const std::string over = "SERVER_ERROR " + std::string(513 - 13, 'x') + "\r\n";
+  EXPECT_EQ(parseGetReplyStream(over).status, Status::kCorrupt);
+  EXPECT_EQ(parseGetReplyStream(over.substr(0, over.size() - 1)).status, Status::kCorrupt);
+}
+
 // A byte count beyond any memcached value is corrupt at once, not a reply
 // to wait a gigabyte for; up to 1 GiB (-I's limit) it is waited for.
 TEST(GetReplyStream, ByteCountsOverOneGibibyteAreCorrupt) {

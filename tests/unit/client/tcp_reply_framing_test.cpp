@@ -68,6 +68,24 @@ TEST(TcpReplyFraming, Meta) {
   }
 }
 
+// A line of up to 8192 bytes is framed, a longer one is corrupt, and
+// neither verdict depends on where a read cut it.
+TEST(TcpReplyFraming, LineLengthLimitDoesNotDependOnReads) {
+  const std::string longest = std::string(8192, 'x') + "\r\n";
+  const std::string too_long = std::string(8193, 'x') + "\r\n";
+  for (const CommandKind kind : {CommandKind::kLine, CommandKind::kMeta, CommandKind::kStats}) {
+    const std::string ending = kind == CommandKind::kStats ? "END\r\n" : "";
+    const std::string prefix = kind == CommandKind::kStats ? "STAT " : "";
+    const std::string fits = prefix + longest.substr(prefix.size()) + ending;
+    expectFramedAt(fits, kind, fits.size());
+    const std::string over = prefix + too_long.substr(prefix.size()) + ending;
+    for (const size_t cut : {over.size() - ending.size() - 1, over.size()}) {
+      EXPECT_EQ(frameReply(std::string_view(over).substr(0, cut), kind).status, Status::kCorrupt)
+          << static_cast<int>(kind) << " " << cut;
+    }
+  }
+}
+
 TEST(TcpReplyFraming, Stats) {
   expectFramedAt("STAT pid 1\r\nSTAT uptime 2\r\nEND\r\nX", CommandKind::kStats, 32);
   EXPECT_EQ(frameReply("VALUE a\r\n", CommandKind::kStats).status, Status::kCorrupt);
