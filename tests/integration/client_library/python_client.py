@@ -20,13 +20,18 @@ oracle for every read:
   server's cmd_get, bytes_read (both as memcached counts them) and
   udp_datagrams_in grow by what that many requests cost
   (udp_requests.py);
-- gil: a UDP read waiting for its timeout lets other Python threads run.
+- gil: a UDP read waiting for its timeout lets other Python threads run;
+- readme: the README's Python example, as written but for its server list,
+  on a pool of memcached and unbuckle-xdp; each line whose comment starts
+  with a value (after "UDP: " or "TCP: ") evaluates to that value.
 
 python_client_afxdp.py runs compare and keys per request through AF_XDP.
 """
 
 import argparse
+import ast
 import os
+import re
 import sys
 import threading
 import time
@@ -36,6 +41,7 @@ import mcharness as mc  # noqa: E402
 import udp_requests  # noqa: E402
 from client_library import LossyRelay, pylibmc_pool  # noqa: E402
 
+README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../README.md")
 LOSSY_ROUNDS = 80
 POOL_KEYS = 600
 SIZES = [0, 1, 100, 1370, 1392, 1393, 3000, 20000, 100000, 500000, 1000000]
@@ -288,6 +294,44 @@ def gil(unbuckle_client):
     print(f"gil: {spins} loop turns while a UDP read waited", flush=True)
 
 
+def claimed_value(comment):
+    """The value a README comment such as 'UDP: b"alice", None on a miss'
+    starts with, or None when it starts with words."""
+    match = re.match(r"\s*(?:UDP|TCP): (.*)", comment)
+    if not match:
+        return None
+    for candidate in (match.group(1).split(", ")[0], match.group(1).split(" ")[0]):
+        try:
+            return (ast.literal_eval(candidate),)
+        except (ValueError, SyntaxError):
+            continue
+    return None
+
+
+def readme_example(unbuckle_client, memcached, daemon):
+    with open(README) as f:
+        section = f.read().split("\n### Python\n", 1)[1].split("\n### ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    expect(len(blocks) == 1, f"readme: the README's Python section has {len(blocks)} python blocks, not 1")
+    servers = f'["{memcached.host}:{memcached.port}", "{daemon.host}:{daemon.port}"]'
+    block, replaced = re.subn(r"Client\(\[[^\]]*\]", f"Client({servers}", blocks[0])
+    expect(replaced == 1, "readme: the example no longer makes one Client([...])")
+    namespace = {}
+    checked = 0
+    for line in block.splitlines():
+        code, _, comment = line.partition("#")
+        code = code.strip()
+        claim = claimed_value(comment)
+        if claim is None or re.match(r"[\w, ]+=[^=]", code):
+            exec(code, namespace)
+            continue
+        got = eval(code, namespace)
+        expect(got == claim[0], f"readme: {code} gave {got!r}, the README says {claim[0]!r}")
+        checked += 1
+    expect(checked >= 4, f"readme: only {checked} of the example's claims were checked")
+    print(f"readme: the Python example runs, {checked} claimed values hold", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--daemon", required=True)
@@ -297,6 +341,8 @@ def main():
     import unbuckle_client
 
     started = time.monotonic()
+    with mc.Server.memcached() as memcached, mc.Server.daemon(args.daemon) as daemon:
+        readme_example(unbuckle_client, memcached, daemon)
     with mc.Server.memcached() as memcached:
         compare(unbuckle_client, "memcached", memcached)
         lossy(unbuckle_client, "memcached", memcached)
