@@ -308,7 +308,7 @@ def claimed_value(comment):
     return None
 
 
-def readme_example(unbuckle_client, memcached, daemon):
+def readme_example(memcached, daemon):
     with open(README) as f:
         section = f.read().split("\n### Python\n", 1)[1].split("\n### ", 1)[0]
     blocks = re.findall(r"```python\n(.*?)```", section, re.S)
@@ -342,7 +342,7 @@ def main():
 
     started = time.monotonic()
     with mc.Server.memcached() as memcached, mc.Server.daemon(args.daemon) as daemon:
-        readme_example(unbuckle_client, memcached, daemon)
+        readme_example(memcached, daemon)
     with mc.Server.memcached() as memcached:
         compare(unbuckle_client, "memcached", memcached)
         lossy(unbuckle_client, "memcached", memcached)
