@@ -45,7 +45,7 @@ phase "bounded fuzzing"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p build-fuzz/findings
-for run in tcp_stream_fuzz:20 udp_datagram_fuzz:20 packet_headers_fuzz:10 client_reply_fuzz:10 udp_reader_fuzz:10 cidr_fuzz:5; do
+for run in tcp_stream_fuzz:20 udp_datagram_fuzz:20 packet_headers_fuzz:10 client_reply_fuzz:10 udp_reader_fuzz:10 tcp_connection_fuzz:10 cidr_fuzz:5; do
   target=${run%%:*}
   mkdir -p "$scratch/$target"
   if ! "build-fuzz/bin/$target" -seed=1 -max_total_time="${run##*:}" -timeout=2 -rss_limit_mb=2048 \

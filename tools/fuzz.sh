@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Long fuzzing runs: tools/fuzz.sh TARGET SECONDS [libFuzzer flags...]
 # TARGET is one of tests/fuzz's programs (tcp_stream_fuzz, udp_datagram_fuzz,
-# packet_headers_fuzz, client_reply_fuzz, udp_reader_fuzz, cidr_fuzz).
+# packet_headers_fuzz, client_reply_fuzz, udp_reader_fuzz, tcp_connection_fuzz,
+# cidr_fuzz).
 # Builds the clang fuzz tree (build-fuzz), then fuzzes at nice 19 with a
 # corpus that grows across runs in
 # ${UNBUCKLE_FUZZ_CORPUS:-$HOME/.cache/unbuckle-fuzz}/TARGET (seeded from
