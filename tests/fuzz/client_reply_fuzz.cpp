@@ -18,7 +18,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
 #include <map>
 #include <string>
 #include <string_view>
@@ -163,7 +162,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace unbuckle::fuzz;
   if (size < 2) return 0;
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  try {
+  failOnException([&] {
     switch (data[0] % 3) {
       case 0: {
         const size_t cuts = std::min<size_t>(data[1] & 7, size - 2);
@@ -173,8 +172,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 1: udpMessage(input.substr(1)); break;
       case 2: reassembly(input.substr(1)); break;
     }
-  } catch (const std::exception& e) {
-    finding(std::string("an exception: ") + e.what());
-  }
+  });
   return 0;
 }

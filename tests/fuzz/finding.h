@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
 
 namespace unbuckle::fuzz {
@@ -11,6 +12,17 @@ namespace unbuckle::fuzz {
 [[noreturn]] inline void finding(const std::string& what) {
   std::fprintf(stderr, "==finding== %s\n", what.c_str());
   std::abort();
+}
+
+// Runs `fn`; an exception out of it is a finding (the code under test must
+// report bad input by its return values, never by throwing at its caller).
+template <class Fn>
+void failOnException(Fn&& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    finding(std::string("an exception: ") + e.what());
+  }
 }
 
 }  // namespace unbuckle::fuzz

@@ -23,7 +23,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -164,10 +163,7 @@ void run(std::string_view input) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  try {
-    unbuckle::fuzz::run(std::string_view(reinterpret_cast<const char*>(data), size));
-  } catch (const std::exception& e) {
-    unbuckle::fuzz::finding(std::string("an exception: ") + e.what());
-  }
+  unbuckle::fuzz::failOnException(
+      [&] { unbuckle::fuzz::run(std::string_view(reinterpret_cast<const char*>(data), size)); });
   return 0;
 }

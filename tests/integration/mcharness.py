@@ -9,6 +9,7 @@ life (PR_SET_PDEATHSIG) and stopped by PID.
 
 import ctypes
 import os
+import re
 import selectors
 import shutil
 import signal
@@ -25,6 +26,20 @@ HOST = "127.0.0.1"
 FRAME_HEADER = struct.Struct("!HHHH")
 UDP_DATA_SIZE = 1392  # payload bytes per reply datagram (memcached.h)
 UDP_RECV_BUFFER = 8 << 20
+
+
+README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../README.md")
+
+
+def readme_code_blocks(section, language):
+    """The ```language blocks of the README's "### section", in order: the
+    tests that run the README's examples take them from there."""
+    with open(README) as f:
+        text = f.read()
+    if f"\n### {section}\n" not in text:
+        fail(f"README.md has no section '### {section}'")
+    body = text.split(f"\n### {section}\n", 1)[1].split("\n### ", 1)[0]
+    return re.findall(rf"```{language}\n(.*?)```", body, re.S)
 
 
 def fail(message):

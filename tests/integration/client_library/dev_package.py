@@ -27,7 +27,6 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import mcharness as mc  # noqa: E402
 
-README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../README.md")
 DEV_FILES = {
     "./usr/include/unbuckle/client.h",
     "./usr/include/unbuckle/client_pool.h",
@@ -88,11 +87,8 @@ def check_contents(debs):
 
 def readme_examples():
     """The first two ```cpp blocks and the g++ line of the README's C++ section."""
-    with open(README) as f:
-        text = f.read()
-    section = text.split("\n### C++\n", 1)[1].split("\n### ", 1)[0]
-    blocks = re.findall(r"```cpp\n(.*?)```", section, re.S)
-    compile_lines = [line for block in re.findall(r"```sh\n(.*?)```", section, re.S)
+    blocks = mc.readme_code_blocks("C++", "cpp")
+    compile_lines = [line for block in mc.readme_code_blocks("C++", "sh")
                      for line in block.splitlines() if line.startswith("g++ ")]
     if len(blocks) < 2 or len(compile_lines) != 1:
         mc.fail(f"README's C++ section: expected two cpp blocks and one g++ line, found "

@@ -41,7 +41,6 @@ import mcharness as mc  # noqa: E402
 import udp_requests  # noqa: E402
 from client_library import LossyRelay, pylibmc_pool  # noqa: E402
 
-README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../README.md")
 LOSSY_ROUNDS = 80
 POOL_KEYS = 600
 SIZES = [0, 1, 100, 1370, 1392, 1393, 3000, 20000, 100000, 500000, 1000000]
@@ -309,9 +308,7 @@ def claimed_value(comment):
 
 
 def readme_example(memcached, daemon):
-    with open(README) as f:
-        section = f.read().split("\n### Python\n", 1)[1].split("\n### ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    blocks = mc.readme_code_blocks("Python", "python")
     expect(len(blocks) == 1, f"readme: the README's Python section has {len(blocks)} python blocks, not 1")
     servers = f'["{memcached.host}:{memcached.port}", "{daemon.host}:{daemon.port}"]'
     block, replaced = re.subn(r"Client\(\[[^\]]*\]", f"Client({servers}", blocks[0])
