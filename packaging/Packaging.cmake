@@ -1,10 +1,12 @@
 # `cmake --install build`: the programs, the systemd unit, the config, the
 # man pages, the client library and its Python module. `cpack -G DEB` (in
-# build/) turns the same set into two Debian packages, as Debian splits a
-# library's headers from its programs: unbuckle-xdp (component `server`:
-# everything but the client library's headers and archives, with the
-# maintainer scripts of packaging/deb/) and unbuckle-xdp-dev (component
-# `dev`: those headers and archives, for building programs of the fleet).
+# build/) turns the same set into three Debian packages, split as Debian
+# splits a library from its programs: unbuckle-xdp (component `server`: the
+# programs, unit, config and man pages, with the maintainer scripts of
+# packaging/deb/), unbuckle-xdp-dev (component `dev`: the client library's
+# headers and archives, for building programs of the fleet) and
+# python3-unbuckle-client (component `python`: the Python module, built for
+# one Python version, which it depends on).
 # Included last by the top CMakeLists.txt, so that every program's target
 # exists here.
 include(GNUInstallDirs)
@@ -41,9 +43,12 @@ install(FILES ${man_pages_1} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT 
 install(FILES ${man_pages_8} DESTINATION ${CMAKE_INSTALL_MANDIR}/man8 COMPONENT server)
 # The daemon's built-in default path, whatever the prefix: a conffile.
 install(FILES systemd/unbuckle-xdp.conf DESTINATION /etc/unbuckle-xdp COMPONENT server)
-# Debian wants the copyright in every package's own doc directory.
-install(FILES COPYING DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/unbuckle-xdp RENAME copyright COMPONENT server)
-install(FILES COPYING DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/unbuckle-xdp-dev RENAME copyright COMPONENT dev)
+# Debian wants the copyright in every package's own doc directory, naming
+# the license in /usr/share/common-licenses rather than copying it.
+install(FILES packaging/deb/copyright DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/unbuckle-xdp COMPONENT server)
+install(FILES packaging/deb/copyright DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/unbuckle-xdp-dev COMPONENT dev)
+install(FILES packaging/deb/copyright DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/python3-unbuckle-client
+        COMPONENT python)
 # The unit names the installed daemon, so it is written at install time, when
 # the prefix is known: `cmake --install --prefix` and cpack (/usr) change it.
 install(CODE "
@@ -62,7 +67,7 @@ set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
-set(CPACK_COMPONENTS_ALL server dev)
+set(CPACK_COMPONENTS_ALL server dev python)
 
 set(CPACK_DEBIAN_SERVER_PACKAGE_NAME unbuckle-xdp)
 set(CPACK_DEBIAN_SERVER_PACKAGE_SECTION net)
@@ -76,14 +81,33 @@ set(CPACK_DEBIAN_SERVER_PACKAGE_CONTROL_EXTRA
     ${CMAKE_SOURCE_DIR}/packaging/deb/prerm
     ${CMAKE_SOURCE_DIR}/packaging/deb/postrm)
 # Each package's first line is its summary (so no CPACK_PACKAGE_DESCRIPTION_SUMMARY,
-# which CPack would put before both).
+# which CPack would put before both); lines of at most 80 characters.
 set(CPACK_DEBIAN_SERVER_DESCRIPTION
-    "memcached-compatible key-value server with an XDP and AF_XDP datapath\nSpeaks memcached's ASCII protocol over UDP and TCP. memcached UDP arrives through an XDP\nprogram and AF_XDP sockets; TCP goes through kernel sockets. Runs as the systemd\nservice unbuckle-xdp, controlled with unbucklectl. Includes the client tool unbucklecat\nand the Python module unbuckle_client.")
+    "memcached-compatible key-value server with an XDP and AF_XDP datapath
+Speaks memcached's ASCII protocol over UDP and TCP. memcached UDP arrives
+through an XDP program and AF_XDP sockets; TCP goes through kernel sockets.
+Runs as the systemd service unbuckle-xdp, controlled with unbucklectl.
+Includes the client tool unbucklecat.")
 
 # Static archives and headers only: nothing to depend on at run time.
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME unbuckle-xdp-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_DESCRIPTION
-    "memcached client library for UDP reads and TCP writes over a ketama pool, headers\nlibunbuckle_client and libunbuckle_client_ketama, static, with their headers\n(unbuckle/client.h, client_pool.h, client_servers.h). The Python module is in unbuckle-xdp.")
+    "memcached client library: UDP reads, TCP writes, a ketama pool (headers)
+libunbuckle_client and libunbuckle_client_ketama, static, with their headers
+(unbuckle/client.h, client_pool.h, client_servers.h). The Python module is in
+python3-unbuckle-client.")
+
+# The Python the module was built for (client/python/CMakeLists.txt), and
+# the C++ runtime from dpkg-shlibdeps.
+set(CPACK_DEBIAN_PYTHON_PACKAGE_NAME python3-unbuckle-client)
+set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
+set(CPACK_DEBIAN_PYTHON_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS "${UNBUCKLE_PYTHON_PACKAGE_DEPENDS}")
+set(CPACK_DEBIAN_PYTHON_DESCRIPTION
+    "memcached client for UDP reads and TCP writes over a ketama pool (Python 3)
+The module unbuckle_client: Client(servers=[...]) with pymemcache-like calls,
+get_many over memcached's UDP protocol, writes over TCP, keys placed on the
+servers as libmemcached's ketama places them.")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 include(CPack)

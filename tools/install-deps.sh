@@ -16,6 +16,7 @@ packages=(
   # tests/integration/service: a real systemd booted by systemd-nspawn in a
   # debootstrapped Debian tree; groff lints the man pages.
   debootstrap systemd-container groff-base
+  lintian  # Debian policy checks of the packages cpack makes (tests/integration/packaging)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -55,8 +55,8 @@ def skip(reason):
 
 
 def build_package(cpack, build_dir, out_dir):
-    """The server package; cpack also makes unbuckle-xdp-dev, which
-    client_library/dev_package.py tests."""
+    """The server package; cpack also makes unbuckle-xdp-dev and
+    python3-unbuckle-client, which packaging/debian_packages.py tests."""
     nspawn_container.run(cpack, "-G", "DEB", "-B", out_dir, "--config",
                          os.path.join(build_dir, "CPackConfig.cmake"), timeout=300)
     debs = [f for f in os.listdir(out_dir) if f.startswith("unbuckle-xdp_") and f.endswith(".deb")]

@@ -1,11 +1,17 @@
 #!/usr/bin/python3
-"""The Debian packages cpack builds, and the README's C++ examples built
-against the -dev package alone:
+"""The Debian packages cpack builds, checked as Debian checks packages, and
+the README's C++ examples built against the -dev package alone:
 
-  contents  unbuckle-xdp holds the programs, the unit, the config, the man
-            pages and the Python module, and no header or archive;
+  contents  unbuckle-xdp holds the programs, the unit, the config and the
+            man pages, and no header, archive or Python module;
             unbuckle-xdp-dev holds exactly the client library's three
-            headers, its two archives and its copyright
+            headers, its two archives and its copyright;
+            python3-unbuckle-client exactly the module and its copyright
+  lintian   no error or warning but the two the project has no answer for
+            yet (ALLOWED_LINTIAN_TAGS)
+  python    python3-unbuckle-client depends on the Python whose ABI its
+            module's file name carries, this python3 satisfies that, and
+            imports the unpacked module
   build     the first two ```cpp blocks of the README's "### C++" section,
             compiled with the README's own g++ line plus -I/-L into the
             unpacked -dev package (no build tree, no source tree)
@@ -42,8 +48,15 @@ SERVER_FILES = {
     "./usr/lib/systemd/system/unbuckle-xdp.service",
     "./etc/unbuckle-xdp/unbuckle-xdp.conf",
     "./usr/share/doc/unbuckle-xdp/copyright",
+    "./usr/share/man/man1/unbucklecat.1.gz",
     "./usr/share/man/man8/unbuckle-xdp.8.gz",
+    "./usr/share/man/man8/unbucklectl.8.gz",
 }
+PYTHON_DIR = "./usr/lib/python3/dist-packages/"
+PACKAGES = ("unbuckle-xdp", "unbuckle-xdp-dev", "python3-unbuckle-client")
+# The project has no mail address for Maintainer and no release history for
+# a changelog; every other lintian error or warning fails the test.
+ALLOWED_LINTIAN_TAGS = {"bogus-mail-host", "root-in-contact", "no-changelog"}
 
 
 def run(argv, **kwargs):
@@ -62,27 +75,59 @@ def build_packages(cpack, build_dir, out_dir):
     run([cpack, "-G", "DEB", "-B", out_dir, "--config", os.path.join(build_dir, "CPackConfig.cmake")])
     debs = {}
     for name in os.listdir(out_dir):
-        match = re.fullmatch(r"(unbuckle-xdp(?:-dev)?)_[^_]+_[^_]+\.deb", name)
+        match = re.fullmatch(r"([a-z0-9.+-]+)_[^_]+_[^_]+\.deb", name)
         if match:
             debs[match.group(1)] = os.path.join(out_dir, name)
-    if set(debs) != {"unbuckle-xdp", "unbuckle-xdp-dev"}:
-        mc.fail(f"cpack should make unbuckle-xdp and unbuckle-xdp-dev, made {sorted(os.listdir(out_dir))}")
+    if set(debs) != set(PACKAGES):
+        mc.fail(f"cpack should make {', '.join(PACKAGES)}, made {sorted(os.listdir(out_dir))}")
     return debs
 
 
 def check_contents(debs):
     server = files_of(debs["unbuckle-xdp"])
     dev = files_of(debs["unbuckle-xdp-dev"])
+    python = files_of(debs["python3-unbuckle-client"])
+    if server != SERVER_FILES:
+        mc.fail(f"unbuckle-xdp holds {sorted(server)}, expected {sorted(SERVER_FILES)}")
     if dev != DEV_FILES:
         mc.fail(f"unbuckle-xdp-dev holds {sorted(dev)}, expected {sorted(DEV_FILES)}")
-    if not SERVER_FILES <= server:
-        mc.fail(f"unbuckle-xdp lacks {sorted(SERVER_FILES - server)}")
-    if not any(f.startswith("./usr/lib/python3/dist-packages/unbuckle_client.") for f in server):
-        mc.fail("unbuckle-xdp lacks the Python module unbuckle_client")
-    leaked = sorted(f for f in server if f.startswith("./usr/include/") or f.endswith(".a"))
-    if leaked:
-        mc.fail(f"unbuckle-xdp holds the -dev package's files: {leaked}")
-    print(f"ok: unbuckle-xdp-dev holds its {len(dev)} files, unbuckle-xdp none of them", flush=True)
+    modules = [f for f in python if f.startswith(PYTHON_DIR + "unbuckle_client.")]
+    if len(modules) != 1 or python != {modules[0], "./usr/share/doc/python3-unbuckle-client/copyright"}:
+        mc.fail(f"python3-unbuckle-client holds {sorted(python)}: expected the module "
+                f"{PYTHON_DIR}unbuckle_client.*.so and its copyright")
+    print(f"ok: the packages hold {len(server)}, {len(dev)} and {len(python)} files, each its own", flush=True)
+    return modules[0]
+
+
+def check_lintian(debs):
+    result = subprocess.run(["lintian", "--no-tag-display-limit", *debs.values()],
+                            capture_output=True, text=True, timeout=120)
+    tags = [line for line in result.stdout.splitlines() if re.match(r"[EW]: ", line)]
+    unexpected = [line for line in tags if line.split()[2] not in ALLOWED_LINTIAN_TAGS]
+    if unexpected or result.returncode not in (0, 2):
+        mc.fail("lintian: " + ("\n".join(unexpected) or f"exit {result.returncode}: {result.stderr}"))
+    print(f"ok: lintian finds nothing but {sorted({line.split()[2] for line in tags})}", flush=True)
+
+
+def check_python_package(deb, module, work):
+    """The module's ABI tag (cpython-311) and the package's python3 range
+    name the same Python; this python3 is it and imports the module."""
+    abi = re.search(r"\.cpython-(\d)(\d+)-", module)
+    if not abi:
+        mc.fail(f"{module}: no cpython-XY tag in the module's name")
+    version = f"{abi.group(1)}.{abi.group(2)}"
+    depends = run(["dpkg-deb", "-f", deb, "Depends"]).strip()
+    wanted = f"python3 (>= {version}~), python3 (<< {abi.group(1)}.{int(abi.group(2)) + 1})"
+    if not depends.startswith(wanted):
+        mc.fail(f"python3-unbuckle-client depends on '{depends}', expected it to start with '{wanted}'")
+    python = run(["/usr/bin/python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).strip()
+    if python != version:
+        mc.fail(f"/usr/bin/python3 is {python}, the module was built for {version}")
+    root = os.path.join(work, "python-root")
+    run(["dpkg-deb", "-x", deb, root])
+    run(["/usr/bin/python3", "-c", "import unbuckle_client; unbuckle_client.Client"],
+        env={**os.environ, "PYTHONPATH": os.path.join(root, PYTHON_DIR)})
+    print(f"ok: python3-unbuckle-client depends on '{wanted}' and its module imports", flush=True)
 
 
 def readme_examples():
@@ -138,13 +183,16 @@ def main():
     parser.add_argument("--build-dir", required=True)
     parser.add_argument("--cpack", required=True)
     args = parser.parse_args()
-    if not shutil.which("g++"):
-        mc.fail("g++ is missing (build-essential; tools/install-deps.sh installs it)")
+    for program, package in (("g++", "build-essential"), ("lintian", "lintian")):
+        if not shutil.which(program):
+            mc.fail(f"{program} is missing ({package}; tools/install-deps.sh installs it)")
 
-    work = tempfile.mkdtemp(prefix="unbuckle-dev-package-")
+    work = tempfile.mkdtemp(prefix="unbuckle-debian-packages-")
     try:
         debs = build_packages(args.cpack, args.build_dir, os.path.join(work, "debs"))
-        check_contents(debs)
+        module = check_contents(debs)
+        check_lintian(debs)
+        check_python_package(debs["python3-unbuckle-client"], module, work)
         root = os.path.join(work, "root")
         run(["dpkg-deb", "-x", debs["unbuckle-xdp-dev"], root])
         pool_block, sink_block, compile_line = readme_examples()
@@ -162,7 +210,7 @@ def main():
                 print(f"ok: both examples against {server.name} ({address})", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print("dev_package: all passed")
+    print("debian_packages: all passed")
 
 
 if __name__ == "__main__":
