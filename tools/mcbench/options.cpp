@@ -149,6 +149,7 @@ std::variant<Options, int> parseOptions(int argc, char** argv) {
   LoadSettings& settings = options.plan.settings;
 
   CLI::App app(kDescription, "mcbench");
+  app.set_version_flag("--version", "mcbench " UNBUCKLE_VERSION);
   app.footer(kFooter);
   app.get_formatter()->column_width(34);
   addTargetFlags(app, load_targets, options.memcached);
