@@ -8,6 +8,7 @@
 #include <map>
 
 #include "client/ketama.h"
+#include "client/meta_key.h"
 
 namespace unbuckle::client {
 
@@ -68,13 +69,18 @@ struct Pool::State {
     rebuild();
   }
 
-  // `call` on the server at `index`, counting its success or failure.
+  // `call` on the server at `index`, counting its success or failure. An
+  // error reply counts as a success: the server answered (a bad request or
+  // a full server says nothing about whether it can be reached).
   template <class Call>
   auto onServer(size_t index, Call call) {
     try {
       auto result = call(clients[index]);
       succeeded(index);
       return result;
+    } catch (const ReplyError&) {
+      succeeded(index);
+      throw;
     } catch (const ClientError&) {
       failed(index);
       throw;
@@ -248,6 +254,10 @@ std::optional<uint64_t> Pool::decr(std::string_view key, uint64_t delta) {
 
 bool Pool::touch(std::string_view key, int64_t exptime) {
   return onServerOf(key, [&](ServerClient& c) { return c.touch(key, exptime); });
+}
+
+MetaReply Pool::meta(std::string_view command, std::string_view data) {
+  return onServerOf(metaKey(command), [&](ServerClient& c) { return c.meta(command, data); });
 }
 
 }  // namespace unbuckle::client

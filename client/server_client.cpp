@@ -68,6 +68,7 @@ struct ServerClient::State {
     GetResult result;
     ValueSink sink;
     std::string error;
+    bool error_is_reply = false;  // an error line, not a lost connection
   };
   std::unordered_map<Ticket, TcpGet> tcp_gets;
   std::unordered_map<Ticket, Ticket> tcp_get_of_line;
@@ -98,6 +99,7 @@ struct ServerClient::State {
     const StreamedGetReply parsed = parseGetReplyStream(reply.bytes);
     if (!parsed.error_line.empty()) {
       get.error = address.name + " answered get with '" + std::string(parsed.error_line) + "'";
+      get.error_is_reply = true;
       return;
     }
     for (const ParsedValue& value : parsed.values) deliverValue(value, get.sink, get.result.items);
@@ -196,6 +198,7 @@ std::optional<GetResult> ServerClient::takeGet(Ticket ticket) {
   if (!tcp_get->second.lines.empty()) return std::nullopt;
   State::TcpGet get = std::move(tcp_get->second);
   s.tcp_gets.erase(tcp_get);
+  if (get.error_is_reply) throw ReplyError(get.error);
   if (!get.error.empty()) throw ClientError(get.error);
   return std::move(get.result);
 }
@@ -258,7 +261,7 @@ StoreResult storeResult(const std::string& server, std::string_view reply) {
   if (line == "NOT_STORED") return StoreResult::kNotStored;
   if (line == "EXISTS") return StoreResult::kExists;
   if (line == "NOT_FOUND") return StoreResult::kNotFound;
-  throw ClientError(server + " answered a storage command with '" + std::string(line) + "'");
+  throw ReplyError(server + " answered a storage command with '" + std::string(line) + "'");
 }
 
 std::string storageRequest(std::string_view verb, std::string_view key, std::string_view value, uint32_t flags,
@@ -294,7 +297,7 @@ std::optional<uint64_t> counterResult(const std::string& server, std::string_vie
   uint64_t value = 0;
   const auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), value);
   if (ec != std::errc() || ptr != line.data() + line.size()) {
-    throw ClientError(server + " answered incr/decr with '" + std::string(line) + "'");
+    throw ReplyError(server + " answered incr/decr with '" + std::string(line) + "'");
   }
   return value;
 }
@@ -303,7 +306,7 @@ bool foundResult(const std::string& server, std::string_view reply, std::string_
   const std::string_view line = firstLine(reply);
   if (line == success) return true;
   if (line == "NOT_FOUND") return false;
-  throw ClientError(server + " answered with '" + std::string(line) + "' where " + std::string(success) +
+  throw ReplyError(server + " answered with '" + std::string(line) + "' where " + std::string(success) +
                     " or NOT_FOUND was expected");
 }
 
@@ -410,9 +413,12 @@ MetaReply ServerClient::meta(std::string_view command, std::string_view data) {
   }
   const std::string reply = roundTrip(std::move(request), words[0] == "mn" ? CommandKind::kLine : CommandKind::kMeta);
   const std::string_view line = firstLine(reply);
+  if (line == "ERROR" || line.starts_with("CLIENT_ERROR") || line.starts_with("SERVER_ERROR")) {
+    throw ReplyError(name() + " answered '" + std::string(command) + "' with '" + std::string(line) + "'");
+  }
   const std::vector<std::string_view> fields = tokens(line);
   MetaReply parsed;
-  if (fields.empty()) throw ClientError(name() + " sent an empty reply to '" + std::string(command) + "'");
+  if (fields.empty()) throw ReplyError(name() + " sent an empty reply to '" + std::string(command) + "'");
   parsed.code = fields[0];
   size_t first_flag = 1;
   if (parsed.code == "VA") {
@@ -421,6 +427,22 @@ MetaReply ServerClient::meta(std::string_view command, std::string_view data) {
   }
   for (size_t i = first_flag; i < fields.size(); ++i) parsed.flags.emplace_back(fields[i]);
   return parsed;
+}
+
+std::string ServerClient::version() {
+  const std::string reply = command("version");
+  const std::string_view line = firstLine(reply);
+  if (!line.starts_with("VERSION ")) {
+    throw ReplyError(name() + " answered version with '" + std::string(line) + "'");
+  }
+  return std::string(line.substr(8));
+}
+
+void ServerClient::flushAll(int64_t delay) {
+  const std::string reply = command(delay == 0 ? "flush_all" : "flush_all " + std::to_string(delay));
+  if (firstLine(reply) != "OK") {
+    throw ReplyError(name() + " answered flush_all with '" + std::string(firstLine(reply)) + "'");
+  }
 }
 
 std::map<std::string, std::string> ServerClient::stats(std::string_view group) {
@@ -436,7 +458,7 @@ std::map<std::string, std::string> ServerClient::stats(std::string_view group) {
     const std::string_view line = firstLine(rest);
     rest.remove_prefix(std::min(rest.size(), line.size() + 2));
     if (line == "END") break;
-    if (!line.starts_with("STAT ")) throw ClientError(name() + " answered stats with '" + std::string(line) + "'");
+    if (!line.starts_with("STAT ")) throw ReplyError(name() + " answered stats with '" + std::string(line) + "'");
     const std::string_view stat = line.substr(5);
     const size_t space = stat.find(' ');
     stats[std::string(stat.substr(0, space))] = space == std::string_view::npos ? "" : std::string(stat.substr(space + 1));

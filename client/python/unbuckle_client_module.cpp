@@ -8,6 +8,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -142,13 +143,57 @@ class Client {
     return call([&](Pool& p) { return p.touch(key, expire); });
   }
 
+  // One round trip per key, the GIL released once: the keys not stored.
+  py::list setMany(const py::dict& values, int64_t expire, uint32_t flags) {
+    std::vector<py::object> keys;
+    std::vector<std::pair<std::string, std::string>> items;
+    for (const auto& [key, value] : values) {
+      keys.push_back(py::reinterpret_borrow<py::object>(key));
+      items.emplace_back(key.cast<std::string>(), value.cast<std::string>());
+    }
+    const std::vector<size_t> failed = call([&](Pool& p) {
+      std::vector<size_t> not_stored;
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (p.set(items[i].first, items[i].second, flags, expire) != StoreResult::kStored) not_stored.push_back(i);
+      }
+      return not_stored;
+    });
+    py::list out;
+    for (const size_t i : failed) out.append(keys[i]);
+    return out;
+  }
+
+  // One round trip per key: how many keys were deleted.
+  size_t deleteMany(const py::iterable& keys) {
+    const Keys list = keyList(keys);
+    return call([&](Pool& p) {
+      return static_cast<size_t>(std::count_if(list.bytes.begin(), list.bytes.end(),
+                                               [&](const std::string& key) { return p.remove(key); }));
+    });
+  }
+
+  // (code, flags, value) of a meta command on its key's server.
+  py::tuple meta(const std::string& command, const std::string& data) {
+    const MetaReply reply = call([&](Pool& p) { return p.meta(command, data); });
+    const py::object value = reply.value ? py::object(py::bytes(*reply.value)) : py::object(py::none());
+    return py::make_tuple(reply.code, reply.flags, value);
+  }
+
   // {"host:port": {name: value}} for every server of the pool.
   std::map<std::string, std::map<std::string, std::string>> stats(const std::string& group) {
-    return call([&](Pool& p) {
-      std::map<std::string, std::map<std::string, std::string>> all;
-      for (size_t i = 0; i < p.size(); ++i) all[p.server(i).name()] = p.server(i).stats(group);
-      return all;
+    return onEachServer([&](ServerClient& c) { return c.stats(group); });
+  }
+
+  std::map<std::string, std::string> version() {
+    return onEachServer([](ServerClient& c) { return c.version(); });
+  }
+
+  bool flushAll(int64_t delay) {
+    onEachServer([&](ServerClient& c) {
+      c.flushAll(delay);
+      return true;
     });
+    return true;
   }
 
   std::string serverFor(const std::string& key) {
@@ -185,6 +230,16 @@ class Client {
   static Pool makePool(std::vector<ServerSpec> specs, PoolOptions options) {
     py::gil_scoped_release release;
     return Pool(std::move(specs), std::move(options));
+  }
+
+  // {"host:port": work(server)} for every server of the pool, dead ones included.
+  template <class Work>
+  std::map<std::string, std::invoke_result_t<Work&, ServerClient&>> onEachServer(Work work) {
+    return call([&](Pool& p) {
+      std::map<std::string, std::invoke_result_t<Work&, ServerClient&>> all;
+      for (size_t i = 0; i < p.size(); ++i) all[p.server(i).name()] = work(p.server(i));
+      return all;
+    });
   }
 
   // `work` on the pool without the GIL, one thread at a time (the lock is
@@ -236,13 +291,19 @@ PYBIND11_MODULE(unbuckle_client, m) {
       "(Client(..., udp_keys_per_request=1): one `get KEY` per key, which unbuckle-xdp's kernel cache answers).";
   static py::exception<uc::ClientError> client_error(m, "ClientError", PyExc_Exception);
   static py::exception<uc::TimeoutError> timeout_error(m, "TimeoutError", client_error.ptr());
+  static py::exception<uc::ReplyError> reply_error(m, "ReplyError", client_error.ptr());
   client_error.doc() = "A server unreachable, a connection lost, a reply that cannot be parsed; one line naming the server.";
   timeout_error.doc() = "No reply within tcp_timeout (or udp_timeout with udp_timeout_is_error=True).";
+  reply_error.doc() =
+      "The server answered with an error line (CLIENT_ERROR ..., SERVER_ERROR out of memory ...) or an unexpected\n"
+      "reply. It is up: the pool does not count this towards marking it dead.";
   py::register_exception_translator([](std::exception_ptr error) {
     try {
       if (error) std::rethrow_exception(error);
     } catch (const uc::TimeoutError& e) {
       timeout_error(e.what());
+    } catch (const uc::ReplyError& e) {
+      reply_error(e.what());
     } catch (const uc::ClientError& e) {
       client_error(e.what());
     }
@@ -292,8 +353,19 @@ PYBIND11_MODULE(unbuckle_client, m) {
            "The new value (not below 0), or None when not found.")
       .def("touch", &Client::touch, py::arg("key"), py::arg("expire") = 0,
            "True when the expiry was changed, False when not found.")
+      .def("set_many", &Client::setMany, py::arg("values"), py::arg("expire") = 0, py::arg("flags") = 0,
+           "Sets each key of the dict {key: value}, one TCP round trip per key; the list of keys not stored.")
+      .def("delete_many", &Client::deleteMany, py::arg("keys"),
+           "Deletes each key, one TCP round trip per key; how many were found and deleted.")
+      .def("meta", &Client::meta, py::arg("command"), py::arg("data") = "",
+           "A meta command line without \\r\\n (\"mg KEY v f\", \"ms KEY 5 T60\" with data=b\"value\", \"md KEY\",\n"
+           "\"ma KEY D2\") on the server of KEY, over TCP: (code, flags, value), as (\"VA\", [\"f5\"], b\"value\") or\n"
+           "(\"EN\", [], None). ValueError for quiet mode (q), mn and base64 keys (b): they name no server here.")
       .def("stats", &Client::stats, py::arg("group") = "",
            "{\"host:port\": {name: value}} of every server (\"stats GROUP\" when given), over TCP.")
+      .def("version", &Client::version, "{\"host:port\": version} of every server, over TCP.")
+      .def("flush_all", &Client::flushAll, py::arg("delay") = 0,
+           "flush_all on every server, over TCP: every item invalid now, or in delay seconds. True.")
       .def("server_for", &Client::serverFor, py::arg("key"),
            "\"host:port\" of the server that holds key now (dead servers left out).")
       .def("dead_servers", &Client::deadServers,

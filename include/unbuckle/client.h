@@ -73,8 +73,8 @@ struct ClientOptions {
   std::chrono::milliseconds reconnect_backoff_max{5000};
 };
 
-// Server unreachable, connection lost, a reply that cannot be parsed, a key
-// the protocol cannot carry. The message names the server and the cause.
+// Server unreachable, connection lost, a reply that cannot be parsed. The
+// message names the server and the cause.
 class ClientError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -85,10 +85,20 @@ class TimeoutError : public ClientError {
   using ClientError::ClientError;
 };
 
+// The server answered, with an error line (ERROR, CLIENT_ERROR ...,
+// SERVER_ERROR ... such as "out of memory storing object") or a reply the
+// command does not take. It is up, so a Pool does not count this towards
+// marking it dead, as libmemcached counts only failures to reach a server.
+class ReplyError : public ClientError {
+ public:
+  using ClientError::ClientError;
+};
+
 enum class StoreResult { kStored, kNotStored, kExists, kNotFound };
 
 // A meta command's reply: "HD", "VA", "EN", "NF", "NS", "EX", "MN" and its
-// flags as sent ("f5", "c123"...); `value` for VA.
+// flags as sent ("f5", "c123"...); `value` for VA. An error line is thrown
+// as a ReplyError instead.
 struct MetaReply {
   std::string code;
   std::vector<std::string> flags;
@@ -182,6 +192,9 @@ class ServerClient {
   // pipelined replies are matched.
   MetaReply meta(std::string_view command, std::string_view data = {});
   std::map<std::string, std::string> stats(std::string_view group = {});
+  std::string version();  // the version the server reports ("1.6.18")
+  // flush_all: every item invalid now, or `delay` seconds from now.
+  void flushAll(int64_t delay = 0);
   // Any other command, e.g. "flush_all", "version": its reply line(s).
   std::string command(std::string_view line, CommandKind kind = CommandKind::kLine);
 

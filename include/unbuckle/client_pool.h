@@ -75,6 +75,10 @@ class Pool {
   std::optional<uint64_t> incr(std::string_view key, uint64_t delta);
   std::optional<uint64_t> decr(std::string_view key, uint64_t delta);
   bool touch(std::string_view key, int64_t exptime);
+  // A meta command (ServerClient::meta) on the server of the key it names.
+  // Throws std::invalid_argument for "mn" and for a base64 key (flag b),
+  // which name no server here: send those to one, server(i).meta().
+  MetaReply meta(std::string_view command, std::string_view data = {});
 
  private:
   template <class Call>

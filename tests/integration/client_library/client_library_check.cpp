@@ -6,7 +6,7 @@
 //     checks every read equals the same read over TCP, and the same reads
 //     with their values handed to a ValueSink over UDP and TCP; then every TCP
 //     command (storage, cas, delete, incr/decr, touch, meta, stats) once,
-//     with the replies memcached gives.
+//     with the replies memcached gives, an error reply thrown as ReplyError.
 //   client_library_check lossy UDP_SERVER TCP_SERVER ROUNDS
 //     UDP reads from UDP_SERVER, a relay that drops, reorders and duplicates
 //     the datagrams of TCP_SERVER, which the values are stored on: every read
@@ -44,6 +44,7 @@ using unbuckle::client::ItemMap;
 using unbuckle::client::parseServerList;
 using unbuckle::client::Pool;
 using unbuckle::client::PoolOptions;
+using unbuckle::client::ReplyError;
 using unbuckle::client::ServerClient;
 using unbuckle::client::ServerSpec;
 using unbuckle::client::StoreResult;
@@ -144,9 +145,22 @@ void commands(ServerClient& client) {
     refused = true;
   }
   expect(refused, "meta quiet mode refused");
+  expect(client.set("text", "abc") == StoreResult::kStored, "set of a text value");
+  bool reply_error = false;
+  try {
+    client.meta("ma text");
+  } catch (const ReplyError& e) {
+    reply_error = std::string(e.what()).find("CLIENT_ERROR cannot increment") != std::string::npos;
+  }
+  expect(reply_error, "ma of a text value throws ReplyError with the server's line");
   const auto stats = client.stats();
   expect(stats.count("pid") && stats.count("curr_items"), "stats");
   expect(client.command("version").starts_with("VERSION "), "version");
+  expect(client.version() == stats.at("version"), "version() is stats' version");
+  client.flushAll(100);
+  expect(client.get("text").has_value(), "flush_all 100 flushes nothing yet");
+  client.flushAll();
+  expect(!client.get("text").has_value(), "flush_all");
 }
 
 int compare(const ServerSpec& server) {

@@ -95,6 +95,7 @@ def compare(unbuckle_client, name, server, sizes=SIZES, counts=COUNTS):
             expect(client.gets_many(some) == truth, f"{name}: gets_many of {count} keys differs from TCP")
             items += len(udp)
         commands(unbuckle_client, client, name, server)
+        rest_of_commands(unbuckle_client, client, tcp, name, server)
     finally:
         tcp.close()
     print(f"{name}: compare: {len(sizes)} sizes and {items} get_many items equal to pymemcache's TCP reads; "
@@ -144,6 +145,50 @@ def commands(unbuckle_client, client, name, server):
                                           udp_timeout_is_error=True).get("k"), name)
     expect(unbuckle_client.Client([f"{mc.HOST}:{closed}"], udp_timeout=0.05).get("k") is None,
            f"{name}: an unanswered UDP read is a miss by default")
+
+
+def rest_of_commands(unbuckle_client, client, tcp, name, server):
+    """meta, set_many, delete_many, version and flush_all, checked against
+    pymemcache's TCP reads where it has the command; error replies raise
+    ReplyError and leave the server in the pool."""
+    entry = f"{server.host}:{server.port}"
+    checks = [
+        (client.meta("ms meta 2 T0 F5", b"hi"), ("HD", [], None), "meta ms"),
+        (client.meta("mg meta v f"), ("VA", ["f5"], b"hi"), "meta mg v f"),
+        (client.meta("ma meta:n N0 J5 v"), ("VA", [], b"5"), "meta ma autovivified"),
+        (client.meta("md meta"), ("HD", [], None), "meta md"),
+        (client.meta("mg meta v"), ("EN", [], None), "meta mg of the deleted key"),
+        (client.set_many({b"many:1": b"1", "many:2": "two"}), [], "set_many"),
+        (tcp.get_many(["many:1", "many:2"]), {"many:1": b"1", "many:2": b"two"}, "pymemcache's read of set_many"),
+        (client.delete_many([b"many:1", "many:2", "many:none"]), 2, "delete_many"),
+        (tcp.get_many(["many:1", "many:2"]), {}, "pymemcache's read after delete_many"),
+        (client.version(), {entry: tcp.version().decode()}, "version"),
+    ]
+    for got, wanted, what in checks:
+        expect(got == wanted, f"{name}: {what}: {got!r}, expected {wanted!r}")
+    for command, why in (("mn", "names no key"), ("mg bWV0YQ== b v", "base64 key (flag b)"),
+                         ("mg meta v q", "quiet mode (q) is not supported")):
+        raises(ValueError, why, lambda: client.meta(command), name)
+    client.set("flushed", "x")
+    expect(client.flush_all() is True and tcp.get("flushed") is None and client.get("flushed") is None,
+           f"{name}: flush_all")
+    client.set("flushed", "x")
+    expect(client.flush_all(delay=100) is True and tcp.get("flushed") == b"x",
+           f"{name}: flush_all(delay=100) flushes nothing yet")
+    tcp.flush_all()
+    # With failure_limit=1 one failure marks a server dead; an error reply is
+    # not one.
+    strict = unbuckle_client.Client([entry], failure_limit=1)
+    strict.set("text", "abc")
+    for _ in range(3):
+        raises(unbuckle_client.ReplyError, "SERVER_ERROR object too large for cache",
+               lambda: strict.set("big", b"x" * (1024 * 1024 + 1)), name)
+        raises(unbuckle_client.ReplyError, "CLIENT_ERROR cannot increment or decrement non-numeric value",
+               lambda: strict.meta("ma text"), name)
+    expect(strict.dead_servers() == [] and strict.get("text") == b"abc",
+           f"{name}: error replies marked the server dead: {strict.dead_servers()}")
+    print(f"{name}: meta, set_many, delete_many, version and flush_all as memcached answers them; "
+          "error replies raise ReplyError and leave the server in the pool", flush=True)
 
 
 def keys_per_request(unbuckle_client, name, server, kernel_cache=False):
