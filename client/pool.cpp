@@ -244,6 +244,47 @@ bool Pool::remove(std::string_view key) {
   return onServerOf(key, [&](ServerClient& c) { return c.remove(key); });
 }
 
+template <class Result, class KeyOf, class Batch>
+std::vector<Result> Pool::onServersOf(size_t count, KeyOf key, Batch batch) {
+  std::map<size_t, std::vector<size_t>> by_server;
+  for (size_t i = 0; i < count; ++i) by_server[state_->serverIndex(key(i))].push_back(i);
+  std::vector<Result> results(count);
+  std::optional<ReplyError> first_error;
+  for (const auto& [server, indexes] : by_server) {
+    // Clang 14 (Debian 12) cannot capture a structured binding.
+    const std::vector<size_t>& these = indexes;
+    try {
+      const std::vector<Result> got = state_->onServer(server, [&](ServerClient& c) { return batch(c, these); });
+      for (size_t i = 0; i < these.size(); ++i) results[these[i]] = got[i];
+    } catch (const ReplyError& e) {
+      if (!first_error) first_error = e;
+    }
+  }
+  if (first_error) throw *first_error;
+  return results;
+}
+
+std::vector<StoreResult> Pool::setMany(std::span<const std::pair<std::string_view, std::string_view>> items,
+                                       uint32_t flags, int64_t exptime) {
+  return onServersOf<StoreResult>(
+      items.size(), [&](size_t i) { return items[i].first; },
+      [&](ServerClient& c, const std::vector<size_t>& indexes) {
+        std::vector<std::pair<std::string_view, std::string_view>> these;
+        for (const size_t i : indexes) these.push_back(items[i]);
+        return c.setMany(these, flags, exptime);
+      });
+}
+
+std::vector<bool> Pool::removeMany(std::span<const std::string_view> keys) {
+  return onServersOf<bool>(
+      keys.size(), [&](size_t i) { return keys[i]; },
+      [&](ServerClient& c, const std::vector<size_t>& indexes) {
+        std::vector<std::string_view> these;
+        for (const size_t i : indexes) these.push_back(keys[i]);
+        return c.removeMany(these);
+      });
+}
+
 std::optional<uint64_t> Pool::incr(std::string_view key, uint64_t delta) {
   return onServerOf(key, [&](ServerClient& c) { return c.incr(key, delta); });
 }

@@ -333,6 +333,23 @@ std::string ServerClient::awaitCommand(Ticket ticket) {
   }
 }
 
+std::vector<std::string> ServerClient::pipeline(std::vector<std::string> requests, CommandKind kind) {
+  std::vector<Ticket> tickets;
+  tickets.reserve(requests.size());
+  for (std::string& request : requests) tickets.push_back(startCommand(std::move(request), kind));
+  std::vector<std::string> replies;
+  replies.reserve(tickets.size());
+  try {
+    for (const Ticket ticket : tickets) replies.push_back(awaitCommand(ticket));
+  } catch (const ClientError&) {
+    for (size_t i = replies.size() + 1; i < tickets.size(); ++i) {
+      if (state_->tcp_replies.erase(tickets[i]) == 0) state_->abandoned.insert(tickets[i]);
+    }
+    throw;
+  }
+  return replies;
+}
+
 std::string ServerClient::command(std::string_view line, CommandKind kind) {
   return roundTrip(std::string(line) + "\r\n", kind);
 }
@@ -378,6 +395,46 @@ StoreResult ServerClient::cas(std::string_view key, std::string_view value, uint
 
 bool ServerClient::remove(std::string_view key) {
   return foundResult(name(), roundTrip(keyRequest("delete", key), CommandKind::kLine), "DELETED");
+}
+
+namespace {
+
+// Each reply read with `read`; an error reply is thrown only after the
+// others are read, so that one bad item does not hide the rest.
+template <class Result, class Read>
+std::vector<Result> readEach(const std::vector<std::string>& replies, Read read) {
+  std::vector<Result> results;
+  results.reserve(replies.size());
+  std::optional<ReplyError> first_error;
+  for (const std::string& reply : replies) {
+    try {
+      results.push_back(read(reply));
+    } catch (const ReplyError& e) {
+      if (!first_error) first_error = e;
+      results.push_back(Result{});
+    }
+  }
+  if (first_error) throw *first_error;
+  return results;
+}
+
+}  // namespace
+
+std::vector<StoreResult> ServerClient::setMany(std::span<const std::pair<std::string_view, std::string_view>> items,
+                                               uint32_t flags, int64_t exptime) {
+  std::vector<std::string> requests;
+  requests.reserve(items.size());
+  for (const auto& [key, value] : items) requests.push_back(storageRequest("set", key, value, flags, exptime));
+  return readEach<StoreResult>(pipeline(std::move(requests), CommandKind::kLine),
+                               [&](const std::string& reply) { return storeResult(name(), reply); });
+}
+
+std::vector<bool> ServerClient::removeMany(std::span<const std::string_view> keys) {
+  std::vector<std::string> requests;
+  requests.reserve(keys.size());
+  for (const std::string_view key : keys) requests.push_back(keyRequest("delete", key));
+  return readEach<bool>(pipeline(std::move(requests), CommandKind::kLine),
+                        [&](const std::string& reply) { return foundResult(name(), reply, "DELETED"); });
 }
 
 std::optional<uint64_t> ServerClient::incr(std::string_view key, uint64_t delta) {

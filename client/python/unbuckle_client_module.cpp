@@ -143,33 +143,29 @@ class Client {
     return call([&](Pool& p) { return p.touch(key, expire); });
   }
 
-  // One round trip per key, the GIL released once: the keys not stored.
+  // Each server's sets pipelined: the keys not stored.
   py::list setMany(const py::dict& values, int64_t expire, uint32_t flags) {
     std::vector<py::object> keys;
-    std::vector<std::pair<std::string, std::string>> items;
+    std::vector<std::pair<std::string, std::string>> owned;
     for (const auto& [key, value] : values) {
       keys.push_back(py::reinterpret_borrow<py::object>(key));
-      items.emplace_back(key.cast<std::string>(), value.cast<std::string>());
+      owned.emplace_back(key.cast<std::string>(), value.cast<std::string>());
     }
-    const std::vector<size_t> failed = call([&](Pool& p) {
-      std::vector<size_t> not_stored;
-      for (size_t i = 0; i < items.size(); ++i) {
-        if (p.set(items[i].first, items[i].second, flags, expire) != StoreResult::kStored) not_stored.push_back(i);
-      }
-      return not_stored;
-    });
-    py::list out;
-    for (const size_t i : failed) out.append(keys[i]);
-    return out;
+    const std::vector<std::pair<std::string_view, std::string_view>> items(owned.begin(), owned.end());
+    const std::vector<StoreResult> results = call([&](Pool& p) { return p.setMany(items, flags, expire); });
+    py::list not_stored;
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (results[i] != StoreResult::kStored) not_stored.append(keys[i]);
+    }
+    return not_stored;
   }
 
-  // One round trip per key: how many keys were deleted.
+  // Each server's deletes pipelined: how many keys were deleted.
   size_t deleteMany(const py::iterable& keys) {
     const Keys list = keyList(keys);
-    return call([&](Pool& p) {
-      return static_cast<size_t>(std::count_if(list.bytes.begin(), list.bytes.end(),
-                                               [&](const std::string& key) { return p.remove(key); }));
-    });
+    const std::vector<std::string_view> views(list.bytes.begin(), list.bytes.end());
+    const std::vector<bool> deleted = call([&](Pool& p) { return p.removeMany(views); });
+    return static_cast<size_t>(std::count(deleted.begin(), deleted.end(), true));
   }
 
   // (code, flags, value) of a meta command on its key's server.
@@ -354,9 +350,9 @@ PYBIND11_MODULE(unbuckle_client, m) {
       .def("touch", &Client::touch, py::arg("key"), py::arg("expire") = 0,
            "True when the expiry was changed, False when not found.")
       .def("set_many", &Client::setMany, py::arg("values"), py::arg("expire") = 0, py::arg("flags") = 0,
-           "Sets each key of the dict {key: value}, one TCP round trip per key; the list of keys not stored.")
+           "Sets each key of the dict {key: value} over TCP, each server's sets pipelined; the list of keys not stored.")
       .def("delete_many", &Client::deleteMany, py::arg("keys"),
-           "Deletes each key, one TCP round trip per key; how many were found and deleted.")
+           "Deletes each key over TCP, each server's deletes pipelined; how many were found and deleted.")
       .def("meta", &Client::meta, py::arg("command"), py::arg("data") = "",
            "A meta command line without \\r\\n (\"mg KEY v f\", \"ms KEY 5 T60\" with data=b\"value\", \"md KEY\",\n"
            "\"ma KEY D2\") on the server of KEY, over TCP: (code, flags, value), as (\"VA\", [\"f5\"], b\"value\") or\n"

@@ -32,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace unbuckle::client {
@@ -183,6 +184,14 @@ class ServerClient {
   StoreResult cas(std::string_view key, std::string_view value, uint64_t cas, uint32_t flags = 0,
                   int64_t exptime = 0);
   bool remove(std::string_view key);  // delete; false when not found
+  // Pipelined: every request is sent before the first reply is awaited, so
+  // a batch costs about one round trip. One result per item, in order. An
+  // error reply for any item throws ReplyError once every reply has come;
+  // a lost connection or a timeout throws at once (the items not yet
+  // answered may or may not have been done).
+  std::vector<StoreResult> setMany(std::span<const std::pair<std::string_view, std::string_view>> items,
+                                   uint32_t flags = 0, int64_t exptime = 0);
+  std::vector<bool> removeMany(std::span<const std::string_view> keys);  // true for each key deleted
   std::optional<uint64_t> incr(std::string_view key, uint64_t delta);  // nullopt when not found
   std::optional<uint64_t> decr(std::string_view key, uint64_t delta);
   bool touch(std::string_view key, int64_t exptime);  // false when not found
@@ -202,6 +211,9 @@ class ServerClient {
   // Sends `request` over TCP and waits for its reply (throws on failure).
   std::string roundTrip(std::string request, CommandKind kind);
   std::string awaitCommand(Ticket ticket);
+  // Sends every request, then returns their replies in order; if one fails,
+  // the replies still to come are dropped as they arrive.
+  std::vector<std::string> pipeline(std::vector<std::string> requests, CommandKind kind);
 
   struct State;
   std::unique_ptr<State> state_;

@@ -72,6 +72,12 @@ class Pool {
   StoreResult cas(std::string_view key, std::string_view value, uint64_t cas, uint32_t flags = 0,
                   int64_t exptime = 0);
   bool remove(std::string_view key);
+  // ServerClient::setMany and removeMany with each item on its key's server,
+  // one pipelined batch per server; results in the items' order. An error
+  // reply throws ReplyError once every server's batch is done.
+  std::vector<StoreResult> setMany(std::span<const std::pair<std::string_view, std::string_view>> items,
+                                   uint32_t flags = 0, int64_t exptime = 0);
+  std::vector<bool> removeMany(std::span<const std::string_view> keys);
   std::optional<uint64_t> incr(std::string_view key, uint64_t delta);
   std::optional<uint64_t> decr(std::string_view key, uint64_t delta);
   bool touch(std::string_view key, int64_t exptime);
@@ -83,6 +89,10 @@ class Pool {
  private:
   template <class Call>
   auto onServerOf(std::string_view key, Call call);
+  // `batch(server, indexes)` for the items of each server (item i's key is
+  // key(i)); its results land at those indexes.
+  template <class Result, class KeyOf, class Batch>
+  std::vector<Result> onServersOf(size_t count, KeyOf key, Batch batch);
   ItemMap readOverUdp(std::span<const std::string> keys, bool with_cas, const ValueSink& sink);
 
   struct State;

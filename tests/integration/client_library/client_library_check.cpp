@@ -5,7 +5,8 @@
 //     (get, gets, multi-gets of 1 to 1,000 keys, hits and misses mixed) and
 //     checks every read equals the same read over TCP, and the same reads
 //     with their values handed to a ValueSink over UDP and TCP; then every TCP
-//     command (storage, cas, delete, incr/decr, touch, meta, stats) once,
+//     command (storage, cas, delete, incr/decr, touch, meta, stats, the
+//     pipelined setMany and removeMany) once,
 //     with the replies memcached gives, an error reply thrown as ReplyError.
 //   client_library_check lossy UDP_SERVER TCP_SERVER ROUNDS
 //     UDP reads from UDP_SERVER, a relay that drops, reorders and duplicates
@@ -31,6 +32,8 @@
 #include <cstdlib>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "unbuckle/client.h"
@@ -145,6 +148,19 @@ void commands(ServerClient& client) {
     refused = true;
   }
   expect(refused, "meta quiet mode refused");
+  std::vector<std::string> batch_keys;
+  std::vector<std::pair<std::string_view, std::string_view>> batch;
+  for (int i = 0; i < 200; ++i) batch_keys.push_back("batch:" + std::to_string(i));
+  for (const std::string& key : batch_keys) batch.emplace_back(key, key);
+  expect(client.setMany(batch, 9) == std::vector<StoreResult>(200, StoreResult::kStored), "setMany of 200 keys");
+  const ItemMap written = client.getMany(batch_keys);
+  expect(written.size() == 200 && written.at("batch:7").value == "batch:7" && written.at("batch:7").flags == 9,
+         "setMany's values read over UDP");
+  std::vector<std::string_view> batch_views(batch_keys.begin(), batch_keys.end());
+  batch_views.push_back("batch:none");
+  std::vector<bool> deleted(200, true);
+  deleted.push_back(false);
+  expect(client.removeMany(batch_views) == deleted, "removeMany of 200 keys and a missing one");
   expect(client.set("text", "abc") == StoreResult::kStored, "set of a text value");
   bool reply_error = false;
   try {

@@ -277,6 +277,15 @@ def pool(unbuckle_client):
         per_server = [sum(1 for key in keys if holders[key] == entry) for entry in entries]
         print(f"pool: {POOL_KEYS} keys set by pylibmc read over UDP ({'/'.join(map(str, per_server))} per server)",
               flush=True)
+        written = {f"written:{i}": f"w{i}".encode() for i in range(POOL_KEYS)}
+        expect(client.set_many(written) == [], "pool: set_many left keys not stored")
+        import pylibmc
+        reader = pylibmc.Client(entries, behaviors={"ketama_weighted": True})
+        expect(reader.get_multi(list(written)) == written, "pool: pylibmc does not read what set_many wrote")
+        expect(client.delete_many(list(written)) == POOL_KEYS and reader.get_multi(list(written)) == {},
+               "pool: delete_many left keys for pylibmc to read")
+        reader.disconnect_all()
+        print(f"pool: {POOL_KEYS} keys written by set_many read by pylibmc, then deleted by delete_many", flush=True)
         failover(unbuckle_client, servers, entries)
     finally:
         for server in servers:
