@@ -136,6 +136,10 @@ bool Pool::live(size_t index) const {
   return state_->live.at(index);
 }
 
+void Pool::disconnect() {
+  for (ServerClient& client : state_->clients) client.disconnect();
+}
+
 ItemMap Pool::getMany(std::span<const std::string> keys, bool with_cas) {
   return readOverUdp(keys, with_cas, nullptr);
 }

@@ -211,6 +211,11 @@ std::optional<CommandReply> ServerClient::takeCommand(Ticket ticket) {
   return reply;
 }
 
+void ServerClient::disconnect() {
+  state_->tcp.close();
+  state_->collectTcp();
+}
+
 int ServerClient::udpFd() const {
   return state_->udp.fd();
 }

@@ -57,8 +57,17 @@ void TcpConnection::connect() {
 }
 
 void TcpConnection::fail(const std::string& why) {
-  const std::string error = "TCP connection to " + address_.name + " failed (" + why +
-                            "); check that the server runs and listens on that port";
+  drop("TCP connection to " + address_.name + " failed (" + why +
+       "); check that the server runs and listens on that port");
+  backoff_ = std::clamp(backoff_ * 2, options_.reconnect_backoff_min, options_.reconnect_backoff_max);
+  retry_after_ = Clock::now() + backoff_;
+}
+
+void TcpConnection::close() {
+  drop("TCP connection to " + address_.name + " closed by the client before the reply");
+}
+
+void TcpConnection::drop(const std::string& error) {
   for (const Pending& pending : pending_) completed_.emplace_back(pending.ticket, CommandReply{{}, error});
   pending_.clear();
   output_.clear();
@@ -67,8 +76,6 @@ void TcpConnection::fail(const std::string& why) {
   consumed_ = 0;
   fd_.reset();
   state_ = State::kDisconnected;
-  backoff_ = std::clamp(backoff_ * 2, options_.reconnect_backoff_min, options_.reconnect_backoff_max);
-  retry_after_ = Clock::now() + backoff_;
 }
 
 void TcpConnection::progress() {

@@ -29,6 +29,9 @@ class TcpConnection {
   void queue(uint64_t ticket, std::string request, CommandKind kind);
   // Connects, writes and reads what the socket allows now.
   void progress();
+  // Closes the connection: the requests in flight fail, and the next request
+  // connects again (after the backoff of an earlier failure, if any).
+  void close();
 
   // Replies completed (or failed) since the last call.
   std::vector<std::pair<uint64_t, CommandReply>> takeCompleted() { return std::exchange(completed_, {}); }
@@ -47,6 +50,7 @@ class TcpConnection {
 
   void connect();
   void fail(const std::string& why);
+  void drop(const std::string& error);  // fails every request in flight, closes the socket
   void write();
   void read();
   void frame();

@@ -192,6 +192,13 @@ class Client {
     return true;
   }
 
+  void close() {
+    call([](Pool& p) {
+      p.disconnect();
+      return true;
+    });
+  }
+
   std::string serverFor(const std::string& key) {
     return call([&](Pool& p) { return p.server(p.serverIndex(key)).name(); });
   }
@@ -362,6 +369,8 @@ PYBIND11_MODULE(unbuckle_client, m) {
       .def("version", &Client::version, "{\"host:port\": version} of every server, over TCP.")
       .def("flush_all", &Client::flushAll, py::arg("delay") = 0,
            "flush_all on every server, over TCP: every item invalid now, or in delay seconds. True.")
+      .def("close", &Client::close,
+           "Closes the TCP connection to every server, as pymemcache's close(); the next TCP call connects again.")
       .def("server_for", &Client::serverFor, py::arg("key"),
            "\"host:port\" of the server that holds key now (dead servers left out).")
       .def("dead_servers", &Client::deadServers,

@@ -167,6 +167,9 @@ class ServerClient {
   int udpFd() const;
   int tcpFd() const;
   bool tcpWantsWrite() const;
+  // Closes the TCP connection (TCP commands in flight fail); the next TCP
+  // command connects again.
+  void disconnect();
 
   // ---- blocking, over UDP
   std::optional<Item> get(std::string_view key);

@@ -50,6 +50,8 @@ class Pool {
   ServerClient& server(size_t index);
   size_t size() const;
   bool live(size_t index) const;
+  // ServerClient::disconnect() of every server.
+  void disconnect();
 
   // Over UDP: the keys of each server are sent to all servers before any
   // reply is awaited.

@@ -148,9 +148,9 @@ def commands(unbuckle_client, client, name, server):
 
 
 def rest_of_commands(unbuckle_client, client, tcp, name, server):
-    """meta, set_many, delete_many, version and flush_all, checked against
-    pymemcache's TCP reads where it has the command; error replies raise
-    ReplyError and leave the server in the pool."""
+    """meta, set_many, delete_many, version, flush_all and close, checked
+    against pymemcache's TCP reads where it has the command; error replies
+    raise ReplyError and leave the server in the pool."""
     entry = f"{server.host}:{server.port}"
     checks = [
         (client.meta("ms meta 2 T0 F5", b"hi"), ("HD", [], None), "meta ms"),
@@ -176,6 +176,15 @@ def rest_of_commands(unbuckle_client, client, tcp, name, server):
     expect(client.flush_all(delay=100) is True and tcp.get("flushed") == b"x",
            f"{name}: flush_all(delay=100) flushes nothing yet")
     tcp.flush_all()
+    open_before = int(tcp.stats()[b"curr_connections"])
+    client.close()
+    for _ in range(100):
+        if int(tcp.stats()[b"curr_connections"]) == open_before - 1:
+            break
+        time.sleep(0.01)
+    expect(int(tcp.stats()[b"curr_connections"]) == open_before - 1,
+           f"{name}: close() left the TCP connection open ({open_before} connections before)")
+    expect(client.set("after:close", "x") and client.get("after:close") == b"x", f"{name}: a set after close()")
     # With failure_limit=1 one failure marks a server dead; an error reply is
     # not one.
     strict = unbuckle_client.Client([entry], failure_limit=1)
@@ -187,7 +196,7 @@ def rest_of_commands(unbuckle_client, client, tcp, name, server):
                lambda: strict.meta("ma text"), name)
     expect(strict.dead_servers() == [] and strict.get("text") == b"abc",
            f"{name}: error replies marked the server dead: {strict.dead_servers()}")
-    print(f"{name}: meta, set_many, delete_many, version and flush_all as memcached answers them; "
+    print(f"{name}: meta, set_many, delete_many, version, flush_all and close as memcached answers them; "
           "error replies raise ReplyError and leave the server in the pool", flush=True)
 
 

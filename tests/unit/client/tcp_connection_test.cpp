@@ -1,6 +1,6 @@
 // TcpConnection against a listening socket of the test's own on 127.0.0.1:
 // pipelined requests, replies split anywhere, a lost connection failing
-// what is in flight, and the reconnect backoff.
+// what is in flight, the reconnect backoff, and a close by the client.
 #include "client/tcp_connection.h"
 
 #include <arpa/inet.h>
@@ -117,6 +117,27 @@ TEST_F(TcpConnectionTest, ALostConnectionFailsWhatIsInFlightThenReconnectsAfterT
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].first, 4u);
   EXPECT_EQ(got[0].second.bytes, "END\r\n");
+}
+
+TEST_F(TcpConnectionTest, CloseFailsWhatIsInFlightAndTheNextRequestConnectsAtOnce) {
+  connection_.queue(1, "get a\r\n", CommandKind::kValues);
+  const FileDescriptor first = accept();
+  readRequests(first, 7);
+  connection_.close();
+  const auto failed = connection_.takeCompleted();
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_NE(failed[0].second.error.find("closed by the client"), std::string::npos) << failed[0].second.error;
+  char byte = 0;
+  EXPECT_EQ(recv(first.get(), &byte, 1, 0), 0);  // the server sees the close
+
+  connection_.queue(2, "version\r\n", CommandKind::kLine);  // no backoff after a close
+  EXPECT_TRUE(connection_.takeCompleted().empty());
+  const FileDescriptor second = accept();
+  EXPECT_EQ(readRequests(second, 9), "version\r\n");
+  ASSERT_EQ(send(second.get(), "VERSION 1.6.18\r\n", 16, MSG_NOSIGNAL), 16);
+  const auto got = replies(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].second.bytes, "VERSION 1.6.18\r\n");
 }
 
 TEST_F(TcpConnectionTest, AnUnparseableOrUnrequestedReplyFailsTheConnection) {
