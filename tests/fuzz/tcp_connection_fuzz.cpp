@@ -2,18 +2,21 @@
 // server on 127.0.0.1 that this target plays: up to 8 pipelined requests of
 // any kind, then any bytes as the replies, written in pieces the input cuts,
 // with the connection progressing after each; then, if the input says so,
-// the server closes.
+// the server closes, and the client closes.
 //
-// Input: byte 0: how many requests (1..8) and whether the server closes at
-// the end; then a byte per request, its kind; a byte whose low 3 bits are
+// Input: byte 0: how many requests (1..8), whether the server closes at the
+// end and whether the client does; then a byte per request, its kind; a
+// byte whose low 3 bits are
 // how many of the next bytes cut the replies (each a fraction of the rest);
 // the rest is the reply stream.
 // The oracle is frameReply() over the whole stream, request after request
 // (client_reply_fuzz checks that framing read by read agrees with it): each
 // complete reply must come back as exactly its bytes, in order; from the
 // first corrupt one, every request left must fail; a reply cut short by
-// the server's close fails with the rest, and without a close stays
-// pending. Findings: those, a crash or sanitizer report, an exception.
+// either side's close fails with the rest, and without a close stays
+// pending; after the client's close of a connection that had not failed, the
+// next request connects at once and gets its reply. Findings: those, a crash
+// or sanitizer report, an exception.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -86,6 +89,7 @@ void drain(client::TcpConnection& connection) {
 struct Expected {
   std::vector<std::string> replies;  // the complete ones, in order
   bool corrupt = false;              // the next request's reply cannot be framed
+  bool unrequested = false;          // bytes after the last request's reply
 };
 
 Expected frameWhole(std::string_view stream, const std::vector<CommandKind>& kinds) {
@@ -93,15 +97,33 @@ Expected frameWhole(std::string_view stream, const std::vector<CommandKind>& kin
   size_t at = 0;
   for (const CommandKind kind : kinds) {
     const Framing framing = client::frameReply(stream.substr(at), kind);
-    if (framing.status == Framing::Status::kNeedMore) break;
+    if (framing.status == Framing::Status::kNeedMore) return expected;
     if (framing.status == Framing::Status::kCorrupt) {
       expected.corrupt = true;
-      break;
+      return expected;
     }
     expected.replies.emplace_back(stream.substr(at, framing.length));
     at += framing.length;
   }
+  expected.unrequested = at < stream.size();
   return expected;
+}
+
+// After the client's close, a request connects again at once (no backoff)
+// and its reply comes back whole.
+void checkReconnect(Listener& listener, client::TcpConnection& connection, uint64_t ticket) {
+  connection.queue(ticket, "version\r\n", CommandKind::kLine);
+  if (!connection.takeCompleted().empty()) finding("a request after the client's close failed at once");
+  const FileDescriptor peer = listener.accept(connection);
+  const std::string_view reply = "VERSION 1.6.18\r\n";
+  if (send(peer.get(), reply.data(), reply.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(reply.size())) {
+    finding("cannot answer the reconnected client");
+  }
+  drain(connection);
+  const auto completed = connection.takeCompleted();
+  if (completed.size() != 1 || completed[0].first != ticket || completed[0].second.bytes != reply) {
+    finding("the request after the client's close did not get its reply");
+  }
 }
 
 void run(std::string_view input) {
@@ -110,6 +132,7 @@ void run(std::string_view input) {
   const auto first = static_cast<uint8_t>(input[0]);
   const size_t count = 1 + first % 8;
   const bool close_at_end = first & 0x08;
+  const bool client_closes = first & 0x10;
   input.remove_prefix(1);
   std::vector<CommandKind> kinds;
   for (size_t i = 0; i < count; ++i) {
@@ -140,6 +163,7 @@ void run(std::string_view input) {
   sendTo(stream.size());
   if (close_at_end) peer.reset();
   drain(connection);
+  if (client_closes) connection.close();
 
   std::vector<std::pair<uint64_t, CommandReply>> completed = connection.takeCompleted();
   const Expected expected = frameWhole(stream, kinds);
@@ -150,12 +174,14 @@ void run(std::string_view input) {
       finding("a reply that is not its bytes of the stream");
     }
   }
-  const bool rest_fail = expected.corrupt || close_at_end;
+  const bool rest_fail = expected.corrupt || close_at_end || client_closes;
   const size_t answered = rest_fail ? count : expected.replies.size();
   if (completed.size() != answered) finding("requests left pending or completed twice");
   for (size_t i = expected.replies.size(); i < completed.size(); ++i) {
     if (completed[i].first != i + 1 || completed[i].second.error.empty()) finding("a request that should have failed");
   }
+  const bool failed_before_close = expected.corrupt || expected.unrequested || close_at_end;
+  if (client_closes && !failed_before_close) checkReconnect(listener, connection, count + 1);
 }
 
 }  // namespace
