@@ -9,6 +9,7 @@
 
 #include "client/ketama.h"
 #include "client/meta_key.h"
+#include "client/memcached_key.h"
 
 namespace unbuckle::client {
 
@@ -250,6 +251,7 @@ bool Pool::remove(std::string_view key) {
 
 template <class Result, class KeyOf, class Batch>
 std::vector<Result> Pool::onServersOf(size_t count, KeyOf key, Batch batch) {
+  for (size_t i = 0; i < count; ++i) checkKey(key(i));  // before any server's batch is sent
   std::map<size_t, std::vector<size_t>> by_server;
   for (size_t i = 0; i < count; ++i) by_server[state_->serverIndex(key(i))].push_back(i);
   std::vector<Result> results(count);

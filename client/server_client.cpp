@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "client/get_reply_parser.h"
+#include "client/memcached_key.h"
 #include "client/server_address.h"
 #include "client/tcp_connection.h"
 #include "client/udp_reader.h"
@@ -22,13 +23,6 @@ using Clock = std::chrono::steady_clock;
 
 // A TCP get line stays short: memcached reads longer ones, but in pieces.
 constexpr size_t kTcpGetLine = 2048;
-
-void checkKey(std::string_view key) {
-  if (!validKey(key)) {
-    throw std::invalid_argument("memcached key '" + std::string(key.substr(0, 60)) +
-                                "' is empty, over 250 bytes, or has a space or control character");
-  }
-}
 
 std::vector<std::string_view> tokens(std::string_view line) {
   std::vector<std::string_view> out;
@@ -312,7 +306,7 @@ bool foundResult(const std::string& server, std::string_view reply, std::string_
   if (line == success) return true;
   if (line == "NOT_FOUND") return false;
   throw ReplyError(server + " answered with '" + std::string(line) + "' where " + std::string(success) +
-                    " or NOT_FOUND was expected");
+                   " or NOT_FOUND was expected");
 }
 
 }  // namespace

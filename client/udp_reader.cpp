@@ -29,14 +29,6 @@ constexpr size_t kSpareRequests = 1024;
 
 }  // namespace
 
-bool validKey(std::string_view key) {
-  if (key.empty() || key.size() > MC_KEY_MAX_LENGTH) return false;
-  return std::none_of(key.begin(), key.end(), [](char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return byte <= ' ' || byte == 0x7f;
-  });
-}
-
 UdpReader::UdpReader(const ServerAddress& address, const ClientOptions& options)
     : address_(address),
       options_(options),

@@ -41,7 +41,7 @@ class UdpReader {
 
   UdpReader(const ServerAddress& address, const ClientOptions& options);
 
-  // Keys must be valid (see validKey); repeats are asked once.
+  // Keys must be valid (client/memcached_key.h); repeats are asked once.
   // With a `sink`, hits go to it instead of the result's items.
   void start(uint64_t ticket, std::span<const std::string> keys, bool with_cas, ValueSink sink = nullptr);
   // Sends what is queued, reads what has arrived, expires what is late;
@@ -124,9 +124,5 @@ class UdpReader {
   uint64_t strays_ = 0;
   bool completed_ = false;  // since progress() began
 };
-
-// Whether memcached's ASCII protocol can carry `key`: 1 to 250 bytes, no
-// space or control character.
-bool validKey(std::string_view key);
 
 }  // namespace unbuckle::client

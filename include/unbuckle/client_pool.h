@@ -75,8 +75,9 @@ class Pool {
                   int64_t exptime = 0);
   bool remove(std::string_view key);
   // ServerClient::setMany and removeMany with each item on its key's server,
-  // one pipelined batch per server; results in the items' order. An error
-  // reply throws ReplyError once every server's batch is done.
+  // one pipelined batch per server; results in the items' order. A key
+  // memcached cannot carry throws std::invalid_argument before anything is
+  // sent; an error reply throws ReplyError once every server's batch is done.
   std::vector<StoreResult> setMany(std::span<const std::pair<std::string_view, std::string_view>> items,
                                    uint32_t flags = 0, int64_t exptime = 0);
   std::vector<bool> removeMany(std::span<const std::string_view> keys);

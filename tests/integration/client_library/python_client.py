@@ -166,6 +166,9 @@ def rest_of_commands(unbuckle_client, client, tcp, name, server):
     ]
     for got, wanted, what in checks:
         expect(got == wanted, f"{name}: {what}: {got!r}, expected {wanted!r}")
+    raises(ValueError, "'bad key' is empty, over 250 bytes",
+           lambda: client.set_many({"many:good": "1", "bad key": "2"}), name)
+    expect(tcp.get("many:good") is None, f"{name}: set_many with a bad key stored the good one")
     for command, why in (("mn", "names no key"), ("mg bWV0YQ== b v", "base64 key (flag b)"),
                          ("mg meta v q", "quiet mode (q) is not supported")):
         raises(ValueError, why, lambda: client.meta(command), name)
