@@ -296,8 +296,14 @@ def pool(unbuckle_client):
         expect(reader.get_multi(list(written)) == written, "pool: pylibmc does not read what set_many wrote")
         expect(client.delete_many(list(written)) == POOL_KEYS and reader.get_multi(list(written)) == {},
                "pool: delete_many left keys for pylibmc to read")
+        # A bad key on the last server: no server's batch is sent.
+        bad = next(key for key in (f"bad key {i}" for i in range(100)) if client.server_for(key) == entries[-1])
+        good = {f"good:{i}": b"g" for i in range(30)}
+        raises(ValueError, "is empty, over 250 bytes", lambda: client.set_many({**good, bad: b"x"}), "pool")
+        expect(reader.get_multi(list(good)) == {}, "pool: set_many with a bad key wrote to some servers")
         reader.disconnect_all()
-        print(f"pool: {POOL_KEYS} keys written by set_many read by pylibmc, then deleted by delete_many", flush=True)
+        print(f"pool: {POOL_KEYS} keys written by set_many read by pylibmc, then deleted by delete_many; "
+              "a bad key sent nothing", flush=True)
         failover(unbuckle_client, servers, entries)
     finally:
         for server in servers:
