@@ -15,7 +15,8 @@ ServerAddress resolveServer(const std::string& host, uint16_t port) {
   addrinfo* found = nullptr;
   const std::string service = std::to_string(port);
   const int error = getaddrinfo(host.c_str(), service.c_str(), &hints, &found);
-  const std::string name = host + ":" + service;
+  // An IPv6 address in brackets, as server lists write it.
+  const std::string name = (host.find(':') == std::string::npos ? host : "[" + host + "]") + ":" + service;
   if (error != 0 || found == nullptr) {
     throw ClientError("cannot resolve memcached server " + name + ": " + gai_strerror(error) +
                       "; give an address or a name in /etc/hosts or DNS");

@@ -12,7 +12,7 @@ namespace unbuckle::client {
 struct ServerAddress {
   sockaddr_storage storage{};
   socklen_t length = 0;
-  std::string name;  // "host:port", for messages
+  std::string name;  // "host:port" ("[::1]:11211" for IPv6), for messages
 
   const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
   int family() const { return storage.ss_family; }

@@ -89,25 +89,25 @@ class Server:
             raise
 
     @classmethod
-    def memcached(cls, memory_mb=64, threads=2):
+    def memcached(cls, memory_mb=64, threads=2, host=HOST):
         port = free_port()
-        argv = [MEMCACHED, "-U", str(port), "-p", str(port), "-l", HOST,
+        argv = [MEMCACHED, "-U", str(port), "-p", str(port), "-l", host,
                 "-m", str(memory_mb), "-t", str(threads)]
         if os.geteuid() == 0:
             argv += ["-u", "root"]
-        return cls("memcached", argv, port)
+        return cls("memcached", argv, port, host=host)
 
     @classmethod
-    def daemon(cls, path, memory_mb=64, threads=2, extra=(), udp_admin="on"):
+    def daemon(cls, path, memory_mb=64, threads=2, extra=(), udp_admin="on", host=HOST):
         port = free_port()
         # --udp-admin on: the differential tests compare stats, flush_all...
         # over UDP with memcached's; udp_budget.py tests the default (off).
-        argv = [path, "--backend", "socket", "--listen", HOST, "--port", str(port),
+        argv = [path, "--backend", "socket", "--listen", host, "--port", str(port),
                 "--tcp-port", str(port), "--memory-limit", str(memory_mb),
                 "--threads", str(threads), "--udp-admin", udp_admin, *extra]
         private_dir = tempfile.mkdtemp(prefix="unbuckle-it-")
         argv += _daemon_private_paths(path, private_dir)
-        return cls("unbuckle-xdp", argv, port, private_dir)
+        return cls("unbuckle-xdp", argv, port, private_dir, host=host)
 
     def _wait_ready(self, timeout=10.0):
         deadline = time.monotonic() + timeout

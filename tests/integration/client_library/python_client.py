@@ -203,6 +203,21 @@ def rest_of_commands(unbuckle_client, client, tcp, name, server):
           "error replies raise ReplyError and leave the server in the pool", flush=True)
 
 
+def ipv6(unbuckle_client, daemon_path):
+    """memcached and the daemon on ::1, named "[::1]:port" as the server list
+    writes them: reads over UDP, writes over TCP, the same name back."""
+    for start in (lambda: mc.Server.memcached(host="::1"), lambda: mc.Server.daemon(daemon_path, host="::1")):
+        with start() as server:
+            entry = f"[::1]:{server.port}"
+            client = unbuckle_client.Client([entry], udp_timeout=0.5, udp_timeout_is_error=True)
+            expect(client.set("v6", "six") and client.get("v6") == b"six" and
+                   client.get_many([b"v6", b"v6:none"]) == {b"v6": b"six"}, f"{server.name} on ::1: set, get")
+            expect(client.server_for("v6") == entry and list(client.version()) == [entry],
+                   f"{server.name} on ::1: named {client.server_for('v6')}, not {entry}")
+    print("ipv6: memcached and unbuckle-xdp on ::1 read over UDP and written over TCP, named [::1]:port",
+          flush=True)
+
+
 def keys_per_request(unbuckle_client, name, server, kernel_cache=False):
     """`kernel_cache`: `server` is unbuckle-xdp with its kernel cache, on
     AF_XDP, where XDP answers each `get KEY` of small values itself (not
@@ -421,6 +436,7 @@ def main():
         lossy(unbuckle_client, "unbuckle-xdp", daemon)
         keys_per_request(unbuckle_client, "unbuckle-xdp", daemon)
         expect(daemon.alive(), "unbuckle-xdp died during the run")
+    ipv6(unbuckle_client, args.daemon)
     pool(unbuckle_client)
     gil(unbuckle_client)
     print(f"PASS ({time.monotonic() - started:.1f} s)")
