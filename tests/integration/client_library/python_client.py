@@ -214,8 +214,33 @@ def ipv6(unbuckle_client, daemon_path):
                    client.get_many([b"v6", b"v6:none"]) == {b"v6": b"six"}, f"{server.name} on ::1: set, get")
             expect(client.server_for("v6") == entry and list(client.version()) == [entry],
                    f"{server.name} on ::1: named {client.server_for('v6')}, not {entry}")
-    print("ipv6: memcached and unbuckle-xdp on ::1 read over UDP and written over TCP, named [::1]:port",
-          flush=True)
+    # A pool of three memcached on ::1 that pylibmc (ketama_weighted) filled:
+    # every key read, each from the server pylibmc put it on.
+    import pylibmc
+    servers = []
+    try:
+        for _ in range(3):
+            servers.append(mc.Server.memcached(16, 1, host="::1"))
+        entries = [f"[::1]:{server.port}" for server in servers]
+        keys = [f"six:{i}" for i in range(300)]
+        writer = pylibmc.Client(entries, behaviors={"ketama_weighted": True})
+        for key in keys:
+            writer.set(key, key.encode())
+        writer.disconnect_all()
+        client = unbuckle_client.Client(entries, udp_timeout=0.5, udp_retries=2)
+        expect(client.get_many(keys) == {key: key.encode() for key in keys},
+               "ipv6 pool: keys pylibmc set not read over UDP")
+        for entry, server in zip(entries, servers):
+            tcp = oracle(server)
+            held = list(tcp.get_many(keys))
+            tcp.close()
+            expect(held and all(client.server_for(key) == entry for key in held),
+                   f"ipv6 pool: server_for differs from pylibmc's placement on {entry}")
+    finally:
+        for server in servers:
+            server.stop()
+    print("ipv6: memcached and unbuckle-xdp on ::1 read over UDP and written over TCP, named [::1]:port; "
+          "a pool of three memcached on ::1 placed as pylibmc places keys", flush=True)
 
 
 def keys_per_request(unbuckle_client, name, server, kernel_cache=False):
