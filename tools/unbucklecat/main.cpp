@@ -1,6 +1,7 @@
-// unbucklecat: get, set, delete and stats against a pool of memcached
-// servers through the client library (include/unbuckle/client_pool.h), in
-// the manner of libmemcached's memcat, memcp, memrm and memstat: reads over
+// unbucklecat: get, set, delete, stats, version and flush against a pool of
+// memcached servers through the client library
+// (include/unbuckle/client_pool.h), in the manner of libmemcached's memcat,
+// memcp, memrm, memstat and memflush: reads over
 // UDP (or TCP with --tcp), the rest over TCP, keys placed by ketama as the
 // operator's other clients place them.
 #include <CLI/CLI.hpp>
@@ -89,19 +90,27 @@ int get(Pool& pool, const std::vector<std::string>& keys, bool tcp) {
   return code;
 }
 
-int stats(Pool& pool, const std::string& group) {
+// `work` on every server of the pool, dead or not; a server that fails is
+// named on stderr and the others are still done.
+template <class Work>
+int onEachServer(Pool& pool, Work work) {
   int code = kExitOk;
   for (size_t i = 0; i < pool.size(); ++i) {
-    ServerClient& server = pool.server(i);
     try {
-      const auto fields = server.stats(group);
-      std::printf("Server: %s\n", server.name().c_str());
-      for (const auto& [name, value] : fields) std::printf("\t%s: %s\n", name.c_str(), value.c_str());
+      work(pool.server(i));
     } catch (const ClientError& e) {
       code = fail(kExitError, e.what());
     }
   }
   return code;
+}
+
+int stats(Pool& pool, const std::string& group) {
+  return onEachServer(pool, [&](ServerClient& server) {
+    const auto fields = server.stats(group);
+    std::printf("Server: %s\n", server.name().c_str());
+    for (const auto& [name, value] : fields) std::printf("\t%s: %s\n", name.c_str(), value.c_str());
+  });
 }
 
 }  // namespace
@@ -177,6 +186,16 @@ int main(int argc, char** argv) {
   stats_command->add_option("GROUP", group, "A stats group");
   stats_command->footer(kFooter);
 
+  CLI::App* version_command =
+      app.add_subcommand("version", "Print each server's version as `host:port version` (as memstat --server-version)");
+  version_command->footer(kFooter);
+
+  CLI::App* flush_command =
+      app.add_subcommand("flush", "Invalidate every item of every server, now or at --expire (as memflush)");
+  flush_command->add_option("--expire", expire, "Seconds from now, or a Unix time, at which to flush; 0 now")
+      ->capture_default_str();
+  flush_command->footer(kFooter);
+
   if (const std::optional<int> code = unbuckle::tools::parseCommandLine(app, argc, argv, kExitError)) return *code;
   if (servers.empty()) {
     return fail(kExitError, "no servers: give --servers=host:port,... or set MEMCACHED_SERVERS");
@@ -201,6 +220,13 @@ int main(int argc, char** argv) {
     Pool pool(parseServerList(servers), options);
     if (get_command->parsed()) return get(pool, keys, tcp);
     if (stats_command->parsed()) return stats(pool, group);
+    if (version_command->parsed()) {
+      return onEachServer(pool, [](ServerClient& server) {
+        const std::string version = server.version();
+        std::printf("%s %s\n", server.name().c_str(), version.c_str());
+      });
+    }
+    if (flush_command->parsed()) return onEachServer(pool, [&](ServerClient& server) { server.flushAll(expire); });
     if (set_command->parsed()) {
       if (pool.set(key, data, flags, expire) == StoreResult::kStored) return kExitOk;
       return fail(kExitMiss, key + ": not stored");

@@ -2,6 +2,7 @@
 """unbucklecat (tools/unbucklecat/) against a pool of Debian's memcached
 (-U) and unbuckle-xdp's socket backend on 127.0.0.1: set (a value, a file,
 standard input, --flags, --expire), get over UDP and --tcp, delete, stats,
+version, flush (now and with --expire),
 MEMCACHED_SERVERS, --udp-keys-per-request (each server's cmd_get, bytes_read
 and udp_datagrams_in grow by what that many requests cost, udp_requests.py),
 and each exit code: 0 done, 1 a key not found, 2 a bad command line or
@@ -121,6 +122,19 @@ def main():
         if f"\tpid: {daemon.pid}\n" not in stats:
             mc.fail("stats with a dead third server should still print the others")
 
+        versions = cat.run("version").decode()
+        wanted = "".join(f"{mc.HOST}:{server.port} 1.6.18\n" for server in servers)
+        if versions != wanted:
+            mc.fail(f"version printed {versions!r}, expected {wanted!r}")
+        cat.run("set", "doomed", "x")
+        cat.run("flush", "--expire", "100")
+        if cat.run("get", "doomed") != b"x\n":
+            mc.fail("flush --expire 100 flushed at once")
+        cat.run("flush")
+        cat.run("get", "doomed", code=1, stderr="doomed: not found")
+        cat.run("flush", servers=False, env={"MEMCACHED_SERVERS": f"{entries},{mc.HOST}:{closed}"}, code=2,
+                stderr=f"TCP connection to {mc.HOST}:{closed} failed")
+
         # Errors: exit 2, one line each.
         cat.run("get", "k", servers=False, code=2, stderr="no servers: give --servers")
         Cat(args.unbucklecat, f"{mc.HOST}:x").run("get", "k", code=2, stderr="--servers: server \"127.0.0.1:x\"")
@@ -129,9 +143,9 @@ def main():
         Cat(args.unbucklecat, f"{mc.HOST}:{closed}").run("set", "k", "v", code=2,
                                                          stderr=f"TCP connection to {mc.HOST}:{closed} failed")
         cat.run("--distribution", "modula", "get", "k", code=2, stderr="no ketama distribution \"modula\"")
-        cat.run(code=2, stderr="a command is required: get, set, delete, stats (unbucklecat --help)")
+        cat.run(code=2, stderr="a command is required: get, set, delete, stats, version, flush (unbucklecat --help)")
         cat.run("get", code=2, stderr="KEY is required (unbucklecat --help)")
-        cat.run("fetch", "k", code=2, stderr="unknown command 'fetch' (get, set, delete, stats)")
+        cat.run("fetch", "k", code=2, stderr="unknown command 'fetch' (get, set, delete, stats, version, flush)")
         cat.run("set", "k", code=2, stderr="set needs a VALUE or --file")
         cat.run("set", "k", "v", "--file", "/dev/null", code=2, stderr="excludes")
         cat.run("get", "bad key", code=2, stderr="is empty, over 250 bytes")
