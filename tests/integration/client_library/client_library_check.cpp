@@ -15,8 +15,9 @@
 //   client_library_check pool SERVERS COUNT
 //     reads keys "pool:0".."pool:COUNT-1", which pylibmc (ketama_weighted)
 //     set to "value:<key>" on SERVERS ("h:p,h:p,..."), through a Pool over
-//     UDP, into a map and through a ValueSink: every one must be found, so
-//     the pool places keys as libmemcached.
+//     UDP, into a map and through a ValueSink, and every 50th with a meta
+//     command: every one must be found, so the pool places keys as
+//     libmemcached.
 //   client_library_check failover SERVERS
 //     with client_library.py on stdin/stdout: prints "STOP 1", waits for a
 //     line (the second server stopped), checks it is marked dead and its keys
@@ -292,6 +293,11 @@ int pool(const std::string& servers, int count) {
   }
   const auto single = pool.get(keys.back());
   if (!single || single->value != "value:" + keys.back()) fail("pool.get of " + keys.back());
+  // Each meta command goes to its key's server, where pylibmc put the key.
+  for (size_t i = 0; i < keys.size(); i += 50) {
+    const auto reply = pool.meta("mg " + keys[i] + " v");
+    if (reply.code != "VA" || reply.value != "value:" + keys[i]) fail("pool.meta(\"mg " + keys[i] + " v\")");
+  }
   size_t sunk = 0;
   pool.getMany(keys, false, [&sunk](const ValueView& hit) {
     if (hit.value != "value:" + std::string(hit.key)) fail("the pool's sink got a wrong value for " + std::string(hit.key));
