@@ -8,7 +8,7 @@
 #include <map>
 
 #include "client/ketama.h"
-#include "client/meta_key.h"
+#include "client/meta_command.h"
 #include "client/memcached_key.h"
 
 namespace unbuckle::client {

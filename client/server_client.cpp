@@ -10,6 +10,7 @@
 
 #include "client/get_reply_parser.h"
 #include "client/memcached_key.h"
+#include "client/meta_command.h"
 #include "client/server_address.h"
 #include "client/tcp_connection.h"
 #include "client/udp_reader.h"
@@ -23,17 +24,6 @@ using Clock = std::chrono::steady_clock;
 
 // A TCP get line stays short: memcached reads longer ones, but in pieces.
 constexpr size_t kTcpGetLine = 2048;
-
-std::vector<std::string_view> tokens(std::string_view line) {
-  std::vector<std::string_view> out;
-  size_t position = 0;
-  while (position < line.size()) {
-    const size_t end = std::min(line.find(' ', position), line.size());
-    if (end > position) out.push_back(line.substr(position, end - position));
-    position = end + 1;
-  }
-  return out;
-}
 
 TimeoutError tcpTimeout(const std::string& server, std::chrono::milliseconds timeout) {
   return TimeoutError("no reply from " + server + " over TCP within " + std::to_string(timeout.count()) + " ms");
@@ -97,6 +87,11 @@ struct ServerClient::State {
       return;
     }
     for (const ParsedValue& value : parsed.values) deliverValue(value, get.sink, get.result.items);
+  }
+  // A command no blocking call will take: its reply is dropped, now if it
+  // has come, else when it comes.
+  void abandonCommand(Ticket ticket) {
+    if (tcp_replies.erase(ticket) == 0) abandoned.insert(ticket);
   }
   void abandonTcpGet(Ticket ticket) {
     for (const Ticket line : tcp_gets.at(ticket).lines) {
@@ -325,7 +320,7 @@ std::string ServerClient::awaitCommand(Ticket ticket) {
     }
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) {
-      state_->abandoned.insert(ticket);
+      state_->abandonCommand(ticket);
       throw tcpTimeout(name(), timeout);
     }
     poll(left);
@@ -341,9 +336,7 @@ std::vector<std::string> ServerClient::pipeline(std::vector<std::string> request
   try {
     for (const Ticket ticket : tickets) replies.push_back(awaitCommand(ticket));
   } catch (const ClientError&) {
-    for (size_t i = replies.size() + 1; i < tickets.size(); ++i) {
-      if (state_->tcp_replies.erase(tickets[i]) == 0) state_->abandoned.insert(tickets[i]);
-    }
+    for (size_t i = replies.size() + 1; i < tickets.size(); ++i) state_->abandonCommand(tickets[i]);
     throw;
   }
   return replies;
@@ -450,29 +443,20 @@ bool ServerClient::touch(std::string_view key, int64_t exptime) {
 }
 
 MetaReply ServerClient::meta(std::string_view command, std::string_view data) {
-  const std::vector<std::string_view> words = tokens(command);
-  if (words.empty() || !(words[0] == "mg" || words[0] == "ms" || words[0] == "md" || words[0] == "ma" ||
-                         words[0] == "mn")) {
-    throw std::invalid_argument("'" + std::string(command) + "' is not a meta command (mg, ms, md, ma, mn)");
-  }
-  if (words.size() > 1) checkKey(words[1]);
-  for (size_t i = 2; i < words.size(); ++i) {
-    if (words[i] == "q") {
-      throw std::invalid_argument("meta quiet mode (q) is not supported: the client matches one reply per request");
-    }
-  }
+  const MetaCommand sent = splitMetaCommand(command);
+  checkMetaCommand(sent, command);
   std::string request(command);
   request += "\r\n";
-  if (words[0] == "ms") {
+  if (sent.name == "ms") {
     request += data;
     request += "\r\n";
   }
-  const std::string reply = roundTrip(std::move(request), words[0] == "mn" ? CommandKind::kLine : CommandKind::kMeta);
+  const std::string reply = roundTrip(std::move(request), sent.name == "mn" ? CommandKind::kLine : CommandKind::kMeta);
   const std::string_view line = firstLine(reply);
   if (line == "ERROR" || line.starts_with("CLIENT_ERROR") || line.starts_with("SERVER_ERROR")) {
     throw ReplyError(name() + " answered '" + std::string(command) + "' with '" + std::string(line) + "'");
   }
-  const std::vector<std::string_view> fields = tokens(line);
+  const std::vector<std::string_view> fields = words(line);
   MetaReply parsed;
   if (fields.empty()) throw ReplyError(name() + " sent an empty reply to '" + std::string(command) + "'");
   parsed.code = fields[0];

@@ -165,17 +165,19 @@ def scenario(name, server, check):
     print(f"{name}: {time.monotonic() - started:.1f} s", flush=True)
 
 
-def pylibmc_pool(servers, count):
-    """Starts three memcached (appended to `servers`, which the caller
-    stops) and sets "pool:0".."pool:<count-1>" to "value:<key>" in them with
-    pylibmc (ketama_weighted); returns their "host:port" entries."""
+def pylibmc_pool(servers, count, host=mc.HOST):
+    """Starts three memcached on `host` (appended to `servers`, which the
+    caller stops) and sets "pool:0".."pool:<count-1>" to "value:<key>" in
+    them with pylibmc (ketama_weighted); returns their "host:port" entries
+    ("[host]:port" for IPv6)."""
     try:
         import pylibmc
     except ImportError as e:
         mc.fail(f"{e}: run tools/install-deps.sh (python3-pylibmc)")
     for _ in range(3):
-        servers.append(mc.Server.memcached(16, 1))
-    entries = [f"{mc.HOST}:{s.port}" for s in servers]
+        servers.append(mc.Server.memcached(16, 1, host=host))
+    address = f"[{host}]" if ":" in host else host
+    entries = [f"{address}:{s.port}" for s in servers]
     client = pylibmc.Client(entries, behaviors={"ketama_weighted": True})
     try:
         for i in range(count):

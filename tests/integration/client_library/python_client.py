@@ -216,26 +216,14 @@ def ipv6(unbuckle_client, daemon_path):
                    f"{server.name} on ::1: named {client.server_for('v6')}, not {entry}")
     # A pool of three memcached on ::1 that pylibmc (ketama_weighted) filled:
     # every key read, each from the server pylibmc put it on.
-    import pylibmc
     servers = []
     try:
-        for _ in range(3):
-            servers.append(mc.Server.memcached(16, 1, host="::1"))
-        entries = [f"[::1]:{server.port}" for server in servers]
-        keys = [f"six:{i}" for i in range(300)]
-        writer = pylibmc.Client(entries, behaviors={"ketama_weighted": True})
-        for key in keys:
-            writer.set(key, key.encode())
-        writer.disconnect_all()
+        entries = pylibmc_pool(servers, 300, host="::1")
+        keys = [f"pool:{i}" for i in range(300)]
         client = unbuckle_client.Client(entries, udp_timeout=0.5, udp_retries=2)
-        expect(client.get_many(keys) == {key: key.encode() for key in keys},
+        expect(client.get_many(keys) == {key: f"value:{key}".encode() for key in keys},
                "ipv6 pool: keys pylibmc set not read over UDP")
-        for entry, server in zip(entries, servers):
-            tcp = oracle(server)
-            held = list(tcp.get_many(keys))
-            tcp.close()
-            expect(held and all(client.server_for(key) == entry for key in held),
-                   f"ipv6 pool: server_for differs from pylibmc's placement on {entry}")
+        check_placement(client, keys, entries, servers, "ipv6 pool")
     finally:
         for server in servers:
             server.stop()
@@ -309,6 +297,19 @@ def lossy(unbuckle_client, name, server):
     print(f"{name}: lossy: {hits} hits, {misses} misses of stored keys, 0 wrong; relay {relay.counts}", flush=True)
 
 
+def check_placement(client, keys, entries, servers, what):
+    """Each key's server, asked over TCP, is the one client.server_for names;
+    returns {key: entry}."""
+    holders = {}
+    for entry, server in zip(entries, servers):
+        tcp = oracle(server)
+        holders.update((key, entry) for key in tcp.get_many(keys))
+        tcp.close()
+    wrong = [key for key in keys if client.server_for(key) != holders[key]]
+    expect(not wrong, f"{what}: server_for differs from pylibmc's placement for {len(wrong)} keys, e.g. {wrong[:3]}")
+    return holders
+
+
 def pool(unbuckle_client):
     servers = []
     try:
@@ -319,13 +320,7 @@ def pool(unbuckle_client):
         expect(items == {key: f"value:{key}".encode() for key in keys},
                f"pool: {POOL_KEYS - len(items)} keys set by pylibmc not found over UDP")
         expect(client.get_many(keys, tcp=True) == items, "pool: get_many(tcp=True) differs from the UDP reads")
-        holders = {}
-        for entry, server in zip(entries, servers):
-            tcp = oracle(server)
-            holders.update((key, entry) for key in tcp.get_many(keys))
-            tcp.close()
-        wrong = [key for key in keys if client.server_for(key) != holders[key]]
-        expect(not wrong, f"pool: server_for differs from pylibmc's placement for {len(wrong)} keys, e.g. {wrong[:3]}")
+        holders = check_placement(client, keys, entries, servers, "pool")
         per_server = [sum(1 for key in keys if holders[key] == entry) for entry in entries]
         print(f"pool: {POOL_KEYS} keys set by pylibmc read over UDP ({'/'.join(map(str, per_server))} per server)",
               flush=True)

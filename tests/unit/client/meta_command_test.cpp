@@ -1,6 +1,6 @@
 // The key that places a meta command on a pool's server, and the commands
 // that name none.
-#include "client/meta_key.h"
+#include "client/meta_command.h"
 
 #include <gtest/gtest.h>
 
